@@ -1,0 +1,1 @@
+"""Shopfloor: one system for a custom-PC and 3D-print shop."""

@@ -1,0 +1,40 @@
+"""The Reflex app: our FastAPI routes first (api_transformer), Reflex inside,
+the body-size limit around everything (including Reflex's /_upload)."""
+
+import reflex as rx
+
+import app.handlers  # noqa: F401  handlers registered in this process too
+from app.pages.admin import api_keys_page, audit_page, queues_page, users_page
+from app.pages.home import home_page
+from app.pages.login import login_page
+from app.platform.web import create_api, upload_limit
+from app.routes import route_for
+from app.settings import get_settings
+from state.admin import ApiKeysState, AuditState, QueuesState, UsersState
+from state.auth import LoginState
+from state.base import AppState
+from state.home import HomeState
+
+get_settings().check_production()
+
+app = rx.App(
+    api_transformer=[create_api(), upload_limit],
+    head_components=[rx.el.meta(name="robots", content="noindex")],
+)
+
+
+def _title(path: str) -> str:
+    r = route_for(path)
+    return f"{r.title} · Shopfloor" if r else "Shopfloor"
+
+
+app.add_page(login_page, route="/login", title="Sign in · Shopfloor", on_load=LoginState.on_open)
+app.add_page(home_page, route="/", title=_title("/"), on_load=[AppState.guard_page, HomeState.load])
+app.add_page(users_page, route="/admin/users", title=_title("/admin/users"),
+             on_load=[AppState.guard_page, UsersState.load])
+app.add_page(api_keys_page, route="/admin/api-keys", title=_title("/admin/api-keys"),
+             on_load=[AppState.guard_page, ApiKeysState.load])
+app.add_page(audit_page, route="/admin/audit", title=_title("/admin/audit"),
+             on_load=[AppState.guard_page, AuditState.load])
+app.add_page(queues_page, route="/admin/queues", title=_title("/admin/queues"),
+             on_load=[AppState.guard_page, QueuesState.load])

@@ -1,0 +1,6 @@
+"""Imports each domain's `events` module so its handlers register.
+
+Workers import this (through jobs.events); add a line per domain.
+"""
+
+import app.platform.platform_events  # noqa: F401

@@ -1,0 +1,4 @@
+"""Imports every domain's models so SQLModel.metadata knows all tables
+(Alembic's env.py and the tests import this one module)."""
+
+from app.platform.models import *  # noqa: F401,F403

@@ -1,0 +1,268 @@
+"""Platform REST routes: health, sign-in, the tenant, users and roles, API
+keys, audit log, config, files and the queue dashboard's data."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from app.platform import auth, config, health, queues, storage
+from app.platform.auth import Principal
+from app.platform.db import tenant_session
+from app.platform.models import ApiKey, AuditLog, Role, User
+from app.platform.overview import overview
+from app.platform.web import client_ip, current_principal, require
+from app.settings import get_settings
+
+health_router = APIRouter(tags=["health"])
+router = APIRouter()
+
+
+@health_router.get("/health/live")
+def live() -> dict:
+    return {"status": "ok"}
+
+
+@health_router.get("/health/ready")
+async def ready() -> JSONResponse:
+    ok, checks = await asyncio.to_thread(health.readiness)
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                        status_code=200 if ok else 503)
+
+
+# --- auth -----------------------------------------------------------------------
+
+
+class LoginBody(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=500)
+    shop: str | None = Field(None, max_length=63, description="tenant slug; the default shop when empty")
+
+
+class MeOut(BaseModel):
+    username: str
+    displayName: str
+    tenant: dict
+    roles: list[str]
+    permissions: list[str]
+
+
+def _me(p: Principal) -> MeOut:
+    return MeOut(username=p.username, displayName=p.display_name,
+                 tenant={"id": str(p.tenant_id), "slug": p.tenant_slug, "name": p.tenant_name},
+                 roles=list(p.roles), permissions=sorted(p.permissions))
+
+
+@router.post("/auth/login", tags=["auth"], response_model=MeOut)
+async def login(body: LoginBody, request: Request, response: Response) -> MeOut:
+    result = await asyncio.to_thread(
+        auth.login, body.username, body.password, shop=body.shop or None,
+        ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
+    s = get_settings()
+    response.set_cookie(
+        s.session_cookie_name, result.cookie_value, max_age=int(s.session_ttl_hours * 3600),
+        httponly=True, samesite="lax", secure=s.cookie_secure, path="/",
+    )
+    return _me(result.principal)
+
+
+@router.post("/auth/logout", tags=["auth"], status_code=204)
+async def logout(request: Request) -> Response:
+    s = get_settings()
+    await asyncio.to_thread(auth.logout, request.cookies.get(s.session_cookie_name), ip=client_ip(request))
+    response = Response(status_code=204)
+    response.delete_cookie(s.session_cookie_name, path="/", httponly=True, samesite="lax", secure=s.cookie_secure)
+    return response
+
+
+@router.get("/auth/me", tags=["auth"], response_model=MeOut)
+def me(principal: Principal = Depends(current_principal)) -> MeOut:
+    return _me(principal)
+
+
+# --- tenant ---------------------------------------------------------------------
+
+
+@router.get("/tenant", tags=["tenant"])
+def tenant_overview(principal: Principal = Depends(current_principal)) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        o = overview(s)
+    return {
+        "id": str(principal.tenant_id), "slug": principal.tenant_slug, "name": principal.tenant_name,
+        "counts": {"users": o.users, "activeSessions": o.active_sessions, "eventsToday": o.events_today,
+                   "eventsWaiting": o.events_waiting},
+    }
+
+
+# --- users and roles ----------------------------------------------------------------
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    username: str
+    displayName: str
+    email: str
+    isActive: bool
+    roles: list[str]
+    lastLoginAt: datetime | None
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=auth.MIN_PASSWORD_LENGTH, max_length=500)
+    displayName: str = Field("", max_length=200)
+    email: str = Field("", max_length=254)
+    roles: list[str] = Field(default_factory=lambda: ["viewer"])
+
+
+class RolesBody(BaseModel):
+    roles: list[str]
+
+
+@router.get("/roles", tags=["users"])
+def roles(principal: Principal = Depends(require("users.read"))) -> list[dict]:
+    from app.platform.permissions import ROLES
+
+    with tenant_session(principal.tenant_id) as s:
+        return [{"name": r.name, "description": r.description, "permissions": sorted(ROLES.get(r.name, ("", set()))[1])}
+                for r in auth.list_roles(s)]
+
+
+def _user_out(s, user: User) -> UserOut:  # noqa: ANN001
+    return UserOut(id=user.id, username=user.username, displayName=user.display_name, email=user.email,
+                   isActive=user.is_active, roles=[r.name for r in auth.user_roles(s, user.id)],
+                   lastLoginAt=user.last_login_at)
+
+
+@router.get("/users", tags=["users"], response_model=list[UserOut])
+def list_users(principal: Principal = Depends(require("users.read"))) -> list[UserOut]:
+    with tenant_session(principal.tenant_id) as s:
+        return [_user_out(s, u) for u in s.exec(select(User).order_by(User.username))]
+
+
+@router.post("/users", tags=["users"], response_model=UserOut, status_code=201)
+def create_user(body: UserCreate, principal: Principal = Depends(require("users.write"))) -> UserOut:
+    with tenant_session(principal.tenant_id) as s:
+        user = auth.create_user(s, username=body.username, password=body.password, roles=body.roles,
+                                display_name=body.displayName, email=body.email, actor=principal)
+        return _user_out(s, user)
+
+
+@router.put("/users/{user_id}/roles", tags=["users"], response_model=UserOut)
+def set_roles(user_id: uuid.UUID, body: RolesBody, principal: Principal = Depends(require("users.write"))) -> UserOut:
+    with tenant_session(principal.tenant_id) as s:
+        auth.set_user_roles(s, user_id, body.roles, actor=principal)
+        return _user_out(s, s.get(User, user_id))
+
+
+# --- API keys ---------------------------------------------------------------------
+
+
+class ApiKeyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    role: str = "legacy-admin"
+
+
+def _key_out(s, key: ApiKey) -> dict:  # noqa: ANN001
+    role = s.get(Role, key.role_id)
+    return {"id": str(key.id), "name": key.name, "prefix": key.key_prefix, "role": role.name if role else "",
+            "createdAt": key.created_at, "lastUsedAt": key.last_used_at, "revokedAt": key.revoked_at}
+
+
+@router.get("/api-keys", tags=["api keys"])
+def list_api_keys(principal: Principal = Depends(require("admin.operations"))) -> list[dict]:
+    with tenant_session(principal.tenant_id) as s:
+        return [_key_out(s, k) for k in s.exec(select(ApiKey).order_by(ApiKey.created_at.desc()))]
+
+
+@router.post("/api-keys", tags=["api keys"], status_code=201)
+def create_api_key(body: ApiKeyCreate, principal: Principal = Depends(require("admin.operations"))) -> dict:
+    """The `key` field is shown once: store it now."""
+    with tenant_session(principal.tenant_id) as s:
+        key, secret = auth.create_api_key(s, name=body.name, role_name=body.role, actor=principal)
+        return {**_key_out(s, key), "key": secret}
+
+
+@router.delete("/api-keys/{key_id}", tags=["api keys"], status_code=204)
+def revoke_api_key(key_id: uuid.UUID, principal: Principal = Depends(require("admin.operations"))) -> Response:
+    with tenant_session(principal.tenant_id) as s:
+        auth.revoke_api_key(s, key_id, actor=principal)
+    return Response(status_code=204)
+
+
+# --- audit log and config -------------------------------------------------------------
+
+
+@router.get("/audit-log", tags=["audit"])
+def audit_log(principal: Principal = Depends(require("audit.read")), action: str | None = None,
+              limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> list[dict]:
+    with tenant_session(principal.tenant_id) as s:
+        q = select(AuditLog).order_by(AuditLog.created_at.desc()).offset(offset).limit(limit)
+        if action:
+            q = q.where(AuditLog.action == action)
+        return [{"id": str(a.id), "action": a.action, "actorUserId": a.actor_user_id, "targetType": a.target_type,
+                 "targetId": a.target_id, "metadata": a.meta, "ip": a.ip, "createdAt": a.created_at}
+                for a in s.exec(q)]
+
+
+@router.get("/config", tags=["settings"])
+def get_config(principal: Principal = Depends(require("settings.read"))) -> dict[str, Any]:
+    with tenant_session(principal.tenant_id) as s:
+        return config.all_values(s)
+
+
+class ConfigValue(BaseModel):
+    value: Any
+
+
+@router.put("/config/{key}", tags=["settings"])
+def put_config(key: str, body: ConfigValue, principal: Principal = Depends(require("settings.write"))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        config.set_value(s, key, body.value, actor_user_id=principal.user_id)
+        s.commit()
+        return {"key": key, "value": config.get(s, key)}
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+@router.get("/files/{key:path}", tags=["files"])
+def get_file(key: str, principal: Principal = Depends(current_principal)) -> Response:
+    """A tenant's stored file, to signed-in staff of that tenant only."""
+    f = storage.for_tenant(principal.tenant_id).get(key)
+    return Response(f.data, media_type=f.content_type, headers={
+        "Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": "inline",
+    })
+
+
+# --- queues -----------------------------------------------------------------------------
+
+
+def _is_default_tenant(principal: Principal) -> bool:
+    try:
+        return auth.find_tenant(None).id == principal.tenant_id
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@router.get("/queues", tags=["operations"])
+def queue_dashboard(principal: Principal = Depends(require("admin.operations"))) -> dict:
+    return {
+        "queues": [q.__dict__ for q in queues.queue_stats()],
+        "workers": [w.__dict__ for w in queues.workers()],
+        "failed": [j.__dict__ for j in queues.failed_jobs(principal, default_tenant=_is_default_tenant(principal))],
+    }
+
+
+@router.post("/queues/failed/{job_id}/requeue", tags=["operations"], status_code=202)
+def requeue(job_id: str, principal: Principal = Depends(require("admin.operations"))) -> dict:
+    queues.requeue_failed(job_id, principal, default_tenant=_is_default_tenant(principal))
+    return {"requeued": job_id}

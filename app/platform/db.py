@@ -1,0 +1,94 @@
+"""The engine and the only two ways to open a database session.
+
+- `tenant_session(tenant_id)`: every transaction of the session runs with
+  `app.tenant_id` set, so PostgreSQL's row-level security shows and accepts only
+  that tenant's rows. This is the only door to tenant data.
+- `platform_session()`: no tenant set; RLS hides every tenant row, so it can
+  reach only the global tables (tenants, roles, permissions, the parts catalog).
+
+The app connects as a role that owns nothing and has NOBYPASSRLS, so a
+forgotten filter cannot leak rows: the database itself refuses them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from app.settings import get_settings
+
+TENANT_KEY = "tenant_id"
+
+
+@lru_cache
+def get_engine() -> Engine:
+    settings = get_settings()
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+def reset_engine() -> None:
+    """Forget the cached engine (tests that change DATABASE_URL, forked workers)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+
+
+@event.listens_for(Session, "after_begin")
+def _set_tenant(session: Session, transaction, connection) -> None:  # noqa: ANN001
+    tenant_id = session.info.get(TENANT_KEY)
+    # `is_local => true`: the setting ends with the transaction, so a pooled
+    # connection never carries one tenant's id into another's session.
+    connection.execute(
+        text("SELECT set_config('app.tenant_id', :tid, true)"),
+        {"tid": str(tenant_id) if tenant_id else ""},
+    )
+
+
+@contextmanager
+def tenant_session(tenant_id: uuid.UUID | str) -> Iterator[Session]:
+    """A session scoped to one tenant. Commit explicitly; rolls back on error."""
+    if not tenant_id:
+        raise ValueError("tenant_session needs a tenant id")
+    tid = tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id))
+    session = Session(get_engine(), expire_on_commit=False)
+    session.info[TENANT_KEY] = tid
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def platform_session() -> Iterator[Session]:
+    """A session with no tenant: global tables only (RLS hides tenant rows)."""
+    session = Session(get_engine(), expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def session_tenant_id(session: Session) -> uuid.UUID:
+    """The tenant a session is scoped to; raises for a platform session."""
+    tid = session.info.get(TENANT_KEY)
+    if tid is None:
+        raise RuntimeError("this operation needs a tenant_session")
+    return tid

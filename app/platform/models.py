@@ -1,0 +1,201 @@
+"""Platform tables: tenants, identity and access, audit, config, events.
+
+Global tables (no tenant_id, no RLS): tenants, permissions, roles,
+role_permissions. Every other table here carries `tenant_id` and is protected by
+a FORCE'd row-level-security policy created in the migrations.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import DateTime, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+
+
+def Timestamp(*, nullable: bool = False, index: bool = False) -> Any:  # noqa: N802
+    """A timezone-aware timestamp column; required ones default to now."""
+    if nullable:
+        return Field(default=None, sa_type=DateTime(timezone=True), nullable=True, index=index)
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False, index=index)
+
+
+class TenantScoped(SQLModel):
+    """Base for every tenant table: the column RLS policies test."""
+
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, nullable=False)
+
+
+# --- global ---------------------------------------------------------------
+
+
+class Tenant(SQLModel, table=True):
+    __tablename__ = "tenants"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    slug: str = Field(max_length=63, unique=True, index=True)
+    name: str = Field(max_length=200)
+    is_default: bool = Field(default=False)
+    created_at: datetime = Timestamp()
+
+
+class Permission(SQLModel, table=True):
+    __tablename__ = "permissions"
+
+    code: str = Field(primary_key=True, max_length=100)  # resource.action
+    description: str = Field(default="", max_length=300)
+
+
+class Role(SQLModel, table=True):
+    __tablename__ = "roles"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=50, unique=True)
+    description: str = Field(default="", max_length=300)
+
+
+class RolePermission(SQLModel, table=True):
+    __tablename__ = "role_permissions"
+
+    role_id: uuid.UUID = Field(foreign_key="roles.id", primary_key=True, ondelete="CASCADE")
+    permission_code: str = Field(
+        foreign_key="permissions.code", primary_key=True, ondelete="CASCADE"
+    )
+
+
+# --- identity and access (tenant) -------------------------------------------
+
+
+class User(TenantScoped, table=True):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    username: str = Field(max_length=100)
+    email: str = Field(default="", max_length=254)
+    display_name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=300)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Timestamp()
+    last_login_at: datetime | None = Timestamp(nullable=True)
+
+
+class UserRole(TenantScoped, table=True):
+    __tablename__ = "user_roles"
+
+    user_id: uuid.UUID = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    role_id: uuid.UUID = Field(foreign_key="roles.id", primary_key=True)
+
+
+class UserSession(TenantScoped, table=True):
+    """A signed-in browser. The cookie carries the tenant id and a random
+    token; only the token's SHA-256 is stored."""
+
+    __tablename__ = "sessions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Timestamp()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    last_seen_at: datetime = Timestamp()
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=400)
+
+
+class ApiKey(TenantScoped, table=True):
+    """Machine access to /api/v1. The secret is shown once; only its hash stays."""
+
+    __tablename__ = "api_keys"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=100)
+    key_prefix: str = Field(max_length=32)  # shown in lists to recognise a key
+    key_hash: str = Field(max_length=64, unique=True)
+    role_id: uuid.UUID = Field(foreign_key="roles.id")
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Timestamp()
+    last_used_at: datetime | None = Timestamp(nullable=True)
+    revoked_at: datetime | None = Timestamp(nullable=True)
+
+
+class AuditLog(TenantScoped, table=True):
+    """Security record of sensitive actions (sign-ins, role changes, keys)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_tenant_action_created", "tenant_id", "action", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    actor_user_id: uuid.UUID | None = Field(default=None, index=True)
+    action: str = Field(max_length=100)  # e.g. auth.login.success
+    target_type: str = Field(default="", max_length=50)
+    target_id: str = Field(default="", max_length=100)
+    meta: dict = Field(default_factory=dict, sa_type=JSONB, sa_column_kwargs={"name": "metadata"})
+    ip: str = Field(default="", max_length=64)
+    created_at: datetime = Timestamp(index=True)
+
+
+class SystemConfig(TenantScoped, table=True):
+    """Per-tenant key → JSON: feature flags, integration and pricing settings."""
+
+    __tablename__ = "system_config"
+
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", primary_key=True)
+    key: str = Field(primary_key=True, max_length=150)
+    value: Any = Field(default=None, sa_type=JSONB, nullable=True)
+    updated_at: datetime = Timestamp()
+    updated_by_id: uuid.UUID | None = Field(default=None)
+
+
+# --- events -------------------------------------------------------------------
+
+
+class Outbox(TenantScoped, table=True):
+    """An event written in the publisher's transaction, relayed to RQ after commit."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_unsent", "tenant_id", "created_at", postgresql_where="sent_at IS NULL"),)
+
+    id: uuid.UUID = Field(primary_key=True)  # the eventId
+    event_type: str = Field(max_length=100, index=True)
+    payload: dict = Field(default_factory=dict, sa_type=JSONB)  # the whole envelope
+    created_at: datetime = Timestamp()
+    sent_at: datetime | None = Timestamp(nullable=True)
+    attempts: int = Field(default=0)
+    last_error: str = Field(default="", max_length=2000)
+
+
+class ProcessedEvent(TenantScoped, table=True):
+    """(event, handler) pairs already applied: redelivery becomes a no-op."""
+
+    __tablename__ = "processed_events"
+
+    event_id: uuid.UUID = Field(primary_key=True)
+    handler: str = Field(primary_key=True, max_length=200)
+    processed_at: datetime = Timestamp()
+
+
+class EventLog(TenantScoped, table=True):
+    """Business event record for operational visibility (not security audit)."""
+
+    __tablename__ = "event_log"
+    __table_args__ = (Index("ix_event_log_tenant_created", "tenant_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    event_type: str = Field(max_length=100)
+    severity: str = Field(default="INFO", max_length=10)  # INFO | WARNING | ERROR
+    message: str = Field(default="", max_length=2000)
+    order_id: uuid.UUID | None = Field(default=None, index=True)
+    print_job_id: uuid.UUID | None = Field(default=None, index=True)
+    actor_user_id: uuid.UUID | None = Field(default=None)
+    meta: dict = Field(default_factory=dict, sa_type=JSONB, sa_column_kwargs={"name": "metadata"})
+    created_at: datetime = Timestamp()

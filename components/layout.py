@@ -1,0 +1,191 @@
+"""The one staff layout: sidebar navigation (per permission), top bar with the
+tenant and the user menu, and a content area that shows a clear refusal when
+the page's permission is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+from app.routes import Route, nav_sections, route_for
+from app.settings import get_settings
+from state.base import AppState
+
+
+def logout_script() -> str:
+    api = get_settings().api_url.rstrip("/")
+    return (
+        f"fetch('{api}/api/v1/auth/logout', {{method: 'POST', credentials: 'include'}})"
+        ".finally(() => window.location.assign('/login'))"
+    )
+
+
+def _nav_link(route: Route) -> rx.Component:
+    link = rx.link(
+        rx.hstack(rx.icon(route.icon, size=16), rx.text(route.title, size="2"), align="center", spacing="2"),
+        href=route.path,
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+        width="100%",
+        padding_x="10px",
+        padding_y="6px",
+        border_radius="6px",
+        _hover={"background": rx.color("gray", 4)},
+        data_testid=f"nav-{route.path.strip('/') or 'home'}",
+    )
+    if route.permission is None:
+        return link
+    return rx.cond(AppState.permissions.contains(route.permission), link)
+
+
+def sidebar() -> rx.Component:
+    sections = []
+    for name, routes in nav_sections():
+        section = rx.vstack(
+            rx.text(name, size="1", weight="bold", color_scheme="gray", padding_x="10px"),
+            *[_nav_link(r) for r in routes],
+            spacing="1",
+            width="100%",
+        )
+        needed = [r.permission for r in routes]
+        if None not in needed:  # show the heading only when some link shows
+            visible = AppState.permissions.contains(needed[0])
+            for perm in needed[1:]:
+                visible = visible | AppState.permissions.contains(perm)
+            section = rx.cond(visible, section)
+        sections.append(section)
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("factory", size=22, color=rx.color("accent", 10)),
+            rx.heading("Shopfloor", size="4"),
+            align="center",
+            padding_x="10px",
+            padding_bottom="12px",
+        ),
+        *sections,
+        rx.spacer(),
+        rx.text(AppState.tenant_name, size="1", color_scheme="gray", padding_x="10px", data_testid="sidebar-tenant"),
+        spacing="4",
+        padding="16px 10px",
+        height="100vh",
+        width="220px",
+        min_width="220px",
+        border_right=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 2),
+        position="sticky",
+        top="0",
+    )
+
+
+def user_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.icon("circle-user", size=16),
+                AppState.display_name,
+                variant="soft",
+                color_scheme="gray",
+                data_testid="user-menu",
+            )
+        ),
+        rx.menu.content(
+            rx.box(rx.text(AppState.username, " · ", AppState.roles.join(", "), size="1", color_scheme="gray"),
+                   padding="4px 8px"),
+            rx.menu.separator(),
+            rx.menu.item(
+                rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out")),
+                on_click=rx.call_script(logout_script()),
+                data_testid="sign-out",
+            ),
+        ),
+    )
+
+
+def topbar(title: str) -> rx.Component:
+    return rx.hstack(
+        rx.heading(title, size="5", data_testid="page-title"),
+        rx.spacer(),
+        rx.badge(AppState.tenant_name, variant="surface", size="2", data_testid="tenant-badge"),
+        user_menu(),
+        align="center",
+        width="100%",
+        padding="12px 24px",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+    )
+
+
+def forbidden_panel() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.icon("shield-x", size=32, color=rx.color("red", 9)),
+                rx.heading("No access", size="4"),
+                rx.text("Your role does not include ", rx.code(AppState.page_permission),
+                        ", which this page needs. Ask an admin if you need it."),
+                rx.link("Back to home", href="/"),
+                align="center",
+                spacing="3",
+            ),
+            max_width="420px",
+            data_testid="forbidden",
+        ),
+        padding_top="80px",
+        width="100%",
+    )
+
+
+def loading_panel() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), padding_top="80px", width="100%")
+
+
+def staff_page(path: str) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
+    """Wrap a page body in the layout; the route registry gives its title."""
+    route = route_for(path)
+    title = route.title if route else ""
+
+    def wrap(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        def page() -> rx.Component:
+            return rx.hstack(
+                sidebar(),
+                rx.vstack(
+                    topbar(title),
+                    rx.box(
+                        rx.cond(
+                            AppState.signed_in,
+                            rx.cond(AppState.page_allowed, body(), forbidden_panel()),
+                            loading_panel(),
+                        ),
+                        padding="24px",
+                        width="100%",
+                    ),
+                    spacing="0",
+                    width="100%",
+                    min_height="100vh",
+                ),
+                spacing="0",
+                width="100%",
+                align="start",
+            )
+
+        page.__name__ = body.__name__
+        return page
+
+    return wrap
+
+
+def stat_card(label: str, value: rx.Var, icon: str, testid: str = "") -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.icon(icon, size=20, color=rx.color("accent", 10)),
+            rx.vstack(
+                rx.text(label, size="2", color_scheme="gray"),
+                rx.heading(value, size="6", data_testid=testid or None),
+                spacing="1",
+            ),
+            align="center",
+            spacing="3",
+        ),
+        min_width="180px",
+    )

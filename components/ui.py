@@ -1,0 +1,38 @@
+"""Small shared pieces: form fields, empty and loading states, confirmations."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def field(label: str, control: rx.Component) -> rx.Component:
+    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
+
+
+def empty_state(icon: str, title: str, text: str) -> rx.Component:
+    return rx.center(
+        rx.vstack(rx.icon(icon, size=28, color=rx.color("gray", 9)), rx.text(title, weight="medium"),
+                  rx.text(text, size="2", color_scheme="gray"), align="center", spacing="1"),
+        padding="32px", width="100%", border=f"1px dashed {rx.color('gray', 6)}", border_radius="8px",
+    )
+
+
+def loading_table(rows: int = 4) -> rx.Component:
+    return rx.vstack(*[rx.skeleton(rx.box(height="28px", width="100%")) for _ in range(rows)],
+                     spacing="2", width="100%")
+
+
+def confirm_button(label: str, title: str, text: str, on_confirm, icon: str = "trash-2") -> rx.Component:  # noqa: ANN001
+    """A destructive action behind an alert dialog."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(rx.icon(icon, size=14), label, size="1", color_scheme="red", variant="soft")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(text),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(label, color_scheme="red", on_click=on_confirm)),
+                justify="end", spacing="3", padding_top="12px",
+            ),
+        ),
+    )

@@ -1,0 +1,14 @@
+"""Periodic work for `rq cron jobs/cron.py`.
+
+Each entry enqueues a job on a queue; the workers run it. Later domains add
+reconciliation and replenishment lines here.
+"""
+
+from rq import cron
+
+from app.settings import get_settings
+from jobs.events import sweep
+from jobs.maintenance import purge_expired_sessions
+
+cron.register(sweep, queue_name="events", interval=get_settings().outbox_sweep_seconds)
+cron.register(purge_expired_sessions, queue_name="default", interval=3600)

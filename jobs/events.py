@@ -1,0 +1,14 @@
+"""RQ jobs of the event bus (thin: ids in, service call)."""
+
+from __future__ import annotations
+
+import app.handlers  # noqa: F401  registers every domain's handlers
+from app.platform.events import run_handler, sweep_outbox
+
+
+def handle_event(tenant_id: str, event_id: str, handler: str) -> str:
+    return run_handler(tenant_id, event_id, handler)
+
+
+def sweep() -> int:
+    return sweep_outbox()

@@ -1,0 +1,283 @@
+"""Admin pages: staff and roles, API keys, the audit log, the queue dashboard."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import reflex as rx
+from sqlalchemy import func
+from sqlmodel import select
+
+from app.platform import auth, queues
+from app.platform.db import tenant_session
+from app.platform.errors import ValidationFailed
+from app.platform.models import ApiKey, AuditLog, Role, User
+from state.base import AppState, checks_inside, current_principal, guarded
+
+
+def _fmt(dt) -> str:  # noqa: ANN001
+    return dt.strftime("%Y-%m-%d %H:%M") if dt else "—"
+
+
+class UsersState(AppState):
+    users: list[dict] = []
+    role_names: list[str] = []
+    create_open: bool = False
+    create_error: str = ""
+    loaded: bool = False
+
+    @rx.var
+    def can_edit(self) -> bool:
+        return "users.write" in self.permissions
+
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
+        with tenant_session(tenant_id) as s:
+            self.role_names = [r.name for r in auth.list_roles(s)]
+            rows = []
+            for u in s.exec(select(User).order_by(User.username)):
+                roles = [r.name for r in auth.user_roles(s, u.id)]
+                rows.append({"id": str(u.id), "username": u.username, "display_name": u.display_name,
+                             "email": u.email, "role": roles[0] if roles else "", "roles": ", ".join(roles),
+                             "active": u.is_active, "last_login": _fmt(u.last_login_at)})
+            self.users = rows
+
+    @guarded("users.read", quiet=True)
+    async def load(self):
+        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+        self.loaded = True
+
+    @guarded("users.write")
+    async def change_role(self, user_id: str, role: str):
+        p = current_principal()
+
+        def apply() -> None:
+            with tenant_session(p.tenant_id) as s:
+                auth.set_user_roles(s, uuid.UUID(user_id), [role], actor=p)
+            self._fetch(p.tenant_id)
+
+        await asyncio.to_thread(apply)
+        name = next((u["username"] for u in self.users if u["id"] == user_id), "user")
+        return rx.toast.success(f"{name} is now {role}.")
+
+    @guarded("users.write")
+    def open_create(self):
+        self.create_open = True
+        self.create_error = ""
+
+    @guarded(None)
+    def set_create_open(self, value: bool):
+        self.create_open = value
+
+    @guarded("users.write")
+    async def create_user(self, form: dict):
+        p = current_principal()
+        if form.get("password") != form.get("password2"):
+            self.create_error = "The two passwords differ."
+            return None
+
+        def apply() -> None:
+            with tenant_session(p.tenant_id) as s:
+                auth.create_user(s, username=form.get("username", ""), password=form.get("password", ""),
+                                 roles=[form.get("role") or "viewer"], display_name=form.get("display_name", ""),
+                                 email=form.get("email", ""), actor=p)
+            self._fetch(p.tenant_id)
+
+        try:
+            await asyncio.to_thread(apply)
+        except ValidationFailed as exc:
+            self.create_error = exc.message[:1].upper() + exc.message[1:] + "."
+            return None
+        except Exception as exc:  # Conflict and friends: show in the dialog
+            self.create_error = getattr(exc, "message", str(exc))
+            return None
+        self.create_open = False
+        return rx.toast.success(f"Account {form.get('username', '').strip().lower()} created.")
+
+
+class ApiKeysState(AppState):
+    keys: list[dict] = []
+    new_key: str = ""
+    create_error: str = ""
+    loaded: bool = False
+
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
+        with tenant_session(tenant_id) as s:
+            roles = {r.id: r.name for r in s.exec(select(Role))}
+            self.keys = [
+                {"id": str(k.id), "name": k.name, "prefix": k.key_prefix, "role": roles.get(k.role_id, ""),
+                 "created": _fmt(k.created_at), "last_used": _fmt(k.last_used_at),
+                 "revoked": k.revoked_at is not None}
+                for k in s.exec(select(ApiKey).order_by(ApiKey.created_at.desc()))
+            ]
+
+    @guarded("admin.operations", quiet=True)
+    async def load(self):
+        self.new_key = ""
+        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+        self.loaded = True
+
+    @guarded("admin.operations")
+    async def create(self, form: dict):
+        p = current_principal()
+
+        def apply() -> str:
+            with tenant_session(p.tenant_id) as s:
+                _, secret = auth.create_api_key(s, name=form.get("name", ""), role_name=form.get("role") or "legacy-admin",
+                                                actor=p)
+            self._fetch(p.tenant_id)
+            return secret
+
+        try:
+            self.new_key = await asyncio.to_thread(apply)
+            self.create_error = ""
+        except ValidationFailed as exc:
+            self.create_error = exc.message[:1].upper() + exc.message[1:] + "."
+            return None
+        return rx.toast.success("API key created. Copy it now: it is shown only once.")
+
+    @guarded("admin.operations")
+    def dismiss_key(self):
+        self.new_key = ""
+
+    @guarded("admin.operations")
+    async def revoke(self, key_id: str):
+        p = current_principal()
+
+        def apply() -> None:
+            with tenant_session(p.tenant_id) as s:
+                auth.revoke_api_key(s, uuid.UUID(key_id), actor=p)
+            self._fetch(p.tenant_id)
+
+        await asyncio.to_thread(apply)
+        return rx.toast.success("API key revoked.")
+
+
+class AuditState(AppState):
+    rows: list[dict] = []
+    actions: list[str] = []
+    action_filter: str = "all"
+    page: int = 0
+    page_size: int = 25
+    total: int = 0
+    newest_first: bool = True
+    loaded: bool = False
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
+        with tenant_session(tenant_id) as s:
+            self.actions = sorted(s.exec(select(AuditLog.action).distinct()))
+            q = select(AuditLog)
+            cq = select(func.count()).select_from(AuditLog)
+            if self.action_filter != "all":
+                q = q.where(AuditLog.action == self.action_filter)
+                cq = cq.where(AuditLog.action == self.action_filter)
+            self.total = s.exec(cq).one()
+            self.page = min(self.page, max(0, -(-self.total // self.page_size) - 1))
+            order = AuditLog.created_at.desc() if self.newest_first else AuditLog.created_at.asc()
+            users = {u.id: u.username for u in s.exec(select(User))}
+            self.rows = [
+                {"at": a.created_at.strftime("%Y-%m-%d %H:%M:%S"), "action": a.action,
+                 "actor": users.get(a.actor_user_id, "—") if a.actor_user_id else "—",
+                 "target": f"{a.target_type} {a.target_id}".strip(), "ip": a.ip or "—",
+                 "details": ", ".join(f"{k}: {v}" for k, v in (a.meta or {}).items())}
+                for a in s.exec(q.order_by(order).offset(self.page * self.page_size).limit(self.page_size))
+            ]
+
+    async def _refresh(self) -> None:
+        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+        self.loaded = True
+
+    @guarded("audit.read", quiet=True)
+    async def load(self):
+        self.page = 0
+        await self._refresh()
+
+    @guarded("audit.read")
+    async def set_action_filter(self, value: str):
+        self.action_filter = value
+        self.page = 0
+        await self._refresh()
+
+    @guarded("audit.read")
+    async def toggle_order(self):
+        self.newest_first = not self.newest_first
+        self.page = 0
+        await self._refresh()
+
+    @guarded("audit.read")
+    async def next_page(self):
+        if self.page + 1 < self.page_count:
+            self.page += 1
+            await self._refresh()
+
+    @guarded("audit.read")
+    async def prev_page(self):
+        if self.page > 0:
+            self.page -= 1
+            await self._refresh()
+
+
+class QueuesState(AppState):
+    queue_rows: list[dict] = []
+    worker_rows: list[dict] = []
+    failed_rows: list[dict] = []
+    error: str = ""
+    loaded: bool = False
+    watching: bool = False
+
+    def _fetch(self, principal: auth.Principal) -> None:
+        default = auth.find_tenant(None).id == principal.tenant_id
+        self.queue_rows = [q.__dict__ for q in queues.queue_stats()]
+        self.worker_rows = [w.__dict__ for w in queues.workers()]
+        self.failed_rows = [j.__dict__ for j in queues.failed_jobs(principal, default_tenant=default)]
+
+    async def _refresh(self, principal: auth.Principal) -> None:
+        try:
+            await asyncio.to_thread(self._fetch, principal)
+            self.error = ""
+        except Exception as exc:  # noqa: BLE001 — Redis down: say so on the page
+            self.error = f"Cannot read the queues: {exc}"
+        self.loaded = True
+
+    @guarded("admin.operations", quiet=True)
+    async def load(self):
+        await self._refresh(current_principal())
+        if not self.watching:
+            return QueuesState.watch
+        return None
+
+    @guarded("admin.operations")
+    async def requeue(self, job_id: str):
+        p = current_principal()
+        default = await asyncio.to_thread(lambda: auth.find_tenant(None).id == p.tenant_id)
+        await asyncio.to_thread(queues.requeue_failed, job_id, p, default_tenant=default)
+        await self._refresh(p)
+        return rx.toast.success("Job requeued.")
+
+    @guarded(None)
+    def stop_watching(self):
+        self.watching = False
+
+    @rx.event(background=True)
+    @checks_inside("admin.operations")
+    async def watch(self):
+        """Live updates while the page is open: refresh every 2 s."""
+        async with self:
+            if self.watching:
+                return
+            denial, principal = await self._check("admin.operations", True)
+            if principal is None:
+                return
+            self.watching = True
+        for _ in range(1800):  # at most an hour per page visit
+            await asyncio.sleep(2)
+            async with self:
+                if not self.watching or self.router.url.path != "/admin/queues":
+                    self.watching = False
+                    return
+                await self._refresh(principal)
+

@@ -1,0 +1,173 @@
+"""AppState: the signed-in user, the tenant and permission checks.
+
+Every feature state subclasses AppState, and every event handler that touches
+data is wrapped in `@guarded("resource.action")`: the session cookie (sent with
+the websocket handshake, HttpOnly, never visible to page scripts) is checked
+against the database on each event, so a signed-out or downgraded user loses
+access at once, not at the next page load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from http.cookies import SimpleCookie
+from urllib.parse import quote
+
+import reflex as rx
+
+from app.platform import auth
+from app.platform.errors import DomainError
+from app.routes import route_for
+from app.settings import get_settings
+
+log = logging.getLogger(__name__)
+_principal: ContextVar[auth.Principal | None] = ContextVar("principal", default=None)
+
+GUARD_ATTR = "_shopfloor_permission"
+
+
+def current_principal() -> auth.Principal:
+    """The principal of the event being handled (inside a guarded handler)."""
+    p = _principal.get()
+    if p is None:
+        raise RuntimeError("current_principal() outside a guarded handler")
+    return p
+
+
+def _login_redirect(path: str) -> rx.event.EventSpec:
+    target = path if path.startswith("/") and not path.startswith("//") else "/"
+    return rx.redirect(f"/login?next={quote(target)}" if target not in ("/", "/login") else "/login")
+
+
+def guarded(permission: str | None, *, quiet: bool = False) -> Callable:
+    """Decorate an event handler: signed in, holding `permission` (None: any
+    signed-in user). DomainErrors raised inside become an error toast.
+    `quiet=True` (page loaders): a refusal shows no toast, because the layout
+    already shows the "No access" panel."""
+
+    def decorate(fn: Callable) -> Callable:
+        if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            async def gen_wrapper(self: AppState, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                denial, principal = await self._check(permission, quiet)
+                if denial is not None or principal is None:
+                    if denial is not None:
+                        yield denial
+                    return
+                token = _principal.set(principal)
+                try:
+                    if inspect.isasyncgenfunction(fn):
+                        async for item in fn(self, *args, **kwargs):
+                            yield item
+                    else:
+                        for item in fn(self, *args, **kwargs):
+                            yield item
+                except DomainError as exc:
+                    yield rx.toast.error(exc.message)
+                finally:
+                    _principal.reset(token)
+
+            wrapper = gen_wrapper
+        else:
+            @functools.wraps(fn)
+            async def wrapper(self: AppState, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                denial, principal = await self._check(permission, quiet)
+                if denial is not None or principal is None:
+                    return denial
+                token = _principal.set(principal)
+                try:
+                    result = fn(self, *args, **kwargs)
+                    if inspect.isawaitable(result):
+                        result = await result
+                    return result
+                except DomainError as exc:
+                    return rx.toast.error(exc.message)
+                finally:
+                    _principal.reset(token)
+
+        setattr(wrapper, GUARD_ATTR, permission or "signed-in")
+        return wrapper
+
+    return decorate
+
+
+def _marked(what: str) -> Callable:
+    def mark(fn: Callable) -> Callable:
+        setattr(fn, GUARD_ATTR, what)
+        return fn
+
+    return mark
+
+
+public = _marked("public")
+public.__doc__ = "Mark a handler that deliberately needs no sign-in (the login page)."
+
+
+def checks_inside(permission: str) -> Callable:
+    """Mark a handler (a background task) that calls `self._check` itself."""
+    return _marked(permission)
+
+
+class AppState(rx.State):
+    signed_in: bool = False
+    username: str = ""
+    display_name: str = ""
+    tenant_name: str = ""
+    roles: list[str] = []
+    permissions: list[str] = []
+    page_allowed: bool = False
+    page_permission: str = ""
+
+    def _session_cookie(self) -> str | None:
+        raw = self.router.headers.cookie or ""
+        jar = SimpleCookie()
+        try:
+            jar.load(raw)
+        except Exception:  # noqa: BLE001 — a malformed cookie header is no session
+            return None
+        morsel = jar.get(get_settings().session_cookie_name)
+        return morsel.value if morsel else None
+
+    async def _load_principal(self) -> auth.Principal | None:
+        principal = await asyncio.to_thread(auth.authenticate_session, self._session_cookie())
+        if principal is None:
+            self.signed_in = False
+            self.permissions = []
+            return None
+        self.signed_in = True
+        self.username = principal.username
+        self.display_name = principal.display_name
+        self.tenant_name = principal.tenant_name
+        self.roles = list(principal.roles)
+        self.permissions = sorted(principal.permissions)
+        return principal
+
+    async def _check(self, permission: str | None, quiet: bool = False
+                     ) -> tuple[rx.event.EventSpec | None, auth.Principal | None]:
+        principal = await self._load_principal()
+        if principal is None:
+            return _login_redirect(self.router.url.path), None
+        if permission and not principal.can(permission):
+            log.info("refused %s to %s (needs %s)", self.router.url.path, principal.username, permission)
+            return (None if quiet else rx.toast.error(f"You don't have permission for this ({permission}).")), None
+        return None, principal
+
+    @rx.event
+    @_marked("signed-in")
+    async def guard_page(self):
+        """on_load of every staff page: signed in, and allowed this route."""
+        principal = await self._load_principal()
+        path = self.router.url.path
+        if principal is None:
+            self.page_allowed = False
+            return _login_redirect(path)
+        route = route_for(path)
+        self.page_permission = route.permission or "" if route else ""
+        self.page_allowed = route is None or route.permission is None or principal.can(route.permission)
+        return None
+

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+from rq import SimpleWorker
+from rq.registry import ScheduledJobRegistry
+from rq.scheduler import RQScheduler
+
+from app.platform.db import reset_engine
+from jobs import QUEUES, queue, redis_conn
+from tests import testenv
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database():
+    testenv.prepare_database()
+    reset_engine()
+    redis_conn().flushdb()
+    yield
+    reset_engine()
+
+
+def drain(timeout: float = 20.0, queues: tuple[str, ...] = QUEUES) -> None:
+    """Run an in-process SimpleWorker until no job is waiting or scheduled
+    (scheduled = retries waiting for their interval)."""
+    deadline = time.time() + timeout
+    qs = [queue(n) for n in queues]
+    scheduler = RQScheduler(qs, connection=redis_conn())
+    scheduler.prepare_registries([q.name for q in qs])
+    while time.time() < deadline:
+        # Move due retries into their queues. Done here without the scheduler
+        # lock: a SIGKILLed worker's lock outlives it until its TTL runs out.
+        scheduler.enqueue_scheduled_jobs()
+        SimpleWorker(qs, connection=redis_conn()).work(burst=True)
+        scheduled = sum(ScheduledJobRegistry(queue=q).count for q in qs)
+        if not scheduled and all(q.count == 0 for q in qs):
+            return
+        time.sleep(0.25)
+    raise AssertionError("jobs still pending after drain timeout")
+
+
+@pytest.fixture
+def worker():
+    return drain

@@ -1,0 +1,41 @@
+"""Handlers used only by the event-bus tests. Importable by a worker
+subprocess (the handler name is `module:function`)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from sqlmodel import Session
+
+from app.platform.events import handles
+from app.platform.models import EventLog
+from jobs import redis_conn
+
+
+@handles("test.recorded")
+def record(session: Session, event: dict) -> None:
+    session.add(EventLog(tenant_id=event["tenantId"], event_type="test.recorded",
+                         message=event.get("note", ""), meta={"eventId": event["eventId"]}))
+
+
+@handles("test.flaky")
+def flaky(session: Session, event: dict) -> None:
+    """Fails on its first N attempts (counted in Redis), then records."""
+    attempts = redis_conn().incr(f"test:flaky:{event['eventId']}")
+    if attempts <= int(event.get("failTimes", 1)):
+        raise RuntimeError(f"flaky failure #{attempts}")
+    record(session, event)
+
+
+@handles("test.slow")
+def slow(session: Session, event: dict) -> None:
+    """Writes its effect, then (first attempt only) blocks so the test can
+    SIGKILL the worker with the transaction still open."""
+    session.add(EventLog(tenant_id=event["tenantId"], event_type="test.slow",
+                         message="applied", meta={"eventId": event["eventId"]}))
+    session.flush()
+    r = redis_conn()
+    if r.incr(f"test:slow:{event['eventId']}") == 1:
+        r.set(f"test:slow:{event['eventId']}:started", os.getpid())
+        time.sleep(120)

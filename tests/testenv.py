@@ -1,0 +1,51 @@
+"""The test environment: its own database, Redis db and ports, so tests never
+touch `make dev`'s data. Imported first by tests/conftest.py.
+
+`python -m tests.testenv db-setup` creates and migrates the test database.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TEST_ENV = {
+    "SHOPFLOOR_ENV": "test",
+    "DATABASE_URL": "postgresql+psycopg://shopfloor_app:shopfloor_app@127.0.0.1:5432/shopfloor_test",
+    "MIGRATIONS_DATABASE_URL": "postgresql+psycopg://shopfloor_owner:shopfloor_owner@127.0.0.1:5432/shopfloor_test",
+    "REDIS_URL": "redis://127.0.0.1:6379/1",
+    "STORAGE_BACKEND": "local",
+    "STORAGE_LOCAL_PATH": str(ROOT / "var" / "test-storage"),
+    "FRONTEND_PORT": "3100",
+    "BACKEND_PORT": "8100",
+    "APP_URL": "http://127.0.0.1:3100",
+    "API_URL": "http://127.0.0.1:8100",
+    "CORS_ORIGINS": "http://127.0.0.1:3100",
+    "JOBS_SYNC": "0",
+    "LOGIN_MAX_FAILURES": "5",
+    "LOGIN_LOCKOUT_MINUTES": "15",
+    "MAX_BODY_BYTES": str(5 * 1024 * 1024),
+}
+
+
+def apply() -> None:
+    for key, value in TEST_ENV.items():
+        os.environ[key] = os.environ.get(f"TEST_{key}", value)
+
+
+def prepare_database() -> None:
+    from app import cli
+
+    cli.db_setup()
+    cli.migrate()
+
+
+if __name__ == "__main__":
+    apply()
+    if sys.argv[1:] == ["db-setup"]:
+        prepare_database()
+    else:
+        raise SystemExit("usage: python -m tests.testenv db-setup")
