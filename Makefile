@@ -12,6 +12,8 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH
 export REFLEX_USE_NPM := 1
 export PYTHONPATH := $(CURDIR)
 export PYTHONUNBUFFERED := 1
+# Hot reload watches the code only (not var/ storage or test artifacts).
+export REFLEX_HOT_RELOAD_OVERRIDE_PATHS ?= $(CURDIR)/app:$(CURDIR)/components:$(CURDIR)/state
 
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432

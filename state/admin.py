@@ -20,6 +20,20 @@ def _fmt(dt) -> str:  # noqa: ANN001
     return dt.strftime("%Y-%m-%d %H:%M") if dt else "—"
 
 
+def _value(v) -> str:  # noqa: ANN001
+    return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+
+
+def _details(meta: dict | None) -> str:
+    """Audit metadata for people: a change reads `before → after`."""
+    meta = dict(meta or {})
+    parts = []
+    if "before" in meta and "after" in meta:
+        parts.append(f"{_value(meta.pop('before')) or '—'} → {_value(meta.pop('after')) or '—'}")
+    parts += [f"{k}: {_value(v)}" for k, v in sorted(meta.items())]
+    return "; ".join(parts)
+
+
 class UsersState(AppState):
     users: list[dict] = []
     role_names: list[str] = []
@@ -183,7 +197,7 @@ class AuditState(AppState):
                 {"at": a.created_at.strftime("%Y-%m-%d %H:%M:%S"), "action": a.action,
                  "actor": users.get(a.actor_user_id, "—") if a.actor_user_id else "—",
                  "target": f"{a.target_type} {a.target_id}".strip(), "ip": a.ip or "—",
-                 "details": ", ".join(f"{k}: {v}" for k, v in (a.meta or {}).items())}
+                 "details": _details(a.meta)}
                 for a in s.exec(q.order_by(order).offset(self.page * self.page_size).limit(self.page_size))
             ]
 

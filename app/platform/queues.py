@@ -104,7 +104,7 @@ def failed_jobs(principal: Principal, *, default_tenant: bool, limit: int = 100)
             out.append(FailedJob(
                 id=job.id, queue=name, description=(job.description or job.func_name or "")[:200],
                 error=_last_line(job.latest_result().exc_string if job.latest_result() else job.exc_info),
-                failed_at=job.ended_at.isoformat(timespec="seconds") if job.ended_at else "",
+                failed_at=job.ended_at.strftime("%Y-%m-%d %H:%M:%S") if job.ended_at else "",
             ))
     out.sort(key=lambda j: j.failed_at, reverse=True)
     return out[:limit]

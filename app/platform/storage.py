@@ -12,7 +12,7 @@ import mimetypes
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Protocol
 
 from app.platform.errors import NotFound, ValidationFailed
@@ -22,7 +22,7 @@ from app.settings import get_settings
 def object_key(tenant_id: uuid.UUID | str, key: str) -> str:
     """The full storage key for a tenant-relative key, refusing path tricks."""
     key = key.strip().lstrip("/")
-    parts = PurePosixPath(key).parts
+    parts = key.split("/")
     if not key or any(p in ("..", ".", "") for p in parts) or "\\" in key or "\x00" in key:
         raise ValidationFailed("invalid file key")
     return f"tenants/{uuid.UUID(str(tenant_id))}/{key}"
@@ -81,11 +81,14 @@ class S3Backend:
     def __init__(self, bucket: str, *, endpoint_url: str | None, region: str,
                  access_key_id: str | None, secret_access_key: str | None):
         import boto3
+        from botocore.config import Config
 
         self.bucket = bucket
         self.client = boto3.client(
             "s3", endpoint_url=endpoint_url, region_name=region,
             aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                          retries={"max_attempts": 5, "mode": "standard"}),
         )
 
     def ensure_bucket(self) -> None:

@@ -1,0 +1,155 @@
+"""Staff sign-in, the home page, the queue dashboard and admin pages, in Chromium."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+from playwright.sync_api import expect
+from rq import SimpleWorker
+
+from app.settings import get_settings
+from jobs import queue, redis_conn
+from jobs.events import handle_event
+from tests import factories
+from tests.e2e.conftest import shot, sign_in
+
+
+def test_operator_signs_in_sees_the_shop_and_signs_out(page):
+    tenant = factories.default_tenant()
+    operator = factories.make_user(tenant, "operator")
+    page.goto("/")
+    page.wait_for_url("**/login**")
+    shot(page, "01-login")
+    sign_in(page, operator.username)
+    expect(page.get_by_test_id("welcome")).to_have_text("Welcome to Test Default Shop")
+    expect(page.get_by_test_id("tenant-badge")).to_have_text("Test Default Shop")
+    expect(page.get_by_test_id("count-users")).not_to_have_text("0")
+    expect(page.get_by_test_id("nav-admin/queues")).to_have_count(0)  # not for operators
+    shot(page, "02-home-operator")
+
+    page.get_by_test_id("user-menu").click()
+    page.get_by_test_id("sign-out").click()
+    page.wait_for_url("**/login")
+    page.goto("/")
+    page.wait_for_url("**/login**")  # the session is gone
+    expect(page.locator("#username")).to_be_visible()
+
+
+def test_wrong_password_shows_an_error(page):
+    tenant = factories.default_tenant()
+    user = factories.make_user(tenant, "operator")
+    sign_in(page, user.username, "definitely-wrong")
+    expect(page.get_by_test_id("login-error")).to_have_text("Wrong username or password.")
+    expect(page).to_have_url(f"{get_settings().app_url}/login")
+    shot(page, "03-login-error")
+
+
+def test_viewer_is_refused_the_queue_dashboard(page):
+    tenant = factories.default_tenant()
+    viewer = factories.make_user(tenant, "viewer")
+    sign_in(page, viewer.username)
+    expect(page.get_by_test_id("welcome")).to_be_visible()
+    page.goto("/admin/queues")
+    expect(page.get_by_test_id("forbidden")).to_contain_text("admin.operations")
+    expect(page.get_by_test_id("failed-jobs")).to_have_count(0)
+    status = page.evaluate(
+        "async (api) => (await fetch(api + '/api/v1/queues', {credentials: 'include'})).status",
+        get_settings().api_url)
+    assert status == 403
+    shot(page, "04-queues-refused-viewer")
+
+
+def test_sign_in_returns_to_the_page_asked_for_in_another_shop(page):
+    other = factories.make_tenant("Second Shop")
+    admin = factories.make_user(other, "admin")
+    page.goto("/admin/users")
+    page.wait_for_url(re.compile(r"/login\?next=(%2F|/)admin(%2F|/)users$"))
+    page.locator("#username").fill(admin.username)
+    page.locator("#password").fill(factories.PASSWORD)
+    page.get_by_text("Another shop?").click()
+    page.locator("#shop").fill(other.slug)
+    page.get_by_test_id("sign-in").click()
+    page.wait_for_url("**/admin/users")
+    expect(page.get_by_test_id("tenant-badge")).to_have_text("Second Shop")
+    expect(page.get_by_text(admin.username)).to_be_visible()
+
+
+def test_admin_sees_failed_job_and_requeues_it(page):
+    tenant = factories.default_tenant()
+    admin = factories.make_user(tenant, "admin")
+    label = f"e2e: a job that fails {uuid.uuid4().hex[:6]}"
+    job = queue("default").enqueue(handle_event, str(tenant.id), str(uuid.uuid4()), "nowhere:handler",
+                                   description=label)
+    SimpleWorker([queue("default")], connection=redis_conn()).work(burst=True)
+    assert queue("default").fetch_job(job.id).is_failed
+
+    sign_in(page, admin.username)
+    expect(page.get_by_test_id("welcome")).to_be_visible()
+    page.get_by_test_id("nav-admin/queues").click()
+    page.wait_for_url("**/admin/queues")
+    table = page.get_by_test_id("failed-jobs")
+    row = table.get_by_role("row").filter(has_text=label)
+    expect(row).to_contain_text("No module named 'nowhere'")
+    shot(page, "05-queues-admin")
+    row.get_by_role("button", name="Requeue").click()
+    expect(page.get_by_text("Job requeued.")).to_be_visible()
+    expect(table.get_by_role("row").filter(has_text=label)).to_have_count(0)
+    assert queue("default").fetch_job(job.id).get_status() == "queued"
+    queue("default").remove(job.id)
+
+
+def test_admin_changes_a_role_and_it_is_audited(page):
+    tenant = factories.default_tenant()
+    admin = factories.make_user(tenant, "admin")
+    target = factories.make_user(tenant, "viewer")
+    sign_in(page, admin.username, next_path="/admin/users")
+    page.wait_for_url("**/admin/users")
+    page.get_by_role("row").filter(has_text=target.username).get_by_role("combobox").click()
+    page.get_by_role("option", name="operator", exact=True).click()
+    expect(page.get_by_text(f"{target.username} is now operator.")).to_be_visible()
+    shot(page, "06-users")
+    page.goto("/admin/audit")
+    expect(page.get_by_role("row").filter(has_text="user.roles.changed").first).to_be_visible()
+    shot(page, "07-audit")
+    changes = page.get_by_role("row").filter(has_text="user.roles.changed").filter(has_text=target.username)
+    expect(changes.filter(has_text="viewer → operator")).to_have_count(1)
+    shot(page, "07-audit")
+
+
+def test_api_key_is_shown_once_and_revoked_after_confirmation(page):
+    tenant = factories.default_tenant()
+    admin = factories.make_user(tenant, "admin")
+    sign_in(page, admin.username, next_path="/admin/api-keys")
+    page.wait_for_url("**/admin/api-keys")
+    name = f"Label printer {uuid.uuid4().hex[:4]}"
+    page.get_by_placeholder("What uses this key?").fill(name)
+    page.get_by_role("button", name="Create key").click()
+    secret = page.get_by_test_id("new-api-key").inner_text()
+    assert secret.startswith("sfk_")
+    api = get_settings().api_url
+    assert httpx.get(f"{api}/api/v1/auth/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    shot(page, "08-api-keys")
+    row = page.get_by_role("row").filter(has_text=name)
+    row.get_by_role("button", name="Revoke").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Revoke").click()
+    expect(page.get_by_text("API key revoked.")).to_be_visible()
+    expect(row).to_contain_text("revoked")
+    assert httpx.get(f"{api}/api/v1/auth/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_server_limits_bodies_cors_and_reports_health(app_url):
+    api = get_settings().api_url
+    big = b"x" * (get_settings().max_body_bytes + 1)
+    r = httpx.post(f"{api}/_upload", content=big, headers={"content-type": "application/octet-stream"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+    evil = httpx.options(f"{api}/api/v1/auth/login", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert evil.headers.get("access-control-allow-origin") is None
+    good = httpx.options(f"{api}/api/v1/auth/login", headers={
+        "Origin": app_url, "Access-Control-Request-Method": "POST"})
+    assert good.headers.get("access-control-allow-origin") == app_url
+    assert httpx.get(f"{api}/health/ready").json()["status"] == "ok"
+    docs = httpx.get(f"{api}/api/docs")
+    assert docs.status_code == 200 and "Shopfloor API" in httpx.get(f"{api}/api/openapi.json").text

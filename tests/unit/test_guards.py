@@ -1,0 +1,49 @@
+"""Every Reflex event handler checks permission (or is deliberately public)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import reflex as rx
+
+import state
+from state.base import GUARD_ATTR, AppState
+
+# Reflex's own handlers on rx.State (hydrate, set_is_hydrated, …) are not ours.
+BUILTIN = set(rx.State.event_handlers)
+
+
+def _all_states() -> list[type[rx.State]]:
+    for mod in pkgutil.iter_modules(state.__path__):
+        importlib.import_module(f"state.{mod.name}")
+    found, todo = [], [AppState]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_event_handler_is_guarded():
+    unguarded = []
+    checked = 0
+    for cls in _all_states():
+        for name, handler in cls.event_handlers.items():
+            if name in BUILTIN or name.startswith("set_") and name not in cls.__dict__:
+                continue
+            checked += 1
+            if not getattr(handler.fn, GUARD_ATTR, None):
+                unguarded.append(f"{cls.__name__}.{name}")
+    assert checked > 10
+    assert unguarded == [], f"handlers without a permission check: {unguarded}"
+
+
+def test_public_handlers_are_only_the_sign_in_page():
+    public = {
+        f"{cls.__name__}.{name}"
+        for cls in _all_states()
+        for name, h in cls.event_handlers.items()
+        if getattr(h.fn, GUARD_ATTR, None) == "public"
+    }
+    assert public <= {"LoginState.on_open", "LoginState.start", "LoginState.finish"}
