@@ -40,10 +40,58 @@ class UsersState(AppState):
     create_open: bool = False
     create_error: str = ""
     loaded: bool = False
+    search: str = ""
+    role_filter: str = "all"
+    sort_by: str = "username"  # username | last_login | role
+    page: int = 0
+    page_size: int = 15
 
     @rx.var
     def can_edit(self) -> bool:
         return "users.write" in self.permissions
+
+    @rx.var
+    def filtered_users(self) -> list[dict]:
+        q = self.search.strip().lower()
+        rows = [u for u in self.users
+                if (not q or q in u["username"] or q in u["display_name"].lower() or q in u["email"].lower())
+                and (self.role_filter == "all" or u["role"] == self.role_filter)]
+        if self.sort_by == "last_login":
+            rows.sort(key=lambda u: u["last_login"], reverse=True)
+        elif self.sort_by == "role":
+            rows.sort(key=lambda u: (u["role"], u["username"]))
+        return rows
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-len(self.filtered_users) // self.page_size))
+
+    @rx.var
+    def page_users(self) -> list[dict]:
+        start = min(self.page, self.page_count - 1) * self.page_size
+        return self.filtered_users[start:start + self.page_size]
+
+    @guarded("users.read")
+    def set_search(self, value: str):
+        self.search = value
+        self.page = 0
+
+    @guarded("users.read")
+    def set_role_filter(self, value: str):
+        self.role_filter = value
+        self.page = 0
+
+    @guarded("users.read")
+    def set_sort_by(self, value: str):
+        self.sort_by = value
+
+    @guarded("users.read")
+    def next_page(self):
+        self.page = min(self.page + 1, self.page_count - 1)
+
+    @guarded("users.read")
+    def prev_page(self):
+        self.page = max(0, self.page - 1)
 
     def _fetch(self, tenant_id: uuid.UUID) -> None:
         with tenant_session(tenant_id) as s:

@@ -13,6 +13,17 @@ def _header(*names: str) -> rx.Component:
     return rx.table.header(rx.table.row(*[rx.table.column_header_cell(n) for n in names]))
 
 
+def _pager(page, page_count, prev, nxt) -> rx.Component:  # noqa: ANN001
+    return rx.hstack(
+        rx.button(rx.icon("chevron-left", size=14), "Previous", variant="soft", size="1",
+                  disabled=page == 0, on_click=prev),
+        rx.text("Page ", page + 1, " of ", page_count, size="2"),
+        rx.button("Next", rx.icon("chevron-right", size=14), variant="soft", size="1",
+                  disabled=page + 1 >= page_count, on_click=nxt),
+        align="center", justify="end", width="100%",
+    )
+
+
 # --- staff & roles --------------------------------------------------------------
 
 
@@ -71,12 +82,38 @@ def users_page() -> rx.Component:
         rx.hstack(rx.text("Everyone who can sign in to this shop, and what their role lets them do.",
                           color_scheme="gray"), rx.spacer(), rx.cond(UsersState.can_edit, _create_user_dialog()),
                   width="100%", align="center"),
+        rx.hstack(
+            rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder="Search name, username or email",
+                     value=UsersState.search, on_change=UsersState.set_search.debounce(250), width="300px"),
+            rx.select.root(
+                rx.select.trigger(),
+                rx.select.content(rx.select.item("All roles", value="all"),
+                                  rx.foreach(UsersState.role_names, lambda r: rx.select.item(r, value=r))),
+                value=UsersState.role_filter, on_change=UsersState.set_role_filter,
+            ),
+            rx.select.root(
+                rx.select.trigger(),
+                rx.select.content(rx.select.item("Sort by username", value="username"),
+                                  rx.select.item("Sort by role", value="role"),
+                                  rx.select.item("Most recent sign-in first", value="last_login")),
+                value=UsersState.sort_by, on_change=UsersState.set_sort_by,
+            ),
+            rx.spacer(),
+            rx.text(UsersState.filtered_users.length(), " accounts", size="2", color_scheme="gray"),
+            width="100%", align="center",
+        ),
         rx.cond(
             UsersState.loaded,
-            rx.table.root(_header("Name", "Email", "Role", "Last sign-in", "Status"),
-                          rx.table.body(rx.foreach(UsersState.users, _user_row)), variant="surface", width="100%"),
+            rx.cond(
+                UsersState.page_users.length() > 0,
+                rx.table.root(_header("Name", "Email", "Role", "Last sign-in", "Status"),
+                              rx.table.body(rx.foreach(UsersState.page_users, _user_row)), variant="surface",
+                              width="100%"),
+                empty_state("users", "No accounts match", "Try another search or role."),
+            ),
             loading_table(),
         ),
+        _pager(UsersState.page, UsersState.page_count, UsersState.prev_page, UsersState.next_page),
         spacing="4", width="100%",
     )
 
@@ -193,14 +230,7 @@ def audit_page() -> rx.Component:
             ),
             loading_table(),
         ),
-        rx.hstack(
-            rx.button(rx.icon("chevron-left", size=14), "Previous", variant="soft", size="1",
-                      disabled=AuditState.page == 0, on_click=AuditState.prev_page),
-            rx.text("Page ", AuditState.page + 1, " of ", AuditState.page_count, size="2"),
-            rx.button("Next", rx.icon("chevron-right", size=14), variant="soft", size="1",
-                      disabled=AuditState.page + 1 >= AuditState.page_count, on_click=AuditState.next_page),
-            align="center", justify="end", width="100%",
-        ),
+        _pager(AuditState.page, AuditState.page_count, AuditState.prev_page, AuditState.next_page),
         spacing="4", width="100%",
     )
 

@@ -106,6 +106,8 @@ def test_admin_changes_a_role_and_it_is_audited(page):
     target = factories.make_user(tenant, "viewer")
     sign_in(page, admin.username, next_path="/admin/users")
     page.wait_for_url("**/admin/users")
+    page.get_by_placeholder("Search name, username or email").fill(target.username)
+    expect(page.get_by_role("row")).to_have_count(2)  # the header and the one match
     page.get_by_role("row").filter(has_text=target.username).get_by_role("combobox").click()
     page.get_by_role("option", name="operator", exact=True).click()
     expect(page.get_by_text(f"{target.username} is now operator.")).to_be_visible()
