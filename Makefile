@@ -21,10 +21,12 @@ REDIS_HOST ?= 127.0.0.1
 REDIS_PORT ?= 6379
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
-# chromium: e2e tests; prusa-slicer: slicing; pango/harfbuzz/fonts: WeasyPrint;
-# poppler-utils: PDF checks in tests; npm: fetches Node 22 and the frontend.
-DEB_PACKAGES := chromium prusa-slicer libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-	fonts-dejavu-core poppler-utils npm
+# Commands we need, as command:package (a command found anywhere is enough):
+# chromium for e2e tests, prusa-slicer for slicing, pdftoppm for PDF checks,
+# npm to fetch Node 22 and the frontend's packages.
+DEB_COMMANDS := chromium:chromium prusa-slicer:prusa-slicer pdftoppm:poppler-utils npm:npm
+# Libraries WeasyPrint loads, and a font for PDFs.
+DEB_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 
 .PHONY: dev test install system services venv node db db-test unit integration e2e bench clean
 
@@ -44,7 +46,9 @@ test: install db-test
 install: system services venv node
 
 system:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; \
+	for cp in $(DEB_COMMANDS); do command -v $${cp%%:*} >/dev/null || missing="$$missing $${cp#*:}"; done; \
+	for p in $(DEB_LIBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	(exec 3<>/dev/tcp/$(PG_HOST)/$(PG_PORT)) 2>/dev/null || command -v pg_ctlcluster >/dev/null || missing="$$missing postgresql"; \
 	(exec 3<>/dev/tcp/$(REDIS_HOST)/$(REDIS_PORT)) 2>/dev/null || command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v $(PYTHON) >/dev/null || missing="$$missing python3 python3-venv"; \

@@ -335,11 +335,16 @@ class QueuesState(AppState):
             if principal is None:
                 return
             self.watching = True
-        for _ in range(1800):  # at most an hour per page visit
+        for tick in range(1, 1801):  # at most an hour per page visit
             await asyncio.sleep(2)
             async with self:
                 if not self.watching or self.router.url.path != "/admin/queues":
                     self.watching = False
                     return
+                if tick % 15 == 0:  # every 30 s: still signed in, still allowed?
+                    _, principal = await self._check("admin.operations", True)
+                    if principal is None:
+                        self.watching = False
+                        return
                 await self._refresh(principal)
 

@@ -105,6 +105,21 @@ def _api_key_from(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _check_origin(request: Request) -> None:
+    """Cookie-authenticated changes must come from our own pages (defence in
+    depth on top of SameSite=Lax): a foreign Origin is refused."""
+    origin = request.headers.get("origin")
+    if request.method in SAFE_METHODS or not origin:
+        return
+    s = get_settings()
+    allowed = set(s.cors_origin_list) | {s.app_url.rstrip("/"), s.api_url.rstrip("/")}
+    if origin.rstrip("/") not in allowed:
+        raise Forbidden("this request came from a page that is not Shopfloor")
+
+
 def optional_principal(request: Request) -> auth.Principal | None:
     key = _api_key_from(request)
     if key:
@@ -112,7 +127,10 @@ def optional_principal(request: Request) -> auth.Principal | None:
         if principal is None:
             raise Unauthorized("invalid or revoked API key")
         return principal
-    return auth.authenticate_session(request.cookies.get(get_settings().session_cookie_name))
+    cookie = request.cookies.get(get_settings().session_cookie_name)
+    if cookie:
+        _check_origin(request)
+    return auth.authenticate_session(cookie)
 
 
 def current_principal(principal: auth.Principal | None = Depends(optional_principal)) -> auth.Principal:

@@ -191,3 +191,13 @@ def test_short_password_and_duplicate_username_are_refused(client):
 def test_unknown_shop_is_refused():
     with pytest.raises(Unauthorized):
         auth.login("x", "y" * 10, shop="no-such-shop")
+
+
+def test_cookie_requests_from_a_foreign_origin_are_refused(client):
+    tenant = make_tenant()
+    admin = make_user(tenant, "admin")
+    _login(client, tenant, admin)
+    r = client.post("/api/v1/api-keys", json={"name": "x"}, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "not Shopfloor" in r.json()["error"]["message"]
+    ok = client.post("/api/v1/api-keys", json={"name": "x"}, headers={"Origin": get_settings().app_url})
+    assert ok.status_code == 201
