@@ -1,6 +1,6 @@
 """Reflex configuration. Values come from app/settings.py (the environment).
 
-No db_url: Shopfloor owns its SQLAlchemy engine (app/platform/db.py).
+No database URL here: Shopfloor owns its SQLAlchemy engine (app/platform/db.py).
 """
 
 import reflex as rx

@@ -182,27 +182,27 @@ def login(username: str, password: str, *, shop: str | None = None, ip: str = ""
     return LoginResult(cookie_value=f"{tenant.id}.{token}", expires_at=expires, principal=principal)
 
 
-def _split_cookie(cookie_value: str | None) -> tuple[uuid.UUID, str] | None:
-    if not cookie_value or "." not in cookie_value:
+def _tenant_and_secret(value: str | None, sep: str, prefix: str = "") -> tuple[Tenant, str] | None:
+    """Split `<prefix><tenant id><sep><secret>` and look the tenant up."""
+    if not value or not value.startswith(prefix) or sep not in value[len(prefix):]:
         return None
-    tid, token = cookie_value.split(".", 1)
+    tid, secret = value[len(prefix):].split(sep, 1)
     try:
-        return uuid.UUID(tid), token
+        tenant_id = uuid.UUID(tid)
     except ValueError:
         return None
+    with platform_session() as ps:
+        tenant = ps.get(Tenant, tenant_id)
+    return (tenant, secret) if tenant is not None else None
 
 
 def authenticate_session(cookie_value: str | None) -> Principal | None:
     """The principal behind a session cookie, or None (missing, unknown, expired)."""
-    parts = _split_cookie(cookie_value)
-    if parts is None:
+    found = _tenant_and_secret(cookie_value, ".")
+    if found is None:
         return None
-    tenant_id, token = parts
-    with platform_session() as ps:
-        tenant = ps.get(Tenant, tenant_id)
-    if tenant is None:
-        return None
-    with tenant_session(tenant_id) as s:
+    tenant, token = found
+    with tenant_session(tenant.id) as s:
         row = s.exec(select(UserSession).where(UserSession.token_hash == _sha256(token))).first()
         if row is None:
             return None
@@ -222,14 +222,11 @@ def authenticate_session(cookie_value: str | None) -> Principal | None:
 
 
 def logout(cookie_value: str | None, *, ip: str = "") -> None:
-    parts = _split_cookie(cookie_value)
-    if parts is None:
+    found = _tenant_and_secret(cookie_value, ".")
+    if found is None:
         return
-    tenant_id, token = parts
-    with platform_session() as ps:
-        if ps.get(Tenant, tenant_id) is None:
-            return
-    with tenant_session(tenant_id) as s:
+    tenant, token = found
+    with tenant_session(tenant.id) as s:
         row = s.exec(select(UserSession).where(UserSession.token_hash == _sha256(token))).first()
         if row is not None:
             user = s.get(User, row.user_id)
@@ -285,17 +282,11 @@ def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Principal) -> 
 
 
 def authenticate_api_key(secret: str | None) -> Principal | None:
-    if not secret or not secret.startswith(API_KEY_PREFIX):
+    found = _tenant_and_secret(secret, "_", API_KEY_PREFIX)
+    if found is None:
         return None
-    try:
-        tenant_id = uuid.UUID(secret[len(API_KEY_PREFIX):].split("_", 1)[0])
-    except ValueError:
-        return None
-    with platform_session() as ps:
-        tenant = ps.get(Tenant, tenant_id)
-    if tenant is None:
-        return None
-    with tenant_session(tenant_id) as s:
+    tenant = found[0]
+    with tenant_session(tenant.id) as s:
         key = s.exec(select(ApiKey).where(ApiKey.key_hash == _sha256(secret))).first()
         if key is None or key.revoked_at is not None:
             return None

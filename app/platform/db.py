@@ -12,6 +12,7 @@ forgotten filter cannot leak rows: the database itself refuses them.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,33 +58,29 @@ def _set_tenant(session: Session, transaction, connection) -> None:  # noqa: ANN
 
 
 @contextmanager
-def tenant_session(tenant_id: uuid.UUID | str) -> Iterator[Session]:
+def _session(tenant_id: uuid.UUID | None) -> Iterator[Session]:
+    session = Session(get_engine(), expire_on_commit=False)
+    if tenant_id is not None:
+        session.info[TENANT_KEY] = tenant_id
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def tenant_session(tenant_id: uuid.UUID | str) -> contextlib.AbstractContextManager[Session]:
     """A session scoped to one tenant. Commit explicitly; rolls back on error."""
     if not tenant_id:
         raise ValueError("tenant_session needs a tenant id")
-    tid = tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id))
-    session = Session(get_engine(), expire_on_commit=False)
-    session.info[TENANT_KEY] = tid
-    try:
-        yield session
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    return _session(tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id)))
 
 
-@contextmanager
-def platform_session() -> Iterator[Session]:
+def platform_session() -> contextlib.AbstractContextManager[Session]:
     """A session with no tenant: global tables only (RLS hides tenant rows)."""
-    session = Session(get_engine(), expire_on_commit=False)
-    try:
-        yield session
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    return _session(None)
 
 
 def session_tenant_id(session: Session) -> uuid.UUID:
