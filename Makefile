@@ -24,7 +24,7 @@ APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 # Commands we need, as command:package (a command found anywhere is enough):
 # chromium for e2e tests, prusa-slicer for slicing, pdftoppm for PDF checks,
 # npm to fetch Node 22 and the frontend's packages.
-DEB_COMMANDS := chromium:chromium prusa-slicer:prusa-slicer pdftoppm:poppler-utils npm:npm
+DEB_COMMANDS := chromium:chromium prusa-slicer:prusa-slicer pdftoppm:poppler-utils npm:npm pgrep:procps
 # Libraries WeasyPrint loads, and a font for PDFs.
 DEB_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 

@@ -2,3 +2,4 @@
 (Alembic's env.py and the tests import this one module)."""
 
 from app.platform.models import *  # noqa: F401,F403
+from app.orders.models import *  # noqa: F401,F403

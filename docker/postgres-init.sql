@@ -46,6 +46,10 @@ ALTER DEFAULT PRIVILEGES FOR ROLE shopfloor_owner IN SCHEMA public
   GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO shopfloor_app;
 ALTER DEFAULT PRIVILEGES FOR ROLE shopfloor_owner IN SCHEMA public
   GRANT USAGE, SELECT ON SEQUENCES TO shopfloor_app;
+-- Functions (e.g. the SECURITY DEFINER webhook router) are executable by the app.
+ALTER DEFAULT PRIVILEGES FOR ROLE shopfloor_owner IN SCHEMA public
+  GRANT EXECUTE ON FUNCTIONS TO shopfloor_app;
 -- No-ops on a fresh database; kept to mirror bootstrap.py exactly.
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO shopfloor_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO shopfloor_app;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO shopfloor_app;

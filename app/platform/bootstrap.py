@@ -60,7 +60,10 @@ def _statements(database_url: str, migrations_url: str) -> tuple[list[str], list
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {i_app}",
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {i_owner} IN SCHEMA public "
         f"GRANT USAGE, SELECT ON SEQUENCES TO {i_app}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {i_owner} IN SCHEMA public "
+        f"GRANT EXECUTE ON FUNCTIONS TO {i_app}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {i_app}",
+        f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {i_app}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {i_app}",
     ]
     return cluster, in_db

@@ -199,3 +199,44 @@ class EventLog(TenantScoped, table=True):
     actor_user_id: uuid.UUID | None = Field(default=None)
     meta: dict = Field(default_factory=dict, sa_type=JSONB, sa_column_kwargs={"name": "metadata"})
     created_at: datetime = Timestamp()
+
+
+# --- retries and notifications (used by every domain) ---------------------------------
+
+
+class RetryEntry(TenantScoped, table=True):
+    """Table-backed retries of outbound operations (seed: Retry Queue)."""
+
+    __tablename__ = "retry_queue"
+    __table_args__ = (Index("ix_retry_queue_due", "status", "next_run_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    job_type: str = Field(max_length=30)  # FULFILLMENT | PRINT_JOB_CREATION | CANCELLATION | …
+    status: str = Field(default="PENDING", max_length=20)  # PENDING | PROCESSING | COMPLETED | FAILED
+    order_id: uuid.UUID | None = Field(default=None, index=True)
+    payload: dict = Field(default_factory=dict, sa_type=JSONB)
+    attempts: int = Field(default=0)
+    max_attempts: int = Field(default=5)
+    next_run_at: datetime = Timestamp()
+    last_error: str = Field(default="", max_length=2000)
+    needs_attention: bool = Field(default=False)
+    created_at: datetime = Timestamp()
+    updated_at: datetime = Timestamp()
+
+
+class Notification(TenantScoped, table=True):
+    """An in-app notification for one staff user (the bell)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "tenant_id", "user_id", "read_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
+    kind: str = Field(max_length=50)  # order.created | order.cancelled | failure
+    severity: str = Field(default="INFO", max_length=10)
+    title: str = Field(max_length=200)
+    body: str = Field(default="", max_length=1000)
+    link: str = Field(default="", max_length=300)
+    order_id: uuid.UUID | None = Field(default=None)
+    created_at: datetime = Timestamp()
+    read_at: datetime | None = Timestamp(nullable=True)

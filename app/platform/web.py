@@ -195,7 +195,9 @@ def create_api() -> FastAPI:
 
 def _domain_routers() -> list:
     """Each domain's `api.router`; add a line per domain as it lands."""
-    return []
+    from app.orders import api as orders_api
+
+    return [orders_api.webhooks, orders_api.router]
 
 
 __all__ = ["BodySizeLimit", "create_api", "current_principal", "require", "upload_limit", "Forbidden"]

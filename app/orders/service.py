@@ -1,0 +1,422 @@
+"""Order operations: the one place order rules live. Pages, the REST API,
+webhooks and jobs all call these functions with a tenant session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import Date, cast, func, or_, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, select
+
+from app.orders import machine
+from app.orders.inputs import LineInput, OrderInput
+from app.orders.models import LineItem, Order
+from app.platform import retry
+from app.platform.auth import Principal
+from app.platform.db import session_tenant_id
+from app.platform.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from app.platform.events import publish
+from app.platform.models import EventLog, utcnow
+
+SOURCE = "order-service"
+
+# Gates checked before fulfillment may move to `packaging`. Each returns the
+# list of what is missing (empty = pass). The builds domain adds its gate.
+PackagingGate = Callable[[Session, Order], list[str]]
+PACKAGING_GATES: list[PackagingGate] = []
+
+
+# --- event log --------------------------------------------------------------------------
+
+
+def log_event(session: Session, order: Order | None, event_type: str, message: str, *, severity: str = "INFO",
+              actor: Principal | None = None, meta: dict | None = None) -> EventLog:
+    entry = EventLog(tenant_id=session_tenant_id(session), event_type=event_type, severity=severity,
+                     message=message[:2000], order_id=order.id if order else None,
+                     actor_user_id=actor.user_id if actor else None, meta=meta or {})
+    session.add(entry)
+    return entry
+
+
+def _actor_name(actor: Principal | None) -> str:
+    return actor.display_name if actor else "system"
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def get_order(session: Session, order_id: uuid.UUID | str, *, lock: bool = False) -> Order:
+    try:
+        oid = uuid.UUID(str(order_id))
+    except ValueError as exc:
+        raise NotFound("no such order") from exc
+    q = select(Order).where(Order.id == oid)
+    if lock:
+        q = q.with_for_update()
+    order = session.exec(q).first()
+    if order is None:
+        raise NotFound("no such order")
+    return order
+
+
+def line_items(session: Session, order_id: uuid.UUID) -> list[LineItem]:
+    return list(session.exec(select(LineItem).where(LineItem.order_id == order_id).order_by(LineItem.position)))
+
+
+def timeline(session: Session, order_id: uuid.UUID) -> list[EventLog]:
+    return list(session.exec(select(EventLog).where(EventLog.order_id == order_id).order_by(EventLog.created_at)))
+
+
+@dataclass
+class OrderFilter:
+    search: str = ""
+    status: str = ""
+    fulfillment_status: str = ""
+    source: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "placed_at"  # placed_at | number | customer | total | status
+    descending: bool = True
+    page: int = 0
+    page_size: int = 25
+
+
+SORTS = {"placed_at": Order.placed_at, "number": Order.number, "customer": Order.customer_name,
+         "total": Order.total, "status": Order.status, "fulfillment": Order.fulfillment_status}
+
+
+def _filtered(q, f: OrderFilter):  # noqa: ANN001, ANN202
+    if f.search.strip():
+        like = f"%{f.search.strip()}%"
+        q = q.where(or_(Order.number.ilike(like), Order.customer_name.ilike(like),
+                        Order.customer_email.ilike(like), Order.ship_city.ilike(like),
+                        Order.id.in_(select(LineItem.order_id).where(LineItem.sku.ilike(like)))))
+    if f.status:
+        q = q.where(Order.status == f.status)
+    if f.fulfillment_status:
+        q = q.where(Order.fulfillment_status == f.fulfillment_status)
+    if f.source:
+        q = q.where(Order.source == f.source)
+    if f.date_from:
+        q = q.where(Order.placed_at >= datetime.combine(f.date_from, datetime.min.time(), timezone.utc))
+    if f.date_to:
+        q = q.where(Order.placed_at < datetime.combine(f.date_to + timedelta(days=1), datetime.min.time(),
+                                                       timezone.utc))
+    return q
+
+
+def list_orders(session: Session, f: OrderFilter) -> tuple[list[Order], int]:
+    total = session.exec(_filtered(select(func.count()).select_from(Order), f)).one()
+    col = SORTS.get(f.sort, Order.placed_at)
+    q = _filtered(select(Order), f).order_by(col.desc() if f.descending else col.asc(), Order.number.desc())
+    rows = list(session.exec(q.offset(max(0, f.page) * f.page_size).limit(f.page_size)))
+    return rows, total
+
+
+def status_counts(session: Session, f: OrderFilter | None = None) -> dict[str, int]:
+    q = select(Order.status, func.count()).group_by(Order.status)
+    if f is not None:
+        q = _filtered(q, OrderFilter(search=f.search, source=f.source, date_from=f.date_from, date_to=f.date_to,
+                                     fulfillment_status=f.fulfillment_status))
+    found = dict(session.exec(q).all())
+    return {s: found.get(s, 0) for s in machine.ORDER_STATUSES}
+
+
+def orders_per_day(session: Session, days: int = 30) -> list[tuple[date, int]]:
+    start = (utcnow() - timedelta(days=days - 1)).date()
+    day = cast(func.timezone("UTC", Order.placed_at), Date)
+    rows = dict(session.exec(select(day, func.count()).where(day >= start).group_by(day)).all())
+    return [(start + timedelta(days=i), rows.get(start + timedelta(days=i), 0)) for i in range(days)]
+
+
+# --- creating ------------------------------------------------------------------------------
+
+
+def _next_number(session: Session, prefix: str) -> str:
+    """M-00001, B-00001, …: a per-tenant counter in system_config, race-free."""
+    key = f"orders.sequence.{prefix}"
+    value = session.execute(text(
+        "INSERT INTO system_config (tenant_id, key, value, updated_at) VALUES (:t, :k, '1'::jsonb, now()) "
+        "ON CONFLICT (tenant_id, key) DO UPDATE SET value = to_jsonb((system_config.value)::text::int + 1), "
+        "updated_at = now() RETURNING (value)::text::int"), {"t": session_tenant_id(session), "k": key}).scalar()
+    return f"{prefix}-{value:05d}"
+
+
+def _validate(data: OrderInput) -> None:
+    if data.source not in machine.SOURCES:
+        raise ValidationFailed(f"unknown order source '{data.source}'")
+    if data.source != "shopify":
+        if not data.lines:
+            raise ValidationFailed("an order needs at least one line item")
+        if not data.customer_name.strip():
+            raise ValidationFailed("an order needs the customer's name")
+        for i, line in enumerate(data.lines, 1):
+            if line.quantity < 1:
+                raise ValidationFailed(f"line {i}: quantity must be at least 1")
+            if not line.title.strip() and not line.sku.strip():
+                raise ValidationFailed(f"line {i}: give a SKU or a title")
+            if line.unit_price < 0:
+                raise ValidationFailed(f"line {i}: the price cannot be negative")
+    if data.ship_country_code and len(data.ship_country_code) != 2:
+        raise ValidationFailed("the country code has two letters (e.g. NL)")
+
+
+def _line_problems(lines: list[LineInput]) -> list[str]:
+    return [f"Line {i} ({line.title or 'untitled'}) has no SKU, so nothing can be produced for it."
+            for i, line in enumerate(lines, 1) if not line.sku]
+
+
+def _order_fields(data: OrderInput) -> dict:
+    fields = {k: getattr(data, k) for k in (
+        "customer_name", "customer_email", "customer_phone", "ship_name", "ship_company", "ship_street",
+        "ship_house_number", "ship_address2", "ship_city", "ship_postal_code", "ship_country_code", "delivery_type",
+        "service_point", "currency", "subtotal", "shipping_total", "total", "note", "financial_status",
+        "source_updated_at")}
+    fields["ship_country_code"] = (fields["ship_country_code"] or "").upper()
+    return fields
+
+
+def create_order(session: Session, data: OrderInput, *, actor: Principal | None = None,
+                 correlation_id: str | None = None) -> tuple[Order, bool]:
+    """Create an order with its lines; returns (order, created). A Shopify
+    order that already exists (same Shopify id) is returned unchanged, so
+    replays and races create exactly one."""
+    _validate(data)
+    tid = session_tenant_id(session)
+    if data.source == "shopify":
+        if not data.shopify_order_id:
+            raise ValidationFailed("a Shopify order needs its id")
+        number = data.name or f"#{data.shopify_order_id}"
+    else:
+        number = _next_number(session, "M" if data.source == "manual" else "B")
+    order_id = uuid.uuid4()
+    problems = list(data.problems) + _line_problems(data.lines)
+    if not data.lines and not any("line items" in p for p in problems):
+        problems.append("This order has no line items.")
+    inserted = session.execute(
+        insert(Order).values(
+            id=order_id, tenant_id=tid, number=number, source=data.source, shopify_order_id=data.shopify_order_id,
+            shopify_gid=data.shopify_gid, name=data.name, placed_at=data.placed_at or utcnow(),
+            problems=problems, created_at=utcnow(), updated_at=utcnow(), **_order_fields(data),
+        ).on_conflict_do_nothing(index_elements=["tenant_id", "shopify_order_id"]).returning(Order.id)
+    ).scalar()
+    if inserted is None:
+        existing = session.exec(select(Order).where(Order.shopify_order_id == data.shopify_order_id)).one()
+        return existing, False
+    order = session.get(Order, order_id)
+    for pos, line in enumerate(data.lines):
+        session.add(LineItem(tenant_id=tid, order_id=order.id, position=pos, sku=line.sku, title=line.title[:300],
+                             variant_title=line.variant_title[:200], quantity=line.quantity,
+                             unit_price=line.unit_price, properties=line.properties,
+                             shopify_line_item_id=line.shopify_line_item_id,
+                             problem="no SKU" if not line.sku else ""))
+    session.flush()
+    log_event(session, order, "order.created",
+              f"Order {order.number} received from {data.source} ({len(data.lines)} line(s), "
+              f"{order.currency} {order.total})", actor=actor)
+    for p in problems:
+        log_event(session, order, "order.problem", p, severity="WARNING")
+    items = line_items(session, order.id)
+    publish(session, "order.created", {
+        "orderId": str(order.id), "orderNumber": order.number, "source": order.source,
+        "lineItems": [{"lineItemId": str(li.id), "productSku": li.sku, "quantity": li.quantity} for li in items],
+    }, source=SOURCE, correlation_id=correlation_id)
+    if data.cancelled_at is not None:
+        cancel(session, order.id, actor=None, reason=data.cancel_reason or "other", via="shopify")
+    return order, True
+
+
+def update_from_shopify(session: Session, data: OrderInput) -> tuple[Order, str]:
+    """orders/updated: refresh customer, address and money fields unless the
+    payload is older than what we have; create the order if we missed it."""
+    order = session.exec(select(Order).where(Order.shopify_order_id == data.shopify_order_id)
+                         .with_for_update()).first()
+    if order is None:
+        order, _ = create_order(session, data)
+        return order, "created"
+    if order.source_updated_at and data.source_updated_at and data.source_updated_at <= order.source_updated_at:
+        return order, "stale"
+    changed = []
+    for k, v in _order_fields(data).items():
+        if k == "source_updated_at" or v in (None, "") and k != "note":
+            continue
+        if getattr(order, k) != v:
+            changed.append(k)
+            setattr(order, k, v)
+    order.source_updated_at = data.source_updated_at or order.source_updated_at
+    order.updated_at = utcnow()
+    session.add(order)
+    if changed:
+        log_event(session, order, "order.updated", f"Shopify updated {', '.join(sorted(changed))}")
+    if data.cancelled_at is not None and order.status != "CANCELLED":
+        cancel(session, order.id, actor=None, reason=data.cancel_reason or "other", via="shopify")
+        return order, "cancelled"
+    return order, "updated" if changed else "unchanged"
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+def change_status(session: Session, order: Order, target: str, *, actor: Principal | None = None,
+                  reason: str = "") -> Order:
+    """Order status moves, one rule table (machine.ORDER_TRANSITIONS)."""
+    if target not in machine.ORDER_STATUSES:
+        raise ValidationFailed(f"unknown order status '{target}'")
+    if order.status == target:
+        return order
+    if not machine.can_change_status(order.status, target):
+        allowed = ", ".join(machine.allowed_statuses(order.status)) or "none (final)"
+        raise InvalidTransition(f"order {order.number} cannot go from {order.status} to {target}; allowed: {allowed}")
+    previous = order.status
+    order.status = target
+    order.updated_at = utcnow()
+    if target == "COMPLETED":
+        order.completed_at = order.completed_at or utcnow()
+    session.add(order)
+    severity = "ERROR" if target == "FAILED" else "WARNING" if target in ("PARTIALLY_COMPLETED", "CANCELLED") else "INFO"
+    log_event(session, order, "order.status-changed",
+              f"Status {previous} → {target}" + (f" ({reason})" if reason else ""), severity=severity, actor=actor,
+              meta={"previousStatus": previous, "newStatus": target})
+    return order
+
+
+def set_fulfillment_by_production(session: Session, order: Order, target: str, *, actor: Principal | None = None,
+                                  reason: str = "") -> Order:
+    """Builds and print orchestration move fulfillment up to `ready`."""
+    if order.fulfillment_status == target:
+        return order
+    if target not in machine.PRODUCTION_FULFILLMENT.get(order.fulfillment_status, set()):
+        raise InvalidTransition(f"fulfillment cannot go from {order.fulfillment_status} to {target} by production")
+    return _set_fulfillment(session, order, target, actor=actor, reason=reason)
+
+
+def _set_fulfillment(session: Session, order: Order, target: str, *, actor: Principal | None, reason: str = "") -> Order:
+    previous = order.fulfillment_status
+    order.fulfillment_status = target
+    order.updated_at = utcnow()
+    session.add(order)
+    log_event(session, order, "order.fulfillment-changed",
+              f"Fulfillment {previous} → {target}" + (f" by {_actor_name(actor)}" if actor else "")
+              + (f" ({reason})" if reason else ""), actor=actor,
+              meta={"previousStatus": previous, "newStatus": target})
+    return order
+
+
+def packaging_problems(session: Session, order: Order) -> list[str]:
+    return [problem for gate in PACKAGING_GATES for problem in gate(session, order)]
+
+
+@dataclass
+class Tracking:
+    number: str = ""
+    url: str = ""
+    carrier: str = ""
+
+
+def advance_fulfillment(session: Session, order_id: uuid.UUID | str, target: str, *, actor: Principal | None,
+                        tracking: Tracking | None = None) -> Order:
+    """Staff steps: (unfulfilled → ready when nothing is left to produce),
+    ready → packaging (gated) → shipped → completed."""
+    order = get_order(session, order_id, lock=True)
+    if target not in machine.FULFILLMENT_STATUSES:
+        raise ValidationFailed(f"unknown fulfillment status '{target}'")
+    if order.status == "CANCELLED":
+        raise InvalidTransition(f"order {order.number} is cancelled")
+    current = order.fulfillment_status
+    if current == target:
+        return order
+    if target == "ready" and current == "unfulfilled":
+        if order.total_parts and order.completed_parts < order.total_parts:
+            raise InvalidTransition(
+                f"order {order.number} still has {order.total_parts - order.completed_parts} part(s) in production")
+        return _set_fulfillment(session, order, "ready", actor=actor, reason="nothing left to produce")
+    step = machine.next_staff_step(current)
+    if step != target:
+        allowed = f"the next step is {step}" if step else "no staff step is possible now"
+        raise InvalidTransition(f"fulfillment cannot go from {current} to {target}; {allowed}")
+    if target == "packaging":
+        missing = packaging_problems(session, order)
+        if missing:
+            raise InvalidTransition("cannot start packaging yet: " + "; ".join(missing),
+                                    details={"missing": missing})
+    if target == "shipped":
+        if tracking:
+            order.tracking_number = tracking.number.strip()[:100] or order.tracking_number
+            order.tracking_url = tracking.url.strip()[:500] or order.tracking_url
+            order.tracking_carrier = tracking.carrier.strip()[:100] or order.tracking_carrier
+        order.shipped_at = utcnow()
+        if order.source == "shopify" and order.shopify_order_id:
+            retry.schedule(session, "FULFILLMENT", order_id=order.id,
+                           payload={"trackingNumber": order.tracking_number, "trackingUrl": order.tracking_url,
+                                    "carrier": order.tracking_carrier})
+    _set_fulfillment(session, order, target, actor=actor)
+    if target == "completed" and order.status != "COMPLETED":
+        if order.status == "PENDING" or machine.can_change_status(order.status, "COMPLETED"):
+            change_status(session, order, "COMPLETED", actor=actor, reason="delivered")
+    publish(session, "order.fulfillment-changed", {"orderId": str(order.id), "newStatus": target},
+            source=SOURCE)
+    return order
+
+
+def allowed_actions(order: Order, principal: Principal) -> list[str]:
+    """What the order page offers this user now."""
+    if not principal.can("orders.write"):
+        return []
+    actions = []
+    if order.status != "CANCELLED":
+        if order.fulfillment_status == "unfulfilled" and (not order.total_parts or
+                                                           order.completed_parts >= order.total_parts):
+            actions.append("ready")
+        step = machine.next_staff_step(order.fulfillment_status)
+        if step:
+            actions.append(step)
+    if machine.can_cancel(order.status, order.fulfillment_status) and order.status != "CANCELLED":
+        actions.append("cancel")
+    return actions
+
+
+# --- cancellation ----------------------------------------------------------------------------------
+
+
+def cancel(session: Session, order_id: uuid.UUID | str, *, actor: Principal | None, reason: str = "other",
+           via: str = "staff") -> Order:
+    """Cancel an order that has not shipped. Idempotent: cancelling a
+    cancelled order changes nothing and answers the same."""
+    order = get_order(session, order_id, lock=True)
+    if order.status == "CANCELLED":
+        return order
+    if not machine.can_cancel(order.status, order.fulfillment_status):
+        raise Conflict(f"order {order.number} is already {order.fulfillment_status}; it can no longer be cancelled")
+    change_status(session, order, "CANCELLED", actor=actor, reason=f"{reason}, via {via}")
+    order.cancelled_at = utcnow()
+    order.cancel_reason = (reason or "other")[:50]
+    session.add(order)
+    publish(session, "order.cancelled", {"orderId": str(order.id), "orderNumber": order.number, "reason": reason,
+                                         "via": via}, source=SOURCE)
+    return order
+
+
+# --- manual orders ---------------------------------------------------------------------------------
+
+
+def create_manual_order(session: Session, data: OrderInput, *, actor: Principal) -> Order:
+    actor.require("orders.write")
+    data.source = "manual"
+    if not data.subtotal:
+        data.subtotal = sum((li.unit_price * li.quantity for li in data.lines), Decimal("0"))
+    if not data.total:
+        data.total = data.subtotal + data.shipping_total
+    order, _ = create_order(session, data, actor=actor)
+    return order
+
+
+def retry_entries(session: Session, order_id: uuid.UUID):  # noqa: ANN201
+    from app.platform.models import RetryEntry
+
+    return list(session.exec(select(RetryEntry).where(RetryEntry.order_id == order_id)
+                             .order_by(RetryEntry.created_at.desc())))

@@ -1,0 +1,181 @@
+"""The retry queue: table-backed retries of outbound operations.
+
+An entry is tried at once, then after 1, 2, 4, 8 s (exponential) up to
+`max_attempts` (5); then it is FAILED with `needs_attention`, which the order
+page and the queue dashboard show. Each job type registers one operation with
+`@operation("FULFILLMENT")`. Runs on RQ (`enqueue_in`) with a cron sweep for
+entries whose RQ job was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import event as sa_event
+from sqlmodel import Session, select
+
+from app.platform.db import TENANT_KEY, platform_session, session_tenant_id, tenant_session
+from app.platform.models import RetryEntry, Tenant, utcnow
+
+log = logging.getLogger(__name__)
+
+JOB_TYPES = ("FULFILLMENT", "PRINT_JOB_CREATION", "CANCELLATION", "NOTIFICATION", "SHIPMENT", "GRIDFLOCK_PIPELINE")
+Operation = Callable[[Session, RetryEntry], None]
+_OPERATIONS: dict[str, Operation] = {}
+
+
+def operation(job_type: str) -> Callable[[Operation], Operation]:
+    if job_type not in JOB_TYPES:
+        raise ValueError(f"unknown retry job type {job_type}")
+
+    def register(fn: Operation) -> Operation:
+        _OPERATIONS[job_type] = fn
+        return fn
+
+    return register
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next attempt after `attempts` failures: 1, 2, 4, 8 s."""
+    return timedelta(seconds=2 ** max(0, attempts - 1))
+
+
+def schedule(session: Session, job_type: str, *, order_id: uuid.UUID | None = None, payload: dict | None = None,
+             max_attempts: int = 5) -> RetryEntry:
+    """Add an entry in the caller's transaction; it runs after commit."""
+    if job_type not in JOB_TYPES:
+        raise ValueError(f"unknown retry job type {job_type}")
+    entry = RetryEntry(tenant_id=session_tenant_id(session), job_type=job_type, order_id=order_id,
+                       payload=payload or {}, max_attempts=max_attempts)
+    session.add(entry)
+    session.info.setdefault("retry_pending", []).append(entry.id)
+    return entry
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    pending = session.info.pop("retry_pending", None)
+    for entry_id in pending or ():
+        try:
+            _enqueue(session.info[TENANT_KEY], entry_id)
+        except Exception as exc:  # noqa: BLE001 — Redis down: the cron sweep runs it later
+            log.warning("could not enqueue retry entry %s (%s); the sweep will", entry_id, exc)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction) -> None:  # noqa: ANN001
+    session.info.pop("retry_pending", None)
+
+
+def _enqueue(tenant_id: uuid.UUID, entry_id: uuid.UUID, delay: timedelta | None = None) -> None:
+    from app.settings import get_settings
+    from jobs import enqueue, queue
+    from jobs.retry import run_entry
+
+    if get_settings().jobs_sync or not delay:
+        enqueue(run_entry, str(tenant_id), str(entry_id), queue_name="integrations", retry=False)
+    else:
+        queue("integrations").enqueue_in(delay, run_entry, str(tenant_id), str(entry_id))
+
+
+def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
+    """One attempt. Claims the entry (PENDING → PROCESSING) so two workers never run it together."""
+    import app.handlers  # noqa: F401  operations register on import
+
+    with tenant_session(tenant_id) as s:
+        entry = s.exec(select(RetryEntry).where(RetryEntry.id == uuid.UUID(str(entry_id)))
+                       .with_for_update(skip_locked=True)).first()
+        if entry is None or entry.status != "PENDING":
+            return "skipped"
+        early = entry.next_run_at - utcnow()
+        if early > timedelta(seconds=1.5):  # RQ's scheduler may fire up to a second early
+            s.rollback()
+            _enqueue(uuid.UUID(str(tenant_id)), entry.id, early)
+            return "not-due"
+        entry.status = "PROCESSING"
+        entry.attempts += 1
+        entry.updated_at = utcnow()
+        s.add(entry)
+        s.commit()
+    fn = _OPERATIONS.get(entry.job_type)
+    error = None
+    with tenant_session(tenant_id) as s:
+        try:
+            if fn is None:
+                raise RuntimeError(f"no operation registered for {entry.job_type}")
+            fn(s, entry)
+            s.commit()
+        except Exception as exc:  # noqa: BLE001 — any failure counts as one attempt
+            s.rollback()
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+    with tenant_session(tenant_id) as s:
+        entry = s.get(RetryEntry, entry.id)
+        entry.updated_at = utcnow()
+        if error is None:
+            entry.status, entry.last_error = "COMPLETED", ""
+            s.add(entry)
+            s.commit()
+            return "completed"
+        entry.last_error = error
+        if entry.attempts >= entry.max_attempts:
+            entry.status, entry.needs_attention = "FAILED", True
+            s.add(entry)
+            _on_give_up(s, entry)
+            s.commit()
+            return "failed"
+        entry.status = "PENDING"
+        delay = backoff(entry.attempts)
+        entry.next_run_at = utcnow() + delay
+        s.add(entry)
+        s.commit()
+    _enqueue(uuid.UUID(str(tenant_id)), entry.id, delay)
+    return "retrying"
+
+
+def _on_give_up(session: Session, entry: RetryEntry) -> None:
+    from app.platform.notifications import notify_staff
+
+    notify_staff(session, kind="failure", severity="ERROR",
+                 title=f"{entry.job_type.replace('_', ' ').title()} needs attention",
+                 body=f"Gave up after {entry.attempts} attempts: {entry.last_error}",
+                 link=f"/orders/{entry.order_id}" if entry.order_id else "/admin/queues", order_id=entry.order_id)
+
+
+def retry_now(session: Session, entry_id: uuid.UUID) -> RetryEntry:
+    """Staff: try a FAILED entry again (fresh attempt budget)."""
+    entry = session.get(RetryEntry, entry_id)
+    if entry is None:
+        from app.platform.errors import NotFound
+
+        raise NotFound("no such retry entry")
+    if entry.status in ("FAILED", "PENDING"):
+        entry.status, entry.needs_attention, entry.attempts = "PENDING", False, 0
+        entry.next_run_at = utcnow()
+        session.add(entry)
+        session.info.setdefault("retry_pending", []).append(entry.id)
+    return entry
+
+
+def sweep() -> int:
+    """Cron: run due PENDING entries whose delayed job was lost."""
+    with platform_session() as ps:
+        tenant_ids = list(ps.exec(select(Tenant.id)))
+    n = 0
+    for tid in tenant_ids:
+        with tenant_session(tid) as s:
+            due = s.exec(select(RetryEntry.id).where(
+                RetryEntry.status == "PENDING", RetryEntry.next_run_at <= utcnow() - timedelta(seconds=30))).all()
+        for entry_id in due:
+            _enqueue(tid, entry_id)
+            n += 1
+    return n
+
+
+def attention(session: Session, order_id: uuid.UUID | None = None) -> list[RetryEntry]:
+    q = select(RetryEntry).where(RetryEntry.needs_attention).order_by(RetryEntry.updated_at.desc())
+    if order_id is not None:
+        q = q.where(RetryEntry.order_id == order_id)
+    return list(session.exec(q))

@@ -1,0 +1,13 @@
+"""RQ entry points of the retry queue."""
+
+from __future__ import annotations
+
+from app.platform import retry
+
+
+def run_entry(tenant_id: str, entry_id: str) -> str:
+    return retry.run(tenant_id, entry_id)
+
+
+def sweep() -> int:
+    return retry.sweep()

@@ -1,0 +1,141 @@
+"""Backfill from Shopify's GraphQL API: cursor paging, throttling, skipping
+existing orders, live progress, and resuming after a worker crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from rq.registry import StartedJobRegistry
+from sqlmodel import func, select
+
+from app.orders import shopify as shopify_domain
+from app.orders.models import Order, ShopifyBackfill
+from app.platform import auth
+from app.platform.db import tenant_session
+from app.platform.web import create_api
+from app.settings import ROOT
+from jobs import queue, redis_conn
+from tests.factories import PASSWORD
+from tests.integration.orders_helpers import connect_tenant
+from tests.standins import shopify as standin
+
+NOW = datetime.now(timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def api():
+    return create_api()
+
+
+def _fill(shopify: standin.ShopifyStandin, n: int, *, days: int = 20) -> None:
+    for i in range(n):
+        shopify.add_order(standin.make_order(i, created_at=NOW - timedelta(days=days) + timedelta(minutes=7 * i)))
+
+
+def _orders(tenant) -> int:
+    with tenant_session(tenant.id) as s:
+        return s.exec(select(func.count()).select_from(Order)).one()
+
+
+def test_backfill_pages_waits_out_throttling_and_skips_existing(api, worker):
+    with standin.ShopifyStandin() as shopify:
+        _fill(shopify, 120)
+        old = shopify.add_order(standin.make_order(500, created_at=NOW - timedelta(days=90)))
+        shop = connect_tenant(api, shopify.base_url)
+        shop.webhook("orders/create", shopify.orders[0])  # already here through a webhook
+        shopify.throttle_next = 2
+        pubsub = redis_conn().pubsub()
+        pubsub.subscribe(shopify_domain.PROGRESS_CHANNEL.format(tenant_id=shop.tenant.id))
+
+        since = (NOW - timedelta(days=30)).date().isoformat()
+        r = shop.client.post("/api/v1/orders/backfill", json={"since": since})
+        assert r.status_code == 202, r.text
+        again = shop.client.post("/api/v1/orders/backfill", json={"since": since})
+        assert again.status_code == 409 and "already running" in again.json()["error"]["message"]
+        worker(timeout=60)
+
+        with tenant_session(shop.tenant.id) as s:
+            run = s.exec(select(ShopifyBackfill)).one()
+            numbers = s.exec(select(Order.shopify_order_id)).all()
+        assert run.status == "COMPLETED" and run.pages == 3 and run.seen == 120
+        assert run.imported == 119 and run.skipped == 1
+        assert len(numbers) == len(set(numbers)) == 120
+        assert str(old["id"]) not in numbers  # older than the start date
+        assert shopify.throttled == 2
+        messages = []
+        while (m := pubsub.get_message(timeout=0.2)) is not None:
+            if m["type"] == "message":
+                messages.append(json.loads(m["data"]))
+        assert [m["seen"] for m in messages] == [50, 100, 120] and messages[-1]["status"] == "COMPLETED"
+
+        # a second import finds everything present
+        assert shop.client.post("/api/v1/orders/backfill", json={"since": since}).status_code == 202
+        worker(timeout=30)
+        with tenant_session(shop.tenant.id) as s:
+            latest = shopify_domain.latest_backfill(s)
+        assert latest.imported == 0 and latest.skipped == 120 and _orders(shop.tenant) == 120
+
+
+def test_backfill_refuses_bad_input(api):
+    shop = connect_tenant(api)
+    future = (NOW + timedelta(days=3)).date().isoformat()
+    r = shop.client.post("/api/v1/orders/backfill", json={"since": future})
+    assert r.status_code == 422 and "future" in r.json()["error"]["message"]
+    assert shop.client.post("/api/v1/orders/backfill", json={"since": "last tuesday"}).status_code == 422
+
+
+def test_backfill_resumes_after_a_worker_crash_without_duplicates(api, worker):
+    with standin.ShopifyStandin(page_delay=0.8) as shopify:
+        _fill(shopify, 130)
+        shop = connect_tenant(api, shopify.base_url)
+        principal = auth.login(shop.admin.username, PASSWORD, shop=shop.tenant.slug).principal
+        with tenant_session(shop.tenant.id) as s:
+            run = shopify_domain.start_backfill(s, NOW - timedelta(days=30), actor=principal)
+            s.commit()
+        from jobs import enqueue
+        from jobs.orders import backfill
+
+        proc = subprocess.Popen([sys.executable, "-m", "jobs.worker", "integrations"], cwd=ROOT,
+                                start_new_session=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            enqueue(backfill, str(shop.tenant.id), str(run.id), queue_name="integrations", job_timeout=600)
+            deadline = time.time() + 60
+            while True:
+                with tenant_session(shop.tenant.id) as s:
+                    pages = s.get(ShopifyBackfill, run.id).pages
+                if pages >= 1:
+                    break
+                assert time.time() < deadline, "the backfill never committed a page"
+                time.sleep(0.1)
+            for pid in _children(proc.pid):
+                os.kill(pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        with tenant_session(shop.tenant.id) as s:
+            crashed = s.get(ShopifyBackfill, run.id)
+        assert crashed.status == "RUNNING" and 1 <= crashed.pages < 3
+        StartedJobRegistry(queue=queue("integrations")).cleanup(timestamp=time.time() + 7200)
+        shopify.page_delay = 0
+        worker(timeout=60)
+        with tenant_session(shop.tenant.id) as s:
+            done = s.get(ShopifyBackfill, run.id)
+            ids = s.exec(select(Order.shopify_order_id)).all()
+        assert done.status == "COMPLETED" and done.seen == 130
+        assert len(ids) == len(set(ids)) == 130
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out] + [g for c in out for g in _children(int(c))]
