@@ -7,6 +7,8 @@ import app.handlers  # noqa: F401  handlers registered in this process too
 from app.pages.admin import api_keys_page, audit_page, queues_page, users_page
 from app.pages.home import home_page
 from app.pages.login import login_page
+from app.pages.orders import order_page, orders_page
+from app.pages.settings import integrations_page
 from app.platform.web import create_api, upload_limit
 from app.routes import route_for
 from app.settings import get_settings
@@ -14,6 +16,8 @@ from state.admin import ApiKeysState, AuditState, QueuesState, UsersState
 from state.auth import LoginState
 from state.base import AppState
 from state.home import HomeState
+from state.orders import OrderDetailState, OrdersState
+from state.settings import IntegrationsState
 
 get_settings().check_production()
 
@@ -38,3 +42,8 @@ app.add_page(audit_page, route="/admin/audit", title=_title("/admin/audit"),
              on_load=[AppState.guard_page, AuditState.load])
 app.add_page(queues_page, route="/admin/queues", title=_title("/admin/queues"),
              on_load=[AppState.guard_page, QueuesState.load])
+app.add_page(orders_page, route="/orders", title=_title("/orders"), on_load=[AppState.guard_page, OrdersState.load])
+app.add_page(order_page, route="/orders/[id]", title="Order · Shopfloor",
+             on_load=[AppState.guard_page, OrderDetailState.load])
+app.add_page(integrations_page, route="/settings/integrations", title=_title("/settings/integrations"),
+             on_load=[AppState.guard_page, IntegrationsState.load])

@@ -22,8 +22,11 @@ DEMO_USERS = {
     "viewer": ("shopfloor-viewer", "viewer", "Victor Viewer"),
 }
 
-# Each later domain appends a loader `fn(session) -> None` (idempotent).
-DEMO_LOADERS: list[Callable[[Session], None]] = []
+def _loaders() -> list[Callable[[Session], None]]:
+    """Each domain's demo loader `fn(session) -> None` (idempotent), in order."""
+    from app.orders import demo as orders_demo
+
+    return [orders_demo.load]
 
 
 def ensure_tenant(slug: str, name: str, *, is_default: bool = False) -> Tenant:
@@ -49,7 +52,7 @@ def load_demo() -> list[str]:
             config.set_value(s, "shop.currency", "EUR")
             s.add(EventLog(tenant_id=tenant.id, event_type="tenant.created", message="Demo Shop opened"))
             s.commit()
-        for loader in DEMO_LOADERS:
+        for loader in _loaders():
             loader(s)
     lines = ["", f"Demo shop '{tenant.name}' is ready. Sign in with:"]
     lines += [f"  {u:<9} / {pw:<20} ({role})" for u, (pw, role, _) in DEMO_USERS.items()]

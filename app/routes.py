@@ -6,6 +6,7 @@ open) and `AppState.guard_page` refuses a page whose permission is missing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -21,6 +22,9 @@ class Route:
 
 ROUTES: list[Route] = [
     Route("/", "Home", None, icon="layout-dashboard"),
+    Route("/orders", "Orders", "orders.read", icon="shopping-cart"),
+    Route("/orders/[id]", "Order", "orders.read", icon="shopping-cart", nav=False),
+    Route("/settings/integrations", "Integrations", "settings.write", icon="plug", section="Admin"),
     Route("/admin/users", "Staff & roles", "users.read", icon="users", section="Admin"),
     Route("/admin/api-keys", "API keys", "admin.operations", icon="key-round", section="Admin"),
     Route("/admin/audit", "Audit log", "audit.read", icon="scroll-text", section="Admin"),
@@ -30,14 +34,22 @@ ROUTES: list[Route] = [
 PUBLIC_PATHS = {"/login"}
 
 
+def _pattern(route_path: str) -> re.Pattern:
+    parts = [r"[^/]+" if seg.startswith("[") else re.escape(seg) for seg in route_path.strip("/").split("/")]
+    return re.compile("^/" + "/".join(p for p in parts if p) + r"(/.*)?$")
+
+
 def route_for(path: str) -> Route | None:
+    """The registered route serving `path`: "/orders/abc" is "/orders/[id]",
+    and a page's sub-paths fall under it. The most specific match wins."""
     path = "/" + path.strip("/") if path not in ("", "/") else "/"
-    best = None
-    for r in ROUTES:
-        if path == r.path or (r.path != "/" and path.startswith(r.path + "/")):
-            if best is None or len(r.path) > len(best.path):
-                best = r
-    return best
+    if path == "/":
+        return next((r for r in ROUTES if r.path == "/"), None)
+    matches = [r for r in ROUTES if r.path != "/" and _pattern(r.path).match(path)]
+    if not matches:
+        return None
+    depth = path.count("/")
+    return max(matches, key=lambda r: (r.path.count("/") <= depth, r.path.count("/"), "[" not in r.path))
 
 
 def nav_sections() -> list[tuple[str, list[Route]]]:

@@ -11,6 +11,7 @@ import reflex as rx
 from app.routes import Route, nav_sections, route_for
 from app.settings import get_settings
 from state.base import AppState
+from state.notifications import NotificationsState
 
 
 def logout_script() -> str:
@@ -103,11 +104,55 @@ def user_menu() -> rx.Component:
     )
 
 
+def _notification(n: rx.Var) -> rx.Component:
+    return rx.link(
+        rx.vstack(
+            rx.hstack(rx.cond(n["unread"], rx.box(width="7px", height="7px", border_radius="50%",
+                                                  background=rx.color("accent", 9))),
+                      rx.text(n["title"], size="2", weight="medium"), align="center", spacing="2"),
+            rx.text(n["body"], size="1", color_scheme="gray"),
+            rx.text(n["at"], size="1", color_scheme="gray"),
+            spacing="0", padding="6px 4px",
+        ),
+        href=n["link"].to(str), underline="none", color_scheme="gray", high_contrast=True,
+    )
+
+
+def bell() -> rx.Component:
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.box(
+                rx.icon_button(rx.icon("bell", size=16), variant="soft", color_scheme="gray",
+                               aria_label="Notifications", data_testid="bell"),
+                rx.cond(NotificationsState.unread > 0,
+                        rx.badge(NotificationsState.unread, color_scheme="red", variant="solid", radius="full",
+                                 size="1", position="absolute", top="-6px", right="-8px",
+                                 data_testid="bell-count")),
+                position="relative",
+            ),
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.hstack(rx.text("Notifications", weight="bold"), rx.spacer(),
+                          rx.button("Mark all read", size="1", variant="ghost",
+                                    on_click=NotificationsState.mark_all_read), width="100%"),
+                rx.cond(NotificationsState.items.length() > 0,
+                        rx.vstack(rx.foreach(NotificationsState.items, _notification), spacing="1",
+                                  max_height="360px", overflow_y="auto", width="100%"),
+                        rx.text("Nothing new.", size="2", color_scheme="gray")),
+                width="320px",
+            ),
+        ),
+        on_open_change=lambda _: NotificationsState.refresh,
+    )
+
+
 def topbar(title: str) -> rx.Component:
     return rx.hstack(
         rx.heading(title, size="5", data_testid="page-title"),
         rx.spacer(),
         rx.badge(AppState.tenant_name, variant="surface", size="2", data_testid="tenant-badge"),
+        rx.box(bell(), on_mount=NotificationsState.refresh),
         user_menu(),
         align="center",
         width="100%",

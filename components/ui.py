@@ -6,6 +6,8 @@ import reflex as rx
 
 
 def field(label: str, control: rx.Component) -> rx.Component:
+    """A labelled form control that fills its column."""
+    control.style.setdefault("width", "100%")
     return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
 
 

@@ -289,7 +289,7 @@ class QueuesState(AppState):
     failed_rows: list[dict] = []
     error: str = ""
     loaded: bool = False
-    watching: bool = False
+    _watch_token: str = ""
 
     def _fetch(self, principal: auth.Principal) -> None:
         default = auth.find_tenant(None).id == principal.tenant_id
@@ -308,9 +308,7 @@ class QueuesState(AppState):
     @guarded("admin.operations", quiet=True)
     async def load(self):
         await self._refresh(current_principal())
-        if not self.watching:
-            return QueuesState.watch
-        return None
+        return QueuesState.watch
 
     @guarded("admin.operations")
     async def requeue(self, job_id: str):
@@ -320,31 +318,24 @@ class QueuesState(AppState):
         await self._refresh(p)
         return rx.toast.success("Job requeued.")
 
-    @guarded(None)
-    def stop_watching(self):
-        self.watching = False
 
     @rx.event(background=True)
     @checks_inside("admin.operations")
     async def watch(self):
         """Live updates while the page is open: refresh every 2 s."""
         async with self:
-            if self.watching:
-                return
-            denial, principal = await self._check("admin.operations", True)
+            token = self._watch_token = uuid.uuid4().hex  # a newer watcher replaces this one
+            _, principal = await self._check("admin.operations", True)
             if principal is None:
                 return
-            self.watching = True
         for tick in range(1, 1801):  # at most an hour per page visit
             await asyncio.sleep(2)
             async with self:
-                if not self.watching or self.router.url.path != "/admin/queues":
-                    self.watching = False
+                if self._watch_token != token or self.router.url.path != "/admin/queues":
                     return
                 if tick % 15 == 0:  # every 30 s: still signed in, still allowed?
                     _, principal = await self._check("admin.operations", True)
                     if principal is None:
-                        self.watching = False
                         return
                 await self._refresh(principal)
 

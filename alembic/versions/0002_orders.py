@@ -81,10 +81,10 @@ def upgrade() -> None:
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('tenant_id', 'number'),
     sa.UniqueConstraint('tenant_id', 'shopify_order_id')
     )
     op.create_index(op.f('ix_orders_tenant_id'), 'orders', ['tenant_id'], unique=False)
+    op.create_index('ix_orders_tenant_number', 'orders', ['tenant_id', 'number'], unique=False)
     op.create_index('ix_orders_tenant_placed', 'orders', ['tenant_id', 'placed_at'], unique=False)
     op.create_index('ix_orders_tenant_status', 'orders', ['tenant_id', 'status'], unique=False)
     op.create_table('processed_webhooks',

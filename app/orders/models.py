@@ -18,7 +18,7 @@ class Order(TenantScoped, table=True):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("tenant_id", "shopify_order_id"),
-        UniqueConstraint("tenant_id", "number"),
+        Index("ix_orders_tenant_number", "tenant_id", "number"),
         Index("ix_orders_tenant_placed", "tenant_id", "placed_at"),
         Index("ix_orders_tenant_status", "tenant_id", "status"),
     )

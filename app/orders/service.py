@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.orders import machine
 from app.orders.inputs import LineInput, OrderInput
 from app.orders.models import LineItem, Order
-from app.platform import retry
+from app.platform import live, retry
 from app.platform.auth import Principal
 from app.platform.db import session_tenant_id
 from app.platform.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -36,6 +36,8 @@ PACKAGING_GATES: list[PackagingGate] = []
 
 def log_event(session: Session, order: Order | None, event_type: str, message: str, *, severity: str = "INFO",
               actor: Principal | None = None, meta: dict | None = None) -> EventLog:
+    """Every order change writes one of these, and tells open pages after commit."""
+    live.notify_after_commit(session, "orders", orderId=str(order.id) if order else None, eventType=event_type)
     entry = EventLog(tenant_id=session_tenant_id(session), event_type=event_type, severity=severity,
                      message=message[:2000], order_id=order.id if order else None,
                      actor_user_id=actor.user_id if actor else None, meta=meta or {})

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.integrations import shopify as api
 from app.orders import service
 from app.orders.models import Order, ProcessedWebhook, ShopifyBackfill, ShopifyShop
-from app.platform import audit
+from app.platform import audit, live
 from app.platform.auth import Principal
 from app.platform.db import platform_session, session_tenant_id, tenant_session
 from app.platform.errors import Conflict, DomainError, NotFound, Unauthorized, ValidationFailed
@@ -158,18 +158,12 @@ def start_backfill(session: Session, since: datetime, *, actor: Principal) -> Sh
     return run
 
 
-PROGRESS_CHANNEL = "shopfloor:progress:{tenant_id}"
+PROGRESS_CHANNEL = live.CHANNEL
 
 
 def _progress(tenant_id: uuid.UUID, run: ShopifyBackfill) -> None:
-    from jobs import redis_conn
-
-    try:
-        redis_conn().publish(PROGRESS_CHANNEL.format(tenant_id=tenant_id), json.dumps({
-            "kind": "backfill", "id": str(run.id), "status": run.status, "seen": run.seen,
-            "imported": run.imported, "skipped": run.skipped, "pages": run.pages}))
-    except Exception:  # noqa: BLE001 — progress is best-effort; the row is the truth
-        pass
+    live.publish(tenant_id, "backfill", id=str(run.id), status=run.status, seen=run.seen, imported=run.imported,
+                 skipped=run.skipped, pages=run.pages)
 
 
 def run_backfill(tenant_id: uuid.UUID | str, run_id: uuid.UUID | str, *, page_size: int = 50) -> ShopifyBackfill:

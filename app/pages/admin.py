@@ -305,5 +305,5 @@ def queues_page() -> rx.Component:
             loading_table(),
         ),
         rx.text("Updates every 2 seconds while this page is open.", size="1", color_scheme="gray"),
-        spacing="4", width="100%", on_unmount=QueuesState.stop_watching,
+        spacing="4", width="100%",
     )

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from app.platform import live
 from app.platform.db import session_tenant_id
 from app.platform.models import Notification, RolePermission, User, UserRole, utcnow
 
@@ -21,6 +22,8 @@ def notify_staff(session: Session, *, kind: str, title: str, body: str = "", lin
         .join(RolePermission, RolePermission.role_id == UserRole.role_id)
         .where(User.is_active, RolePermission.permission_code == permission).distinct()
     ).all()
+    if users:
+        live.notify_after_commit(session, "notifications")
     for user_id in users:
         session.add(Notification(tenant_id=tid, user_id=user_id, kind=kind, title=title[:200], body=body[:1000],
                                  link=link, order_id=order_id, severity=severity))

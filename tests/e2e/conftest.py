@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -57,6 +58,9 @@ def app_url():
     with open(log, "w") as out:
         proc = subprocess.Popen(["reflex", "run", "--env", "dev", "--loglevel", "info"], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(ARTIFACTS / "worker.log", "w") as out:  # background work (imports, events) as in make dev
+        worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
     started = time.time()
     try:
         _wait_for(f"{s.api_url}/health/ready", proc, log, 600)
@@ -64,6 +68,12 @@ def app_url():
         (ARTIFACTS / "startup-seconds.txt").write_text(f"{time.time() - started:.1f}\n")
         yield s.app_url
     finally:
+        for p in (worker,):
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
         try:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=20)

@@ -71,7 +71,7 @@ def test_backfill_pages_waits_out_throttling_and_skips_existing(api, worker):
         assert shopify.throttled == 2
         messages = []
         while (m := pubsub.get_message(timeout=0.2)) is not None:
-            if m["type"] == "message":
+            if m["type"] == "message" and json.loads(m["data"])["kind"] == "backfill":
                 messages.append(json.loads(m["data"]))
         assert [m["seen"] for m in messages] == [50, 100, 120] and messages[-1]["status"] == "COMPLETED"
 

@@ -1,0 +1,71 @@
+"""Live updates to open pages: a Redis channel per tenant.
+
+Server code calls `notify_after_commit(session, kind, **data)`; the message
+goes out once the transaction commits (never for rolled-back work). Reflex
+background tasks `subscribe()` and refresh what they show. Best-effort: the
+database stays the truth, pages also load fresh on every visit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+from sqlalchemy import event as sa_event
+from sqlmodel import Session
+
+from app.platform.db import TENANT_KEY, session_tenant_id
+from app.settings import get_settings
+
+log = logging.getLogger(__name__)
+CHANNEL = "shopfloor:live:{tenant_id}"
+_PENDING = "live_pending"
+
+
+def publish(tenant_id: uuid.UUID | str, kind: str, **data) -> None:  # noqa: ANN003
+    from jobs import redis_conn
+
+    try:
+        redis_conn().publish(CHANNEL.format(tenant_id=tenant_id), json.dumps({"kind": kind, **data}, default=str))
+    except Exception as exc:  # noqa: BLE001
+        log.debug("live update not sent: %s", exc)
+
+
+def notify_after_commit(session: Session, kind: str, **data) -> None:  # noqa: ANN003
+    session_tenant_id(session)
+    session.info.setdefault(_PENDING, []).append((kind, data))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _send(session: Session) -> None:
+    for kind, data in session.info.pop(_PENDING, None) or ():
+        publish(session.info[TENANT_KEY], kind, **data)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop(session: Session, previous_transaction) -> None:  # noqa: ANN001
+    session.info.pop(_PENDING, None)
+
+
+async def subscribe(tenant_id: uuid.UUID | str, *, timeout: float = 1.0,
+                    max_seconds: float = 3600) -> AsyncIterator[dict | None]:
+    """Yield messages for the tenant, or None every `timeout` seconds of silence
+    (so a caller can check whether to stop); ends after `max_seconds`."""
+    import time
+
+    import redis.asyncio as aioredis
+
+    deadline = time.monotonic() + max_seconds
+    client = aioredis.Redis.from_url(get_settings().redis_url)
+    pubsub = client.pubsub()
+    await pubsub.subscribe(CHANNEL.format(tenant_id=tenant_id))
+    try:
+        while time.monotonic() < deadline:
+            msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+            yield json.loads(msg["data"]) if msg else None
+    finally:
+        await pubsub.unsubscribe()
+        await pubsub.aclose()
+        await client.aclose()

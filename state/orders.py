@@ -1,0 +1,332 @@
+"""Orders pages: the dashboard list and one order."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import reflex as rx
+
+from app.orders import machine, service
+from app.orders.inputs import LineInput, OrderInput
+from app.platform import live
+from app.platform.db import tenant_session
+from app.platform.errors import DomainError
+from state.base import AppState, checks_inside, current_principal, guarded
+
+STATUS_COLORS = {"PENDING": "gray", "PROCESSING": "blue", "PARTIALLY_COMPLETED": "amber", "COMPLETED": "green",
+                 "FAILED": "red", "CANCELLED": "gray"}
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _row(o) -> dict:  # noqa: ANN001
+    return {"id": str(o.id), "number": o.number, "source": o.source, "customer": o.customer_name or "—",
+            "email": o.customer_email, "city": o.ship_city, "country": o.ship_country_code,
+            "status": o.status, "fulfillment": o.fulfillment_status,
+            "total": f"{o.currency} {o.total:,.2f}", "placed": o.placed_at.strftime("%Y-%m-%d %H:%M"),
+            "problems": len(o.problems or [])}
+
+
+class OrdersState(AppState):
+    rows: list[dict] = []
+    total: int = 0
+    counts: list[dict] = []
+    per_day: list[dict] = []
+    search: str = ""
+    status: str = "all"
+    fulfillment: str = "all"
+    source: str = "all"
+    date_from: str = ""
+    date_to: str = ""
+    sort: str = "placed_at"
+    descending: bool = True
+    page: int = 0
+    page_size: int = 20
+    loaded: bool = False
+    _watch_token: str = ""
+    create_open: bool = False
+    create_error: str = ""
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @rx.var
+    def can_write(self) -> bool:
+        return "orders.write" in self.permissions
+
+    def _filter(self) -> service.OrderFilter:
+        return service.OrderFilter(
+            search=self.search, status="" if self.status == "all" else self.status,
+            fulfillment_status="" if self.fulfillment == "all" else self.fulfillment,
+            source="" if self.source == "all" else self.source, date_from=_date(self.date_from),
+            date_to=_date(self.date_to), sort=self.sort, descending=self.descending, page=self.page,
+            page_size=self.page_size)
+
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
+        f = self._filter()
+        with tenant_session(tenant_id) as s:
+            rows, total = service.list_orders(s, f)
+            if f.page and not rows and total:
+                f.page = self.page = max(0, -(-total // f.page_size) - 1)
+                rows, total = service.list_orders(s, f)
+            counts = service.status_counts(s, f)
+            per_day = service.orders_per_day(s, 30)
+        self.rows, self.total = [_row(o) for o in rows], total
+        self.counts = [{"status": k, "label": k.replace("_", " ").capitalize(), "count": v,
+                        "color": STATUS_COLORS[k]} for k, v in counts.items()]
+        self.per_day = [{"day": d.strftime("%d %b"), "orders": n} for d, n in per_day]
+
+    async def _refresh(self) -> None:
+        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+        self.loaded = True
+
+    @guarded("orders.read", quiet=True)
+    async def load(self):
+        params = self.router.url.query_parameters
+        if params.get("status") in machine.ORDER_STATUSES:
+            self.status = params["status"]
+        await self._refresh()
+        return OrdersState.watch
+
+    @guarded("orders.read")
+    async def set_search(self, value: str):
+        self.search, self.page = value, 0
+        await self._refresh()
+
+    @guarded("orders.read")
+    async def set_status(self, value: str):
+        self.status, self.page = value, 0
+        await self._refresh()
+
+    @guarded("orders.read")
+    async def set_fulfillment(self, value: str):
+        self.fulfillment, self.page = value, 0
+        await self._refresh()
+
+    @guarded("orders.read")
+    async def set_source(self, value: str):
+        self.source, self.page = value, 0
+        await self._refresh()
+
+    @guarded("orders.read")
+    async def set_date_from(self, value: str):
+        self.date_from, self.page = value, 0
+        await self._refresh()
+
+    @guarded("orders.read")
+    async def set_date_to(self, value: str):
+        self.date_to, self.page = value, 0
+        await self._refresh()
+
+    @guarded("orders.read")
+    async def clear_filters(self):
+        self.search, self.status, self.fulfillment, self.source = "", "all", "all", "all"
+        self.date_from = self.date_to = ""
+        self.page = 0
+        await self._refresh()
+
+    @guarded("orders.read")
+    async def sort_by(self, column: str):
+        if self.sort == column:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = column, column in ("placed_at", "total")
+        await self._refresh()
+
+    @guarded("orders.read")
+    async def next_page(self):
+        if self.page + 1 < self.page_count:
+            self.page += 1
+            await self._refresh()
+
+    @guarded("orders.read")
+    async def prev_page(self):
+        if self.page > 0:
+            self.page -= 1
+            await self._refresh()
+
+    @guarded("orders.write")
+    def open_create(self):
+        self.create_open, self.create_error = True, ""
+
+    @guarded(None)
+    def set_create_open(self, value: bool):
+        self.create_open = value
+
+    @guarded("orders.write")
+    async def create_manual(self, form: dict):
+        p = current_principal()
+        try:
+            price = Decimal(form.get("price") or "0")
+            qty = int(form.get("quantity") or "1")
+        except (InvalidOperation, ValueError):
+            self.create_error = "Price and quantity must be numbers."
+            return None
+        data = OrderInput(
+            source="manual", customer_name=form.get("customer_name", "").strip(),
+            customer_email=form.get("customer_email", "").strip(), ship_street=form.get("street", "").strip(),
+            ship_house_number=form.get("house_number", "").strip(), ship_city=form.get("city", "").strip(),
+            ship_postal_code=form.get("postal_code", "").strip(),
+            ship_country_code=form.get("country_code", "").strip().upper(),
+            lines=[LineInput(sku=form.get("sku", "").strip(), title=form.get("title", "").strip(),
+                             quantity=qty, unit_price=price)])
+        data.ship_name = data.customer_name
+
+        def apply() -> str:
+            with tenant_session(p.tenant_id) as s:
+                order = service.create_manual_order(s, data, actor=p)
+                s.commit()
+                return order.number
+
+        try:
+            number = await asyncio.to_thread(apply)
+        except DomainError as exc:
+            self.create_error = exc.message[:1].upper() + exc.message[1:] + "."
+            return None
+        self.create_open = False
+        await self._refresh()
+        return rx.toast.success(f"Order {number} created.")
+
+
+    @rx.event(background=True)
+    @checks_inside("orders.read")
+    async def watch(self):
+        """Refresh when orders change anywhere (webhooks, workers, colleagues)."""
+        async with self:
+            token = self._watch_token = uuid.uuid4().hex  # a newer watcher replaces this one
+            _, principal = await self._check("orders.read", True)
+            if principal is None:
+                return
+        pending = False
+        async for message in live.subscribe(principal.tenant_id, max_seconds=3600):
+            pending = pending or bool(message and message.get("kind") == "orders")
+            if message is not None and pending:
+                continue  # let a burst settle; refresh on the next quiet second
+            async with self:
+                if self._watch_token != token or self.router.url.path != "/orders":
+                    return
+                if pending:
+                    await asyncio.to_thread(self._fetch, principal.tenant_id)
+                    pending = False
+
+
+class OrderDetailState(AppState):
+    order: dict = {}
+    items: list[dict] = []
+    events: list[dict] = []
+    actions: list[str] = []
+    attention: list[dict] = []
+    missing: str = ""
+    error: str = ""
+    ship_open: bool = False
+    loaded: bool = False
+
+    def _order_id(self) -> str:
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    def _fetch(self, principal) -> None:  # noqa: ANN001
+        with tenant_session(principal.tenant_id) as s:
+            o = service.get_order(s, self._order_id())
+            self.order = {
+                **_row(o), "phone": o.customer_phone, "ship_name": o.ship_name, "company": o.ship_company,
+                "street": f"{o.ship_street} {o.ship_house_number}".strip(), "address2": o.ship_address2,
+                "postal_code": o.ship_postal_code, "delivery": o.delivery_type,
+                "service_point": ", ".join(f"{k}: {v}" for k, v in (o.service_point or {}).items()),
+                "subtotal": f"{o.subtotal:,.2f}", "shipping": f"{o.shipping_total:,.2f}",
+                "tracking_number": o.tracking_number, "tracking_url": o.tracking_url,
+                "carrier": o.tracking_carrier, "note": o.note, "problem_list": list(o.problems or []),
+                "shopify_id": o.shopify_order_id or "", "parts": f"{o.completed_parts}/{o.total_parts}",
+                "status_color": STATUS_COLORS.get(o.status, "gray"),
+            }
+            self.items = [{"sku": li.sku or "—", "title": li.title, "variant": li.variant_title,
+                           "qty": li.quantity, "price": f"{li.unit_price:,.2f}", "status": li.status,
+                           "parts": f"{li.completed_parts}/{li.total_parts}", "problem": li.problem,
+                           "properties": ", ".join(f"{k}: {v}" for k, v in (li.properties or {}).items())}
+                          for li in service.line_items(s, o.id)]
+            self.events = [{"at": e.created_at.strftime("%Y-%m-%d %H:%M:%S"), "type": e.event_type,
+                            "severity": e.severity, "message": e.message} for e in service.timeline(s, o.id)]
+            self.actions = service.allowed_actions(o, principal)
+            self.attention = [{"id": str(r.id), "type": r.job_type, "status": r.status, "attempts": r.attempts,
+                               "error": r.last_error, "needs": r.needs_attention}
+                              for r in service.retry_entries(s, o.id)]
+
+    async def _refresh(self) -> None:
+        try:
+            await asyncio.to_thread(self._fetch, current_principal())
+            self.error = ""
+        except DomainError as exc:
+            self.error = exc.message
+        self.loaded = True
+
+    @guarded("orders.read", quiet=True)
+    async def load(self):
+        self.loaded, self.missing, self.ship_open = False, "", False
+        await self._refresh()
+
+    async def _step(self, target: str, tracking: service.Tracking | None = None):
+        p = current_principal()
+
+        def apply() -> None:
+            with tenant_session(p.tenant_id) as s:
+                service.advance_fulfillment(s, self._order_id(), target, actor=p, tracking=tracking)
+                s.commit()
+
+        try:
+            await asyncio.to_thread(apply)
+        except DomainError as exc:
+            self.missing = exc.message[:1].upper() + exc.message[1:] + "."
+            return rx.toast.error(self.missing)
+        self.missing = ""
+        await self._refresh()
+        return rx.toast.success(f"Order {self.order.get('number')} is now {target}.")
+
+    @guarded("orders.write")
+    async def advance(self, target: str):
+        return await self._step(target)
+
+    @guarded("orders.write")
+    def set_ship_open(self, value: bool):
+        self.ship_open = value
+
+    @guarded("orders.write")
+    async def ship(self, form: dict):
+        self.ship_open = False
+        return await self._step("shipped", service.Tracking(form.get("tracking_number", ""),
+                                                            form.get("tracking_url", ""), form.get("carrier", "")))
+
+    @guarded("orders.write")
+    async def cancel(self, reason: str = "other"):
+        p = current_principal()
+
+        def apply() -> None:
+            with tenant_session(p.tenant_id) as s:
+                service.cancel(s, self._order_id(), actor=p, reason=reason)
+                s.commit()
+
+        await asyncio.to_thread(apply)
+        await self._refresh()
+        return rx.toast.success(f"Order {self.order.get('number')} cancelled.")
+
+    @guarded("orders.write")
+    async def retry_now(self, entry_id: str):
+        from app.platform import retry
+
+        p = current_principal()
+
+        def apply() -> None:
+            with tenant_session(p.tenant_id) as s:
+                retry.retry_now(s, uuid.UUID(entry_id))
+                s.commit()
+
+        await asyncio.to_thread(apply)
+        await self._refresh()
+        return rx.toast.success("Trying again.")

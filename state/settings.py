@@ -1,0 +1,158 @@
+"""Settings › Integrations: the Shopify connection and order import."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, datetime, timezone
+
+import reflex as rx
+
+from app.orders import shopify
+from app.platform import live
+from app.platform.db import tenant_session
+from app.platform.errors import DomainError
+from state.base import AppState, checks_inside, current_principal, guarded
+
+
+class IntegrationsState(AppState):
+    connected: bool = False
+    shop_domain: str = ""
+    api_base_url: str = ""
+    installed: str = ""
+    form_error: str = ""
+    backfill: dict = {}
+    backfill_error: str = ""
+    since: str = ""
+    loaded: bool = False
+    _watch_token: str = ""
+
+    @rx.var
+    def progress(self) -> int:
+        b = self.backfill
+        if not b:
+            return 0
+        if b.get("status") == "COMPLETED":
+            return 100
+        expected = b.get("expected") or 0
+        return min(99, int(100 * b.get("seen", 0) / expected)) if expected else min(95, 5 + 10 * b.get("pages", 0))
+
+    @rx.var
+    def running(self) -> bool:
+        return self.backfill.get("status") in ("QUEUED", "RUNNING")
+
+    def _fetch(self, tenant_id) -> None:  # noqa: ANN001
+        with tenant_session(tenant_id) as s:
+            shop = shopify.connection(s)
+            self.connected = shop is not None
+            self.shop_domain = shop.shop_domain if shop else ""
+            self.api_base_url = shop.api_base_url if shop else ""
+            self.installed = shop.installed_at.strftime("%Y-%m-%d %H:%M") if shop else ""
+            run = shopify.latest_backfill(s)
+            self.backfill = {} if run is None else {
+                "id": str(run.id), "status": run.status, "since": run.since.date().isoformat(), "seen": run.seen,
+                "imported": run.imported, "skipped": run.skipped, "pages": run.pages, "error": run.error,
+                "expected": run.expected or 0,
+                "finished": run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else ""}
+
+    @guarded("settings.write", quiet=True)
+    async def load(self):
+        self.form_error = self.backfill_error = ""
+        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+        self.loaded = True
+        return IntegrationsState.watch
+
+    @guarded("settings.write")
+    async def connect(self, form: dict):
+        p = current_principal()
+
+        def apply() -> None:
+            with tenant_session(p.tenant_id) as s:
+                shopify.connect(s, shop_domain=form.get("shop_domain", ""), access_token=form.get("access_token", ""),
+                                webhook_secret=form.get("webhook_secret", ""),
+                                api_base_url=form.get("api_base_url", ""), actor=p)
+                s.commit()
+            self._fetch(p.tenant_id)
+
+        try:
+            await asyncio.to_thread(apply)
+        except DomainError as exc:
+            self.form_error = exc.message[:1].upper() + exc.message[1:] + "."
+            return None
+        self.form_error = ""
+        return rx.toast.success(f"Shopify {self.shop_domain} connected.")
+
+    @guarded("settings.write")
+    async def disconnect(self):
+        p = current_principal()
+
+        def apply() -> None:
+            with tenant_session(p.tenant_id) as s:
+                shopify.disconnect(s, actor=p)
+                s.commit()
+            self._fetch(p.tenant_id)
+
+        await asyncio.to_thread(apply)
+        return rx.toast.success("Shopify disconnected. Webhooks from it are refused from now on.")
+
+    @guarded("settings.write")
+    def set_since(self, value: str):
+        self.since = value
+
+    @guarded("settings.write")
+    async def start_backfill(self):
+        from jobs import enqueue
+        from jobs.orders import backfill
+
+        p = current_principal()
+        try:
+            since = datetime.combine(date.fromisoformat(self.since), datetime.min.time(), timezone.utc)
+        except ValueError:
+            self.backfill_error = "Pick the date to import from."
+            return None
+
+        def apply() -> str:
+            with tenant_session(p.tenant_id) as s:
+                run = shopify.start_backfill(s, since, actor=p)
+                s.commit()
+            enqueue(backfill, str(p.tenant_id), str(run.id), queue_name="integrations", job_timeout=3600)
+            self._fetch(p.tenant_id)
+            return str(run.id)
+
+        try:
+            await asyncio.to_thread(apply)
+        except DomainError as exc:
+            self.backfill_error = exc.message[:1].upper() + exc.message[1:] + "."
+            return None
+        self.backfill_error = ""
+        return rx.toast.info("Import started. You can leave this page; it keeps running.")
+
+    @guarded("settings.write")
+    async def resume_backfill(self):
+        from jobs import enqueue
+        from jobs.orders import backfill
+
+        p = current_principal()
+        run_id = self.backfill.get("id")
+        if run_id:
+            await asyncio.to_thread(enqueue, backfill, str(p.tenant_id), run_id, queue_name="integrations",
+                                    job_timeout=3600)
+            return rx.toast.info("Import resumed from where it stopped.")
+        return None
+
+
+    @rx.event(background=True)
+    @checks_inside("settings.write")
+    async def watch(self):
+        """Live progress of the import, while this page is open."""
+        async with self:
+            token = self._watch_token = uuid.uuid4().hex  # a newer watcher replaces this one
+            _, principal = await self._check("settings.write", True)
+            if principal is None:
+                return
+        async for message in live.subscribe(principal.tenant_id, max_seconds=3600):
+            async with self:
+                if self._watch_token != token or self.router.url.path != "/settings/integrations":
+                    return
+                if message and message.get("kind") == "backfill":
+                    await asyncio.to_thread(self._fetch, principal.tenant_id)
