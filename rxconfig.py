@@ -3,6 +3,8 @@
 No database URL here: Shopfloor owns its SQLAlchemy engine (app/platform/db.py).
 """
 
+import sys
+
 import reflex as rx
 
 from app.settings import get_settings
@@ -11,7 +13,8 @@ _s = get_settings()
 
 config = rx.Config(
     app_name="app",
-    frontend_port=_s.frontend_port,
+    # Reflex refuses a frontend port for `reflex run --backend-only` (e.g. a scaled-out backend).
+    frontend_port=None if "--backend-only" in sys.argv else _s.frontend_port,
     backend_port=_s.backend_port,
     api_url=_s.api_url,
     deploy_url=_s.app_url,

@@ -9,7 +9,7 @@ import reflex as rx
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.platform import auth, queues
+from app.platform import auth, queues, retry
 from app.platform.db import tenant_session
 from app.platform.errors import ValidationFailed
 from app.platform.models import ApiKey, AuditLog, Role, User
@@ -287,6 +287,7 @@ class QueuesState(AppState):
     queue_rows: list[dict] = []
     worker_rows: list[dict] = []
     failed_rows: list[dict] = []
+    attention_rows: list[dict] = []
     error: str = ""
     loaded: bool = False
     _watch_token: str = ""
@@ -296,6 +297,11 @@ class QueuesState(AppState):
         self.queue_rows = [q.__dict__ for q in queues.queue_stats()]
         self.worker_rows = [w.__dict__ for w in queues.workers()]
         self.failed_rows = [j.__dict__ for j in queues.failed_jobs(principal, default_tenant=default)]
+        with tenant_session(principal.tenant_id) as s:
+            self.attention_rows = [
+                {"id": str(e.id), "type": e.job_type, "attempts": e.attempts, "error": e.last_error,
+                 "order": str(e.order_id) if e.order_id else "", "at": _fmt(e.updated_at)}
+                for e in retry.attention(s)]
 
     async def _refresh(self, principal: auth.Principal) -> None:
         try:
@@ -309,6 +315,19 @@ class QueuesState(AppState):
     async def load(self):
         await self._refresh(current_principal())
         return QueuesState.watch
+
+    @guarded("admin.operations")
+    async def retry_entry(self, entry_id: str):
+        p = current_principal()
+
+        def apply() -> None:
+            with tenant_session(p.tenant_id) as s:
+                retry.retry_now(s, uuid.UUID(entry_id))
+                s.commit()
+
+        await asyncio.to_thread(apply)
+        await self._refresh(p)
+        return rx.toast.success("Trying again.")
 
     @guarded("admin.operations")
     async def requeue(self, job_id: str):

@@ -52,7 +52,7 @@ class IntegrationsState(AppState):
             self.backfill = {} if run is None else {
                 "id": str(run.id), "status": run.status, "since": run.since.date().isoformat(), "seen": run.seen,
                 "imported": run.imported, "skipped": run.skipped, "pages": run.pages, "error": run.error,
-                "expected": run.expected or 0,
+                "expected": run.expected or 0, "stale": shopify.is_stale(run),
                 "finished": run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else ""}
 
     @guarded("settings.write", quiet=True)

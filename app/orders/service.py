@@ -200,30 +200,27 @@ def create_order(session: Session, data: OrderInput, *, actor: Principal | None 
     problems = list(data.problems) + _line_problems(data.lines)
     if not data.lines and not any("line items" in p for p in problems):
         problems.append("This order has no line items.")
-    inserted = session.execute(
+    order = session.scalars(
         insert(Order).values(
             id=order_id, tenant_id=tid, number=number, source=data.source, shopify_order_id=data.shopify_order_id,
             shopify_gid=data.shopify_gid, name=data.name, placed_at=data.placed_at or utcnow(),
             problems=problems, created_at=utcnow(), updated_at=utcnow(), **_order_fields(data),
-        ).on_conflict_do_nothing(index_elements=["tenant_id", "shopify_order_id"]).returning(Order.id)
-    ).scalar()
-    if inserted is None:
+        ).on_conflict_do_nothing(index_elements=["tenant_id", "shopify_order_id"]).returning(Order)
+    ).first()
+    if order is None:  # this Shopify order is already here (a replay or a race): one order
         existing = session.exec(select(Order).where(Order.shopify_order_id == data.shopify_order_id)).one()
         return existing, False
-    order = session.get(Order, order_id)
-    for pos, line in enumerate(data.lines):
-        session.add(LineItem(tenant_id=tid, order_id=order.id, position=pos, sku=line.sku, title=line.title[:300],
-                             variant_title=line.variant_title[:200], quantity=line.quantity,
-                             unit_price=line.unit_price, properties=line.properties,
-                             shopify_line_item_id=line.shopify_line_item_id,
-                             problem="no SKU" if not line.sku else ""))
-    session.flush()
+    items = [LineItem(tenant_id=tid, order_id=order.id, position=pos, sku=line.sku, title=line.title[:300],
+                      variant_title=line.variant_title[:200], quantity=line.quantity, unit_price=line.unit_price,
+                      properties=line.properties, shopify_line_item_id=line.shopify_line_item_id,
+                      problem="no SKU" if not line.sku else "")
+             for pos, line in enumerate(data.lines)]
+    session.add_all(items)
     log_event(session, order, "order.created",
               f"Order {order.number} received from {data.source} ({len(data.lines)} line(s), "
               f"{order.currency} {order.total})", actor=actor)
     for p in problems:
         log_event(session, order, "order.problem", p, severity="WARNING")
-    items = line_items(session, order.id)
     publish(session, "order.created", {
         "orderId": str(order.id), "orderNumber": order.number, "source": order.source,
         "lineItems": [{"lineItemId": str(li.id), "productSku": li.sku, "quantity": li.quantity} for li in items],

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
@@ -51,6 +52,7 @@ def connect(session: Session, *, shop_domain: str, access_token: str, webhook_se
         session.flush()
     except Exception as exc:
         raise Conflict(f"{shop_domain} is already connected to another shop in Shopfloor") from exc
+    forget_routes()
     audit.record(session, "integration.shopify.connected", actor_user_id=actor.user_id,
                  target_type="shopify_shop", target_id=shop_domain)
     publish(session, "integration.shopify-changed", {"action": "connected"}, source="order-service")
@@ -64,6 +66,7 @@ def disconnect(session: Session, *, actor: Principal) -> None:
         return
     shop.uninstalled_at = utcnow()
     session.add(shop)
+    forget_routes()
     audit.record(session, "integration.shopify.disconnected", actor_user_id=actor.user_id,
                  target_type="shopify_shop", target_id=shop.shop_domain)
     publish(session, "integration.shopify-changed", {"action": "disconnected"}, source="order-service")
@@ -88,20 +91,50 @@ def tenant_for_domain(shop_domain: str) -> uuid.UUID | None:
         return ps.execute(text("SELECT tenant_for_shopify_domain(:d)"), {"d": shop_domain.strip()}).scalar()
 
 
+_ROUTE_TTL = 30.0  # seconds a process trusts a cached (tenant, secret) for a shop domain
+_routes: dict[str, tuple[float, uuid.UUID, str]] = {}
+
+
+def _route(shop_domain: str) -> tuple[uuid.UUID, str] | None:
+    """(tenant, webhook secret) for a shop domain, cached briefly: webhooks
+    arrive in bursts and this saves a transaction and a decryption each.
+    A changed secret or a disconnect takes effect within _ROUTE_TTL."""
+    key = shop_domain.strip().lower()
+    hit = _routes.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1], hit[2]
+    tenant_id = tenant_for_domain(key)
+    if tenant_id is None:
+        return None
+    with tenant_session(tenant_id) as s:
+        shop = connection(s)
+        if shop is None:
+            return None
+        secret = shop.webhook_secret
+    if len(_routes) > 1000:
+        _routes.clear()
+    _routes[key] = (time.monotonic() + _ROUTE_TTL, tenant_id, secret)
+    return tenant_id, secret
+
+
+def forget_routes() -> None:
+    _routes.clear()
+
+
 def handle_webhook(raw_body: bytes, headers: dict[str, str]) -> WebhookResult:
     """Verify, dedupe and apply one Shopify delivery, in one transaction."""
     h = {k.lower(): v for k, v in headers.items()}
     missing = [name for name in api.REQUIRED_WEBHOOK_HEADERS if not h.get(name)]
     if missing:
         raise Unauthorized(f"missing Shopify header(s): {', '.join(missing)}")
-    tenant_id = tenant_for_domain(h["x-shopify-shop-domain"])
-    if tenant_id is None:
+    route = _route(h["x-shopify-shop-domain"])
+    if route is None:
         raise Unauthorized("this shop is not connected to Shopfloor")
+    tenant_id, secret = route
+    if not api.verify_webhook(raw_body, h["x-shopify-hmac-sha256"], secret):
+        raise Unauthorized("the webhook signature does not match")
     topic = h["x-shopify-topic"].strip().lower()
     with tenant_session(tenant_id) as s:
-        shop = connection(s)
-        if shop is None or not api.verify_webhook(raw_body, h["x-shopify-hmac-sha256"], shop.webhook_secret):
-            raise Unauthorized("the webhook signature does not match")
         if topic not in api.WEBHOOK_TOPICS:
             raise DomainError(f"unsupported topic '{topic}' (this endpoint takes {', '.join(api.WEBHOOK_TOPICS)})",
                               code="unsupported_topic")
@@ -113,14 +146,6 @@ def handle_webhook(raw_body: bytes, headers: dict[str, str]) -> WebhookResult:
             data = api.order_from_rest(payload)
         except api.PayloadError as exc:
             raise ValidationFailed(str(exc), code="not_an_order") from exc
-        claimed = s.execute(insert(ProcessedWebhook).values(
-            id=uuid.uuid4(), tenant_id=tenant_id, webhook_id=h["x-shopify-webhook-id"][:100], webhook_type=topic,
-            event_id=h.get("x-shopify-event-id", "")[:100], shop_domain=h["x-shopify-shop-domain"][:255],
-            triggered_at=h.get("x-shopify-triggered-at", "")[:40], received_at=utcnow(),
-        ).on_conflict_do_nothing().returning(ProcessedWebhook.id)).scalar()
-        if claimed is None:
-            s.rollback()
-            return WebhookResult("duplicate")
         correlation = h["x-shopify-webhook-id"]
         if topic == "orders/create":
             order, created = service.create_order(s, data, correlation_id=correlation)
@@ -134,7 +159,17 @@ def handle_webhook(raw_body: bytes, headers: dict[str, str]) -> WebhookResult:
             if order.status != "CANCELLED":
                 service.cancel(s, order.id, actor=None, reason=data.cancel_reason or "other", via="shopify")
             status = "cancelled"
-        s.execute(text("UPDATE processed_webhooks SET order_id = :o WHERE id = :i"), {"o": order.id, "i": claimed})
+        # The delivery's idempotency record, in the same transaction: a
+        # concurrent copy of this delivery waits on the unique key here (or on
+        # the order's) and then finds it taken, so it rolls back everything.
+        claimed = s.execute(insert(ProcessedWebhook).values(
+            id=uuid.uuid4(), tenant_id=tenant_id, webhook_id=h["x-shopify-webhook-id"][:100], webhook_type=topic,
+            event_id=h.get("x-shopify-event-id", "")[:100], shop_domain=h["x-shopify-shop-domain"][:255],
+            triggered_at=h.get("x-shopify-triggered-at", "")[:40], received_at=utcnow(), order_id=order.id,
+        ).on_conflict_do_nothing().returning(ProcessedWebhook.id)).scalar()
+        if claimed is None:
+            s.rollback()
+            return WebhookResult("duplicate", order.id)
         s.commit()
         return WebhookResult(status, order.id)
 
@@ -150,7 +185,10 @@ def start_backfill(session: Session, since: datetime, *, actor: Principal) -> Sh
         raise ValidationFailed("the start date is in the future")
     running = session.exec(select(ShopifyBackfill).where(ShopifyBackfill.status.in_(("QUEUED", "RUNNING")))).first()
     if running is not None:
-        raise Conflict("an import is already running")
+        if not is_stale(running):
+            raise Conflict("an import is already running")
+        running.status, running.error = "FAILED", "interrupted (no progress for a while); a new import replaced it"
+        session.add(running)
     run = ShopifyBackfill(tenant_id=session_tenant_id(session), since=since, started_by_id=actor.user_id)
     session.add(run)
     audit.record(session, "orders.backfill.started", actor_user_id=actor.user_id, target_type="shopify_backfill",
@@ -225,6 +263,15 @@ def run_backfill(tenant_id: uuid.UUID | str, run_id: uuid.UUID | str, *, page_si
     finally:
         client.close()
     return run
+
+
+STALE_AFTER = timedelta(minutes=5)
+
+
+def is_stale(run: ShopifyBackfill) -> bool:
+    """A QUEUED/RUNNING import that has not moved for a while: its worker died
+    and RQ gave up on it. It can be resumed (or replaced)."""
+    return run.status in ("QUEUED", "RUNNING") and utcnow() - run.updated_at > STALE_AFTER
 
 
 def latest_backfill(session: Session) -> ShopifyBackfill | None:

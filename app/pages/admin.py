@@ -272,6 +272,19 @@ def _failed_row(j: rx.Var) -> rx.Component:
     )
 
 
+def _attention_row(e: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(e["at"], white_space="nowrap"),
+        rx.table.cell(rx.code(e["type"])),
+        rx.table.cell(e["attempts"]),
+        rx.table.cell(rx.text(e["error"], size="1", color_scheme="red")),
+        rx.table.cell(rx.cond(e["order"] != "", rx.link("Open order", href="/orders/" + e["order"].to(str)))),
+        rx.table.cell(rx.button(rx.icon("refresh-cw", size=14), "Try again", size="1", variant="soft",
+                                on_click=QueuesState.retry_entry(e["id"]))),
+        align="center",
+    )
+
+
 @staff_page("/admin/queues")
 def queues_page() -> rx.Component:
     return rx.vstack(
@@ -291,6 +304,14 @@ def queues_page() -> rx.Component:
                                   variant="surface", width="100%"),
                     rx.callout("No worker is running: background work waits until one starts.",
                                icon="circle-alert", color_scheme="amber"),
+                ),
+                rx.heading("Retry queue: needs attention", size="4"),
+                rx.cond(
+                    QueuesState.attention_rows.length() > 0,
+                    rx.table.root(_header("Since", "Operation", "Attempts", "Last error", "Order", ""),
+                                  rx.table.body(rx.foreach(QueuesState.attention_rows, _attention_row)),
+                                  variant="surface", width="100%", data_testid="retry-attention"),
+                    rx.text("No outbound operation is waiting for a person.", size="2", color_scheme="gray"),
                 ),
                 rx.heading("Failed jobs", size="4"),
                 rx.cond(

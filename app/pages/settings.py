@@ -72,7 +72,7 @@ def _backfill() -> rx.Component:
                               rx.badge(b["status"], color_scheme=rx.match(b["status"], ("COMPLETED", "green"),
                                                                           ("FAILED", "red"), "blue"),
                                        data_testid="backfill-status"),
-                              rx.cond(b["status"] == "FAILED",
+                              rx.cond((b["status"] == "FAILED") | b["stale"].to(bool),
                                       rx.button("Resume", size="1", on_click=S.resume_backfill)),
                               align="center"),
                     rx.progress(value=S.progress, max=100, width="100%", data_testid="backfill-progress"),

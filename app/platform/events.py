@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, select
 
@@ -80,7 +81,7 @@ def publish(session: Session, event_type: str, payload: dict | None = None, *, s
         **(payload or {}),
     }
     session.add(Outbox(id=event_id, tenant_id=tenant_id, event_type=event_type, payload=envelope))
-    session.info.setdefault(_PENDING, []).append(event_id)
+    session.info.setdefault(_PENDING, []).append((event_id, event_type))
     return event_id
 
 
@@ -88,7 +89,35 @@ def publish(session: Session, event_type: str, payload: dict | None = None, *, s
 def _relay_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
-        relay(session.info[TENANT_KEY], pending)
+        relay_committed(session.info[TENANT_KEY], pending)
+
+
+def relay_committed(tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, str]]) -> int:
+    """The fast path right after a commit: we already know the events, so
+    enqueue their handlers and mark them sent with one UPDATE. If Redis is
+    down nothing is marked and the sweep sends them later."""
+    import app.handlers  # noqa: F401  every process knows every handler
+    from jobs import enqueue_event_handler
+
+    sent = []
+    for event_id, event_type in events:
+        try:
+            for name in handlers_for(event_type):
+                enqueue_event_handler(tenant_id, event_id, name)
+        except Exception as exc:  # Redis unreachable: leave the rest for the sweep
+            log.warning("outbox relay failed for %s (%s); the sweep will retry", event_id, exc)
+            with tenant_session(tenant_id) as s:
+                s.execute(update(Outbox).where(Outbox.id.in_([e for e, _ in events if e not in sent]))
+                          .values(attempts=Outbox.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]))
+                s.commit()
+            break
+        sent.append(event_id)
+    if sent:
+        with tenant_session(tenant_id) as s:
+            s.execute(update(Outbox).where(Outbox.id.in_(sent), Outbox.sent_at.is_(None))
+                      .values(sent_at=utcnow(), attempts=Outbox.attempts + 1, last_error=""))
+            s.commit()
+    return len(sent)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

@@ -40,8 +40,11 @@ def notify_after_commit(session: Session, kind: str, **data) -> None:  # noqa: A
 
 @sa_event.listens_for(Session, "after_commit")
 def _send(session: Session) -> None:
+    sent = set()
     for kind, data in session.info.pop(_PENDING, None) or ():
-        publish(session.info[TENANT_KEY], kind, **data)
+        if kind not in sent:  # one message per kind per transaction: pages reload anyway
+            sent.add(kind)
+            publish(session.info[TENANT_KEY], kind, **data)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

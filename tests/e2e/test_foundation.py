@@ -146,6 +146,8 @@ def test_server_limits_bodies_cors_and_reports_health(app_url):
     big = b"x" * (get_settings().max_body_bytes + 1)
     r = httpx.post(f"{api}/_upload", content=big, headers={"content-type": "application/octet-stream"})
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+    r = httpx.post(f"{api}/api/v1/webhooks/shopify", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413
     evil = httpx.options(f"{api}/api/v1/auth/login", headers={
         "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
     assert evil.headers.get("access-control-allow-origin") is None

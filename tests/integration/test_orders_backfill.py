@@ -139,3 +139,18 @@ def test_backfill_resumes_after_a_worker_crash_without_duplicates(api, worker):
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     return [int(p) for p in out] + [g for c in out for g in _children(int(c))]
+
+
+def test_a_stalled_import_can_be_replaced(api):
+    shop = connect_tenant(api)
+    principal = auth.login(shop.admin.username, PASSWORD, shop=shop.tenant.slug).principal
+    with tenant_session(shop.tenant.id) as s:
+        stuck = shopify_domain.start_backfill(s, NOW - timedelta(days=3), actor=principal)
+        stuck.status, stuck.updated_at = "RUNNING", NOW - timedelta(hours=1)
+        s.add(stuck)
+        s.commit()
+    with tenant_session(shop.tenant.id) as s:
+        fresh = shopify_domain.start_backfill(s, NOW - timedelta(days=2), actor=principal)
+        s.commit()
+        old = s.get(ShopifyBackfill, stuck.id)
+    assert old.status == "FAILED" and "interrupted" in old.error and fresh.status == "QUEUED"
