@@ -45,7 +45,8 @@ def test_orders_arrive_by_webhook_and_backfill_and_staff_work_them(page, shopify
     page.locator("input[name=access_token]").fill(shopify.access_token)
     page.locator("input[name=webhook_secret]").fill(SECRET)
     page.locator("input[name=api_base_url]").fill(shopify.base_url)
-    page.get_by_role("button", name="Connect").or_(page.get_by_role("button", name="Update connection")).click()
+    page.get_by_role("button", name="Connect", exact=True).or_(
+        page.get_by_role("button", name="Update connection", exact=True)).click()
     expect(page.get_by_test_id("shopify-connected")).to_contain_text(domain)
 
     # 2. Shopify sends three orders by webhook (signed with the shop's secret)
