@@ -13,7 +13,7 @@ from app.platform import auth, queues, retry
 from app.platform.db import tenant_session
 from app.platform.errors import ValidationFailed
 from app.platform.models import ApiKey, AuditLog, Role, User
-from state.base import AppState, checks_inside, current_principal, guarded
+from state.base import AppState, checks_inside, current_principal, guarded, in_tenant
 
 
 def _fmt(dt) -> str:  # noqa: ANN001
@@ -318,15 +318,8 @@ class QueuesState(AppState):
 
     @guarded("admin.operations")
     async def retry_entry(self, entry_id: str):
-        p = current_principal()
-
-        def apply() -> None:
-            with tenant_session(p.tenant_id) as s:
-                retry.retry_now(s, uuid.UUID(entry_id))
-                s.commit()
-
-        await asyncio.to_thread(apply)
-        await self._refresh(p)
+        await in_tenant(lambda s: retry.retry_now(s, uuid.UUID(entry_id)))
+        await self._refresh(current_principal())
         return rx.toast.success("Trying again.")
 
     @guarded("admin.operations")

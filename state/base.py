@@ -15,12 +15,16 @@ import inspect
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
+from typing import TypeVar
 from http.cookies import SimpleCookie
 from urllib.parse import quote
 
 import reflex as rx
 
+from sqlmodel import Session
+
 from app.platform import auth
+from app.platform.db import tenant_session
 from app.platform.errors import DomainError
 from app.routes import route_for
 from app.settings import get_settings
@@ -29,6 +33,23 @@ log = logging.getLogger(__name__)
 _principal: ContextVar[auth.Principal | None] = ContextVar("principal", default=None)
 
 GUARD_ATTR = "_shopfloor_permission"
+
+
+T = TypeVar("T")
+
+
+async def in_tenant(work: Callable[[Session], T]) -> T:
+    """Run `work(session)` off the event loop in the current user's tenant
+    session and commit: the one way states change data."""
+    principal = current_principal()
+
+    def run() -> T:
+        with tenant_session(principal.tenant_id) as s:
+            result = work(s)
+            s.commit()
+            return result
+
+    return await asyncio.to_thread(run)
 
 
 def current_principal() -> auth.Principal:

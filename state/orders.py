@@ -11,10 +11,10 @@ import reflex as rx
 
 from app.orders import machine, service
 from app.orders.inputs import LineInput, OrderInput
-from app.platform import live
+from app.platform import live, retry
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
-from state.base import AppState, checks_inside, current_principal, guarded
+from state.base import AppState, checks_inside, current_principal, guarded, in_tenant
 
 STATUS_COLORS = {"PENDING": "gray", "PROCESSING": "blue", "PARTIALLY_COMPLETED": "amber", "COMPLETED": "green",
                  "FAILED": "red", "CANCELLED": "gray"}
@@ -273,15 +273,9 @@ class OrderDetailState(AppState):
         await self._refresh()
 
     async def _step(self, target: str, tracking: service.Tracking | None = None):
-        p = current_principal()
-
-        def apply() -> None:
-            with tenant_session(p.tenant_id) as s:
-                service.advance_fulfillment(s, self._order_id(), target, actor=p, tracking=tracking)
-                s.commit()
-
+        order_id, p = self._order_id(), current_principal()
         try:
-            await asyncio.to_thread(apply)
+            await in_tenant(lambda s: service.advance_fulfillment(s, order_id, target, actor=p, tracking=tracking))
         except DomainError as exc:
             self.missing = exc.message[:1].upper() + exc.message[1:] + "."
             return rx.toast.error(self.missing)
@@ -305,28 +299,13 @@ class OrderDetailState(AppState):
 
     @guarded("orders.write")
     async def cancel(self, reason: str = "other"):
-        p = current_principal()
-
-        def apply() -> None:
-            with tenant_session(p.tenant_id) as s:
-                service.cancel(s, self._order_id(), actor=p, reason=reason)
-                s.commit()
-
-        await asyncio.to_thread(apply)
+        order_id, p = self._order_id(), current_principal()
+        await in_tenant(lambda s: service.cancel(s, order_id, actor=p, reason=reason))
         await self._refresh()
         return rx.toast.success(f"Order {self.order.get('number')} cancelled.")
 
     @guarded("orders.write")
     async def retry_now(self, entry_id: str):
-        from app.platform import retry
-
-        p = current_principal()
-
-        def apply() -> None:
-            with tenant_session(p.tenant_id) as s:
-                retry.retry_now(s, uuid.UUID(entry_id))
-                s.commit()
-
-        await asyncio.to_thread(apply)
+        await in_tenant(lambda s: retry.retry_now(s, uuid.UUID(entry_id)))
         await self._refresh()
         return rx.toast.success("Trying again.")

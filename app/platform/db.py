@@ -89,3 +89,13 @@ def session_tenant_id(session: Session) -> uuid.UUID:
     if tid is None:
         raise RuntimeError("this operation needs a tenant_session")
     return tid
+
+
+def all_tenant_ids() -> list[uuid.UUID]:
+    """Every tenant, for periodic jobs that visit each one in its own session."""
+    from sqlmodel import select
+
+    from app.platform.models import Tenant
+
+    with platform_session() as ps:
+        return list(ps.exec(select(Tenant.id)))

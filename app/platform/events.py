@@ -26,8 +26,8 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, select
 
-from app.platform.db import TENANT_KEY, platform_session, session_tenant_id, tenant_session
-from app.platform.models import Outbox, ProcessedEvent, Tenant, utcnow
+from app.platform.db import TENANT_KEY, all_tenant_ids, session_tenant_id, tenant_session
+from app.platform.models import Outbox, ProcessedEvent, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +163,7 @@ def relay(tenant_id: uuid.UUID, event_ids: list[uuid.UUID] | None = None, *, old
 
 def sweep_outbox(min_age_seconds: float = 5) -> int:
     """Cron: relay stragglers of every tenant (rows the post-commit relay missed)."""
-    with platform_session() as ps:
-        tenant_ids = list(ps.exec(select(Tenant.id)))
-    return sum(relay(tid, older_than=timedelta(seconds=min_age_seconds)) for tid in tenant_ids)
+    return sum(relay(tid, older_than=timedelta(seconds=min_age_seconds)) for tid in all_tenant_ids())
 
 
 def run_handler(tenant_id: uuid.UUID | str, event_id: uuid.UUID | str, name: str) -> str:

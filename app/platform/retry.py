@@ -17,8 +17,8 @@ from datetime import timedelta
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, select
 
-from app.platform.db import TENANT_KEY, platform_session, session_tenant_id, tenant_session
-from app.platform.models import RetryEntry, Tenant, utcnow
+from app.platform.db import TENANT_KEY, all_tenant_ids, session_tenant_id, tenant_session
+from app.platform.models import RetryEntry, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +161,8 @@ def retry_now(session: Session, entry_id: uuid.UUID) -> RetryEntry:
 
 def sweep() -> int:
     """Cron: run due PENDING entries whose delayed job was lost."""
-    with platform_session() as ps:
-        tenant_ids = list(ps.exec(select(Tenant.id)))
     n = 0
-    for tid in tenant_ids:
+    for tid in all_tenant_ids():
         with tenant_session(tid) as s:
             due = s.exec(select(RetryEntry.id).where(
                 RetryEntry.status == "PENDING", RetryEntry.next_run_at <= utcnow() - timedelta(seconds=30))).all()
