@@ -3,3 +3,4 @@
 
 from app.platform.models import *  # noqa: F401,F403
 from app.orders.models import *  # noqa: F401,F403
+from app.builds.models import *  # noqa: F401,F403

@@ -57,8 +57,22 @@ def _set_tenant(session: Session, transaction, connection) -> None:  # noqa: ANN
     )
 
 
+_hooks_loaded = False
+
+
+def _load_hooks() -> None:
+    """Import every module that hooks into commits (outbox relay, retry queue,
+    live updates, event handlers) before the first session exists, so no hook
+    registers itself in the middle of a commit."""
+    global _hooks_loaded
+    if not _hooks_loaded:
+        _hooks_loaded = True
+        import app.handlers  # noqa: F401
+
+
 @contextmanager
 def _session(tenant_id: uuid.UUID | None) -> Iterator[Session]:
+    _load_hooks()
     session = Session(get_engine(), expire_on_commit=False)
     if tenant_id is not None:
         session.info[TENANT_KEY] = tenant_id

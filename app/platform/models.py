@@ -240,3 +240,21 @@ class Notification(TenantScoped, table=True):
     order_id: uuid.UUID | None = Field(default=None)
     created_at: datetime = Timestamp()
     read_at: datetime | None = Timestamp(nullable=True)
+
+
+class Attachment(TenantScoped, table=True):
+    """A stored file (photo, PDF) of a tenant; bytes live in object storage."""
+
+    __tablename__ = "attachments"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(max_length=40)  # build_photo | booklet | screenshot
+    key: str = Field(max_length=500)  # tenant-relative storage key
+    thumbnail_key: str = Field(default="", max_length=500)
+    filename: str = Field(default="", max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int = Field(default=0)
+    width: int | None = Field(default=None)
+    height: int | None = Field(default=None)
+    created_by_id: uuid.UUID | None = Field(default=None)
+    created_at: datetime = Timestamp()

@@ -195,9 +195,10 @@ def create_api() -> FastAPI:
 
 def _domain_routers() -> list:
     """Each domain's `api.router`; add a line per domain as it lands."""
+    from app.builds import api as builds_api
     from app.orders import api as orders_api
 
-    return [orders_api.webhooks, orders_api.router]
+    return [orders_api.webhooks, orders_api.router, builds_api.router]
 
 
 __all__ = ["BodySizeLimit", "create_api", "current_principal", "require", "upload_limit", "Forbidden"]

@@ -1,0 +1,166 @@
+"""Builds REST API (the workbench's routes)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Depends, File, UploadFile
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from app.builds import machine, service
+from app.builds.models import PHOTO_SLOTS, Build
+from app.builds.photos import MAX_PHOTO_BYTES, PayloadTooLarge
+from app.platform.auth import Principal
+from app.platform.db import tenant_session
+from app.platform.errors import NotFound
+from app.platform.models import Attachment
+from app.platform.web import require
+
+router = APIRouter(tags=["builds"])
+
+
+def build_json(session, build: Build) -> dict:  # noqa: ANN001
+    ids = service.photo_ids(build)
+    attachments = {a.id: a for a in session.exec(
+        select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))}
+    return {
+        "id": str(build.id), "orderId": str(build.order_id), "status": build.status,
+        "allowedStatuses": machine.allowed(build.status),
+        "startedAt": build.started_at, "finishedAt": build.finished_at,
+        "photos": {slot: ({"attachmentId": str(i), "url": f"/api/v1/files/{attachments[i].key}",
+                           "thumbnailUrl": f"/api/v1/files/{attachments[i].thumbnail_key}"}
+                          if i and i in attachments else None) for slot, i in ids.items()},
+        "qa": {"result": build.qa_result, "notes": build.qa_notes, "checklist": build.qa_checklist,
+               "passedAt": build.qa_passed_at,
+               "signedOffById": str(build.qa_signed_off_by_id) if build.qa_signed_off_by_id else None},
+        "systemConfig": build.system_config, "benchmarks": build.benchmarks, "stressTests": build.stress_tests,
+        "temperatures": {k: getattr(build, col) for k, col in service.TEMPERATURE_FIELDS.items()},
+        "booklets": {"status": build.booklet_status, "error": build.booklet_error,
+                     "quickStartBookletId": str(build.quick_start_booklet_id) if build.quick_start_booklet_id else None,
+                     "technicalDossierBookletId": str(build.technical_dossier_booklet_id)
+                     if build.technical_dossier_booklet_id else None},
+        "packagingMissing": service.missing_for_packaging(session, build),
+        "testRuns": [{"id": str(r.id), "type": r.type, "status": r.status, "score": r.score, "notes": r.notes}
+                     for r in service.test_runs(session, build.id)],
+        "feed": service.feed(session, build.id),
+    }
+
+
+class CreateBody(BaseModel):
+    orderId: uuid.UUID
+
+
+@router.post("/builds", status_code=201)
+def create_build(body: CreateBody, principal: Principal = Depends(require("builds.write"))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        build = service.create_build(s, body.orderId, actor=principal)
+        s.commit()
+        return build_json(s, build)
+
+
+@router.get("/builds/{build_id}")
+def get_build(build_id: uuid.UUID, principal: Principal = Depends(require("builds.read"))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        return build_json(s, service.get_build(s, build_id))
+
+
+class PatchBody(BaseModel):
+    status: Literal["pending", "in_progress", "paused", "testing", "completed", "failed"]
+
+
+@router.patch("/builds/{build_id}")
+def patch_build(build_id: uuid.UUID, body: PatchBody, principal: Principal = Depends(require("builds.write"))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        build = service.change_status(s, build_id, body.status, actor=principal)
+        s.commit()
+        return build_json(s, build)
+
+
+@router.post("/builds/{build_id}/photos/{slot}", status_code=201)
+async def upload_photo(build_id: uuid.UUID, slot: str, file: UploadFile = File(...),
+                       principal: Principal = Depends(require("builds.write"))) -> dict:
+    if slot not in PHOTO_SLOTS:
+        raise NotFound(f"no photo slot '{slot}' (slots: {', '.join(PHOTO_SLOTS)})")
+    data = await file.read(MAX_PHOTO_BYTES + 1)
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PayloadTooLarge(f"the photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+    def work() -> dict:
+        with tenant_session(principal.tenant_id) as s:
+            attachment = service.store_photo(s, build_id, slot, data, filename=file.filename or "", actor=principal)
+            s.commit()
+            return {"slot": slot, "attachmentId": str(attachment.id), "url": f"/api/v1/files/{attachment.key}",
+                    "thumbnailUrl": f"/api/v1/files/{attachment.thumbnail_key}", "width": attachment.width,
+                    "height": attachment.height}
+
+    return await asyncio.to_thread(work)
+
+
+class ChecklistItem(BaseModel):
+    item: str = Field(min_length=1, max_length=200)
+    done: bool = False
+    notes: str = Field("", max_length=500)
+
+
+class QABody(BaseModel):
+    checklist: list[ChecklistItem] | None = None
+    notes: str | None = Field(None, max_length=5000)
+    systemConfig: dict | None = None
+    benchmarks: list[dict] | None = None
+    stressTests: list[dict] | None = None
+    temperatures: dict[str, float | None] | None = None
+
+
+@router.put("/builds/{build_id}/qa")
+def put_qa(build_id: uuid.UUID, body: QABody, principal: Principal = Depends(require("builds.write"))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        build = service.update_qa(s, build_id, service.QAUpdate(
+            checklist=[i.model_dump() for i in body.checklist] if body.checklist is not None else None,
+            notes=body.notes, system_config=body.systemConfig, benchmarks=body.benchmarks,
+            stress_tests=body.stressTests, temperatures=body.temperatures), actor=principal)
+        s.commit()
+        return build_json(s, build)
+
+
+class SignOffBody(BaseModel):
+    passed: bool
+
+
+@router.post("/builds/{build_id}/qa/sign-off")
+def sign_off(build_id: uuid.UUID, body: SignOffBody, principal: Principal = Depends(require("builds.write"))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        build = service.sign_off_qa(s, build_id, body.passed, actor=principal)
+        s.commit()
+        return build_json(s, build)
+
+
+class TestRunBody(BaseModel):
+    type: str
+    status: str = "pending"
+    score: float | None = None
+    notes: str = Field("", max_length=5000)
+
+
+@router.post("/builds/{build_id}/test-runs", status_code=201)
+def add_test_run(build_id: uuid.UUID, body: TestRunBody, principal: Principal = Depends(require("builds.write"))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        run = service.add_test_run(s, build_id, type=body.type, status=body.status, score=body.score,
+                                   notes=body.notes, actor=principal)
+        s.commit()
+        return {"id": str(run.id), "type": run.type, "status": run.status, "score": run.score, "notes": run.notes}
+
+
+class EventBody(BaseModel):
+    eventType: str
+    message: str = Field(min_length=1, max_length=5000)
+    severity: str = "info"
+
+
+@router.post("/builds/{build_id}/events", status_code=201)
+def add_event(build_id: uuid.UUID, body: EventBody, principal: Principal = Depends(require("builds.write"))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        entry = service.add_event(s, build_id, body.eventType, body.message, severity=body.severity, actor=principal)
+        s.commit()
+        return {"id": str(entry.id), "eventType": entry.event_type, "severity": entry.severity}

@@ -1,0 +1,67 @@
+"""Photo intake: validate, orient, strip location, store original and thumbnail."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.platform.errors import DomainError, ValidationFailed
+
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 60_000_000  # a 12 MP phone photo is ~12 M; beyond this we call it a decompression bomb
+THUMB_SIZE = (480, 480)
+ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic",
+                   "MPO": "image/jpeg"}
+
+
+class PayloadTooLarge(DomainError):
+    status, code = 413, "payload_too_large"
+
+
+@dataclass
+class ProcessedPhoto:
+    original: bytes
+    thumbnail: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+def process(data: bytes) -> ProcessedPhoto:
+    """Refuses anything that is not a complete, sane image. Returns a JPEG of the
+    upright image with EXIF (and so GPS) removed, and a JPEG thumbnail."""
+    if not data:
+        raise ValidationFailed("the file is empty", code="empty_file")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PayloadTooLarge(f"the photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format
+            if fmt not in ALLOWED_FORMATS:
+                raise ValidationFailed(f"{fmt or 'this file'} is not a supported photo format (JPEG, PNG, WebP)",
+                                       code="unsupported_image")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise ValidationFailed("the image has too many pixels to be a photo", code="decompression_bomb")
+            probe.verify()  # structure check without decoding
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()  # decodes fully: truncated files fail here
+            upright = ImageOps.exif_transpose(img).convert("RGB")
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise ValidationFailed("the file is not an image we can read", code="not_an_image") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValidationFailed(f"the image is damaged or incomplete ({exc})", code="damaged_image") from exc
+    out = io.BytesIO()
+    upright.save(out, "JPEG", quality=88, optimize=True)  # no exif= : metadata and GPS are dropped
+    thumb = upright.copy()
+    thumb.thumbnail(THUMB_SIZE)
+    tout = io.BytesIO()
+    thumb.save(tout, "JPEG", quality=80)
+    return ProcessedPhoto(out.getvalue(), tout.getvalue(), "image/jpeg", upright.width, upright.height)
+
+
+def keys(build_id: uuid.UUID, slot: str) -> tuple[str, str]:
+    stem = f"builds/photos/{build_id}/{slot}-{uuid.uuid4().hex[:8]}"
+    return f"{stem}.jpg", f"{stem}-thumb.jpg"

@@ -1,0 +1,321 @@
+"""Build operations: the workbench's rules in one place (seed 000)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, select
+
+from app.builds import machine, photos
+from app.builds.models import (
+    PHOTO_SLOTS, REQUIRED_SLOTS, Build, BuildEventLog, BuildTimelineStep, TestRun, slot_column,
+)
+from app.orders import service as orders
+from app.orders.models import Order
+from app.platform import live, storage
+from app.platform.auth import Principal
+from app.platform.db import session_tenant_id
+from app.platform.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from app.platform.events import publish
+from app.platform.models import Attachment, utcnow
+
+SOURCE = "build-service"
+
+
+def _uuid(value: uuid.UUID | str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise NotFound(f"no such {what}") from exc
+
+
+def get_build(session: Session, build_id: uuid.UUID | str, *, lock: bool = False) -> Build:
+    q = select(Build).where(Build.id == _uuid(build_id, "build"))
+    if lock:
+        q = q.with_for_update()
+    build = session.exec(q).first()
+    if build is None:
+        raise NotFound("no such build")
+    return build
+
+
+def build_for_order(session: Session, order_id: uuid.UUID) -> Build | None:
+    return session.exec(select(Build).where(Build.order_id == order_id)).first()
+
+
+def _event(session: Session, build: Build, event_type: str, message: str, *, severity: str = "info",
+           actor: Principal | None = None) -> BuildEventLog:
+    entry = BuildEventLog(tenant_id=build.tenant_id, build_id=build.id, event_type=event_type, severity=severity,
+                          message=message[:5000], actor_id=actor.user_id if actor else None)
+    session.add(entry)
+    live.notify_after_commit(session, "builds", buildId=str(build.id))
+    return entry
+
+
+def create_build(session: Session, order_id: uuid.UUID | str, *, actor: Principal) -> Build:
+    """One build per order: 404 for an unknown order, 409 when it has one.
+    The unique constraint decides between two concurrent requests."""
+    actor.require("builds.write")
+    order = session.get(Order, _uuid(order_id, "order"))
+    if order is None:
+        raise NotFound("no such order")
+    if order.status == "CANCELLED":
+        raise Conflict(f"order {order.number} is cancelled")
+    build_id = uuid.uuid4()
+    created = session.execute(insert(Build).values(
+        id=build_id, tenant_id=session_tenant_id(session), order_id=order.id, status="pending",
+        qa_checklist=[], system_config={}, benchmarks=[], stress_tests=[], created_at=utcnow(), updated_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["order_id"]).returning(Build.id)).scalar()
+    if created is None:
+        raise Conflict(f"order {order.number} already has a build")
+    build = session.get(Build, build_id)
+    _event(session, build, "info", f"Build created for order {order.number}", actor=actor)
+    orders.log_event(session, order, "build.created", "Build created", actor=actor)
+    return build
+
+
+def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, actor: Principal | None) -> Build:
+    """Moves the build along the lifecycle and the order's fulfillment with it,
+    in one transaction; completing queues the booklets."""
+    build = get_build(session, build_id, lock=True)
+    if target not in machine.STATUSES:
+        raise ValidationFailed(f"unknown build status '{target}'")
+    if build.status == target:
+        return build
+    if not machine.can_move(build.status, target):
+        allowed = ", ".join(machine.allowed(build.status)) or "none"
+        raise InvalidTransition(f"a build cannot go from {build.status} to {target}; allowed: {allowed}",
+                                details={"allowed": machine.allowed(build.status)})
+    previous = build.status
+    build.status = target
+    now = utcnow()
+    if target == "in_progress" and build.started_at is None:
+        build.started_at = now
+    if target in ("completed", "failed"):
+        build.finished_at = now
+    build.updated_at = now
+    session.add(build)
+    order = orders.get_order(session, build.order_id, lock=True)
+    fulfillment = machine.TO_FULFILLMENT.get(target)
+    if fulfillment and order.fulfillment_status not in ("packaging", "shipped", "completed"):
+        orders.set_fulfillment_by_production(session, order, fulfillment, actor=actor, reason=f"build {target}")
+    severity = "warning" if target in ("failed", "paused") else "info"
+    _event(session, build, "info" if severity == "info" else "issue", f"Status {previous} → {target}",
+           severity=severity, actor=actor)
+    if target == "in_progress" and previous == "pending":
+        add_timeline_step(session, build, "start", "Build started", actor=actor)
+    publish(session, "build.status-changed", {"buildId": str(build.id), "orderId": str(order.id),
+                                              "previousStatus": previous, "newStatus": target}, source=SOURCE)
+    if target == "completed":
+        request_booklets(session, build)
+    return build
+
+
+def request_booklets(session: Session, build: Build) -> None:
+    """Fire and forget: the booklets domain renders them after commit."""
+    build.booklet_status, build.booklet_error = "queued", ""
+    session.add(build)
+    publish(session, "build.booklets-requested", {"buildId": str(build.id), "orderId": str(build.order_id)},
+            source=SOURCE)
+
+
+# --- photos ------------------------------------------------------------------------------
+
+
+def photo_ids(build: Build) -> dict[str, uuid.UUID | None]:
+    return {slot: getattr(build, slot_column(slot)) for slot in PHOTO_SLOTS}
+
+
+def missing_for_packaging(session: Session, build: Build) -> list[str]:
+    ids = photo_ids(build)
+    missing = [f"photo {slot}" for slot in REQUIRED_SLOTS if ids[slot] is None]
+    if not build.qa_checklist:
+        missing.append("QA checklist")
+    return missing
+
+
+def packaging_gate(session: Session, order: Order) -> list[str]:
+    """The orders domain asks this before fulfillment may enter packaging.
+    Orders without a build (printed products) pass."""
+    build = build_for_order(session, order.id)
+    return [] if build is None else missing_for_packaging(session, build)
+
+
+orders.PACKAGING_GATES.append(packaging_gate)
+
+
+def store_photo(session: Session, build_id: uuid.UUID | str, slot: str, data: bytes, *, filename: str = "",
+                actor: Principal) -> Attachment:
+    """Validate and store a photo for a slot, replacing (and deleting) the old one."""
+    actor.require("builds.write")
+    if slot not in PHOTO_SLOTS:
+        raise NotFound(f"no photo slot '{slot}' (slots: {', '.join(PHOTO_SLOTS)})")
+    build = get_build(session, build_id, lock=True)
+    processed = photos.process(data)  # raises 4xx errors before anything is stored
+    key, thumb_key = photos.keys(build.id, slot)
+    store = storage.for_tenant(build.tenant_id)
+    store.put(key, processed.original, processed.content_type)
+    store.put(thumb_key, processed.thumbnail, "image/jpeg")
+    attachment = Attachment(tenant_id=build.tenant_id, kind="build_photo", key=key, thumbnail_key=thumb_key,
+                            filename=filename[:255], content_type=processed.content_type,
+                            size=len(processed.original), width=processed.width, height=processed.height,
+                            created_by_id=actor.user_id)
+    session.add(attachment)
+    column = slot_column(slot)
+    old_id = getattr(build, column)
+    setattr(build, column, attachment.id)
+    build.updated_at = utcnow()
+    session.add(build)
+    if old_id is not None:
+        old = session.get(Attachment, old_id)
+        if old is not None:
+            for k in (old.key, old.thumbnail_key):
+                if k:
+                    store.delete(k)
+            session.delete(old)
+    _event(session, build, "info", f"Photo {slot} {'replaced' if old_id else 'added'}", actor=actor)
+    return attachment
+
+
+# --- QA, test data, timeline, events --------------------------------------------------------
+
+
+@dataclass
+class QAUpdate:
+    checklist: list[dict] | None = None
+    notes: str | None = None
+    system_config: dict | None = None
+    benchmarks: list[dict] | None = None
+    stress_tests: list[dict] | None = None
+    temperatures: dict[str, float | None] | None = None
+
+
+TEMPERATURE_FIELDS = {"cpuIdle": "cpu_idle_temp", "cpuLoad": "cpu_load_temp", "gpuIdle": "gpu_idle_temp",
+                      "gpuLoad": "gpu_load_temp", "ambient": "ambient_temp"}
+
+
+def update_qa(session: Session, build_id: uuid.UUID | str, update: QAUpdate, *, actor: Principal) -> Build:
+    actor.require("builds.write")
+    build = get_build(session, build_id, lock=True)
+    if update.checklist is not None:
+        items = []
+        for i, item in enumerate(update.checklist, 1):
+            name = str(item.get("item") or "").strip()
+            if not name:
+                raise ValidationFailed(f"checklist item {i} needs a name")
+            items.append({"item": name[:200], "done": bool(item.get("done")), "notes": str(item.get("notes") or "")[:500]})
+        build.qa_checklist = items
+    if update.notes is not None:
+        build.qa_notes = update.notes[:5000]
+    if update.system_config is not None:
+        build.system_config = update.system_config
+    if update.benchmarks is not None:
+        build.benchmarks = update.benchmarks
+    if update.stress_tests is not None:
+        build.stress_tests = update.stress_tests
+    for key, value in (update.temperatures or {}).items():
+        if key not in TEMPERATURE_FIELDS:
+            raise ValidationFailed(f"unknown temperature '{key}' (use {', '.join(TEMPERATURE_FIELDS)})")
+        if value is not None and not -40 <= float(value) <= 130:
+            raise ValidationFailed(f"{key} of {value} °C is not a plausible reading")
+        setattr(build, TEMPERATURE_FIELDS[key], None if value is None else float(value))
+    build.updated_at = utcnow()
+    session.add(build)
+    _event(session, build, "info", "QA data updated", actor=actor)
+    return build
+
+
+def sign_off_qa(session: Session, build_id: uuid.UUID | str, passed: bool, *, actor: Principal) -> Build:
+    actor.require("builds.write")
+    build = get_build(session, build_id, lock=True)
+    if not build.qa_checklist:
+        raise ValidationFailed("fill the QA checklist before signing off")
+    if passed and not all(i.get("done") for i in build.qa_checklist):
+        open_items = [i["item"] for i in build.qa_checklist if not i.get("done")]
+        raise ValidationFailed("these checklist items are not done: " + ", ".join(open_items))
+    build.qa_result = passed
+    build.qa_passed_at = utcnow() if passed else None
+    build.qa_signed_off_by_id = actor.user_id
+    build.updated_at = utcnow()
+    session.add(build)
+    _event(session, build, "info" if passed else "issue", f"QA {'passed' if passed else 'failed'}",
+           severity="info" if passed else "warning", actor=actor)
+    return build
+
+
+def add_test_run(session: Session, build_id: uuid.UUID | str, *, type: str, status: str = "pending",  # noqa: A002
+                 score: float | None = None, notes: str = "", photo_attachment_id: uuid.UUID | None = None,
+                 actor: Principal) -> TestRun:
+    actor.require("builds.write")
+    build = get_build(session, build_id)
+    if type not in machine.TEST_RUN_TYPES:
+        raise ValidationFailed(f"unknown test type '{type}'")
+    if status not in machine.TEST_RUN_STATUSES:
+        raise ValidationFailed(f"unknown test status '{status}'")
+    run = TestRun(tenant_id=build.tenant_id, build_id=build.id, type=type, status=status, score=score,
+                  notes=notes[:5000], photo_attachment_id=photo_attachment_id, created_by_id=actor.user_id)
+    session.add(run)
+    _event(session, build, "measurement", f"Test run {type}: {status}" + (f" (score {score})" if score is not None else ""),
+           actor=actor)
+    return run
+
+
+def update_test_run(session: Session, run_id: uuid.UUID | str, *, status: str | None = None,
+                    score: float | None = None, notes: str | None = None, actor: Principal) -> TestRun:
+    actor.require("builds.write")
+    run = session.get(TestRun, _uuid(run_id, "test run"))
+    if run is None:
+        raise NotFound("no such test run")
+    if status is not None:
+        if status not in machine.TEST_RUN_STATUSES:
+            raise ValidationFailed(f"unknown test status '{status}'")
+        run.status = status
+    if score is not None:
+        run.score = score
+    if notes is not None:
+        run.notes = notes[:5000]
+    run.updated_at = utcnow()
+    session.add(run)
+    return run
+
+
+def add_timeline_step(session: Session, build: Build, step: str, note: str = "", *,
+                      actor: Principal | None) -> BuildTimelineStep:
+    if step not in machine.TIMELINE_STEPS:
+        raise ValidationFailed(f"unknown timeline step '{step}'")
+    entry = BuildTimelineStep(tenant_id=build.tenant_id, build_id=build.id, step=step, note=note[:2000],
+                              actor_id=actor.user_id if actor else None)
+    session.add(entry)
+    live.notify_after_commit(session, "builds", buildId=str(build.id))
+    return entry
+
+
+def add_event(session: Session, build_id: uuid.UUID | str, event_type: str, message: str, *, severity: str = "info",
+              actor: Principal) -> BuildEventLog:
+    actor.require("builds.write")
+    build = get_build(session, build_id)
+    if event_type not in machine.EVENT_TYPES:
+        raise ValidationFailed(f"unknown event type '{event_type}'")
+    if severity not in machine.SEVERITIES:
+        raise ValidationFailed(f"unknown severity '{severity}'")
+    if not message.strip():
+        raise ValidationFailed("write what happened")
+    return _event(session, build, event_type, message.strip(), severity=severity, actor=actor)
+
+
+def feed(session: Session, build_id: uuid.UUID) -> list[dict]:
+    """Timeline steps and events as one chronological feed."""
+    steps = session.exec(select(BuildTimelineStep).where(BuildTimelineStep.build_id == build_id)).all()
+    events = session.exec(select(BuildEventLog).where(BuildEventLog.build_id == build_id)).all()
+    items = [{"kind": "step", "type": s.step, "severity": "info", "message": s.note, "at": s.created_at}
+             for s in steps]
+    items += [{"kind": "event", "type": e.event_type, "severity": e.severity, "message": e.message,
+               "at": e.created_at} for e in events]
+    return sorted(items, key=lambda i: i["at"])
+
+
+def test_runs(session: Session, build_id: uuid.UUID) -> list[TestRun]:
+    return list(session.exec(select(TestRun).where(TestRun.build_id == build_id).order_by(TestRun.created_at)))
+

@@ -1,0 +1,212 @@
+"""Builds: lifecycle and its coupling to the order, the packaging gate, one
+build per order under concurrency, and photo uploads (including hostile ones)."""
+
+from __future__ import annotations
+
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlmodel import func, select
+
+from app.builds.models import PHOTO_SLOTS, REQUIRED_SLOTS
+from app.platform import storage
+from app.platform.db import tenant_session
+from app.platform.models import Attachment
+from app.platform.web import create_api
+from tests.factories import PASSWORD, make_tenant, make_user
+
+
+@pytest.fixture(scope="module")
+def api():
+    return create_api()
+
+
+@pytest.fixture
+def shop(api):
+    tenant = make_tenant()
+    user = make_user(tenant, "operator")
+    client = TestClient(api)
+    client.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD, "shop": tenant.slug})
+    return tenant, client
+
+
+def _order(client) -> str:
+    r = client.post("/api/v1/orders", json={"customerName": "Ada", "countryCode": "NL", "lineItems": [
+        {"sku": "PC-1", "title": "Gaming PC", "quantity": 1, "unitPrice": "1500.00"}]})
+    return r.json()["id"]
+
+
+def _build(client) -> tuple[str, str]:
+    oid = _order(client)
+    r = client.post("/api/v1/builds", json={"orderId": oid})
+    assert r.status_code == 201, r.text
+    return oid, r.json()["id"]
+
+
+def jpeg(width=1200, height=800, *, orientation: int | None = None, gps: bool = False) -> bytes:
+    img = Image.new("RGB", (width, height), (30, 90, 160))
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    if gps:
+        exif[0x8825] = {1: "N", 2: (52.0, 5.0, 0.0), 3: "E", 4: (5.0, 7.0, 0.0)}
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def _upload(client, bid, slot, data, name="photo.jpg", ctype="image/jpeg"):
+    return client.post(f"/api/v1/builds/{bid}/photos/{slot}", files={"file": (name, data, ctype)})
+
+
+def test_one_build_per_order_even_when_two_requests_race(shop, api):
+    tenant, client = shop
+    oid = _order(client)
+    cookies = dict(client.cookies)
+
+    def create(_):
+        c = TestClient(api, cookies=cookies)
+        return c.post("/api/v1/builds", json={"orderId": oid}).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = sorted(pool.map(create, range(4)))
+    assert codes == [201, 409, 409, 409]
+    r = client.post("/api/v1/builds", json={"orderId": oid})
+    assert r.status_code == 409 and "already has a build" in r.json()["error"]["message"]
+    assert client.post("/api/v1/builds", json={"orderId": "00000000-0000-0000-0000-000000000000"}).status_code == 404
+
+
+def test_lifecycle_timestamps_and_order_fulfillment(shop):
+    _, client = shop
+    oid, bid = _build(client)
+    r = client.patch(f"/api/v1/builds/{bid}", json={"status": "testing"})
+    assert r.status_code == 409 and "allowed: in_progress" in r.json()["error"]["message"]
+
+    started = client.patch(f"/api/v1/builds/{bid}", json={"status": "in_progress"}).json()["startedAt"]
+    assert started and client.get(f"/api/v1/orders/{oid}").json()["fulfillmentStatus"] == "building"
+    client.patch(f"/api/v1/builds/{bid}", json={"status": "paused"})
+    again = client.patch(f"/api/v1/builds/{bid}", json={"status": "in_progress"}).json()
+    assert again["startedAt"] == started  # never overwritten
+    client.patch(f"/api/v1/builds/{bid}", json={"status": "testing"})
+    assert client.get(f"/api/v1/orders/{oid}").json()["fulfillmentStatus"] == "testing"
+    failed = client.patch(f"/api/v1/builds/{bid}", json={"status": "failed"}).json()
+    assert failed["finishedAt"] and client.get(f"/api/v1/orders/{oid}").json()["fulfillmentStatus"] == "testing"
+    client.patch(f"/api/v1/builds/{bid}", json={"status": "testing"})
+    done = client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"}).json()
+    assert done["status"] == "completed" and done["booklets"]["status"] == "queued"
+    assert client.get(f"/api/v1/orders/{oid}").json()["fulfillmentStatus"] == "ready"
+    feed = [i["message"] for i in done["feed"]]
+    assert "Status pending → in_progress" in feed and "Build started" in feed
+
+
+def test_packaging_gate_lists_what_is_missing_until_done(shop):
+    _, client = shop
+    oid, bid = _build(client)
+    for status in ("in_progress", "testing", "completed"):
+        client.patch(f"/api/v1/builds/{bid}", json={"status": status})
+    r = client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"})
+    assert r.status_code == 409
+    missing = r.json()["error"]["details"]["missing"]
+    assert missing == [f"photo {s}" for s in REQUIRED_SLOTS] + ["QA checklist"]
+    for slot in REQUIRED_SLOTS:
+        assert _upload(client, bid, slot, jpeg()).status_code == 201
+    assert client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"}).json()["error"][
+        "details"]["missing"] == ["QA checklist"]
+    client.put(f"/api/v1/builds/{bid}/qa", json={"checklist": [{"item": "Cables tied", "done": True}]})
+    r = client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"})
+    assert r.status_code == 200 and r.json()["fulfillmentStatus"] == "packaging"  # thermalPhoto is optional
+
+
+def test_photo_is_oriented_stripped_thumbnailed_and_replaced(shop):
+    tenant, client = shop
+    _, bid = _build(client)
+    r = _upload(client, bid, "coverPhoto", jpeg(1200, 800, orientation=6, gps=True))
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert (first["width"], first["height"]) == (800, 1200)  # EXIF rotation applied
+    stored = client.get(first["url"])
+    img = Image.open(io.BytesIO(stored.content))
+    assert img.size == (800, 1200) and not img.getexif()  # no orientation, no GPS left
+    thumb = Image.open(io.BytesIO(client.get(first["thumbnailUrl"]).content))
+    assert max(thumb.size) <= 480
+    second = _upload(client, bid, "coverPhoto", jpeg()).json()
+    assert client.get(first["url"]).status_code == 404  # the replaced file is gone
+    with tenant_session(tenant.id) as s:
+        assert s.exec(select(func.count()).select_from(Attachment)).one() == 1
+    assert client.get(second["url"]).status_code == 200
+    assert client.get(f"/api/v1/builds/{bid}").json()["photos"]["coverPhoto"]["attachmentId"] == second["attachmentId"]
+
+
+def test_hostile_uploads_are_refused_and_store_nothing(shop):
+    tenant, client = shop
+    _, bid = _build(client)
+    good = jpeg()
+    bomb = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(bomb, "PNG")  # 144 Mpx in a few kB
+    cases = {
+        "text": (b"#!/bin/sh\nrm -rf /\n", 422, "not_an_image"),
+        "truncated": (good[: len(good) // 2], 422, "damaged_image"),
+        "bomb": (bomb.getvalue(), 422, "decompression_bomb"),
+        "empty": (b"", 422, "empty_file"),
+        "huge": (b"\xff\xd8" + b"0" * (21 * 1024 * 1024), 413, "payload_too_large"),
+    }
+    for name, (data, status, code) in cases.items():
+        r = _upload(client, bid, "psuPhoto", data, name=f"{name}.jpg")
+        assert r.status_code == status, (name, r.text)
+        assert r.json()["error"]["code"] == code, name
+    gif = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(gif, "GIF")
+    r = _upload(client, bid, "psuPhoto", gif.getvalue(), name="x.gif", ctype="image/gif")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "unsupported_image"
+    assert _upload(client, bid, "selfie", good).status_code == 404
+    with tenant_session(tenant.id) as s:
+        assert s.exec(select(func.count()).select_from(Attachment)).one() == 0
+    root = storage.backend().root if hasattr(storage.backend(), "root") else None
+    if root is not None:
+        assert not list((root / "tenants" / str(tenant.id)).rglob("*.jpg"))
+    assert client.get(f"/api/v1/builds/{bid}").json()["photos"]["psuPhoto"] is None
+
+
+def test_qa_sign_off_and_test_runs(shop):
+    _, client = shop
+    _, bid = _build(client)
+    r = client.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": True})
+    assert r.status_code == 422 and "checklist" in r.json()["error"]["message"]
+    client.put(f"/api/v1/builds/{bid}/qa", json={
+        "checklist": [{"item": "BIOS updated", "done": True}, {"item": "XMP enabled", "done": False}],
+        "temperatures": {"cpuIdle": 34.5, "cpuLoad": 78, "gpuIdle": 31, "gpuLoad": 71, "ambient": 22},
+        "systemConfig": {"os": "Windows 11 Pro", "bios": "F12"}})
+    r = client.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": True})
+    assert r.status_code == 422 and "XMP enabled" in r.json()["error"]["message"]
+    bad = client.put(f"/api/v1/builds/{bid}/qa", json={"temperatures": {"cpuIdle": 900}})
+    assert bad.status_code == 422
+    client.put(f"/api/v1/builds/{bid}/qa", json={"checklist": [{"item": "BIOS updated", "done": True},
+                                                               {"item": "XMP enabled", "done": True}]})
+    signed = client.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": True}).json()
+    assert signed["qa"]["result"] is True and signed["qa"]["passedAt"] and signed["qa"]["signedOffById"]
+    assert signed["temperatures"]["cpuLoad"] == 78
+    r = client.post(f"/api/v1/builds/{bid}/test-runs", json={"type": "benchmark", "status": "passed",
+                                                             "score": 14210, "notes": "3DMark Time Spy"})
+    assert r.status_code == 201
+    assert client.post(f"/api/v1/builds/{bid}/test-runs", json={"type": "vibes"}).status_code == 422
+    r = client.post(f"/api/v1/builds/{bid}/events", json={"eventType": "incident", "severity": "error",
+                                                          "message": "Scratched side panel"})
+    assert r.status_code == 201
+    detail = client.get(f"/api/v1/builds/{bid}").json()
+    assert detail["testRuns"][0]["score"] == 14210
+    assert any(i["message"] == "Scratched side panel" and i["severity"] == "error" for i in detail["feed"])
+    assert set(detail["photos"]) == set(PHOTO_SLOTS)
+
+
+def test_viewer_cannot_touch_builds(api, shop):
+    tenant, client = shop
+    _, bid = _build(client)
+    viewer = make_user(tenant, "viewer")
+    c = TestClient(api)
+    c.post("/api/v1/auth/login", json={"username": viewer.username, "password": PASSWORD, "shop": tenant.slug})
+    assert c.get(f"/api/v1/builds/{bid}").status_code == 200
+    assert c.patch(f"/api/v1/builds/{bid}", json={"status": "in_progress"}).status_code == 403
+    assert _upload(c, bid, "coverPhoto", jpeg()).status_code == 403
