@@ -6,3 +6,4 @@ Workers import this (through jobs.events); add a line per domain.
 import app.platform.platform_events  # noqa: F401
 import app.orders.events  # noqa: F401
 import app.builds.service  # noqa: F401  registers the packaging gate
+import app.booklets.events  # noqa: F401

@@ -164,3 +164,13 @@ def add_event(build_id: uuid.UUID, body: EventBody, principal: Principal = Depen
         entry = service.add_event(s, build_id, body.eventType, body.message, severity=body.severity, actor=principal)
         s.commit()
         return {"id": str(entry.id), "eventType": entry.event_type, "severity": entry.severity}
+
+
+@router.post("/builds/{build_id}/booklets/regenerate", status_code=202)
+def regenerate_booklets(build_id: uuid.UUID, principal: Principal = Depends(require("builds.write"))) -> dict:
+    """Queue a fresh render of both booklets; answers at once."""
+    with tenant_session(principal.tenant_id) as s:
+        build = service.get_build(s, build_id, lock=True)
+        service.request_booklets(s, build)
+        s.commit()
+        return {"status": build.booklet_status}

@@ -45,6 +45,12 @@ def build_for_order(session: Session, order_id: uuid.UUID) -> Build | None:
     return session.exec(select(Build).where(Build.order_id == order_id)).first()
 
 
+def log(session: Session, build: Build, event_type: str, message: str, *, severity: str = "info",
+        actor: Principal | None = None) -> BuildEventLog:
+    """A build event-log entry (also what jobs use to record outcomes)."""
+    return _event(session, build, event_type, message, severity=severity, actor=actor)
+
+
 def _event(session: Session, build: Build, event_type: str, message: str, *, severity: str = "info",
            actor: Principal | None = None) -> BuildEventLog:
     entry = BuildEventLog(tenant_id=build.tenant_id, build_id=build.id, event_type=event_type, severity=severity,
