@@ -5,6 +5,7 @@ import reflex as rx
 
 import app.handlers  # noqa: F401  handlers registered in this process too
 from app.pages.admin import api_keys_page, audit_page, queues_page, users_page
+from app.pages.builds import build_page, builds_page
 from app.pages.home import home_page
 from app.pages.login import login_page
 from app.pages.orders import order_page, orders_page
@@ -15,6 +16,7 @@ from app.settings import get_settings
 from state.admin import ApiKeysState, AuditState, QueuesState, UsersState
 from state.auth import LoginState
 from state.base import AppState
+from state.builds import BuildsState, BuildState
 from state.home import HomeState
 from state.orders import OrderDetailState, OrdersState
 from state.settings import IntegrationsState
@@ -47,3 +49,6 @@ app.add_page(order_page, route="/orders/[id]", title="Order · Shopfloor",
              on_load=[AppState.guard_page, OrderDetailState.load])
 app.add_page(integrations_page, route="/settings/integrations", title=_title("/settings/integrations"),
              on_load=[AppState.guard_page, IntegrationsState.load])
+app.add_page(builds_page, route="/builds", title=_title("/builds"), on_load=[AppState.guard_page, BuildsState.load])
+app.add_page(build_page, route="/builds/[id]", title="Workbench · Shopfloor",
+             on_load=[AppState.guard_page, BuildState.load])

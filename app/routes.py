@@ -24,6 +24,8 @@ ROUTES: list[Route] = [
     Route("/", "Home", None, icon="layout-dashboard"),
     Route("/orders", "Orders", "orders.read", icon="shopping-cart"),
     Route("/orders/[id]", "Order", "orders.read", icon="shopping-cart", nav=False),
+    Route("/builds", "Builds", "builds.read", icon="wrench"),
+    Route("/builds/[id]", "Workbench", "builds.read", icon="wrench", nav=False),
     Route("/settings/integrations", "Integrations", "settings.write", icon="plug", section="Admin"),
     Route("/admin/users", "Staff & roles", "users.read", icon="users", section="Admin"),
     Route("/admin/api-keys", "API keys", "admin.operations", icon="key-round", section="Admin"),

@@ -255,6 +255,12 @@ class OrderDetailState(AppState):
             self.events = [{"at": e.created_at.strftime("%Y-%m-%d %H:%M:%S"), "type": e.event_type,
                             "severity": e.severity, "message": e.message} for e in service.timeline(s, o.id)]
             self.actions = service.allowed_actions(o, principal)
+            from app.builds import service as builds
+
+            build = builds.build_for_order(s, o.id)
+            self.order = {**self.order, "build_id": str(build.id) if build else "",
+                          "can_build": (build is None and o.source != "shopify" and o.status != "CANCELLED"
+                                        and principal.can("builds.write"))}
             self.attention = [{"id": str(r.id), "type": r.job_type, "status": r.status, "attempts": r.attempts,
                                "error": r.last_error, "needs": r.needs_attention}
                               for r in service.retry_entries(s, o.id)]
@@ -303,6 +309,17 @@ class OrderDetailState(AppState):
         await in_tenant(lambda s: service.cancel(s, order_id, actor=p, reason=reason))
         await self._refresh()
         return rx.toast.success(f"Order {self.order.get('number')} cancelled.")
+
+    @guarded("builds.write")
+    async def create_build(self):
+        from app.builds import service as builds
+
+        order_id, p = self._order_id(), current_principal()
+        try:
+            build = await in_tenant(lambda s: builds.create_build(s, order_id, actor=p))
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return rx.redirect(f"/builds/{build.id}")
 
     @guarded("orders.write")
     async def retry_now(self, entry_id: str):

@@ -255,6 +255,12 @@ def _actions() -> rx.Component:
                                                       on_click=OrderDetailState.advance("completed"),
                                                       data_testid="action-completed")),
         rx.cond(acts.contains("cancel"), _cancel_dialog()),
+        rx.cond(OrderDetailState.order["build_id"] != "",
+                rx.link(rx.button(rx.icon("wrench", size=16), "Open build", variant="soft"),
+                        href="/builds/" + OrderDetailState.order["build_id"].to(str))),
+        rx.cond(OrderDetailState.order["can_build"].to(bool),
+                rx.button(rx.icon("wrench", size=16), "Create build", variant="soft",
+                          on_click=OrderDetailState.create_build, data_testid="create-build")),
         spacing="2", wrap="wrap",
     )
 

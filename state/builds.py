@@ -1,0 +1,238 @@
+"""Workbench pages: the builds board and one build."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timezone
+
+import reflex as rx
+from sqlmodel import select
+
+from app.builds import machine, service
+from app.builds.models import PHOTO_SLOTS, REQUIRED_SLOTS, Build
+from app.orders.models import Order
+from app.platform import live
+from app.platform.db import tenant_session
+from app.platform.errors import DomainError
+from app.platform.models import Attachment, User
+from app.settings import get_settings
+from state.base import AppState, checks_inside, current_principal, guarded, in_tenant
+
+SLOT_LABELS = {"coverPhoto": "Cover", "mboIoPhoto": "Motherboard I/O", "gpuIoPhoto": "GPU I/O",
+               "caseIoPhoto": "Case I/O", "psuPhoto": "PSU", "powerBtnPhoto": "Power button",
+               "panelAPhoto": "Panel A", "panelBPhoto": "Panel B", "foamPhoto": "Foam",
+               "thermalPhoto": "Thermal paste"}
+ACTION_LABELS = {"in_progress": "Start / resume", "paused": "Pause", "testing": "To testing",
+                 "completed": "Complete", "failed": "Mark failed"}
+
+
+def _age(dt: datetime) -> str:
+    hours = (datetime.now(timezone.utc) - dt).total_seconds() / 3600
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
+
+
+class BuildsState(AppState):
+    rows: list[dict] = []
+    status_filter: str = "all"
+    counts: dict[str, int] = {}
+    loaded: bool = False
+
+    def _fetch(self, tenant_id) -> None:  # noqa: ANN001
+        with tenant_session(tenant_id) as s:
+            q = select(Build, Order).join(Order, Order.id == Build.order_id).order_by(Build.created_at.desc())
+            all_rows = s.exec(q).all()
+            users = {u.id: u.display_name or u.username for u in s.exec(select(User))}
+        self.counts = {st: sum(1 for b, _ in all_rows if b.status == st) for st in machine.STATUSES}
+        self.rows = [{"id": str(b.id), "order": o.number, "order_id": str(o.id), "customer": o.customer_name,
+                      "status": b.status, "assignee": users.get(b.assignee_id, "—"), "age": _age(b.created_at),
+                      "photos": sum(1 for v in service.photo_ids(b).values() if v), "booklets": b.booklet_status}
+                     for b, o in all_rows if self.status_filter in ("all", b.status)]
+
+    @guarded("builds.read", quiet=True)
+    async def load(self):
+        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+        self.loaded = True
+
+    @guarded("builds.read")
+    async def set_status_filter(self, value: str):
+        self.status_filter = value
+        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+
+
+class BuildState(AppState):
+    build: dict = {}
+    photos: list[dict] = []
+    checklist: list[dict] = []
+    test_runs: list[dict] = []
+    feed: list[dict] = []
+    actions: list[dict] = []
+    missing: list[str] = []
+    temps: dict[str, str] = {}
+    error: str = ""
+    upload_slot: str = "coverPhoto"
+    loaded: bool = False
+    _watch_token: str = ""
+
+    @rx.var
+    def can_write(self) -> bool:
+        return "builds.write" in self.permissions
+
+    def _build_id(self) -> str:
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    def _fetch(self, tenant_id) -> None:  # noqa: ANN001
+        api = get_settings().api_url.rstrip("/")
+        with tenant_session(tenant_id) as s:
+            b = service.get_build(s, self._build_id())
+            order = s.get(Order, b.order_id)
+            ids = service.photo_ids(b)
+            atts = {a.id: a for a in s.exec(select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))}
+            booklets = {k: s.get(Attachment, v) for k, v in (("quick", b.quick_start_booklet_id),
+                                                            ("dossier", b.technical_dossier_booklet_id)) if v}
+            self.build = {
+                "id": str(b.id), "status": b.status, "order": order.number, "order_id": str(order.id),
+                "customer": order.customer_name, "started": b.started_at.strftime("%Y-%m-%d %H:%M") if b.started_at else "—",
+                "finished": b.finished_at.strftime("%Y-%m-%d %H:%M") if b.finished_at else "—",
+                "qa_result": "passed" if b.qa_result else "failed" if b.qa_result is False else "not signed off",
+                "qa_notes": b.qa_notes, "booklet_status": b.booklet_status, "booklet_error": b.booklet_error,
+                "quick_url": f"{api}/api/v1/files/{booklets['quick'].key}" if "quick" in booklets else "",
+                "dossier_url": f"{api}/api/v1/files/{booklets['dossier'].key}" if "dossier" in booklets else "",
+                "phone_url": f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos",
+            }
+            self.photos = [{"slot": slot, "label": SLOT_LABELS[slot], "required": slot in REQUIRED_SLOTS,
+                            "thumb": f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else ""}
+                           for slot, i in ids.items()]
+            self.checklist = [{"index": n, **item} for n, item in enumerate(b.qa_checklist or [])]
+            self.test_runs = [{"type": r.type.replace("_", " "), "status": r.status,
+                               "score": "—" if r.score is None else f"{r.score:g}", "notes": r.notes}
+                              for r in service.test_runs(s, b.id)]
+            self.feed = [{"at": e["at"].strftime("%Y-%m-%d %H:%M"), "kind": e["kind"], "type": e["type"],
+                          "severity": e["severity"], "message": e["message"]} for e in reversed(service.feed(s, b.id))]
+            self.actions = [{"target": t, "label": ACTION_LABELS.get(t, t)} for t in machine.allowed(b.status)
+                            if t != "pending"]
+            self.missing = service.missing_for_packaging(s, b)
+            self.temps = {k: "" if getattr(b, col) is None else f"{getattr(b, col):g}"
+                          for k, col in service.TEMPERATURE_FIELDS.items()}
+
+    async def _refresh(self) -> None:
+        try:
+            await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+            self.error = ""
+        except DomainError as exc:
+            self.error = exc.message
+        self.loaded = True
+
+    @guarded("builds.read", quiet=True)
+    async def load(self):
+        self.loaded = False
+        await self._refresh()
+        return BuildState.watch
+
+    async def _do(self, work, ok: str):  # noqa: ANN001
+        try:
+            await in_tenant(work)
+        except DomainError as exc:
+            await self._refresh()
+            return rx.toast.error(exc.message[:1].upper() + exc.message[1:] + ".")
+        await self._refresh()
+        return rx.toast.success(ok)
+
+    @guarded("builds.write")
+    async def move(self, target: str):
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.change_status(s, bid, target, actor=p),
+                              f"Build is now {target.replace('_', ' ')}.")
+
+    @guarded("builds.write")
+    def set_upload_slot(self, value: str):
+        self.upload_slot = value
+
+    @guarded("builds.write")
+    async def upload(self, files: list[rx.UploadFile]):
+        if not files:
+            return rx.toast.error("Choose a photo first.")
+        bid, p, slot = self._build_id(), current_principal(), self.upload_slot
+        data = await files[0].read()
+        name = files[0].filename or ""
+        return await self._do(lambda s: service.store_photo(s, bid, slot, data, filename=name, actor=p),
+                              f"{SLOT_LABELS.get(slot, slot)} photo saved.")
+
+    @guarded("builds.write")
+    async def add_check(self, form: dict):
+        item = (form.get("item") or "").strip()
+        if not item:
+            return rx.toast.error("Name the check.")
+        items = [{"item": c["item"], "done": c["done"], "notes": c.get("notes", "")} for c in self.checklist]
+        items.append({"item": item, "done": False, "notes": ""})
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(checklist=items), actor=p),
+                              "Check added.")
+
+    @guarded("builds.write")
+    async def toggle_check(self, index: int):
+        items = [{"item": c["item"], "done": (not c["done"]) if c["index"] == index else c["done"],
+                  "notes": c.get("notes", "")} for c in self.checklist]
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(checklist=items), actor=p),
+                              "Checklist updated.")
+
+    @guarded("builds.write")
+    async def save_temps(self, form: dict):
+        try:
+            temps = {k: (float(form[k]) if form.get(k, "").strip() else None) for k in service.TEMPERATURE_FIELDS}
+        except ValueError:
+            return rx.toast.error("Temperatures are numbers in °C.")
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(temperatures=temps), actor=p),
+                              "Temperatures saved.")
+
+    @guarded("builds.write")
+    async def sign_off(self, passed: bool):
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.sign_off_qa(s, bid, passed, actor=p),
+                              "QA signed off as passed." if passed else "QA recorded as failed.")
+
+    @guarded("builds.write")
+    async def add_test_run(self, form: dict):
+        try:
+            score = float(form["score"]) if form.get("score", "").strip() else None
+        except ValueError:
+            return rx.toast.error("The score is a number.")
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.add_test_run(
+            s, bid, type=form.get("type", ""), status=form.get("status", "pending"), score=score,
+            notes=form.get("notes", ""), actor=p), "Test run added.")
+
+    @guarded("builds.write")
+    async def add_event(self, form: dict):
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.add_event(s, bid, form.get("event_type", "note"),
+                                                          form.get("message", ""), severity=form.get("severity", "info"),
+                                                          actor=p), "Added to the log.")
+
+    @guarded("builds.write")
+    async def regenerate(self):
+        bid = self._build_id()
+        return await self._do(lambda s: service.request_booklets(s, service.get_build(s, bid, lock=True)),
+                              "Booklets queued.")
+
+    @rx.event(background=True)
+    @checks_inside("builds.read")
+    async def watch(self):
+        """Booklet status and photos from other devices, live."""
+        async with self:
+            token = self._watch_token = uuid.uuid4().hex
+            _, principal = await self._check("builds.read", True)
+            if principal is None:
+                return
+            build_id = self._build_id()
+        async for message in live.subscribe(principal.tenant_id, max_seconds=3600):
+            async with self:
+                if self._watch_token != token or not self.router.url.path.endswith(build_id):
+                    return
+                if message and message.get("kind") == "builds" and message.get("buildId") == build_id:
+                    await asyncio.to_thread(self._fetch, principal.tenant_id)
+
+
+PHOTO_SLOT_OPTIONS = [(s, SLOT_LABELS[s]) for s in PHOTO_SLOTS]

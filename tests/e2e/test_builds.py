@@ -1,0 +1,92 @@
+"""The workbench in Chromium: create a build from its order, upload photos,
+fill QA and test runs, complete it and open both booklets."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+from PIL import Image
+from playwright.sync_api import expect
+
+from app.builds.models import REQUIRED_SLOTS
+from app.settings import get_settings
+from tests import factories
+from tests.e2e.conftest import ARTIFACTS, shot, sign_in
+
+
+def _photo(path, colour) -> str:
+    img = Image.new("RGB", (1600, 1200), colour)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG")
+    path.write_bytes(buf.getvalue())
+    return str(path)
+
+
+def test_a_build_from_order_to_booklets(page, tmp_path):
+    tenant = factories.default_tenant()
+    operator = factories.make_user(tenant, "operator")
+    sign_in(page, operator.username, next_path="/orders")
+    page.wait_for_url("**/orders")
+
+    # a manual PC order, then its build
+    page.get_by_role("button", name="New order").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("input[name=customer_name]").fill("Grace Hopper")
+    dialog.locator("input[name=title]").fill("Custom gaming PC")
+    dialog.locator("input[name=price]").fill("1799")
+    dialog.get_by_role("button", name="Create order").click()
+    expect(page.get_by_text("created.")).to_be_visible()
+    page.get_by_test_id("order-search").fill("Grace Hopper")
+    page.get_by_test_id("orders-table").get_by_role("link").first.click()
+    page.get_by_test_id("create-build").click()
+    page.wait_for_url("**/builds/*")
+    expect(page.get_by_test_id("build-status")).to_have_text("pending")
+
+    page.get_by_test_id("move-in_progress").click()
+    expect(page.get_by_test_id("build-status")).to_have_text("in_progress")
+
+    # photos through the workbench's upload
+    for i, slot in enumerate(REQUIRED_SLOTS):
+        page.get_by_role("combobox", name="Photo slot").click()
+        page.get_by_role("option", name=__import__("state.builds", fromlist=["SLOT_LABELS"]).SLOT_LABELS[slot],
+                         exact=True).click()
+        page.locator("#photo_upload input[type=file]").set_input_files(
+            _photo(tmp_path / f"{slot}.jpg", (40 + i * 20, 80, 160 - i * 10)))
+        page.get_by_test_id("upload-photo").click()
+        expect(page.get_by_test_id(f"photo-{slot}").get_by_role("img")).to_be_visible()
+    shot(page, "20-workbench-photos")
+
+    # QA, temperatures and a test run
+    page.get_by_placeholder("Add a check").fill("All fans spin")
+    page.get_by_role("button", name="Add", exact=True).first.click()
+    expect(page.get_by_text("Check added.")).to_be_visible()
+    page.get_by_role("checkbox").first.click()
+    expect(page.get_by_text("Checklist updated.")).to_be_visible()
+    expect(page.get_by_test_id("packaging-missing")).to_have_count(0)
+    page.get_by_test_id("qa-pass").click()
+    expect(page.get_by_text("QA signed off as passed.")).to_be_visible()
+    for name, value in (("cpuIdle", "35"), ("cpuLoad", "80"), ("gpuIdle", "31"), ("gpuLoad", "71"), ("ambient", "21")):
+        page.locator(f"input[name={name}]").fill(value)
+    page.get_by_role("button", name="Save temperatures").click()
+    expect(page.get_by_text("Temperatures saved.")).to_be_visible()
+    page.locator("input[name=score]").fill("17650")
+    page.locator("input[name=notes]").fill("3DMark Time Spy")
+    page.get_by_role("button", name="Add", exact=True).last.click()
+    expect(page.get_by_text("Test run added.")).to_be_visible()
+
+    # complete: booklets render in the background and show up live
+    page.get_by_test_id("move-testing").click()
+    expect(page.get_by_test_id("build-status")).to_have_text("testing")
+    page.get_by_test_id("move-completed").click()
+    expect(page.get_by_test_id("build-status")).to_have_text("completed")
+    expect(page.get_by_test_id("booklet-status")).to_have_text("ready", timeout=90_000)
+    shot(page, "21-workbench-completed")
+    for testid in ("open-quick-start", "open-dossier"):
+        href = page.get_by_test_id(testid).get_attribute("href")
+        cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+        r = httpx.get(href, cookies=cookies)
+        assert r.status_code == 200 and r.content.startswith(b"%PDF")
+        (ARTIFACTS / f"{testid}.pdf").write_bytes(r.content)
+        assert httpx.get(href).status_code == 401  # not without a session
+    assert get_settings().api_url in href
