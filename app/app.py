@@ -6,6 +6,7 @@ import reflex as rx
 import app.handlers  # noqa: F401  handlers registered in this process too
 from app.pages.admin import api_keys_page, audit_page, queues_page, users_page
 from app.pages.builds import build_page, builds_page
+from app.pages.floor import floor_page
 from app.pages.home import home_page
 from app.pages.login import login_page
 from app.pages.orders import order_page, orders_page
@@ -17,6 +18,7 @@ from state.admin import ApiKeysState, AuditState, QueuesState, UsersState
 from state.auth import LoginState
 from state.base import AppState
 from state.builds import BuildsState, BuildState
+from state.floor import FloorState
 from state.home import HomeState
 from state.orders import OrderDetailState, OrdersState
 from state.settings import IntegrationsState
@@ -52,3 +54,6 @@ app.add_page(integrations_page, route="/settings/integrations", title=_title("/s
 app.add_page(builds_page, route="/builds", title=_title("/builds"), on_load=[AppState.guard_page, BuildsState.load])
 app.add_page(build_page, route="/builds/[id]", title="Workbench · Shopfloor",
              on_load=[AppState.guard_page, BuildState.load])
+app.add_page(floor_page, route="/floor/builds/[id]/photos", title="Build photos · Shopfloor",
+             on_load=[AppState.guard_page, FloorState.load],
+             meta=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])

@@ -26,6 +26,7 @@ ROUTES: list[Route] = [
     Route("/orders/[id]", "Order", "orders.read", icon="shopping-cart", nav=False),
     Route("/builds", "Builds", "builds.read", icon="wrench"),
     Route("/builds/[id]", "Workbench", "builds.read", icon="wrench", nav=False),
+    Route("/floor/builds/[id]/photos", "Build photos", "builds.write", icon="camera", nav=False),
     Route("/settings/integrations", "Integrations", "settings.write", icon="plug", section="Admin"),
     Route("/admin/users", "Staff & roles", "users.read", icon="users", section="Admin"),
     Route("/admin/api-keys", "API keys", "admin.operations", icon="key-round", section="Admin"),

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timezone
 
 import reflex as rx
+import segno
 from sqlmodel import select
 
 from app.builds import machine, service
@@ -99,6 +100,8 @@ class BuildState(AppState):
                 "quick_url": f"{api}/api/v1/files/{booklets['quick'].key}" if "quick" in booklets else "",
                 "dossier_url": f"{api}/api/v1/files/{booklets['dossier'].key}" if "dossier" in booklets else "",
                 "phone_url": f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos",
+                "phone_qr": segno.make(f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos",
+                                       error="m").svg_data_uri(scale=4, border=1),
             }
             self.photos = [{"slot": slot, "label": SLOT_LABELS[slot], "required": slot in REQUIRED_SLOTS,
                             "thumb": f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else ""}

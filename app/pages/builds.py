@@ -99,8 +99,14 @@ def _photos() -> rx.Component:
                       data_testid="upload-photo"),
             rx.text(rx.selected_files("photo_upload").join(", "), size="1", color_scheme="gray"),
             rx.spacer(),
-            rx.link(rx.hstack(rx.icon("smartphone", size=14), rx.text("Phone page")), href=BuildState.build["phone_url"].to(str),
-                    size="2"),
+            rx.hover_card.root(
+                rx.hover_card.trigger(rx.link(rx.hstack(rx.icon("qr-code", size=14), rx.text("Phone page")),
+                                              href=BuildState.build["phone_url"].to(str), size="2")),
+                rx.hover_card.content(rx.vstack(
+                    rx.image(src=BuildState.build["phone_qr"].to(str), width="180px", height="180px",
+                             data_testid="phone-qr"),
+                    rx.text("Scan with your phone to take the photos", size="1"), align="center")),
+            ),
             align="center", width="100%", wrap="wrap",
         )),
     )
