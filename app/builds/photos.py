@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from app.platform.errors import DomainError, ValidationFailed
 
@@ -30,6 +33,22 @@ class ProcessedPhoto:
     height: int
 
 
+_strict_lock = threading.Lock()
+
+
+@contextmanager
+def _strict_decoding() -> Iterator[None]:
+    """WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES = True on
+    import; a truncated upload must still fail here, so decode strictly."""
+    with _strict_lock:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def process(data: bytes) -> ProcessedPhoto:
     """Refuses anything that is not a complete, sane image. Returns a JPEG of the
     upright image with EXIF (and so GPS) removed, and a JPEG thumbnail."""
@@ -46,7 +65,7 @@ def process(data: bytes) -> ProcessedPhoto:
             if probe.width * probe.height > MAX_PIXELS:
                 raise ValidationFailed("the image has too many pixels to be a photo", code="decompression_bomb")
             probe.verify()  # structure check without decoding
-        with Image.open(io.BytesIO(data)) as img:
+        with _strict_decoding(), Image.open(io.BytesIO(data)) as img:
             img.load()  # decodes fully: truncated files fail here
             upright = ImageOps.exif_transpose(img).convert("RGB")
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:

@@ -210,3 +210,16 @@ def test_viewer_cannot_touch_builds(api, shop):
     assert c.get(f"/api/v1/builds/{bid}").status_code == 200
     assert c.patch(f"/api/v1/builds/{bid}", json={"status": "in_progress"}).status_code == 403
     assert _upload(c, bid, "coverPhoto", jpeg()).status_code == 403
+
+
+def test_truncated_photos_fail_even_after_weasyprint_relaxed_pillow(shop):
+    import weasyprint  # noqa: F401  sets ImageFile.LOAD_TRUNCATED_IMAGES = True process-wide
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    _, client = shop
+    _, bid = _build(client)
+    good = jpeg()
+    r = _upload(client, bid, "psuPhoto", good[: len(good) // 2])
+    assert r.status_code == 422 and r.json()["error"]["code"] == "damaged_image"
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # restored for the renderer
