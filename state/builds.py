@@ -99,6 +99,8 @@ class BuildState(AppState):
                 "qa_notes": b.qa_notes, "booklet_status": b.booklet_status, "booklet_error": b.booklet_error,
                 "quick_url": f"{api}/api/v1/files/{booklets['quick'].key}" if "quick" in booklets else "",
                 "dossier_url": f"{api}/api/v1/files/{booklets['dossier'].key}" if "dossier" in booklets else "",
+                "assignee": (lambda u: (u.display_name or u.username) if u else "nobody")(
+                    s.get(User, b.assignee_id) if b.assignee_id else None),
                 "phone_url": f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos",
                 "phone_qr": segno.make(f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos",
                                        error="m").svg_data_uri(scale=4, border=1),
@@ -146,6 +148,11 @@ class BuildState(AppState):
         bid, p = self._build_id(), current_principal()
         return await self._do(lambda s: service.change_status(s, bid, target, actor=p),
                               f"Build is now {target.replace('_', ' ')}.")
+
+    @guarded("builds.write")
+    async def assign_to_me(self):
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.assign(s, bid, p.user_id, actor=p), "Assigned to you.")
 
     @guarded("builds.write")
     def set_upload_slot(self, value: str):

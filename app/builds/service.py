@@ -127,6 +127,23 @@ def request_booklets(session: Session, build: Build) -> None:
             source=SOURCE)
 
 
+def assign(session: Session, build_id: uuid.UUID | str, user_id: uuid.UUID | None, *, actor: Principal) -> Build:
+    """Who is building it (None: nobody)."""
+    actor.require("builds.write")
+    build = get_build(session, build_id, lock=True)
+    from app.platform.models import User
+
+    user = session.get(User, user_id) if user_id else None
+    if user_id and (user is None or not user.is_active):
+        raise ValidationFailed("no such active staff member")
+    build.assignee_id = user.id if user else None
+    build.updated_at = utcnow()
+    session.add(build)
+    _event(session, build, "info", f"Assigned to {user.display_name or user.username}" if user else "Unassigned",
+           actor=actor)
+    return build
+
+
 # --- photos ------------------------------------------------------------------------------
 
 

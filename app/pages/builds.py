@@ -234,7 +234,12 @@ def build_page() -> rx.Component:
                         data_testid="move-" + a["target"].to(str))))),
                     width="100%", align="center", wrap="wrap",
                 ),
-                rx.text("Started ", b["started"], " · finished ", b["finished"], size="2", color_scheme="gray"),
+                rx.hstack(
+                    rx.text("Started ", b["started"], " · finished ", b["finished"], " · assigned to ",
+                            rx.text.strong(b["assignee"]), size="2", color_scheme="gray", data_testid="assignee"),
+                    rx.cond(BuildState.can_write, rx.button("Assign to me", size="1", variant="ghost",
+                                                            on_click=BuildState.assign_to_me)),
+                    align="center"),
                 rx.cond(BuildState.missing.length() > 0,
                         rx.callout("Before packaging: " + BuildState.missing.join(", "), icon="list-checks",
                                    color_scheme="amber", width="100%", data_testid="packaging-missing"),

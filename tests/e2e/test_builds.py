@@ -45,17 +45,32 @@ def test_a_build_from_order_to_booklets(page, tmp_path):
 
     page.get_by_test_id("move-in_progress").click()
     expect(page.get_by_test_id("build-status")).to_have_text("in_progress")
+    page.get_by_role("button", name="Assign to me").click()
+    expect(page.get_by_test_id("assignee")).to_contain_text("Test Operator")
 
-    # photos through the workbench's upload
+    # the photos are taken on a phone (390 px, touch) from the QR code's page
+    phone_url = page.get_by_role("link", name="Phone page").get_attribute("href")
+    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                                             is_mobile=True, storage_state=page.context.storage_state())
+    mobile = phone.new_page()
+    mobile.goto(phone_url)
     for i, slot in enumerate(REQUIRED_SLOTS):
-        page.get_by_role("combobox", name="Photo slot").click()
-        page.get_by_role("option", name=__import__("state.builds", fromlist=["SLOT_LABELS"]).SLOT_LABELS[slot],
-                         exact=True).click()
-        page.locator("#photo_upload input[type=file]").set_input_files(
-            _photo(tmp_path / f"{slot}.jpg", (40 + i * 20, 80, 160 - i * 10)))
-        page.get_by_test_id("upload-photo").click()
+        tile = mobile.get_by_test_id(f"tile-{slot}")
+        with mobile.expect_file_chooser() as chooser:
+            tile.locator("div").first.tap()
+        chooser.value.set_files(_photo(tmp_path / f"{slot}.jpg", (40 + i * 20, 80, 160 - i * 10)))
+        expect(tile.get_by_role("img")).to_be_visible()
+    phone.close()
+    # the workbench shows them without a reload
+    for slot in REQUIRED_SLOTS:
         expect(page.get_by_test_id(f"photo-{slot}").get_by_role("img")).to_be_visible()
     shot(page, "20-workbench-photos")
+    # and the workbench's own upload replaces one
+    page.get_by_role("combobox", name="Photo slot").click()
+    page.get_by_role("option", name="Cover", exact=True).click()
+    page.locator("#photo_upload input[type=file]").set_input_files(_photo(tmp_path / "cover2.jpg", (200, 200, 40)))
+    page.get_by_test_id("upload-photo").click()
+    expect(page.get_by_text("Cover photo saved.")).to_be_visible()
 
     # QA, temperatures and a test run
     page.get_by_placeholder("Add a check").fill("All fans spin")
