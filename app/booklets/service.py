@@ -24,6 +24,7 @@ from app.builds import service as builds
 from app.builds.models import PHOTO_SLOTS, Build
 from app.orders import service as orders
 from app.platform import config, live, storage
+from app.platform.errors import NotFound
 from app.platform.models import Attachment, Tenant, User, utcnow
 from app.settings import ROOT, get_settings
 
@@ -44,13 +45,24 @@ def fetcher() -> URLFetcher:
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=5)
 
 
-def _data_uri(data: bytes, max_px: int = 1600) -> str:
+def _data_uri(data: bytes, max_px: int = 1400) -> str:
     with Image.open(io.BytesIO(data)) as img:
+        img.draft("RGB", (max_px, max_px))  # JPEG: decode at a reduced scale, several times faster
         img = img.convert("RGB")
         img.thumbnail((max_px, max_px))
         out = io.BytesIO()
         img.save(out, "JPEG", quality=82)
     return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def _photo_uri(store: storage.TenantStorage, key: str) -> str:
+    """The stored print rendition, or (older photos) one made from the original."""
+    from app.builds.photos import print_key
+
+    try:
+        return "data:image/jpeg;base64," + base64.b64encode(store.get(print_key(key)).data).decode()
+    except NotFound:
+        return _data_uri(store.get(key).data)
 
 
 def _qr_svg(url: str) -> str:
@@ -96,7 +108,7 @@ def context(session: Session, build: Build) -> dict:
     photos = {slot: None for slot in PHOTO_SLOTS}
     for slot, att_id in builds.photo_ids(build).items():
         if att_id and att_id in attachments:
-            photos[slot] = _data_uri(store.get(attachments[att_id].key).data)
+            photos[slot] = _photo_uri(store, attachments[att_id].key)
     items = orders.line_items(session, order.id)
     signer = session.get(User, build.qa_signed_off_by_id) if build.qa_signed_off_by_id else None
     shop_name = tenant.name if tenant else "Shopfloor"

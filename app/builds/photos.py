@@ -16,6 +16,7 @@ from app.platform.errors import DomainError, ValidationFailed
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 12 MP phone photo is ~12 M; beyond this we call it a decompression bomb
 THUMB_SIZE = (480, 480)
+PRINT_SIZE = (1400, 1400)  # the rendition booklets use
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic",
                    "MPO": "image/jpeg"}
 
@@ -28,6 +29,7 @@ class PayloadTooLarge(DomainError):
 class ProcessedPhoto:
     original: bytes
     thumbnail: bytes
+    print: bytes
     content_type: str
     width: int
     height: int
@@ -74,11 +76,19 @@ def process(data: bytes) -> ProcessedPhoto:
         raise ValidationFailed(f"the image is damaged or incomplete ({exc})", code="damaged_image") from exc
     out = io.BytesIO()
     upright.save(out, "JPEG", quality=88, optimize=True)  # no exif= : metadata and GPS are dropped
-    thumb = upright.copy()
-    thumb.thumbnail(THUMB_SIZE)
-    tout = io.BytesIO()
-    thumb.save(tout, "JPEG", quality=80)
-    return ProcessedPhoto(out.getvalue(), tout.getvalue(), "image/jpeg", upright.width, upright.height)
+    renditions = []
+    for size, quality in ((THUMB_SIZE, 80), (PRINT_SIZE, 82)):
+        copy = upright.copy()
+        copy.thumbnail(size)
+        buf = io.BytesIO()
+        copy.save(buf, "JPEG", quality=quality)
+        renditions.append(buf.getvalue())
+    return ProcessedPhoto(out.getvalue(), renditions[0], renditions[1], "image/jpeg", upright.width, upright.height)
+
+
+def print_key(key: str) -> str:
+    """Where the print rendition of a stored photo lives."""
+    return key.removesuffix(".jpg") + "-print.jpg"
 
 
 def keys(build_id: uuid.UUID, slot: str) -> tuple[str, str]:

@@ -181,6 +181,7 @@ def store_photo(session: Session, build_id: uuid.UUID | str, slot: str, data: by
     store = storage.for_tenant(build.tenant_id)
     store.put(key, processed.original, processed.content_type)
     store.put(thumb_key, processed.thumbnail, "image/jpeg")
+    store.put(photos.print_key(key), processed.print, "image/jpeg")
     attachment = Attachment(tenant_id=build.tenant_id, kind="build_photo", key=key, thumbnail_key=thumb_key,
                             filename=filename[:255], content_type=processed.content_type,
                             size=len(processed.original), width=processed.width, height=processed.height,
@@ -194,7 +195,7 @@ def store_photo(session: Session, build_id: uuid.UUID | str, slot: str, data: by
     if old_id is not None:
         old = session.get(Attachment, old_id)
         if old is not None:
-            for k in (old.key, old.thumbnail_key):
+            for k in (old.key, old.thumbnail_key, photos.print_key(old.key)):
                 if k:
                     store.delete(k)
             session.delete(old)
