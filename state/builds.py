@@ -66,6 +66,7 @@ class BuildState(AppState):
     photos: list[dict] = []
     checklist: list[dict] = []
     test_runs: list[dict] = []
+    benchmarks: list[dict] = []
     feed: list[dict] = []
     actions: list[dict] = []
     missing: list[str] = []
@@ -109,7 +110,12 @@ class BuildState(AppState):
                             "thumb": f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else ""}
                            for slot, i in ids.items()]
             self.checklist = [{"index": n, **item} for n, item in enumerate(b.qa_checklist or [])]
-            self.test_runs = [{"type": r.type.replace("_", " "), "status": r.status,
+            self.benchmarks = [{"name": bm.get("name", ""), "score": f"{bm.get('score', '')}",
+                                "unit": bm.get("unit", ""),
+                                "photo": next((slot for slot, i in ids.items()
+                                               if bm.get("photoAttachmentId") and str(i) == bm["photoAttachmentId"]), "")}
+                               for bm in (b.benchmarks or [])]
+            self.test_runs = [{"id": str(r.id), "type": r.type.replace("_", " "), "status": r.status,
                                "score": "—" if r.score is None else f"{r.score:g}", "notes": r.notes}
                               for r in service.test_runs(s, b.id)]
             self.feed = [{"at": e["at"].strftime("%Y-%m-%d %H:%M"), "kind": e["kind"], "type": e["type"],
@@ -213,6 +219,24 @@ class BuildState(AppState):
         return await self._do(lambda s: service.add_test_run(
             s, bid, type=form.get("type", ""), status=form.get("status", "pending"), score=score,
             notes=form.get("notes", ""), actor=p), "Test run added.")
+
+    @guarded("builds.write")
+    async def set_run_status(self, run_id: str, status: str):
+        p = current_principal()
+        return await self._do(lambda s: service.update_test_run(s, run_id, status=status, actor=p),
+                              f"Test run marked {status}.")
+
+    @guarded("builds.write")
+    async def add_benchmark(self, form: dict):
+        try:
+            score = float(form.get("score") or "")
+        except ValueError:
+            return rx.toast.error("The benchmark score is a number.")
+        bid, p = self._build_id(), current_principal()
+        slot = form.get("photo_slot", "")
+        return await self._do(lambda s: service.add_benchmark(
+            s, bid, name=form.get("name", ""), score=score, unit=form.get("unit", ""),
+            photo_slot="" if slot == "none" else slot, actor=p), "Benchmark added.")
 
     @guarded("builds.write")
     async def add_event(self, form: dict):

@@ -152,6 +152,24 @@ def add_test_run(build_id: uuid.UUID, body: TestRunBody, principal: Principal = 
         return {"id": str(run.id), "type": run.type, "status": run.status, "score": run.score, "notes": run.notes}
 
 
+class TestRunPatch(BaseModel):
+    status: str | None = None
+    score: float | None = None
+    notes: str | None = Field(None, max_length=5000)
+
+
+@router.patch("/builds/{build_id}/test-runs/{run_id}")
+def edit_test_run(build_id: uuid.UUID, run_id: uuid.UUID, body: TestRunPatch,
+                  principal: Principal = Depends(require("builds.write"))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        run = service.update_test_run(s, run_id, status=body.status, score=body.score, notes=body.notes,
+                                      actor=principal)
+        if str(run.build_id) != str(build_id):
+            raise NotFound("no such test run on this build")
+        s.commit()
+        return {"id": str(run.id), "type": run.type, "status": run.status, "score": run.score, "notes": run.notes}
+
+
 class EventBody(BaseModel):
     eventType: str
     message: str = Field(min_length=1, max_length=5000)

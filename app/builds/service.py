@@ -302,7 +302,32 @@ def update_test_run(session: Session, run_id: uuid.UUID | str, *, status: str | 
         run.notes = notes[:5000]
     run.updated_at = utcnow()
     session.add(run)
+    build = session.get(Build, run.build_id)
+    _event(session, build, "measurement", f"Test run {run.type} updated: {run.status}"
+           + (f" (score {run.score:g})" if run.score is not None else ""), actor=actor)
     return run
+
+
+def add_benchmark(session: Session, build_id: uuid.UUID | str, *, name: str, score: float, unit: str = "",
+                  photo_slot: str = "", actor: Principal) -> Build:
+    """A benchmark result; it may point at one of the build's photos (a screenshot of the result)."""
+    actor.require("builds.write")
+    build = get_build(session, build_id, lock=True)
+    if not name.strip():
+        raise ValidationFailed("name the benchmark")
+    photo_id = None
+    if photo_slot:
+        if photo_slot not in PHOTO_SLOTS:
+            raise ValidationFailed(f"unknown photo slot '{photo_slot}'")
+        photo_id = getattr(build, slot_column(photo_slot))
+        if photo_id is None:
+            raise ValidationFailed(f"the {photo_slot} slot has no photo yet")
+    build.benchmarks = [*(build.benchmarks or []), {"name": name.strip()[:100], "score": score, "unit": unit[:20],
+                                                    "photoAttachmentId": str(photo_id) if photo_id else None}]
+    build.updated_at = utcnow()
+    session.add(build)
+    _event(session, build, "measurement", f"Benchmark {name.strip()}: {score:g} {unit}".strip(), actor=actor)
+    return build
 
 
 def add_timeline_step(session: Session, build: Build, step: str, note: str = "", *,

@@ -155,8 +155,13 @@ def _tests() -> rx.Component:
                 rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                     "Test", "Result", "Score", "Notes")])),
                     rx.table.body(rx.foreach(BuildState.test_runs, lambda r: rx.table.row(
-                        rx.table.cell(r["type"]), rx.table.cell(rx.badge(r["status"])), rx.table.cell(r["score"]),
-                        rx.table.cell(r["notes"])))), size="1", width="100%"),
+                        rx.table.cell(r["type"]),
+                        rx.table.cell(rx.cond(
+                            BuildState.can_write,
+                            rx.select(list(machine.TEST_RUN_STATUSES), value=r["status"], size="1",
+                                      on_change=lambda v: BuildState.set_run_status(r["id"], v)),
+                            rx.badge(r["status"]))),
+                        rx.table.cell(r["score"]), rx.table.cell(r["notes"])))), size="1", width="100%"),
                 rx.text("No test runs yet.", size="2", color_scheme="gray")),
         rx.cond(BuildState.can_write, rx.form(
             rx.hstack(
@@ -166,6 +171,30 @@ def _tests() -> rx.Component:
                 rx.input(name="notes", placeholder="Notes (e.g. 3DMark Time Spy)", width="100%"),
                 rx.button("Add", type="submit", variant="soft"), width="100%", align="center"),
             on_submit=BuildState.add_test_run, reset_on_submit=True)),
+    )
+
+
+def _benchmarks() -> rx.Component:
+    return _card(
+        "Benchmarks",
+        rx.cond(BuildState.benchmarks.length() > 0,
+                rx.vstack(rx.foreach(BuildState.benchmarks, lambda bm: rx.hstack(
+                    rx.text(bm["name"], weight="medium", size="2"), rx.text(bm["score"], " ", bm["unit"], size="2"),
+                    rx.cond(bm["photo"] != "", rx.badge(rx.icon("image", size=12), bm["photo"], variant="soft")),
+                    spacing="3", align="center")), spacing="1"),
+                rx.text("No benchmarks yet.", size="2", color_scheme="gray")),
+        rx.cond(BuildState.can_write, rx.form(
+            rx.hstack(
+                rx.input(name="name", placeholder="Benchmark (e.g. Cinebench R23 multi)", width="100%", required=True),
+                rx.input(name="score", placeholder="Score", type="number", step="any", width="110px", required=True),
+                rx.input(name="unit", placeholder="Unit", width="80px"),
+                rx.select.root(rx.select.trigger(placeholder="Screenshot photo"),
+                               rx.select.content(rx.select.item("No photo", value="none"),
+                                                 *[rx.select.item(label, value=slot)
+                                                   for slot, label in PHOTO_SLOT_OPTIONS]),
+                               name="photo_slot", default_value="none"),
+                rx.button("Add", type="submit", variant="soft"), width="100%", align="center"),
+            on_submit=BuildState.add_benchmark, reset_on_submit=True)),
     )
 
 
@@ -249,6 +278,7 @@ def build_page() -> rx.Component:
                 rx.grid(_qa(), _booklets(), columns="2", spacing="4", width="100%"),
                 _temps(),
                 _tests(),
+                _benchmarks(),
                 _feed(),
                 spacing="4", width="100%",
             ),

@@ -223,3 +223,28 @@ def test_truncated_photos_fail_even_after_weasyprint_relaxed_pillow(shop):
     r = _upload(client, bid, "psuPhoto", good[: len(good) // 2])
     assert r.status_code == 422 and r.json()["error"]["code"] == "damaged_image"
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # restored for the renderer
+
+
+def test_test_runs_are_edited_and_benchmarks_point_at_a_photo(shop):
+    _, client = shop
+    _, bid = _build(client)
+    run = client.post(f"/api/v1/builds/{bid}/test-runs", json={"type": "stress_test", "status": "running"}).json()
+    r = client.patch(f"/api/v1/builds/{bid}/test-runs/{run['id']}", json={"status": "passed", "score": 98.5})
+    assert r.status_code == 200 and r.json()["status"] == "passed" and r.json()["score"] == 98.5
+    assert client.patch(f"/api/v1/builds/{bid}/test-runs/{run['id']}", json={"status": "great"}).status_code == 422
+    from app.builds import service as builds_service
+    from app.platform.auth import Principal
+    from app.platform.permissions import PERMISSIONS
+
+    tenant = shop[0]
+    actor = Principal(tenant_id=tenant.id, tenant_name="", tenant_slug="", user_id=None, username="t",
+                      display_name="t", roles=("admin",), permissions=frozenset(PERMISSIONS))
+    with tenant_session(tenant.id) as s:
+        with pytest.raises(Exception, match="no photo yet"):
+            builds_service.add_benchmark(s, bid, name="Time Spy", score=17000, photo_slot="gpuIoPhoto", actor=actor)
+    _upload(client, bid, "gpuIoPhoto", jpeg())
+    with tenant_session(tenant.id) as s:
+        b = builds_service.add_benchmark(s, bid, name="Time Spy", score=17000, photo_slot="gpuIoPhoto", actor=actor)
+        s.commit()
+        photo = b.benchmarks[0]["photoAttachmentId"]
+    assert client.get(f"/api/v1/builds/{bid}").json()["photos"]["gpuIoPhoto"]["attachmentId"] == photo
