@@ -67,6 +67,7 @@ class BuildState(AppState):
     checklist: list[dict] = []
     test_runs: list[dict] = []
     benchmarks: list[dict] = []
+    system_config: list[dict] = []
     feed: list[dict] = []
     actions: list[dict] = []
     missing: list[str] = []
@@ -123,6 +124,7 @@ class BuildState(AppState):
             self.actions = [{"target": t, "label": ACTION_LABELS.get(t, t)} for t in machine.allowed(b.status)
                             if t != "pending"]
             self.missing = service.missing_for_packaging(s, b)
+            self.system_config = [{"key": k, "value": str(v)} for k, v in (b.system_config or {}).items()]
             self.temps = {k: "" if getattr(b, col) is None else f"{getattr(b, col):g}"
                           for k, col in service.TEMPERATURE_FIELDS.items()}
 
@@ -202,6 +204,22 @@ class BuildState(AppState):
         bid, p = self._build_id(), current_principal()
         return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(temperatures=temps), actor=p),
                               "Temperatures saved.")
+
+    @guarded("builds.write")
+    async def save_qa_notes(self, form: dict):
+        bid, p, notes = self._build_id(), current_principal(), form.get("qa_notes", "")
+        return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(notes=notes), actor=p),
+                              "QA notes saved.")
+
+    @guarded("builds.write")
+    async def add_config(self, form: dict):
+        key, value = (form.get("key") or "").strip(), (form.get("value") or "").strip()
+        if not key:
+            return rx.toast.error("Name the setting (e.g. OS).")
+        config = {c["key"]: c["value"] for c in self.system_config} | {key[:60]: value[:300]}
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(system_config=config), actor=p),
+                              "System configuration saved.")
 
     @guarded("builds.write")
     async def sign_off(self, passed: bool):

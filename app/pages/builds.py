@@ -123,6 +123,13 @@ def _qa() -> rx.Component:
             rx.hstack(rx.input(name="item", placeholder="Add a check (e.g. All fans spin)", width="100%"),
                       rx.button("Add", type="submit", variant="soft"), width="100%"),
             on_submit=BuildState.add_check, reset_on_submit=True)),
+        rx.form(
+            rx.text_area(name="qa_notes", placeholder="QA notes", default_value=BuildState.build["qa_notes"].to(str),
+                         key=BuildState.build["qa_notes"].to(str), width="100%", rows="2",
+                         disabled=~BuildState.can_write),
+            rx.cond(BuildState.can_write, rx.button("Save notes", type="submit", size="1", variant="soft",
+                                                    margin_top="4px")),
+            on_submit=BuildState.save_qa_notes, reset_on_submit=False, width="100%"),
         rx.hstack(rx.text("Result: ", rx.text.strong(BuildState.build["qa_result"]), size="2"), rx.spacer(),
                   rx.cond(BuildState.can_write, rx.hstack(
                       rx.button("Sign off: passed", size="1", color_scheme="green", on_click=BuildState.sign_off(True),
@@ -145,6 +152,22 @@ def _temps() -> rx.Component:
                                                     margin_top="8px")),
             on_submit=BuildState.save_temps, reset_on_submit=False,
         ),
+    )
+
+
+def _system_config() -> rx.Component:
+    return _card(
+        "System configuration",
+        rx.cond(BuildState.system_config.length() > 0,
+                rx.table.root(rx.table.body(rx.foreach(BuildState.system_config, lambda c: rx.table.row(
+                    rx.table.cell(rx.text(c["key"], weight="medium")), rx.table.cell(c["value"])))),
+                    size="1", width="100%"),
+                rx.text("Nothing recorded yet (OS, BIOS version, drivers…).", size="2", color_scheme="gray")),
+        rx.cond(BuildState.can_write, rx.form(
+            rx.hstack(rx.input(name="key", placeholder="Setting (e.g. BIOS)", width="200px"),
+                      rx.input(name="value", placeholder="Value (e.g. F12, XMP on)", width="100%"),
+                      rx.button("Save", type="submit", variant="soft"), width="100%"),
+            on_submit=BuildState.add_config, reset_on_submit=True)),
     )
 
 
@@ -277,6 +300,7 @@ def build_page() -> rx.Component:
                 _photos(),
                 rx.grid(_qa(), _booklets(), columns="2", spacing="4", width="100%"),
                 _temps(),
+                _system_config(),
                 _tests(),
                 _benchmarks(),
                 _feed(),

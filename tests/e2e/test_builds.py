@@ -79,6 +79,13 @@ def test_a_build_from_order_to_booklets(page, tmp_path):
     page.get_by_role("checkbox").first.click()
     expect(page.get_by_text("Checklist updated.")).to_be_visible()
     expect(page.get_by_test_id("packaging-missing")).to_have_count(0)
+    page.get_by_placeholder("QA notes").fill("Quiet under load; cable side tidy.")
+    page.get_by_role("button", name="Save notes").click()
+    expect(page.get_by_text("QA notes saved.")).to_be_visible()
+    page.get_by_placeholder("Setting (e.g. BIOS)").fill("OS")
+    page.get_by_placeholder("Value (e.g. F12, XMP on)").fill("Windows 11 Pro 24H2")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("System configuration saved.")).to_be_visible()
     page.get_by_test_id("qa-pass").click()
     expect(page.get_by_text("QA signed off as passed.")).to_be_visible()
     for name, value in (("cpuIdle", "35"), ("cpuLoad", "80"), ("gpuIdle", "31"), ("gpuLoad", "71"), ("ambient", "21")):
