@@ -38,3 +38,9 @@ def confirm_button(label: str, title: str, text: str, on_confirm, icon: str = "t
             ),
         ),
     )
+
+
+def detail_page(error: rx.Var, loaded: rx.Var, not_found: str, body: rx.Component, rows: int = 8) -> rx.Component:
+    """One record's page: not-found state, loading skeleton, then the body."""
+    return rx.cond(error != "", empty_state("search-x", not_found, error),
+                   rx.cond(loaded, body, loading_table(rows)))

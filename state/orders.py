@@ -259,8 +259,7 @@ class OrderDetailState(AppState):
 
             build = builds.build_for_order(s, o.id)
             self.order = {**self.order, "build_id": str(build.id) if build else "",
-                          "can_build": (build is None and o.source != "shopify" and o.status != "CANCELLED"
-                                        and principal.can("builds.write"))}
+                          "can_build": builds.offers_build(o, build, principal)}
             self.attention = [{"id": str(r.id), "type": r.job_type, "status": r.status, "attempts": r.attempts,
                                "error": r.last_error, "needs": r.needs_attention}
                               for r in service.retry_entries(s, o.id)]

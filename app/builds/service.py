@@ -16,7 +16,7 @@ from app.orders import service as orders
 from app.orders.models import Order
 from app.platform import live, storage
 from app.platform.auth import Principal
-from app.platform.db import session_tenant_id
+from app.platform.db import get_or_404, session_tenant_id
 from app.platform.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.platform.events import publish
 from app.platform.models import Attachment, utcnow
@@ -24,21 +24,8 @@ from app.platform.models import Attachment, utcnow
 SOURCE = "build-service"
 
 
-def _uuid(value: uuid.UUID | str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise NotFound(f"no such {what}") from exc
-
-
 def get_build(session: Session, build_id: uuid.UUID | str, *, lock: bool = False) -> Build:
-    q = select(Build).where(Build.id == _uuid(build_id, "build"))
-    if lock:
-        q = q.with_for_update()
-    build = session.exec(q).first()
-    if build is None:
-        raise NotFound("no such build")
-    return build
+    return get_or_404(session, Build, build_id, "build", lock=lock)
 
 
 def build_for_order(session: Session, order_id: uuid.UUID) -> Build | None:
@@ -64,9 +51,7 @@ def create_build(session: Session, order_id: uuid.UUID | str, *, actor: Principa
     """One build per order: 404 for an unknown order, 409 when it has one.
     The unique constraint decides between two concurrent requests."""
     actor.require("builds.write")
-    order = session.get(Order, _uuid(order_id, "order"))
-    if order is None:
-        raise NotFound("no such order")
+    order = orders.get_order(session, order_id)
     if order.status == "CANCELLED":
         raise Conflict(f"order {order.number} is cancelled")
     build_id = uuid.uuid4()
@@ -80,6 +65,13 @@ def create_build(session: Session, order_id: uuid.UUID | str, *, actor: Principa
     _event(session, build, "info", f"Build created for order {order.number}", actor=actor)
     orders.log_event(session, order, "build.created", "Build created", actor=actor)
     return build
+
+
+def offers_build(order: Order, existing: Build | None, principal: Principal) -> bool:
+    """Whether the order page offers "Create build": PCs (manual and builder
+    orders) without a build, not cancelled, for staff who may build."""
+    return (existing is None and order.source != "shopify" and order.status != "CANCELLED"
+            and principal.can("builds.write"))
 
 
 def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, actor: Principal | None) -> Build:
@@ -289,9 +281,7 @@ def add_test_run(session: Session, build_id: uuid.UUID | str, *, type: str, stat
 def update_test_run(session: Session, run_id: uuid.UUID | str, *, status: str | None = None,
                     score: float | None = None, notes: str | None = None, actor: Principal) -> TestRun:
     actor.require("builds.write")
-    run = session.get(TestRun, _uuid(run_id, "test run"))
-    if run is None:
-        raise NotFound("no such test run")
+    run = get_or_404(session, TestRun, run_id, "test run")
     if status is not None:
         if status not in machine.TEST_RUN_STATUSES:
             raise ValidationFailed(f"unknown test status '{status}'")

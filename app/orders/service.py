@@ -18,8 +18,8 @@ from app.orders.inputs import LineInput, OrderInput
 from app.orders.models import LineItem, Order
 from app.platform import live, retry
 from app.platform.auth import Principal
-from app.platform.db import session_tenant_id
-from app.platform.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from app.platform.db import get_or_404, session_tenant_id
+from app.platform.errors import Conflict, InvalidTransition, ValidationFailed
 from app.platform.events import publish
 from app.platform.models import EventLog, utcnow
 
@@ -53,17 +53,7 @@ def _actor_name(actor: Principal | None) -> str:
 
 
 def get_order(session: Session, order_id: uuid.UUID | str, *, lock: bool = False) -> Order:
-    try:
-        oid = uuid.UUID(str(order_id))
-    except ValueError as exc:
-        raise NotFound("no such order") from exc
-    q = select(Order).where(Order.id == oid)
-    if lock:
-        q = q.with_for_update()
-    order = session.exec(q).first()
-    if order is None:
-        raise NotFound("no such order")
-    return order
+    return get_or_404(session, Order, order_id, "order", lock=lock)
 
 
 def line_items(session: Session, order_id: uuid.UUID) -> list[LineItem]:

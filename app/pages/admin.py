@@ -130,7 +130,7 @@ def _key_row(k: rx.Var) -> rx.Component:
         rx.table.cell(k["last_used"]),
         rx.table.cell(rx.cond(
             k["revoked"], rx.badge("revoked", color_scheme="gray"),
-            confirm_button("Revoke", f"Revoke this API key?",
+            confirm_button("Revoke", "Revoke this API key?",
                            "Anything using it loses access at once. This cannot be undone.",
                            ApiKeysState.revoke(k["id"]), icon="ban"),
         )),

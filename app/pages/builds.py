@@ -6,7 +6,7 @@ import reflex as rx
 
 from app.builds import machine
 from components.layout import staff_page
-from components.ui import empty_state, field, loading_table
+from components.ui import detail_page, empty_state, field, loading_table
 from state.builds import PHOTO_SLOT_OPTIONS, BuildsState, BuildState
 
 STATUS_COLORS = {"pending": "gray", "in_progress": "blue", "paused": "amber", "testing": "iris",
@@ -267,45 +267,37 @@ def _booklets() -> rx.Component:
 @staff_page("/builds/[id]")
 def build_page() -> rx.Component:
     b = BuildState.build
-    return rx.cond(
-        BuildState.error != "",
-        empty_state("search-x", "Build not found", BuildState.error),
-        rx.cond(
-            BuildState.loaded,
-            rx.vstack(
-                rx.hstack(
-                    rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Builds")), href="/builds", size="2"),
-                    rx.heading("Build for ", rx.link(b["order"], href="/orders/" + b["order_id"].to(str)), size="6"),
-                    build_badge(b["status"]),
-                    rx.text(b["customer"], color_scheme="gray"),
-                    rx.spacer(),
-                    rx.cond(BuildState.can_write, rx.hstack(rx.foreach(BuildState.actions, lambda a: rx.button(
-                        a["label"], on_click=BuildState.move(a["target"]),
-                        color_scheme=rx.cond(a["target"] == "failed", "red", "indigo"),
-                        variant=rx.cond((a["target"] == "failed") | (a["target"] == "paused"), "soft", "solid"),
-                        data_testid="move-" + a["target"].to(str))))),
-                    width="100%", align="center", wrap="wrap",
-                ),
-                rx.hstack(
-                    rx.text("Started ", b["started"], " · finished ", b["finished"], " · assigned to ",
-                            rx.text.strong(b["assignee"]), size="2", color_scheme="gray", data_testid="assignee"),
-                    rx.cond(BuildState.can_write, rx.button("Assign to me", size="1", variant="ghost",
-                                                            on_click=BuildState.assign_to_me)),
-                    align="center"),
-                rx.cond(BuildState.missing.length() > 0,
-                        rx.callout("Before packaging: " + BuildState.missing.join(", "), icon="list-checks",
-                                   color_scheme="amber", width="100%", data_testid="packaging-missing"),
-                        rx.callout("Ready for packaging: all required photos and the QA checklist are there.",
-                                   icon="package-check", color_scheme="green", width="100%")),
-                _photos(),
-                rx.grid(_qa(), _booklets(), columns="2", spacing="4", width="100%"),
-                _temps(),
-                _system_config(),
-                _tests(),
-                _benchmarks(),
-                _feed(),
-                spacing="4", width="100%",
-            ),
-            loading_table(8),
+    return detail_page(BuildState.error, BuildState.loaded, "Build not found", rx.vstack(
+        rx.hstack(
+            rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Builds")), href="/builds", size="2"),
+            rx.heading("Build for ", rx.link(b["order"], href="/orders/" + b["order_id"].to(str)), size="6"),
+            build_badge(b["status"]),
+            rx.text(b["customer"], color_scheme="gray"),
+            rx.spacer(),
+            rx.cond(BuildState.can_write, rx.hstack(rx.foreach(BuildState.actions, lambda a: rx.button(
+                a["label"], on_click=BuildState.move(a["target"]),
+                color_scheme=rx.cond(a["target"] == "failed", "red", "indigo"),
+                variant=rx.cond((a["target"] == "failed") | (a["target"] == "paused"), "soft", "solid"),
+                data_testid="move-" + a["target"].to(str))))),
+            width="100%", align="center", wrap="wrap",
         ),
-    )
+        rx.hstack(
+            rx.text("Started ", b["started"], " · finished ", b["finished"], " · assigned to ",
+                    rx.text.strong(b["assignee"]), size="2", color_scheme="gray", data_testid="assignee"),
+            rx.cond(BuildState.can_write, rx.button("Assign to me", size="1", variant="ghost",
+                                                    on_click=BuildState.assign_to_me)),
+            align="center"),
+        rx.cond(BuildState.missing.length() > 0,
+                rx.callout("Before packaging: " + BuildState.missing.join(", "), icon="list-checks",
+                           color_scheme="amber", width="100%", data_testid="packaging-missing"),
+                rx.callout("Ready for packaging: all required photos and the QA checklist are there.",
+                           icon="package-check", color_scheme="green", width="100%")),
+        _photos(),
+        rx.grid(_qa(), _booklets(), columns="2", spacing="4", width="100%"),
+        _temps(),
+        _system_config(),
+        _tests(),
+        _benchmarks(),
+        _feed(),
+        spacing="4", width="100%",
+    ), rows=8)

@@ -6,7 +6,7 @@ import reflex as rx
 
 from app.orders import machine
 from components.layout import staff_page
-from components.ui import empty_state, field, loading_table
+from components.ui import detail_page, empty_state, field, loading_table
 from state.orders import OrderDetailState, OrdersState
 
 STATUS_COLOR = rx.Var.create({"PENDING": "gray", "PROCESSING": "blue", "PARTIALLY_COMPLETED": "amber",
@@ -301,59 +301,51 @@ def _retry_row(r: rx.Var) -> rx.Component:
 @staff_page("/orders/[id]")
 def order_page() -> rx.Component:
     o = OrderDetailState.order
-    return rx.cond(
-        OrderDetailState.error != "",
-        empty_state("search-x", "Order not found", OrderDetailState.error),
-        rx.cond(
-            OrderDetailState.loaded,
-            rx.vstack(
-                rx.hstack(
-                    rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Orders")), href="/orders", size="2"),
-                    rx.heading("Order ", o["number"], size="6", data_testid="order-number"),
-                    rx.badge(o["source"], variant="surface", color_scheme="gray"),
-                    rx.box(status_badge(o["status"]), data_testid="order-status"),
-                    rx.box(fulfillment_badge(o["fulfillment"]), data_testid="order-fulfillment"),
-                    rx.spacer(), _actions(), align="center", width="100%", wrap="wrap",
-                ),
-                rx.cond(OrderDetailState.missing != "",
-                        rx.callout(OrderDetailState.missing, icon="shield-alert", color_scheme="amber", width="100%")),
-                rx.foreach(o["problem_list"].to(list[str]), lambda p: rx.callout(p, icon="triangle-alert",
-                                                                                   color_scheme="amber", width="100%")),
-                rx.foreach(OrderDetailState.attention, _retry_row),
-                rx.grid(
-                    rx.card(rx.vstack(
-                        rx.heading("Customer", size="3"),
-                        _kv("Name", o["customer"]), _kv("Email", o["email"]), _kv("Phone", o["phone"]),
-                        _kv("Placed", o["placed"]), _kv("Shopify id", o["shopify_id"]), spacing="2")),
-                    rx.card(rx.vstack(
-                        rx.heading("Ship to", size="3"),
-                        _kv("Name", o["ship_name"]), _kv("Company", o["company"]), _kv("Street", o["street"]),
-                        _kv("", o["address2"]), _kv("City", rx.fragment(o["postal_code"], " ", o["city"], " ",
-                                                                         o["country"])),
-                        _kv("Delivery", o["delivery"]), _kv("Service point", o["service_point"]), spacing="2")),
-                    rx.card(rx.vstack(
-                        rx.heading("Money & shipping", size="3"),
-                        _kv("Subtotal", o["subtotal"]), _kv("Shipping", o["shipping"]), _kv("Total", o["total"]),
-                        _kv("Parts done", o["parts"]), _kv("Carrier", o["carrier"]),
-                        _kv("Tracking", rx.cond(o["tracking_url"] != "",
-                                                rx.link(o["tracking_number"], href=o["tracking_url"].to(str),
-                                                        is_external=True), rx.fragment(o["tracking_number"]))),
-                        spacing="2")),
-                    columns="3", spacing="4", width="100%",
-                ),
-                rx.cond(o["note"] != "", rx.callout(o["note"], icon="sticky-note", color_scheme="gray", width="100%")),
-                rx.heading("Line items", size="4"),
-                rx.table.root(
-                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                        "SKU", "Item", "Qty", "Unit price", "Status", "Parts", "")])),
-                    rx.table.body(rx.foreach(OrderDetailState.items, _line_row)),
-                    variant="surface", width="100%",
-                ),
-                rx.heading("Timeline", size="4"),
-                rx.card(rx.vstack(rx.foreach(OrderDetailState.events, _timeline_item), spacing="3"), width="100%",
-                        data_testid="timeline"),
-                spacing="4", width="100%",
-            ),
-            loading_table(6),
+    return detail_page(OrderDetailState.error, OrderDetailState.loaded, "Order not found", rx.vstack(
+        rx.hstack(
+            rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Orders")), href="/orders", size="2"),
+            rx.heading("Order ", o["number"], size="6", data_testid="order-number"),
+            rx.badge(o["source"], variant="surface", color_scheme="gray"),
+            rx.box(status_badge(o["status"]), data_testid="order-status"),
+            rx.box(fulfillment_badge(o["fulfillment"]), data_testid="order-fulfillment"),
+            rx.spacer(), _actions(), align="center", width="100%", wrap="wrap",
         ),
-    )
+        rx.cond(OrderDetailState.missing != "",
+                rx.callout(OrderDetailState.missing, icon="shield-alert", color_scheme="amber", width="100%")),
+        rx.foreach(o["problem_list"].to(list[str]), lambda p: rx.callout(p, icon="triangle-alert",
+                                                                           color_scheme="amber", width="100%")),
+        rx.foreach(OrderDetailState.attention, _retry_row),
+        rx.grid(
+            rx.card(rx.vstack(
+                rx.heading("Customer", size="3"),
+                _kv("Name", o["customer"]), _kv("Email", o["email"]), _kv("Phone", o["phone"]),
+                _kv("Placed", o["placed"]), _kv("Shopify id", o["shopify_id"]), spacing="2")),
+            rx.card(rx.vstack(
+                rx.heading("Ship to", size="3"),
+                _kv("Name", o["ship_name"]), _kv("Company", o["company"]), _kv("Street", o["street"]),
+                _kv("", o["address2"]), _kv("City", rx.fragment(o["postal_code"], " ", o["city"], " ",
+                                                                 o["country"])),
+                _kv("Delivery", o["delivery"]), _kv("Service point", o["service_point"]), spacing="2")),
+            rx.card(rx.vstack(
+                rx.heading("Money & shipping", size="3"),
+                _kv("Subtotal", o["subtotal"]), _kv("Shipping", o["shipping"]), _kv("Total", o["total"]),
+                _kv("Parts done", o["parts"]), _kv("Carrier", o["carrier"]),
+                _kv("Tracking", rx.cond(o["tracking_url"] != "",
+                                        rx.link(o["tracking_number"], href=o["tracking_url"].to(str),
+                                                is_external=True), rx.fragment(o["tracking_number"]))),
+                spacing="2")),
+            columns="3", spacing="4", width="100%",
+        ),
+        rx.cond(o["note"] != "", rx.callout(o["note"], icon="sticky-note", color_scheme="gray", width="100%")),
+        rx.heading("Line items", size="4"),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                "SKU", "Item", "Qty", "Unit price", "Status", "Parts", "")])),
+            rx.table.body(rx.foreach(OrderDetailState.items, _line_row)),
+            variant="surface", width="100%",
+        ),
+        rx.heading("Timeline", size="4"),
+        rx.card(rx.vstack(rx.foreach(OrderDetailState.events, _timeline_item), spacing="3"), width="100%",
+                data_testid="timeline"),
+        spacing="4", width="100%",
+    ), rows=6)

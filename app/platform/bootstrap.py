@@ -53,7 +53,7 @@ def _statements(database_url: str, migrations_url: str) -> tuple[list[str], list
     ]
     in_db = [
         f"ALTER SCHEMA public OWNER TO {i_owner}",
-        f"REVOKE ALL ON SCHEMA public FROM PUBLIC",
+        "REVOKE ALL ON SCHEMA public FROM PUBLIC",
         f"GRANT USAGE ON SCHEMA public TO {i_app}",
         f"GRANT CONNECT ON DATABASE {i_db} TO {i_app}",
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {i_owner} IN SCHEMA public "

@@ -113,3 +113,23 @@ def all_tenant_ids() -> list[uuid.UUID]:
 
     with platform_session() as ps:
         return list(ps.exec(select(Tenant.id)))
+
+
+def get_or_404(session: Session, model, key: uuid.UUID | str, what: str, *, lock: bool = False):  # noqa: ANN001, ANN201
+    """A row by primary key in this session's tenant, or NotFound ("no such <what>").
+    A malformed id is simply not found."""
+    from sqlmodel import select
+
+    from app.platform.errors import NotFound
+
+    try:
+        ident = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
+    except ValueError as exc:
+        raise NotFound(f"no such {what}") from exc
+    q = select(model).where(model.id == ident)
+    if lock:
+        q = q.with_for_update()
+    row = session.exec(q).first()
+    if row is None:
+        raise NotFound(f"no such {what}")
+    return row

@@ -96,7 +96,6 @@ def relay_committed(tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, str]]) -
     """The fast path right after a commit: we already know the events, so
     enqueue their handlers and mark them sent with one UPDATE. If Redis is
     down nothing is marked and the sweep sends them later."""
-    import app.handlers  # noqa: F401  every process knows every handler
     from jobs import enqueue_event_handler
 
     sent = []
@@ -131,7 +130,6 @@ def relay(tenant_id: uuid.UUID, event_ids: list[uuid.UUID] | None = None, *, old
     Rows are locked with SKIP LOCKED so the post-commit relay and the sweep
     never send the same row at the same time. Returns how many were sent.
     """
-    import app.handlers  # noqa: F401  every process knows every handler
     from jobs import enqueue_event_handler  # jobs imports us; import late
 
     sent = 0

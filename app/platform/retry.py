@@ -83,8 +83,6 @@ def _enqueue(tenant_id: uuid.UUID, entry_id: uuid.UUID, delay: timedelta | None 
 
 def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
     """One attempt. Claims the entry (PENDING → PROCESSING) so two workers never run it together."""
-    import app.handlers  # noqa: F401  operations register on import
-
     with tenant_session(tenant_id) as s:
         entry = s.exec(select(RetryEntry).where(RetryEntry.id == uuid.UUID(str(entry_id)))
                        .with_for_update(skip_locked=True)).first()
