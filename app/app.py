@@ -4,20 +4,27 @@ the body-size limit around everything (including Reflex's /_upload)."""
 import reflex as rx
 
 import app.handlers  # noqa: F401  handlers registered in this process too
+from app.pages.account import account_builds_page, customer_login_page, customer_signup_page
 from app.pages.admin import api_keys_page, audit_page, queues_page, users_page
+from app.pages.builder import builder_page, shared_build_page
 from app.pages.builds import build_page, builds_page
+from app.pages.catalog import catalog_page
 from app.pages.floor import floor_page
 from app.pages.home import home_page
 from app.pages.login import login_page
 from app.pages.orders import order_page, orders_page
 from app.pages.settings import integrations_page
+from app.builder.web import shared_build_gone_middleware
 from app.platform.web import create_api, upload_limit
 from app.routes import route_for
 from app.settings import get_settings
 from state.admin import ApiKeysState, AuditState, QueuesState, UsersState
+from state.account import AccountBuildsState, CustomerAuthState
 from state.auth import LoginState
 from state.base import AppState
+from state.builder import BuilderState, SharedBuildState
 from state.builds import BuildsState, BuildState
+from state.catalog import CatalogState
 from state.floor import FloorState
 from state.home import HomeState
 from state.orders import OrderDetailState, OrdersState
@@ -26,7 +33,7 @@ from state.settings import IntegrationsState
 get_settings().check_production()
 
 app = rx.App(
-    api_transformer=[create_api(), upload_limit],
+    api_transformer=[create_api(), shared_build_gone_middleware, upload_limit],
     head_components=[rx.el.meta(name="robots", content="noindex")],
 )
 
@@ -54,6 +61,19 @@ app.add_page(integrations_page, route="/settings/integrations", title=_title("/s
 app.add_page(builds_page, route="/builds", title=_title("/builds"), on_load=[AppState.guard_page, BuildsState.load])
 app.add_page(build_page, route="/builds/[id]", title="Workbench · Shopfloor",
              on_load=[AppState.guard_page, BuildState.load])
+app.add_page(catalog_page, route="/catalog", title=_title("/catalog"),
+             on_load=[AppState.guard_page, CatalogState.load])
 app.add_page(floor_page, route="/floor/builds/[id]/photos", title="Build photos · Shopfloor",
              on_load=[AppState.guard_page, FloorState.load],
              meta=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
+
+# --- the public storefront (customers, not staff) ---------------------------------------------
+_PHONE = [{"name": "viewport", "content": "width=device-width, initial-scale=1"}]
+app.add_page(builder_page, route="/build", title="Build your PC", on_load=BuilderState.load, meta=_PHONE)
+app.add_page(shared_build_page, route="/b/[slug]", title="Shared build", on_load=SharedBuildState.load, meta=_PHONE)
+app.add_page(customer_login_page, route="/account/login", title="Sign in", on_load=CustomerAuthState.on_open,
+             meta=_PHONE)
+app.add_page(customer_signup_page, route="/account/signup", title="Create an account",
+             on_load=CustomerAuthState.on_open, meta=_PHONE)
+app.add_page(account_builds_page, route="/account/builds", title="My builds", on_load=AccountBuildsState.load,
+             meta=_PHONE)

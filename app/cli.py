@@ -4,6 +4,7 @@ db-setup   create roles and database (needs a PostgreSQL superuser)
 migrate    alembic upgrade head + sync roles and permissions
 demo       load the demo tenant (idempotent) and print its sign-ins
 bootstrap  all three, as `make dev` runs them
+catalog-import  import the parts catalog (BuildCores OpenDB) from CATALOG_DATA_PATH
 """
 
 from __future__ import annotations
@@ -45,10 +46,38 @@ def demo() -> None:
         print(line)
 
 
+def catalog_import(data_dir: str | None = None) -> int:
+    from app.catalog.importer import import_catalog
+
+    shown = {"pct": -1}
+
+    def progress(p) -> None:  # noqa: ANN001
+        if p.status == "RUNNING" and (p.percent < shown["pct"] + 10 or not p.total):
+            return
+        shown["pct"] = p.percent
+        print(f"{p.status:<9} {p.processed:>6}/{p.total:<6} {p.percent:>3}%  created {p.created}, "
+              f"updated {p.updated}, unchanged {p.unchanged}, skipped {p.skipped}", flush=True)
+
+    from app.platform.errors import DomainError
+
+    try:
+        run = import_catalog(data_dir, progress=progress, started_by="cli")
+    except DomainError as exc:
+        print(f"catalog import failed: {exc.message}", file=sys.stderr)
+        return 1
+    if run.status != "COMPLETED":
+        print(f"catalog import {run.status}: {run.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
-    parser.add_argument("command", choices=["db-setup", "migrate", "demo", "bootstrap"])
+    parser.add_argument("command", choices=["db-setup", "migrate", "demo", "bootstrap", "catalog-import"])
+    parser.add_argument("--data-dir", help="catalog-import: the pc-parts folder (default CATALOG_DATA_PATH)")
     args = parser.parse_args(argv)
+    if args.command == "catalog-import":
+        return catalog_import(args.data_dir)
     if args.command in ("db-setup", "bootstrap"):
         db_setup()
     if args.command in ("migrate", "bootstrap"):

@@ -25,9 +25,10 @@ DEMO_USERS = {
 def _loaders() -> list[Callable[[Session], None]]:
     """Each domain's demo loader `fn(session) -> None` (idempotent), in order."""
     from app.builds import demo as builds_demo
+    from app.catalog import demo as catalog_demo
     from app.orders import demo as orders_demo
 
-    return [orders_demo.load, builds_demo.load]
+    return [orders_demo.load, builds_demo.load, catalog_demo.load]
 
 
 def ensure_tenant(slug: str, name: str, *, is_default: bool = False) -> Tenant:

@@ -7,3 +7,4 @@ import app.platform.platform_events  # noqa: F401
 import app.orders.events  # noqa: F401
 import app.builds.service  # noqa: F401  registers the packaging gate
 import app.booklets.events  # noqa: F401
+import app.catalog.service  # noqa: F401  bumps the offers version after commits

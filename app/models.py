@@ -4,3 +4,6 @@
 from app.platform.models import *  # noqa: F401,F403
 from app.orders.models import *  # noqa: F401,F403
 from app.builds.models import *  # noqa: F401,F403
+from app.catalog.models import *  # noqa: F401,F403
+from app.customers.models import *  # noqa: F401,F403
+from app.builder.models import *  # noqa: F401,F403

@@ -26,6 +26,7 @@ ROUTES: list[Route] = [
     Route("/orders/[id]", "Order", "orders.read", icon="shopping-cart", nav=False),
     Route("/builds", "Builds", "builds.read", icon="wrench"),
     Route("/builds/[id]", "Workbench", "builds.read", icon="wrench", nav=False),
+    Route("/catalog", "Parts catalog", "catalog.read", icon="cpu"),
     Route("/floor/builds/[id]/photos", "Build photos", "builds.write", icon="camera", nav=False),
     Route("/settings/integrations", "Integrations", "settings.write", icon="plug", section="Admin"),
     Route("/admin/users", "Staff & roles", "users.read", icon="users", section="Admin"),
@@ -35,6 +36,9 @@ ROUTES: list[Route] = [
 ]
 
 PUBLIC_PATHS = {"/login"}
+# The customer storefront: public pages (and customer-only account pages) with
+# their own layout and sign-in; staff navigation never lists them.
+STOREFRONT_PATHS = ("/build", "/b/[slug]", "/account/login", "/account/signup", "/account/builds")
 
 
 def _pattern(route_path: str) -> re.Pattern:

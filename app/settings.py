@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES")
     login_lockout_minutes: int = Field(15, alias="LOGIN_LOCKOUT_MINUTES")
 
+    # Storefront (the public PC builder): the shop it sells for; the default tenant when empty
+    storefront_shop: str | None = Field(None, alias="STOREFRONT_SHOP")
+
     # Object storage
     storage_backend: str = Field("local", alias="STORAGE_BACKEND")  # local | s3
     storage_local_path: Path = Field(ROOT / "var" / "storage", alias="STORAGE_LOCAL_PATH")
@@ -75,6 +78,9 @@ class Settings(BaseSettings):
 
     # Keep Reflex page state in Redis (needed for several web backends/hosts).
     reflex_state_in_redis: bool = Field(True, alias="REFLEX_STATE_IN_REDIS")
+
+    # Parts catalog: the BuildCores OpenDB files (`python -m app.cli catalog-import`)
+    catalog_data_path: Path = Field(ROOT.parent / "shared" / "data" / "pc-parts", alias="CATALOG_DATA_PATH")
 
     # Jobs
     jobs_sync: bool = Field(False, alias="JOBS_SYNC")

@@ -61,6 +61,9 @@ class Order(TenantScoped, table=True):
     note: str = Field(default="", max_length=2000)
     problems: list = Field(default_factory=list, sa_type=JSONB)  # visible problems, e.g. a line without SKU
     cancel_reason: str = Field(default="", max_length=50)
+    # builder orders: the storefront customer and the saved build they ordered
+    customer_id: uuid.UUID | None = Field(default=None, foreign_key="customers.id", ondelete="SET NULL")
+    saved_build_id: uuid.UUID | None = Field(default=None, foreign_key="saved_builds.id", ondelete="SET NULL")
 
     placed_at: datetime = Timestamp()  # when the customer ordered
     created_at: datetime = Timestamp()  # when Shopfloor received it

@@ -71,6 +71,16 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password against a stored hash. With no hash (unknown account)
+    a dummy hash is checked, so the answer takes as long either way."""
+    return _verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -115,22 +125,39 @@ def _principal(session: Session, tenant: Tenant, user: User, **extra) -> Princip
 # --- sign-in --------------------------------------------------------------------
 
 
-def _recent_failures(session: Session, username: str) -> tuple[int, datetime | None]:
-    """Failed sign-ins for this username since its last success, inside the window."""
+def _recent_failures(session: Session, username: str, action: str = "auth.login") -> tuple[int, datetime | None]:
+    """Failed sign-ins (`<action>.failed`) for this name since its last success, inside the window."""
     settings = get_settings()
     since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
     last_success = session.exec(
         select(func.max(AuditLog.created_at)).where(
-            AuditLog.action == "auth.login.success", AuditLog.target_id == username)
+            AuditLog.action == f"{action}.success", AuditLog.target_id == username)
     ).one()
     if last_success and last_success > since:
         since = last_success
     count, newest = session.exec(
         select(func.count(), func.max(AuditLog.created_at)).where(
-            AuditLog.action == "auth.login.failed", AuditLog.target_id == username,
+            AuditLog.action == f"{action}.failed", AuditLog.target_id == username,
             AuditLog.created_at > since)
     ).one()
     return count, newest
+
+
+def check_throttle(session: Session, username: str, *, action: str = "auth.login", target_type: str = "user",
+                   ip: str = "") -> None:
+    """Refuse (429, audited as `<action>.throttled`, committed) after
+    LOGIN_MAX_FAILURES `<action>.failed` entries for this name in the window."""
+    settings = get_settings()
+    failures, newest = _recent_failures(session, username, action)
+    if failures >= settings.login_max_failures and newest is not None:
+        unlock = newest + timedelta(minutes=settings.login_lockout_minutes)
+        wait = max(1, int((unlock - utcnow()).total_seconds()))
+        audit.record(session, f"{action}.throttled", target_type=target_type, target_id=username, ip=ip)
+        session.commit()
+        raise TooManyRequests(
+            f"too many failed sign-ins; try again in {max(1, round(wait / 60))} minute(s)",
+            retry_after=wait,
+        )
 
 
 @dataclass(frozen=True)
@@ -148,16 +175,7 @@ def login(username: str, password: str, *, shop: str | None = None, ip: str = ""
         raise ValidationFailed("enter your username and password")
     tenant = find_tenant(shop)
     with tenant_session(tenant.id) as s:
-        failures, newest = _recent_failures(s, username)
-        if failures >= settings.login_max_failures and newest is not None:
-            unlock = newest + timedelta(minutes=settings.login_lockout_minutes)
-            wait = max(1, int((unlock - utcnow()).total_seconds()))
-            audit.record(s, "auth.login.throttled", target_type="user", target_id=username, ip=ip)
-            s.commit()
-            raise TooManyRequests(
-                f"too many failed sign-ins; try again in {max(1, round(wait / 60))} minute(s)",
-                retry_after=wait,
-            )
+        check_throttle(s, username, ip=ip)
         user = s.exec(select(User).where(User.username == username)).first()
         ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None and user.is_active
         if not ok:

@@ -36,6 +36,12 @@ class Conflict(DomainError):
     status, code = 409, "conflict"
 
 
+class Gone(DomainError):
+    """It existed and was deleted on purpose (e.g. a shared build's link)."""
+
+    status, code = 410, "gone"
+
+
 class InvalidTransition(Conflict):
     code = "invalid_transition"
 

@@ -195,10 +195,13 @@ def create_api() -> FastAPI:
 
 def _domain_routers() -> list:
     """Each domain's `api.router`; add a line per domain as it lands."""
+    from app.builder import api as builder_api
     from app.builds import api as builds_api
+    from app.catalog import api as catalog_api
     from app.orders import api as orders_api
 
-    return [orders_api.webhooks, orders_api.router, builds_api.router]
+    return [orders_api.webhooks, orders_api.router, builds_api.router, builder_api.router,
+            catalog_api.router]
 
 
 __all__ = ["BodySizeLimit", "create_api", "current_principal", "require", "upload_limit", "Forbidden"]

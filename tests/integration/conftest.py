@@ -43,3 +43,17 @@ def drain(timeout: float = 20.0, queues: tuple[str, ...] = QUEUES) -> None:
 @pytest.fixture
 def worker():
     return drain
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    """The parts catalog (global): imported once per test session when empty.
+    Returns the parts per slot."""
+    from app.catalog import importer, service
+
+    if service.catalog_empty():
+        service.import_catalog(started_by="tests")
+    deadline = time.time() + 300
+    while importer.import_running() and time.time() < deadline:  # another test process is importing
+        time.sleep(0.5)
+    return service.slot_counts()

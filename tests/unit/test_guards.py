@@ -39,6 +39,34 @@ def test_every_event_handler_is_guarded():
     assert unguarded == [], f"handlers without a permission check: {unguarded}"
 
 
+STOREFRONT_MODULES = {"state.storefront", "state.builder", "state.account"}
+
+
+def test_storefront_markers_only_on_storefront_states():
+    """`storefront` (anyone) and `customer` (a signed-in customer) handlers
+    exist only on the public storefront's states, never on staff pages."""
+    misplaced = [
+        f"{cls.__module__}.{cls.__name__}.{name}"
+        for cls in _all_states()
+        for name, h in cls.event_handlers.items()
+        if getattr(h.fn, GUARD_ATTR, None) in ("storefront", "customer") and cls.__module__ not in STOREFRONT_MODULES
+    ]
+    assert misplaced == []
+
+
+def test_storefront_states_grant_no_staff_permission():
+    """No handler of a storefront state checks a staff permission: those
+    pages never show staff data, whatever cookie the browser has."""
+    staff = [
+        f"{cls.__name__}.{name}"
+        for cls in _all_states() if cls.__module__ in STOREFRONT_MODULES
+        for name, h in cls.event_handlers.items()
+        if getattr(h.fn, "__module__", "") in STOREFRONT_MODULES
+        and getattr(h.fn, GUARD_ATTR, None) not in ("storefront", "customer")
+    ]
+    assert staff == []
+
+
 def test_public_handlers_are_only_the_sign_in_page():
     public = {
         f"{cls.__name__}.{name}"

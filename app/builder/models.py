@@ -1,0 +1,36 @@
+"""Saved PC builds (seed 002: SavedAnon kept server-side, SavedAccount, Shared)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field
+
+from app.platform.models import TenantScoped, Timestamp
+
+
+class SavedBuild(TenantScoped, table=True):
+    """A build kept on the server: owned by a customer (SavedAccount), or
+    anonymous (a large cookie's server-side copy, or an anonymous build that
+    was shared). `slots` is the canonical slot map {slot: [opendb ids]}.
+    Deleting keeps the row (deleted_at) so its share link can answer 410."""
+
+    __tablename__ = "saved_builds"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "share_slug"),
+        Index("ix_saved_builds_tenant_customer", "tenant_id", "customer_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    customer_id: uuid.UUID | None = Field(default=None, foreign_key="customers.id", ondelete="SET NULL")
+    name: str = Field(default="My build", max_length=120)
+    slots: dict = Field(default_factory=dict, sa_type=JSONB)
+    share_slug: str | None = Field(default=None, max_length=40)
+    shared_at: datetime | None = Timestamp(nullable=True)
+    claimed_at: datetime | None = Timestamp(nullable=True)
+    deleted_at: datetime | None = Timestamp(nullable=True)
+    created_at: datetime = Timestamp()
+    updated_at: datetime = Timestamp()

@@ -1,0 +1,124 @@
+"""The public storefront's layout: a slim header (shop, Build a PC, My builds,
+sign-in), the page, and a footer that credits the parts data (ODC-By 1.0)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+from app.settings import get_settings
+from state.storefront import StorefrontState
+
+SEVERITY_COLORS = {"pass": "green", "info": "blue", "warn": "amber", "block": "red"}
+SEVERITY_LABELS = {"pass": "Compatible", "info": "Not fully checked", "warn": "Warning", "block": "Incompatible"}
+SEVERITY_ICONS = {"pass": "circle-check", "info": "info", "warn": "triangle-alert", "block": "circle-x"}
+
+
+def customer_logout_script() -> str:
+    api = get_settings().api_url.rstrip("/")
+    return (f"fetch('{api}/api/v1/shop/customers/logout', {{method: 'POST', credentials: 'include'}})"
+            ".finally(() => window.location.assign('/build'))")
+
+
+def severity_badge(severity: rx.Var | str, testid: str | rx.Var | None = None) -> rx.Component:
+    """A verdict badge: colour, icon and words (never colour alone)."""
+    return rx.match(
+        severity,
+        *[(sev, rx.badge(rx.icon(SEVERITY_ICONS[sev], size=12), SEVERITY_LABELS[sev],
+                         color_scheme=SEVERITY_COLORS[sev], variant="soft", data_testid=testid,
+                         data_severity=sev))
+          for sev in ("pass", "info", "warn", "block")],
+        rx.fragment(),
+    )
+
+
+def _header() -> rx.Component:
+    return rx.hstack(
+        rx.link(
+            rx.hstack(rx.icon("cpu", size=22, color=rx.color("accent", 10)),
+                      rx.heading(rx.cond(StorefrontState.shop_name != "", StorefrontState.shop_name, "PC Builder"),
+                                 size=rx.breakpoints(initial="3", sm="4"), white_space="nowrap", overflow="hidden",
+                                 text_overflow="ellipsis"),
+                      align="center", spacing="2", min_width="0"),
+            href="/build", underline="none", color_scheme="gray", high_contrast=True, min_width="0",
+        ),
+        rx.cond(StorefrontState.demo_prices,
+                rx.tooltip(rx.badge("Demo prices", color_scheme="amber", variant="soft", data_testid="demo-prices",
+                                    flex_shrink="0"),
+                           content="This shop shows demo prices and stock, not real offers.")),
+        rx.spacer(),
+        rx.link(rx.hstack(rx.icon("wrench", size=16), rx.text("Build a PC", size="2", display=["none", "inline"]), align="center",
+                          spacing="1"),
+                href="/build", underline="none", data_testid="nav-build"),
+        rx.cond(
+            StorefrontState.customer_signed_in,
+            rx.hstack(
+                rx.link(rx.hstack(rx.icon("bookmark", size=16), rx.text("My builds", size="2", display=["none", "inline"]), align="center",
+                                  spacing="1"),
+                        href="/account/builds", underline="none", data_testid="nav-my-builds"),
+                rx.menu.root(
+                    rx.menu.trigger(rx.button(rx.icon("circle-user", size=16),
+                                              rx.text(StorefrontState.customer_name, display=["none", "inline"]),
+                                              variant="soft", color_scheme="gray", size="2",
+                                              data_testid="customer-menu")),
+                    rx.menu.content(
+                        rx.box(rx.text(StorefrontState.customer_email, size="1", color_scheme="gray"),
+                               padding="4px 8px"),
+                        rx.menu.separator(),
+                        rx.menu.item(rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out")),
+                                     on_click=rx.call_script(customer_logout_script()),
+                                     data_testid="customer-sign-out"),
+                    ),
+                ),
+                spacing="4", align="center",
+            ),
+            rx.link(rx.button(rx.icon("log-in", size=16), rx.text("Sign in", white_space="nowrap",
+                                                                   display=["none", "inline"]),
+                              variant="soft", size="2", aria_label="Sign in"),
+                    href="/account/login", data_testid="nav-sign-in"),
+        ),
+        align="center",
+        spacing=rx.breakpoints(initial="3", sm="4"),
+        width="100%",
+        padding=["10px 14px", "12px 24px"],
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 1),
+        position="sticky",
+        top="0",
+        z_index="10",
+    )
+
+
+def credit_footer() -> rx.Component:
+    return rx.box(
+        rx.text(
+            "Parts data: ",
+            rx.link("BuildCores OpenDB", href="https://github.com/buildcores/buildcores-open-db", is_external=True),
+            " (ODC-By 1.0). Prices and stock are the shop's own.",
+            size="1", color_scheme="gray",
+        ),
+        width="100%",
+        padding="16px 24px",
+        border_top=f"1px solid {rx.color('gray', 5)}",
+        data_testid="data-credit",
+    )
+
+
+def storefront_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+    """Wrap a storefront page in the header and the credit footer."""
+
+    def page() -> rx.Component:
+        return rx.vstack(
+            _header(),
+            rx.box(body(), width="100%", max_width="1200px", margin_x="auto", padding=["12px", "24px"],
+                   flex="1"),
+            credit_footer(),
+            spacing="0",
+            width="100%",
+            min_height="100vh",
+            background=rx.color("gray", 2),
+        )
+
+    page.__name__ = body.__name__
+    return page

@@ -1,0 +1,376 @@
+"""/build: the public PC builder, and /b/<slug>: a shared build, read-only.
+
+The URL is the build (seed 002: Empty/Partial/Complete live in the query):
+every pick pushes a new history entry, and back/forward or a reload lands in
+`load`, which rebuilds the page from the query. Every verdict, price and
+suggestion comes from `app.builder.evaluation`; this state only shapes it.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import reflex as rx
+
+from app.builder import cookie as build_cookie
+from app.builder import evaluation, slotmap
+from app.builder import service as builder
+from app.builder.slotmap import SLOT_TITLES, SLOTS
+from app.settings import get_settings
+from state.storefront import StorefrontState, customer_required, current_customer, in_storefront, storefront_public
+
+PAGE_SIZE = 20
+CHOOSE = {"cpu": "Choose a CPU", "motherboard": "Choose a motherboard", "ram": "Choose memory",
+          "gpu": "Choose a graphics card", "storage": "Choose storage", "psu": "Choose a power supply",
+          "case": "Choose a case", "cooler": "Choose a CPU cooler"}
+SEVERITY_RANK = {"pass": 0, "info": 1, "warn": 2, "block": 3}
+BANNERS = {
+    "pass": "Everything fits together.",
+    "info": "No problems found, but some checks could not be made (see below).",
+    "warn": "This build works, with warnings worth reading.",
+    "block": "Some parts do not fit together. You can still save it, or apply a suggested fix.",
+}
+
+
+def money(amount: Decimal | None, currency: str = "EUR") -> str:
+    if amount is None:
+        return "—"
+    symbol = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency, currency + " ")
+    return f"{symbol}{amount:,.2f}"
+
+
+def view_dict(view: evaluation.BuildView) -> dict:
+    """A BuildView as plain data for the page."""
+    rows = []
+    for slot in SLOTS:
+        parts = view.parts.get(slot, [])
+        rows.append({
+            "slot": slot,
+            "title": SLOT_TITLES[slot],
+            "choose": CHOOSE[slot],
+            "multi": slot in slotmap.MULTI_SLOTS,
+            "can_add": len(parts) < slotmap.capacity(slot),
+            "severity": view.slot_severity.get(slot, "pass") if parts else "",
+            "parts": [{"index": i, "id": p.part.id, "name": p.part.name,
+                       "price": money(p.price, p.currency) if p.available else "Not sold",
+                       "available": p.available} for i, p in enumerate(parts)],
+        })
+    verdicts = sorted(
+        ({"rule": v.rule, "severity": v.severity, "message": v.message,
+          "slots": ", ".join(SLOT_TITLES.get(s, s) for s in v.slots),
+          "suggestions": [{"label": f"{SLOT_TITLES.get(sg.slot, sg.slot)}: {sg.name}",
+                           "price": money(sg.price, sg.currency),
+                           "query": slotmap.to_query(sg.slots)} for sg in v.suggestions]}
+         for v in view.verdicts if v.severity != "pass" and v.message not in view.not_checked),
+        key=lambda v: -SEVERITY_RANK[v["severity"]])
+    return {
+        "rows": rows, "verdicts": verdicts, "overall": view.overall, "banner": BANNERS[view.overall],
+        "state": view.state, "draw_w": view.draw_w, "total": money(view.total, view.currency),
+        "unavailable": list(view.unavailable), "not_checked": list(view.not_checked),
+        "passes": sum(1 for v in view.verdicts if v.severity == "pass"),
+        "draw_parts": [f"{label}: {watts} W" for label, watts in view.draw_parts],
+    }
+
+
+class BuildViewState(StorefrontState):
+    """What a build looks like on a page: its slots, verdicts and prices."""
+
+    rows: list[dict] = []
+    verdicts: list[dict] = []
+    overall: str = "pass"
+    banner: str = ""
+    build_state: str = "Empty"
+    draw_w: int = 0
+    total_price: str = ""
+    unavailable: list[str] = []
+    not_checked: list[str] = []
+    passes: int = 0
+    draw_parts: list[str] = []
+
+    def _show(self, view: evaluation.BuildView) -> None:
+        d = view_dict(view)
+        self.rows, self.verdicts = d["rows"], d["verdicts"]
+        self.overall, self.banner, self.build_state = d["overall"], d["banner"], d["state"]
+        self.draw_w, self.total_price, self.passes = d["draw_w"], d["total"], d["passes"]
+        self.unavailable, self.not_checked = d["unavailable"], d["not_checked"]
+        self.draw_parts = d["draw_parts"]
+
+
+class BuilderState(BuildViewState):
+    slots: dict[str, list[str]] = {}
+    loaded: bool = False
+    build_cookie: str = rx.Cookie("", name=build_cookie.COOKIE_NAME, max_age=build_cookie.MAX_AGE_SECONDS,
+                                  same_site="lax", path="/")
+
+    # the picker
+    picker_open: bool = False
+    picker_slot: str = ""
+    picker_index: int = -1  # -1: add (multi slots) or replace (single slots)
+    search: str = ""
+    filters: dict[str, str] = {}
+    compatible_only: bool = True
+    sort: str = "price_asc"
+    page: int = 0
+    items: list[dict] = []
+    total: int = 0
+    hidden_incompatible: int = 0
+    facets: list[dict] = []
+
+    # share / save dialogs
+    share_url: str = ""
+    share_open: bool = False
+    save_name: str = "My build"
+    save_open: bool = False
+
+    @rx.var
+    def picker_title(self) -> str:
+        return CHOOSE.get(self.picker_slot, "")
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @rx.var
+    def has_parts(self) -> bool:
+        return bool(self.slots)
+
+    async def _refresh_view(self) -> None:
+        slots = self.slots
+        view = await in_storefront(lambda s: evaluation.evaluate_build(s, slots), commit=False)
+        self.slots = view.slots
+        self._show(view)
+
+    def _push_url(self) -> rx.event.EventSpec:
+        url = slotmap.builder_url(self.slots)
+        return rx.call_script(f"window.history.pushState(null, '', {json.dumps(url)})")
+
+    @rx.event
+    @storefront_public
+    async def load(self):
+        """on_load: the build is whatever the URL says; an empty URL restores
+        the build saved in this browser (its signed cookie), if any."""
+        await self._load_customer()
+        self.slots = slotmap.parse_query(self.router.url.query_parameters)
+        self.picker_open = False
+        restored = False
+        if not self.slots and self.build_cookie:
+            value = self.build_cookie
+            saved, _ = await in_storefront(lambda s: build_cookie.decode_anonymous(s, value), commit=False)
+            if saved:
+                self.slots = saved
+                restored = True
+        await self._refresh_view()
+        self.loaded = True
+        if restored:
+            return [rx.call_script(
+                f"window.history.replaceState(null, '', {json.dumps(slotmap.builder_url(self.slots))})"),
+                rx.toast.info("Restored the build you saved in this browser.")]
+        return None
+
+    # --- the picker -------------------------------------------------------------------
+
+    async def _fetch_items(self) -> None:
+        slots, slot = self.slots, self.picker_slot
+        index = self.picker_index if self.picker_index >= 0 else None
+        kwargs = dict(search=self.search, filters={k: v for k, v in self.filters.items() if v},
+                      compatible_only=self.compatible_only, sort=self.sort, page=self.page,
+                      page_size=PAGE_SIZE, index=index)
+        page = await in_storefront(lambda s: evaluation.pick_list(s, slots, slot, **kwargs), commit=False)
+        self.items = [{"id": it.part_id, "name": it.name, "manufacturer": it.manufacturer,
+                       "price": money(it.price, it.currency), "stock": it.stock,
+                       "stock_text": f"{it.stock} in stock" if it.stock > 0 else "Made to order",
+                       "summary": it.summary, "compatible": it.compatible, "severity": it.severity,
+                       "reasons": list(it.reasons)} for it in page.items]
+        self.total, self.page = page.total, page.page
+        self.hidden_incompatible = page.hidden_incompatible
+        self.facets = [{"key": key, "title": page.filter_titles.get(key, key),
+                        "selected": self.filters.get(key) or "__all__",
+                        "options": [{"value": "__all__", "label": f"Any {page.filter_titles.get(key, key).lower()}"}]
+                        + [{"value": str(v), "label": f"{v} ({n})"} for v, n in values if str(v)]}
+                       for key, values in page.facets.items()]
+
+    @rx.event
+    @storefront_public
+    async def open_picker(self, slot: str, index: int = -1):
+        if slot not in SLOTS:
+            return None
+        self.picker_slot, self.picker_index = slot, int(index)
+        self.search, self.filters, self.sort, self.page = "", {}, "price_asc", 0
+        self.compatible_only = True
+        self.picker_open = True
+        await self._fetch_items()
+
+    @rx.event
+    @storefront_public
+    def close_picker(self):
+        self.picker_open = False
+
+    @rx.event
+    @storefront_public
+    async def picker_open_change(self, value: bool):
+        self.picker_open = bool(value)
+
+    @rx.event
+    @storefront_public
+    async def set_search(self, value: str):
+        self.search, self.page = (value or "")[:100], 0
+        await self._fetch_items()
+
+    @rx.event
+    @storefront_public
+    async def set_filter(self, key: str, value: str):
+        self.filters = {**self.filters, key: "" if value == "__all__" else value}
+        self.page = 0
+        await self._fetch_items()
+
+    @rx.event
+    @storefront_public
+    async def set_compatible_only(self, value: bool):
+        self.compatible_only, self.page = bool(value), 0
+        await self._fetch_items()
+
+    @rx.event
+    @storefront_public
+    async def set_sort(self, value: str):
+        self.sort = value if value in ("price_asc", "price_desc", "name") else "price_asc"
+        self.page = 0
+        await self._fetch_items()
+
+    @rx.event
+    @storefront_public
+    async def go_page(self, delta: int):
+        self.page = min(max(0, self.page + int(delta)), self.page_count - 1)
+        await self._fetch_items()
+
+    # --- changing the build -------------------------------------------------------------
+
+    @rx.event
+    @storefront_public
+    async def choose(self, part_id: str):
+        slot, index = self.picker_slot, self.picker_index
+        current = list(self.slots.get(slot, []))
+        if slot in slotmap.MULTI_SLOTS:
+            if 0 <= index < len(current):
+                current[index] = part_id
+            else:
+                current.append(part_id)
+        else:
+            current = [part_id]
+        self.slots = slotmap.normalise({**self.slots, slot: current})
+        self.picker_open = False
+        await self._refresh_view()
+        return self._push_url()
+
+    @rx.event
+    @storefront_public
+    async def remove(self, slot: str, index: int):
+        current = list(self.slots.get(slot, []))
+        if 0 <= int(index) < len(current):
+            current.pop(int(index))
+        self.slots = slotmap.normalise({**self.slots, slot: current})
+        await self._refresh_view()
+        return self._push_url()
+
+    @rx.event
+    @storefront_public
+    async def clear_all(self):
+        self.slots = {}
+        await self._refresh_view()
+        return self._push_url()
+
+    @rx.event
+    @storefront_public
+    async def apply_suggestion(self, query: str):
+        """One click on a suggested part: the build becomes the suggestion's slot map."""
+        self.slots = slotmap.parse_query(dict(p.split("=", 1) for p in query.split("&") if "=" in p))
+        await self._refresh_view()
+        return [self._push_url(), rx.toast.success("Suggested part applied.")]
+
+    # --- saving and sharing -------------------------------------------------------------
+
+    @rx.event
+    @storefront_public
+    async def save(self):
+        """Save: into the account when a customer is signed in, otherwise in a
+        signed cookie in this browser (claimed into the account at sign-in)."""
+        principal = await self._load_customer()
+        if principal is not None:
+            self.save_open = True
+            return None
+        slots, previous = self.slots, self.build_cookie
+        self.build_cookie = await in_storefront(lambda s: build_cookie.encode_anonymous(s, slots, previous=previous))
+        return rx.toast.success("Saved in this browser. Sign in or create an account to keep it for good.")
+
+    @rx.event
+    @customer_required
+    async def save_to_account(self, form: dict):
+        name = (form.get("name") or "").strip() or "My build"
+        customer, slots = current_customer(), self.slots
+        saved = await in_storefront(lambda s: builder.save_build(s, customer, slots, name))
+        self.save_open = False
+        return rx.toast.success(f"Saved “{saved.name}” to My builds.")
+
+    @rx.event
+    @storefront_public
+    def set_save_open(self, value: bool):
+        self.save_open = bool(value)
+
+    @rx.event
+    @storefront_public
+    async def share(self):
+        principal = await self._load_customer()
+        slots, cookie_value = self.slots, self.build_cookie
+
+        def work(s):  # noqa: ANN001, ANN202
+            return builder.share_slots(s, slots, principal, cookie_value=cookie_value)
+
+        result = await in_storefront(work)
+        if result.cookie_value is not None:
+            self.build_cookie = result.cookie_value
+        self.share_url = f"{get_settings().app_url.rstrip('/')}/b/{result.slug}"
+        self.share_open = True
+        return None
+
+    @rx.event
+    @storefront_public
+    def set_share_open(self, value: bool):
+        self.share_open = bool(value)
+
+
+class SharedBuildState(BuildViewState):
+    """/b/<slug>: a shared build, read-only; a deleted one is gone (410)."""
+
+    name: str = ""
+    query: str = ""
+    gone: bool = False
+    missing: bool = False
+    loaded: bool = False
+
+    def _slug(self) -> str:
+        return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+
+    @rx.event
+    @storefront_public
+    async def load(self):
+        from app.platform.errors import Gone, NotFound
+
+        await self._load_customer()
+        self.gone = self.missing = False
+        self.loaded = False
+        slug = self._slug()
+        try:
+            saved = await in_storefront(lambda s: builder.get_shared(s, slug), commit=False)
+        except Gone:
+            self.gone, self.loaded = True, True
+            return None
+        except NotFound:
+            self.missing, self.loaded = True, True
+            return None
+        slots = saved.slots
+        view = await in_storefront(lambda s: evaluation.evaluate_build(s, slots), commit=False)
+        self.name = saved.name
+        self._show(view)
+        self.query = slotmap.to_query(view.slots)
+        self.loaded = True
+        return None
