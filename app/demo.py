@@ -24,11 +24,12 @@ DEMO_USERS = {
 
 def _loaders() -> list[Callable[[Session], None]]:
     """Each domain's demo loader `fn(session) -> None` (idempotent), in order."""
+    from app.builder import demo as builder_demo
     from app.builds import demo as builds_demo
     from app.catalog import demo as catalog_demo
     from app.orders import demo as orders_demo
 
-    return [orders_demo.load, builds_demo.load, catalog_demo.load]
+    return [orders_demo.load, builds_demo.load, catalog_demo.load, builder_demo.load]
 
 
 def ensure_tenant(slug: str, name: str, *, is_default: bool = False) -> Tenant:
@@ -58,4 +59,8 @@ def load_demo() -> list[str]:
             loader(s)
     lines = ["", f"Demo shop '{tenant.name}' is ready. Sign in with:"]
     lines += [f"  {u:<9} / {pw:<20} ({role})" for u, (pw, role, _) in DEMO_USERS.items()]
+    from app.builder.demo import DEMO_CUSTOMER
+
+    lines += ["", "The PC builder for customers: http://127.0.0.1:3000/build — a demo customer signs in at "
+              "/account/login with:", f"  {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[2]}"]
     return lines

@@ -122,3 +122,25 @@ def storefront_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Compone
 
     page.__name__ = body.__name__
     return page
+
+
+def share_dialog(url: rx.Var, open_: rx.Var, on_open_change, testid: str) -> rx.Component:  # noqa: ANN001
+    """The share link of a build, with Copy and a link to open it."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Share this build"),
+            rx.dialog.description("Anyone with this link can see the build (it is not listed anywhere).",
+                                  size="2"),
+            rx.hstack(
+                rx.input(value=url, read_only=True, flex="1", data_testid=testid),
+                rx.button(rx.icon("copy", size=14), "Copy",
+                          on_click=[rx.set_clipboard(url), rx.toast.success("Link copied.")]),
+                width="100%", padding_top="12px",
+            ),
+            rx.hstack(rx.link("Open the shared page", href=url, is_external=True, size="2"),
+                      rx.spacer(), rx.dialog.close(rx.button("Done", variant="soft")), width="100%",
+                      padding_top="12px"),
+        ),
+        open=open_,
+        on_open_change=on_open_change,
+    )

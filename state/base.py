@@ -144,15 +144,19 @@ class AppState(rx.State):
     page_allowed: bool = False
     page_permission: str = ""
 
-    def _session_cookie(self) -> str | None:
+    def _cookie(self, name: str) -> str | None:
+        """A cookie sent with the websocket handshake (HttpOnly ones included)."""
         raw = self.router.headers.cookie or ""
         jar = SimpleCookie()
         try:
             jar.load(raw)
-        except Exception:  # noqa: BLE001 — a malformed cookie header is no session
+        except Exception:  # noqa: BLE001 — a malformed cookie header is no cookie
             return None
-        morsel = jar.get(get_settings().session_cookie_name)
+        morsel = jar.get(name)
         return morsel.value if morsel else None
+
+    def _session_cookie(self) -> str | None:
+        return self._cookie(get_settings().session_cookie_name)
 
     async def _load_principal(self) -> auth.Principal | None:
         principal = await asyncio.to_thread(auth.authenticate_session, self._session_cookie())

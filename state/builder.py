@@ -40,6 +40,14 @@ def money(amount: Decimal | None, currency: str = "EUR") -> str:
     return f"{symbol}{amount:,.2f}"
 
 
+def _int(value: object, default: int = -1) -> int:
+    """An index or step from the page; anything else counts as `default`."""
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return default
+
+
 def view_dict(view: evaluation.BuildView) -> dict:
     """A BuildView as plain data for the page."""
     rows = []
@@ -195,7 +203,7 @@ class BuilderState(BuildViewState):
     async def open_picker(self, slot: str, index: int = -1):
         if slot not in SLOTS:
             return None
-        self.picker_slot, self.picker_index = slot, int(index)
+        self.picker_slot, self.picker_index = slot, _int(index)
         self.search, self.filters, self.sort, self.page = "", {}, "price_asc", 0
         self.compatible_only = True
         self.picker_open = True
@@ -240,7 +248,7 @@ class BuilderState(BuildViewState):
     @rx.event
     @storefront_public
     async def go_page(self, delta: int):
-        self.page = min(max(0, self.page + int(delta)), self.page_count - 1)
+        self.page = min(max(0, self.page + _int(delta, 0)), self.page_count - 1)
         await self._fetch_items()
 
     # --- changing the build -------------------------------------------------------------
@@ -266,8 +274,8 @@ class BuilderState(BuildViewState):
     @storefront_public
     async def remove(self, slot: str, index: int):
         current = list(self.slots.get(slot, []))
-        if 0 <= int(index) < len(current):
-            current.pop(int(index))
+        if 0 <= _int(index) < len(current):
+            current.pop(_int(index))
         self.slots = slotmap.normalise({**self.slots, slot: current})
         await self._refresh_view()
         return self._push_url()

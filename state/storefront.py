@@ -14,7 +14,6 @@ import functools
 import inspect
 from collections.abc import Callable
 from contextvars import ContextVar
-from http.cookies import SimpleCookie
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -122,15 +121,6 @@ class StorefrontState(AppState):
     customer_signed_in: bool = False
     customer_name: str = ""
     customer_email: str = ""
-
-    def _cookie(self, name: str) -> str | None:
-        jar = SimpleCookie()
-        try:
-            jar.load(self.router.headers.cookie or "")
-        except Exception:  # noqa: BLE001 — a malformed cookie header is no cookie
-            return None
-        morsel = jar.get(name)
-        return morsel.value if morsel else None
 
     async def _load_customer(self) -> Any:  # noqa: ANN401
         principal = await asyncio.to_thread(customers.authenticate_customer,

@@ -58,8 +58,26 @@ class CatalogEntry:
         return self.part.name
 
 
+class _Derived:
+    """Values computed once per immutable snapshot, thread-safely."""
+
+    memo: dict
+    _memo_lock: threading.RLock
+
+    def derived(self, key: Any, build: Callable[[], Any]) -> Any:
+        """The value for `key`, built on first use (e.g. a slot's filter values)."""
+        try:
+            return self.memo[key]
+        except KeyError:
+            pass
+        with self._memo_lock:
+            if key not in self.memo:
+                self.memo[key] = build()
+            return self.memo[key]
+
+
 @dataclass(eq=False)
-class CatalogSnapshot:
+class CatalogSnapshot(_Derived):
     version: Any
     by_id: dict[str, CatalogEntry]
     by_slot: dict[str, tuple[CatalogEntry, ...]]  # each slot's parts, by name
@@ -75,16 +93,6 @@ class CatalogSnapshot:
             return None
         return entry
 
-    def derived(self, key: Any, build: Callable[[], Any]) -> Any:
-        """A value computed once per snapshot (e.g. a slot's filter values)."""
-        try:
-            return self.memo[key]
-        except KeyError:
-            pass
-        with self._memo_lock:
-            if key not in self.memo:
-                self.memo[key] = build()
-            return self.memo[key]
 
 
 def _fmt_num(value: float) -> str:
@@ -218,7 +226,7 @@ class Offer:
 
 
 @dataclass(eq=False)
-class SlotOffers:
+class SlotOffers(_Derived):
     """One tenant's offers on one slot's parts."""
 
     slot: str
@@ -234,16 +242,6 @@ class SlotOffers:
         o = self.offers.get(part_id)
         return o is not None and o.active
 
-    def derived(self, key: Any, build: Callable[[], Any]) -> Any:
-        """A value computed once per loaded offers (e.g. the list sorted by name)."""
-        try:
-            return self.memo[key]
-        except KeyError:
-            pass
-        with self._memo_lock:
-            if key not in self.memo:
-                self.memo[key] = build()
-            return self.memo[key]
 
 
 class TenantOffers:

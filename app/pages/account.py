@@ -7,7 +7,7 @@ import json
 import reflex as rx
 
 from app.settings import get_settings
-from components.storefront import severity_badge, storefront_page
+from components.storefront import severity_badge, share_dialog, storefront_page
 from components.ui import empty_state, loading_table
 from state.account import COUNTRIES, AccountBuildsState, CustomerAuthState
 
@@ -252,23 +252,6 @@ def _rename_dialog() -> rx.Component:
     )
 
 
-def _share_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Share link"),
-            rx.hstack(rx.input(value=AccountBuildsState.share_url, read_only=True, flex="1",
-                               data_testid="account-share-url"),
-                      rx.button(rx.icon("copy", size=14), "Copy",
-                                on_click=[rx.set_clipboard(AccountBuildsState.share_url),
-                                          rx.toast.success("Link copied.")]),
-                      width="100%"),
-            rx.hstack(rx.dialog.close(rx.button("Done", variant="soft")), justify="end", padding_top="12px"),
-        ),
-        open=AccountBuildsState.share_open,
-        on_open_change=AccountBuildsState.set_share_open,
-    )
-
-
 def _builds() -> rx.Component:
     return rx.vstack(
         rx.flex(
@@ -292,7 +275,8 @@ def _builds() -> rx.Component:
         ),
         _order_dialog(),
         _rename_dialog(),
-        _share_dialog(),
+        share_dialog(AccountBuildsState.share_url, AccountBuildsState.share_open,
+                     AccountBuildsState.set_share_open, "account-share-url"),
         spacing="4", width="100%",
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.storefront import severity_badge, storefront_page
+from components.storefront import severity_badge, share_dialog, storefront_page
 from components.ui import empty_state
 from state.builder import BuilderState, BuildViewState, SharedBuildState
 
@@ -299,27 +299,6 @@ def picker() -> rx.Component:
     )
 
 
-def _share_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Share this build"),
-            rx.dialog.description("Anyone with this link can see the build (it is not listed anywhere).",
-                                  size="2"),
-            rx.hstack(
-                rx.input(value=BuilderState.share_url, read_only=True, flex="1", data_testid="share-url"),
-                rx.button(rx.icon("copy", size=14), "Copy",
-                          on_click=[rx.set_clipboard(BuilderState.share_url), rx.toast.success("Link copied.")]),
-                width="100%", padding_top="12px",
-            ),
-            rx.hstack(rx.link("Open the shared page", href=BuilderState.share_url, is_external=True, size="2"),
-                      rx.spacer(), rx.dialog.close(rx.button("Done", variant="soft")), width="100%",
-                      padding_top="12px"),
-        ),
-        open=BuilderState.share_open,
-        on_open_change=BuilderState.set_share_open,
-    )
-
-
 def _save_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
@@ -360,7 +339,7 @@ def _builder() -> rx.Component:
             rx.center(rx.spinner(size="3"), padding="80px", width="100%"),
         ),
         picker(),
-        _share_dialog(),
+        share_dialog(BuilderState.share_url, BuilderState.share_open, BuilderState.set_share_open, "share-url"),
         _save_dialog(),
         spacing="5", width="100%",
     )
