@@ -11,7 +11,7 @@ from app.settings import get_settings
 from state.storefront import StorefrontState
 
 SEVERITY_COLORS = {"pass": "green", "info": "blue", "warn": "amber", "block": "red"}
-SEVERITY_LABELS = {"pass": "Compatible", "info": "Not fully checked", "warn": "Warning", "block": "Incompatible"}
+SEVERITY_LABELS = {"pass": "Compatible", "info": "Note", "warn": "Warning", "block": "Incompatible"}
 SEVERITY_ICONS = {"pass": "circle-check", "info": "info", "warn": "triangle-alert", "block": "circle-x"}
 
 
