@@ -13,6 +13,8 @@ from app.pages.floor import floor_page
 from app.pages.home import home_page
 from app.pages.login import login_page
 from app.pages.orders import order_page, orders_page
+from app.pages.print_products import print_product_page, print_products_page
+from app.pages.printfarm import printfarm_page
 from app.pages.settings import integrations_page
 from app.builder.web import shared_build_gone_middleware
 from app.platform.web import create_api, upload_limit
@@ -28,7 +30,10 @@ from state.catalog import CatalogState
 from state.floor import FloorState
 from state.home import HomeState
 from state.orders import OrderDetailState, OrdersState
+from state.print_products import PrintProductState, PrintProductsState
+from state.printfarm import PrintFarmState
 from state.settings import IntegrationsState
+from state.simplyprint_settings import SimplyPrintSettingsState
 
 get_settings().check_production()
 
@@ -57,12 +62,18 @@ app.add_page(orders_page, route="/orders", title=_title("/orders"), on_load=[App
 app.add_page(order_page, route="/orders/[id]", title="Order · Shopfloor",
              on_load=[AppState.guard_page, OrderDetailState.load])
 app.add_page(integrations_page, route="/settings/integrations", title=_title("/settings/integrations"),
-             on_load=[AppState.guard_page, IntegrationsState.load])
+             on_load=[AppState.guard_page, IntegrationsState.load, SimplyPrintSettingsState.load])
 app.add_page(builds_page, route="/builds", title=_title("/builds"), on_load=[AppState.guard_page, BuildsState.load])
 app.add_page(build_page, route="/builds/[id]", title="Workbench · Shopfloor",
              on_load=[AppState.guard_page, BuildState.load])
 app.add_page(catalog_page, route="/catalog", title=_title("/catalog"),
              on_load=[AppState.guard_page, CatalogState.load])
+app.add_page(printfarm_page, route="/printfarm", title=_title("/printfarm"),
+             on_load=[AppState.guard_page, PrintFarmState.load])
+app.add_page(print_products_page, route="/printing/products", title=_title("/printing/products"),
+             on_load=[AppState.guard_page, PrintProductsState.load])
+app.add_page(print_product_page, route="/printing/products/[id]", title="Printed product · Shopfloor",
+             on_load=[AppState.guard_page, PrintProductState.load])
 app.add_page(floor_page, route="/floor/builds/[id]/photos", title="Build photos · Shopfloor",
              on_load=[AppState.guard_page, FloorState.load],
              meta=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])

@@ -28,8 +28,9 @@ def _loaders() -> list[Callable[[Session], None]]:
     from app.builds import demo as builds_demo
     from app.catalog import demo as catalog_demo
     from app.orders import demo as orders_demo
+    from app.printing import demo as printing_demo
 
-    return [orders_demo.load, builds_demo.load, catalog_demo.load, builder_demo.load]
+    return [orders_demo.load, printing_demo.load, builds_demo.load, catalog_demo.load, builder_demo.load]
 
 
 def ensure_tenant(slug: str, name: str, *, is_default: bool = False) -> Tenant:

@@ -7,3 +7,4 @@ from app.builds.models import *  # noqa: F401,F403
 from app.catalog.models import *  # noqa: F401,F403
 from app.customers.models import *  # noqa: F401,F403
 from app.builder.models import *  # noqa: F401,F403
+from app.printing.models import *  # noqa: F401,F403

@@ -42,6 +42,8 @@ PRODUCTION_FULFILLMENT = {
 
 FULFILLED = {"shipped", "completed"}
 TERMINAL = {"COMPLETED", "CANCELLED"}
+# Order revival (seed): a requeued print job brings these back to PROCESSING.
+REVIVABLE = {"FAILED", "PARTIALLY_COMPLETED", "CANCELLED"}
 
 
 def can_change_status(current: str, target: str) -> bool:

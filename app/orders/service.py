@@ -274,6 +274,36 @@ def change_status(session: Session, order: Order, target: str, *, actor: Princip
     return order
 
 
+def revive(session: Session, order: Order, *, actor: Principal | None = None, reason: str = "",
+           meta: dict | None = None) -> bool:
+    """Order revival (seed): a FAILED / PARTIALLY_COMPLETED / CANCELLED order
+    goes back to PROCESSING because production resumed. True when it moved."""
+    if order.status not in machine.REVIVABLE or order.fulfillment_status in machine.FULFILLED:
+        return False
+    previous = order.status
+    order.status = "PROCESSING"
+    order.updated_at = utcnow()
+    if previous == "CANCELLED":
+        order.cancelled_at, order.cancel_reason = None, ""
+    session.add(order)
+    log_event(session, order, "order.revived", f"Status {previous} → PROCESSING" + (f" ({reason})" if reason else ""),
+              actor=actor, meta={"previousStatus": previous, "newStatus": "PROCESSING", **(meta or {})})
+    publish(session, "order.revived", {"orderId": str(order.id), "previousStatus": previous,
+                                       "newStatus": "PROCESSING", **(meta or {})}, source=SOURCE)
+    return True
+
+
+def add_problem(session: Session, order: Order, problem: str) -> bool:
+    """Show a problem on the order (once) and in its timeline."""
+    if problem in (order.problems or []):
+        return False
+    order.problems = [*(order.problems or []), problem]
+    order.updated_at = utcnow()
+    session.add(order)
+    log_event(session, order, "order.problem", problem, severity="WARNING")
+    return True
+
+
 def set_fulfillment_by_production(session: Session, order: Order, target: str, *, actor: Principal | None = None,
                                   reason: str = "") -> Order:
     """Builds and print orchestration move fulfillment up to `ready`."""

@@ -1,9 +1,10 @@
-"""/settings/integrations: connect Shopify, import orders."""
+"""/settings/integrations: connect Shopify, import orders; connect SimplyPrint."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from app.pages.simplyprint_card import simplyprint_card
 from components.layout import staff_page
 from components.ui import confirm_button, field, loading_table
 from state.settings import IntegrationsState as S
@@ -90,4 +91,5 @@ def _backfill() -> rx.Component:
 
 @staff_page("/settings/integrations")
 def integrations_page() -> rx.Component:
-    return rx.cond(S.loaded, rx.vstack(_connection(), _backfill(), spacing="4", width="100%"), loading_table())
+    return rx.cond(S.loaded, rx.vstack(_connection(), _backfill(), simplyprint_card(), spacing="4", width="100%"),
+                   loading_table())

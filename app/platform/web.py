@@ -199,9 +199,10 @@ def _domain_routers() -> list:
     from app.builds import api as builds_api
     from app.catalog import api as catalog_api
     from app.orders import api as orders_api
+    from app.printing import api as printing_api
 
     return [orders_api.webhooks, orders_api.router, builds_api.router, builder_api.router,
-            catalog_api.router]
+            catalog_api.router, printing_api.webhooks, printing_api.router]
 
 
 __all__ = ["BodySizeLimit", "create_api", "current_principal", "require", "upload_limit", "Forbidden"]

@@ -1,0 +1,39 @@
+"""RQ entry points of the printing domain (thin: ids in, service call)."""
+
+from __future__ import annotations
+
+import logging
+
+from app.platform.db import all_tenant_ids, tenant_session
+from app.printing import service
+
+log = logging.getLogger(__name__)
+
+
+def submit(tenant_id: str) -> int:
+    """Add the tenant's pending print jobs to the SimplyPrint queue."""
+    return service.submit_pending(tenant_id)
+
+
+def reconcile(tenant_id: str) -> dict:
+    """Poll SimplyPrint once for one tenant and correct drift."""
+    with tenant_session(tenant_id) as s:
+        result = service.reconcile(s)
+        s.commit()
+    return {"printers": result.printers, "corrected": result.corrected, "progress": result.progress,
+            "pending": result.submitted_pending, "skipped": result.skipped, "errors": result.errors}
+
+
+def reconcile_due() -> int:
+    """Cron: enqueue a reconciliation for every connected tenant whose poll
+    interval (poll_minutes, on by default) has passed."""
+    from jobs import enqueue
+
+    n = 0
+    for tid in all_tenant_ids():
+        with tenant_session(tid) as s:
+            due = service.reconcile_due(s)
+        if due:
+            enqueue(reconcile, str(tid), queue_name="integrations", description=f"SimplyPrint reconcile ({tid})")
+            n += 1
+    return n

@@ -1,0 +1,102 @@
+"""A worker SIGKILLed in the middle of adding print jobs to SimplyPrint: the
+queue item SimplyPrint created but we never recorded is adopted on the retry,
+so no job is lost and none is queued twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from rq.registry import StartedJobRegistry
+
+from app.platform.web import create_api
+from app.settings import ROOT
+from jobs import queue
+from tests.integration.printing_helpers import make_farm
+from tests.standins.simplyprint import SimplyPrintStandin
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def _wait_gone(pid: int, timeout: float = 10) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} survived SIGKILL")
+
+
+def test_sigkill_while_adding_to_simplyprint_loses_nothing_and_duplicates_nothing(worker):
+    with SimplyPrintStandin() as standin:
+        farm = make_farm(create_api(), standin)
+        farm.mapping("PLANTER-S", [("Pot", 1), ("Saucer", 1)])
+        added, release = threading.Event(), threading.Event()
+        add_item = standin._queue_add
+
+        def slow_add(query: dict, body: dict):  # noqa: ANN202
+            """The second AddItem takes effect on SimplyPrint, then hangs before answering."""
+            answer = add_item(query, body)
+            if sum(1 for r in standin.requests if r["endpoint"] == "queue/AddItem") == 2:
+                added.set()
+                release.wait(60)
+            return answer
+
+        standin._queue_add = slow_add
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobs.worker", "events", "integrations"], cwd=ROOT, start_new_session=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            order_id = farm.order([("PLANTER-S", 2)])  # four jobs
+            assert added.wait(60), "the worker never reached SimplyPrint"
+            horses = _children(proc.pid)
+            for pid in horses:
+                os.kill(pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+            for pid in horses:
+                _wait_gone(pid)
+        finally:
+            release.set()
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        standin._queue_add = add_item
+
+        recorded = [j.simplyprint_queue_item_id for j in farm.jobs(order_id) if j.simplyprint_queue_item_id]
+        assert len(recorded) == 1 and len(standin.queue_snapshot()) == 2  # one item SimplyPrint has, we do not
+
+        registry = StartedJobRegistry(queue=queue("integrations"))
+        registry.cleanup(timestamp=time.time() + 3600)  # what a surviving worker's maintenance does
+        worker(timeout=30)
+
+        jobs = farm.jobs(order_id)
+        items = [i["id"] for i in standin.queue_snapshot()]
+        assert len(jobs) == 4 and all(j.simplyprint_queue_item_id for j in jobs)
+        assert sorted(j.simplyprint_queue_item_id for j in jobs) == sorted(items)  # 4 items, no duplicate
+        adds = sum(1 for r in standin.requests if r["endpoint"] == "queue/AddItem")
+        assert adds == 4  # the orphan was adopted, not added again
+        worker(timeout=5)
+        assert len(standin.queue_snapshot()) == 4
