@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import stop, wait_for  # noqa: E402
 from tests import testenv  # noqa: E402
 
 testenv.apply()
@@ -74,29 +74,6 @@ PARTS = {  # sku → assembly parts (name, quantity per product)
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _wait(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _setup(sp: SimplyPrintStandin):  # noqa: ANN202
@@ -178,7 +155,7 @@ def main() -> None:
                                     stdout=open(log_dir / f"worker{i}.log", "w"), stderr=subprocess.STDOUT,
                                     start_new_session=True) for i in range(2)]
         try:
-            _wait(f"http://127.0.0.1:{APP_PORT}/health/live", app)
+            wait_for(f"http://127.0.0.1:{APP_PORT}/health/live", app)
             deliveries = _deliveries(f"{tenant.slug}.myshopify.com", ORDERS)
             sp.start_auto(interval=0.05)
             started = time.perf_counter()
@@ -195,8 +172,8 @@ def main() -> None:
             sp.stop_auto()
         finally:
             for w in workers:
-                _stop(w)
-            _stop(app)
+                stop(w)
+            stop(app)
 
     with tenant_session(tenant.id) as s:
         expected = s.execute(text(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import stop, wait_for  # noqa: E402
 from tests import testenv  # noqa: E402
 
 testenv.apply()
@@ -67,29 +67,6 @@ async def hook(request):
 
 app = Starlette(routes=[Route("/api/v1/webhooks/shopify", hook, methods=["POST"])])
 '''
-
-
-def _wait(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _deliveries(domain: str, n: int) -> list[tuple[bytes, dict]]:
@@ -185,11 +162,11 @@ def main() -> None:
                                 str(ceiling_file.parent), "bench_ceiling_app:app"],
                                cwd=ROOT, env=env, start_new_session=True)
     try:
-        _wait(f"http://127.0.0.1:{CEILING_PORT}/", ceiling)
+        wait_for(f"http://127.0.0.1:{CEILING_PORT}/", ceiling)
         c_lat, c_status, c_sent = asyncio.run(_drive(f"http://127.0.0.1:{CEILING_PORT}/api/v1/webhooks/shopify",
                                                      _deliveries("x", 20000)))
     finally:
-        _stop(ceiling)
+        stop(ceiling)
     with admin.begin() as conn:
         stored_ceiling = conn.execute(text("SELECT count(*) FROM bench_ceiling")).scalar()
         conn.execute(text("DROP TABLE bench_ceiling"))
@@ -205,7 +182,7 @@ def main() -> None:
                             "--loglevel", "warning"], cwd=ROOT, env={**env, "GRANIAN_WORKERS": str(WORKERS)},
                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait(f"http://127.0.0.1:{APP_PORT}/health/live", app)
+        wait_for(f"http://127.0.0.1:{APP_PORT}/health/live", app)
         deliveries = _deliveries(domain, 20000)
         url = f"http://127.0.0.1:{APP_PORT}/api/v1/webhooks/shopify"
         a_lat, a_status, a_sent = asyncio.run(_drive(url, deliveries))
@@ -213,7 +190,7 @@ def main() -> None:
         paced_rate = max(5.0, round(a_rate_max / 2))
         paced = asyncio.run(_paced(url, deliveries[a_sent + 10:], paced_rate, DURATION))
     finally:
-        _stop(app)
+        stop(app)
     with tenant_session(tenant.id) as s:
         stored, distinct = s.execute(text("SELECT count(*), count(DISTINCT shopify_order_id) FROM orders")).one()
 
