@@ -44,3 +44,15 @@ def detail_page(error: rx.Var, loaded: rx.Var, not_found: str, body: rx.Componen
     """One record's page: not-found state, loading skeleton, then the body."""
     return rx.cond(error != "", empty_state("search-x", not_found, error),
                    rx.cond(loaded, body, loading_table(rows)))
+
+
+def pager(page: rx.Var, page_count: rx.Var, prev, nxt) -> rx.Component:  # noqa: ANN001
+    """Previous / "Page n of m" / Next under a table."""
+    return rx.hstack(
+        rx.button(rx.icon("chevron-left", size=14), "Previous", variant="soft", size="1",
+                  disabled=page == 0, on_click=prev),
+        rx.text("Page ", page + 1, " of ", page_count, size="2"),
+        rx.button("Next", rx.icon("chevron-right", size=14), variant="soft", size="1",
+                  disabled=page + 1 >= page_count, on_click=nxt),
+        align="center", justify="end", width="100%",
+    )

@@ -5,23 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from components.layout import staff_page
-from components.ui import confirm_button, empty_state, field, loading_table
+from components.ui import confirm_button, empty_state, field, loading_table, pager
 from state.admin import ApiKeysState, AuditState, QueuesState, UsersState
 
 
 def _header(*names: str) -> rx.Component:
     return rx.table.header(rx.table.row(*[rx.table.column_header_cell(n) for n in names]))
-
-
-def _pager(page, page_count, prev, nxt) -> rx.Component:  # noqa: ANN001
-    return rx.hstack(
-        rx.button(rx.icon("chevron-left", size=14), "Previous", variant="soft", size="1",
-                  disabled=page == 0, on_click=prev),
-        rx.text("Page ", page + 1, " of ", page_count, size="2"),
-        rx.button("Next", rx.icon("chevron-right", size=14), variant="soft", size="1",
-                  disabled=page + 1 >= page_count, on_click=nxt),
-        align="center", justify="end", width="100%",
-    )
 
 
 # --- staff & roles --------------------------------------------------------------
@@ -113,7 +102,7 @@ def users_page() -> rx.Component:
             ),
             loading_table(),
         ),
-        _pager(UsersState.page, UsersState.page_count, UsersState.prev_page, UsersState.next_page),
+        pager(UsersState.page, UsersState.page_count, UsersState.prev_page, UsersState.next_page),
         spacing="4", width="100%",
     )
 
@@ -230,7 +219,7 @@ def audit_page() -> rx.Component:
             ),
             loading_table(),
         ),
-        _pager(AuditState.page, AuditState.page_count, AuditState.prev_page, AuditState.next_page),
+        pager(AuditState.page, AuditState.page_count, AuditState.prev_page, AuditState.next_page),
         spacing="4", width="100%",
     )
 

@@ -7,7 +7,7 @@ import reflex as rx
 from app.catalog.normalize import SLOTS
 from app.catalog.service import SLOT_TITLES
 from components.layout import staff_page
-from components.ui import empty_state, field, loading_table
+from components.ui import empty_state, field, loading_table, pager
 from state.catalog import CatalogState as S
 
 OPENDB_URL = "https://github.com/buildcores/buildcores-open-db"
@@ -282,14 +282,7 @@ def _offers_table() -> rx.Component:
             ),
             loading_table(8),
         ),
-        rx.hstack(
-            rx.button(rx.icon("chevron-left", size=14), "Previous", variant="soft", size="1",
-                      disabled=S.page == 0, on_click=S.prev_page),
-            rx.text("Page ", S.page + 1, " of ", S.page_count, size="2"),
-            rx.button("Next", rx.icon("chevron-right", size=14), variant="soft", size="1",
-                      disabled=S.page + 1 >= S.page_count, on_click=S.next_page),
-            justify="end", align="center", width="100%",
-        ),
+        pager(S.page, S.page_count, S.prev_page, S.next_page),
         spacing="3", width="100%",
     )
 

@@ -6,7 +6,7 @@ import reflex as rx
 
 from app.orders import machine
 from components.layout import staff_page
-from components.ui import detail_page, empty_state, field, loading_table
+from components.ui import detail_page, empty_state, field, loading_table, pager
 from state.orders import OrderDetailState, OrdersState
 
 STATUS_COLOR = rx.Var.create({"PENDING": "gray", "PROCESSING": "blue", "PARTIALLY_COMPLETED": "amber",
@@ -182,14 +182,7 @@ def orders_page() -> rx.Component:
             ),
             loading_table(8),
         ),
-        rx.hstack(
-            rx.button(rx.icon("chevron-left", size=14), "Previous", variant="soft", size="1",
-                      disabled=OrdersState.page == 0, on_click=OrdersState.prev_page),
-            rx.text("Page ", OrdersState.page + 1, " of ", OrdersState.page_count, size="2"),
-            rx.button("Next", rx.icon("chevron-right", size=14), variant="soft", size="1",
-                      disabled=OrdersState.page + 1 >= OrdersState.page_count, on_click=OrdersState.next_page),
-            justify="end", align="center", width="100%",
-        ),
+        pager(OrdersState.page, OrdersState.page_count, OrdersState.prev_page, OrdersState.next_page),
         spacing="4", width="100%",
     )
 

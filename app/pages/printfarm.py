@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from components.layout import staff_page, stat_card
-from components.ui import empty_state, loading_table
+from components.ui import empty_state, loading_table, pager
 from state.printfarm import STATUSES, PrintFarmState as S
 
 
@@ -310,14 +310,7 @@ def _jobs() -> rx.Component:
             empty_state("list-filter", "No print jobs match",
                         "Change the filters; orders for mapped products add jobs here."),
         ),
-        rx.hstack(
-            rx.button(rx.icon("chevron-left", size=14), "Previous", variant="soft", size="1",
-                      disabled=S.page == 0, on_click=S.prev_page),
-            rx.text("Page ", S.page + 1, " of ", S.page_count, size="2"),
-            rx.button("Next", rx.icon("chevron-right", size=14), variant="soft", size="1",
-                      disabled=S.page + 1 >= S.page_count, on_click=S.next_page),
-            justify="end", align="center", width="100%",
-        ),
+        pager(S.page, S.page_count, S.prev_page, S.next_page),
         spacing="3", width="100%",
     )
 

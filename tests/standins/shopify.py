@@ -76,7 +76,6 @@ import hmac
 import json
 import random
 import re
-import socket
 import threading
 import time
 import unicodedata
@@ -92,6 +91,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.standins.server import ThreadedServer
 
 __all__ = [
     "API_VERSION",
@@ -597,9 +598,7 @@ class ShopifyStandin:
 
         self.lock = threading.RLock()
         self._ids = 0
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._http: ThreadedServer | None = None
         self.base_url: str | None = None
         self.app = Starlette(routes=[
             Route("/admin/api/{version}/graphql.json", self._graphql, methods=["POST"]),
@@ -972,40 +971,15 @@ class ShopifyStandin:
         """Serve on 127.0.0.1 (free port) in a background thread; returns the base URL."""
         if self.base_url is not None:
             return self.base_url
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=1)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                  name=f"shopify-standin-{port}", daemon=True)
-        self._server, self._thread, self._socket = server, thread, sock
-        thread.start()
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if httpx.get(f"{base}/_standin/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or not thread.is_alive():
-                self.stop()
-                raise RuntimeError("Shopify stand-in did not start")
-            time.sleep(0.02)
+        self._http = ThreadedServer(self.app, name="shopify-standin", health_path="/_standin/health")
+        base = self._http.url
         self.base_url = base
         return base
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
         self.base_url = None
 
     def __enter__(self) -> ShopifyStandin:

@@ -64,7 +64,6 @@ import json
 import queue
 import random
 import signal
-import socket
 import threading
 import time
 import uuid
@@ -74,11 +73,12 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.standins.server import ThreadedServer
 
 __all__ = [
     "BAD_KEY_MESSAGE",
@@ -247,9 +247,7 @@ class SimplyPrintStandin:
         self._idle = threading.Condition(self.lock)
         self._auto_thread: threading.Thread | None = None
         self._auto_stop = threading.Event()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._http: ThreadedServer | None = None
         self.root_url: str | None = None
 
         routes = [Route("/_standin/health", self._health, methods=["GET"]),
@@ -281,30 +279,10 @@ class SimplyPrintStandin:
         """Serve on ``host:port`` (port 0 = free port) in a background thread; returns ``base_url``."""
         if self.root_url is not None:
             return self.base_url
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=1)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                  name=f"simplyprint-standin-{port}", daemon=True)
-        self._server, self._thread, self._socket = server, thread, sock
-        thread.start()
+        self._http = ThreadedServer(self.app, host=self.host, port=self.port, name="simplyprint-standin",
+                                    health_path="/_standin/health")
         self._start_sender()
-        root = f"http://{self.host}:{port}"
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if httpx.get(f"{root}/_standin/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or not thread.is_alive():
-                self.stop()
-                raise RuntimeError("SimplyPrint stand-in did not start")
-            time.sleep(0.02)
+        root = self._http.url
         self.root_url = root
         if self.auto:
             self.start_auto(self.auto_interval)
@@ -320,13 +298,9 @@ class SimplyPrintStandin:
             for thread in self._senders:
                 thread.join(timeout=5)
             self._sender, self._senders = None, []
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
         self.root_url = None
 
     def __enter__(self) -> SimplyPrintStandin:
