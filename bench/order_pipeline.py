@@ -17,9 +17,15 @@ Afterwards every order's end-to-end time (received → `order.ready-for-fulfillm
 and the jobs are checked: expected = created (none lost), one job per
 (line item, part, copy) and one SimplyPrint queue item per job (none duplicated).
 
+Everything runs on this one machine: the app, both workers, PostgreSQL, Redis,
+and (in this process) the SimplyPrint simulator with its webhook senders and
+the Shopify sender, so on a 2-core box the stand-ins take CPU the real
+services would not.
+
 Baseline: "120 s target" for the whole run (issue 6). The last line prints the
 headline figures and the ratio of the wall time to it (< 1 is better).
-Env: BENCH_ORDERS (default 1000), BENCH_PRINTERS (48).
+Env: BENCH_ORDERS (default 1000), BENCH_PRINTERS (48); TEST_REDIS_URL to keep
+the run apart from tests using the test Redis db at the same time.
 """
 
 from __future__ import annotations
@@ -175,6 +181,7 @@ def main() -> None:
                 stop(w)
             stop(app)
 
+    testenv.forget_stale_connections()  # the stand-in is gone: the poll must not visit this shop
     with tenant_session(tenant.id) as s:
         expected = s.execute(text(
             "SELECT coalesce(sum(li.quantity * ap.quantity_per_product), 0) FROM order_line_items li "

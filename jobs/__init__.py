@@ -48,8 +48,59 @@ def enqueue(func: Callable[..., Any], *args: Any, queue_name: str = "default", j
 
 
 def enqueue_event_handler(tenant_id: uuid.UUID, event_id: uuid.UUID, handler: str) -> Any:
-    from jobs.events import handle_event
+    return enqueue_event_handlers(tenant_id, [event_id], handler)
 
-    return enqueue(handle_event, str(tenant_id), str(event_id), handler, queue_name="events",
-                   job_id=f"evt-{event_id}-{hashlib.sha1(handler.encode()).hexdigest()[:10]}",
-                   description=f"{handler} ← event {event_id}")
+
+def enqueue_event_handlers(tenant_id: uuid.UUID, event_ids: list[uuid.UUID], handler: str) -> Any:
+    """One job applying `handler` to a batch of events (in this order)."""
+    from jobs.events import handle_events
+
+    ids = [str(e) for e in event_ids]
+    digest = hashlib.sha1("|".join([handler, *ids]).encode()).hexdigest()[:16]
+    what = f"event {ids[0]}" if len(ids) == 1 else f"{len(ids)} events from {ids[0]}"
+    return enqueue(handle_events, str(tenant_id), ids, handler, queue_name="events",
+                   job_id=f"evt-{ids[0]}-{digest}", description=f"{handler} ← {what}")
+
+
+ONCE_TTL = 120  # s: a coalescing mark outlives a lost job at most this long
+
+
+def enqueue_once(key: str, func: Callable[..., Any], *args: Any, queue_name: str = "default",
+                 description: str | None = None, delay: float | None = None) -> bool:
+    """Enqueue `func` unless a run for `key` is already waiting. The job calls
+    `release_once(key)` first thing, so anything that arrives after it started
+    queues the next run: a burst of triggers costs one job, and none is missed.
+    With `delay` the run waits that many seconds first. Returns True when it
+    enqueued (or, with JOBS_SYNC, ran) the job."""
+    if get_settings().jobs_sync:
+        if delay is None:
+            func(*args)
+        return True
+    if not redis_conn().set(f"shopfloor:once:{key}", "1", nx=True, ex=ONCE_TTL):
+        return False
+    try:
+        if delay is None:
+            enqueue(func, *args, queue_name=queue_name, description=description)
+        else:
+            enqueue_later(delay, func, *args, queue_name=queue_name, description=description)
+    except Exception:
+        release_once(key)
+        raise
+    return True
+
+
+def release_once(key: str) -> None:
+    if not get_settings().jobs_sync:
+        redis_conn().delete(f"shopfloor:once:{key}")
+
+
+def enqueue_later(seconds: float, func: Callable[..., Any], *args: Any, queue_name: str = "default",
+                  description: str | None = None) -> Any:
+    """Run `func` again in `seconds` (the workers' scheduler moves it into its
+    queue); with JOBS_SYNC it runs now."""
+    from datetime import timedelta
+
+    if get_settings().jobs_sync:
+        return func(*args)
+    return queue(queue_name).enqueue_in(timedelta(seconds=seconds), func, *args, retry=default_retry(),
+                                        description=description)

@@ -12,14 +12,23 @@ log = logging.getLogger(__name__)
 
 def submit(tenant_id: str) -> int:
     """Add the tenant's pending print jobs to the SimplyPrint queue."""
-    return service.submit_pending(tenant_id)
+    return service.submit_pending(tenant_id, wait_busy=False)
+
+
+def drain_webhooks(tenant_id: str) -> dict:
+    """Apply the tenant's stored SimplyPrint deliveries."""
+    return service.drain_webhooks(tenant_id, wait_busy=False)
 
 
 def reconcile(tenant_id: str) -> dict:
-    """Poll SimplyPrint once for one tenant and correct drift."""
+    """Poll SimplyPrint once for one tenant and correct drift; apply any
+    deliveries still waiting in the inbox (Redis was down, a run died)."""
     with tenant_session(tenant_id) as s:
         result = service.reconcile(s)
         s.commit()
+        waiting = bool(service.pending_webhooks(s, limit=1))
+    if waiting:
+        service.request_drain(tenant_id)
     return {"printers": result.printers, "corrected": result.corrected, "progress": result.progress,
             "pending": result.submitted_pending, "skipped": result.skipped, "errors": result.errors}
 

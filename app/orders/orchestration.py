@@ -71,14 +71,20 @@ def recalculate(session: Session, order: Order, *, failures: bool = False) -> di
     failure)."""
     by_line = _statuses(session, order.id)
     lines = session.exec(select(LineItem).where(LineItem.order_id == order.id)).all()
+    cancelled = order.status == "CANCELLED"  # what is not done of a cancelled order is cancelled
     for li in lines:
         statuses = by_line.get(li.id, [])
         if not statuses:
+            if cancelled and li.status not in ("COMPLETED", "CANCELLED"):
+                li.status = "CANCELLED"
+                session.add(li)
             continue
         total, done = len(statuses), statuses.count("COMPLETED")
         target = _line_status(statuses, li.status)
         if target in ("FAILED", "PARTIALLY_COMPLETED") and not failures:
             target = li.status if li.status in ("FAILED", "PARTIALLY_COMPLETED") else "PRINTING"
+        if cancelled and target != "COMPLETED":
+            target = "CANCELLED"
         if (li.total_parts, li.completed_parts, li.status) != (total, done, target):
             li.total_parts, li.completed_parts, li.status = total, done, target
             session.add(li)
@@ -161,22 +167,26 @@ def on_print_job_cancelled(session: Session, event: dict) -> None:
     _apply_failure(session, order)
 
 
-@handles("print-job.status-changed")
+def _is_revival(event: dict) -> bool:
+    return print_machine.is_revival(event.get("previousStatus", ""), event.get("newStatus", ""))
+
+
+@handles("print-job.status-changed", when=_is_revival)  # the relay skips every other status change
 def on_print_job_status_changed(session: Session, event: dict) -> None:
     """Order revival: a terminal → active move of one of its jobs."""
-    if not print_machine.is_revival(event.get("previousStatus", ""), event.get("newStatus", "")):
+    if not _is_revival(event):
         return
     order = _order(session, event)
     if order is None:
         return
+    orders.revive(session, order, reason=f"print job requeued ({event['previousStatus']} → {event['newStatus']})",
+                  meta={"printJobId": event["printJobId"]})
     recalculate(session, order)
     if event.get("lineItemId"):
         li = session.get(LineItem, uuid.UUID(event["lineItemId"]))
-        if li is not None and li.status in ("FAILED", "PARTIALLY_COMPLETED", "COMPLETED", "PENDING"):
+        if li is not None and li.status in ("FAILED", "PARTIALLY_COMPLETED", "COMPLETED", "PENDING", "CANCELLED"):
             li.status = "PRINTING"
             session.add(li)
-    orders.revive(session, order, reason=f"print job requeued ({event['previousStatus']} → {event['newStatus']})",
-                  meta={"printJobId": event["printJobId"]})
 
 
 @handles("order.cancelled")
@@ -187,6 +197,7 @@ def cancel_print_jobs(session: Session, event: dict) -> None:
     if order is None:
         return
     result = printing.cancel_jobs_for_order(session, order.id)
+    recalculate(session, order)
     if result.cancelled or result.flagged or result.scrapped:
         orders.log_event(session, order, "order.print-jobs-cancelled",
                          f"Printing: {len(result.cancelled)} job(s) cancelled, {len(result.flagged)} printing "

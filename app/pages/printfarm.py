@@ -190,7 +190,8 @@ def _printer(p: rx.Var) -> rx.Component:
                     ("error", "red"), ("offline", "gray"), "gray"), data_testid="printer-state"),
                 align="center", width="100%", spacing="2",
             ),
-            rx.text(p["model"], " · ", rx.cond(p["online"], "online", "offline"), size="1", color_scheme="gray"),
+            rx.text(rx.cond(p["model"] != "", rx.fragment(p["model"], " · "), ""),
+                    rx.cond(p["online"], "online", "offline"), size="1", color_scheme="gray"),
             rx.cond(p["file"] != "",
                     rx.vstack(
                         rx.hstack(rx.icon("file-box", size=12), rx.text(p["file"], size="1", trim="both",

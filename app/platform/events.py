@@ -2,12 +2,22 @@
 
 - `publish(session, event_type, payload)` adds an outbox row to the caller's
   transaction: the event exists if and only if the business change committed.
-- After the commit, `relay()` enqueues one RQ job per registered handler and
-  marks the row sent. If Redis is down the row stays unsent and the cron sweep
-  (`sweep_outbox`) sends it later.
-- `run_handler()` records `(event_id, handler)` in processed_events in the same
-  transaction as the handler's own writes, so a redelivered event, or a retry
-  after a worker died mid-job, is applied exactly once.
+- After the commit, the relay enqueues one RQ job per handler for the
+  transaction's events (`handle_events(tenant, [event ids], handler)`) and
+  marks the rows sent. Inside `batched_relay()` (a worker draining a backlog
+  in many short transactions) the events of all those transactions go out
+  together when the block ends: under load a job carries many events, so RQ's
+  per-job cost is paid once per batch instead of once per event. If Redis is
+  down (or the process dies before the relay) the rows stay unsent and the
+  cron sweep (`sweep_outbox`) sends them later.
+- A handler may subscribe with a condition on the envelope
+  (`@handles("print-job.status-changed", when=is_revival)`): the relay
+  enqueues it only for events it wants. An event nobody wants is stored
+  already sent, with no relay at all.
+- `run_handlers()` applies each event in its own transaction and records
+  `(event_id, handler)` in processed_events in that transaction, so a
+  redelivered event, or a retry after a worker died mid-job, is applied
+  exactly once.
 
 Handlers register with `@handles("order.created")` in their domain's
 `events.py`; `app.handlers` imports all of them.
@@ -15,10 +25,12 @@ Handlers register with `@handles("order.created")` in their domain's
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from sqlalchemy import event as sa_event
@@ -32,27 +44,37 @@ from app.platform.models import Outbox, ProcessedEvent, utcnow
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, dict], None]
+Condition = Callable[[dict], bool]
 _HANDLERS: dict[str, dict[str, Handler]] = {}
+_CONDITIONS: dict[str, Condition] = {}  # handler name → which envelopes it wants
 _PENDING = "outbox_pending"
+BATCH = 100  # events per handler job at most
 
 
 def handler_name(fn: Handler) -> str:
     return f"{fn.__module__}:{fn.__qualname__}"
 
 
-def handles(*event_types: str) -> Callable[[Handler], Handler]:
-    """Register a handler `fn(session, envelope)` for one or more event types."""
+def handles(*event_types: str, when: Condition | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler `fn(session, envelope)` for one or more event types;
+    `when(envelope)` (optional) says which of those events it wants at all."""
 
     def register(fn: Handler) -> Handler:
         for et in event_types:
             _HANDLERS.setdefault(et, {})[handler_name(fn)] = fn
+        if when is not None:
+            _CONDITIONS[handler_name(fn)] = when
         return fn
 
     return register
 
 
-def handlers_for(event_type: str) -> dict[str, Handler]:
-    return dict(_HANDLERS.get(event_type, {}))
+def handlers_for(event_type: str, envelope: dict | None = None) -> dict[str, Handler]:
+    """The handlers of an event type; given the envelope, only those that want it."""
+    found = dict(_HANDLERS.get(event_type, {}))
+    if envelope is not None:
+        found = {name: fn for name, fn in found.items() if name not in _CONDITIONS or _CONDITIONS[name](envelope)}
+    return found
 
 
 def resolve_handler(name: str) -> Handler:
@@ -80,43 +102,88 @@ def publish(session: Session, event_type: str, payload: dict | None = None, *, s
         "correlationId": correlation_id,
         **(payload or {}),
     }
-    session.add(Outbox(id=event_id, tenant_id=tenant_id, event_type=event_type, payload=envelope))
-    session.info.setdefault(_PENDING, []).append((event_id, event_type))
+    wanted = list(handlers_for(event_type, envelope))
+    session.add(Outbox(id=event_id, tenant_id=tenant_id, event_type=event_type, payload=envelope,
+                       sent_at=None if wanted else utcnow()))  # nobody wants it: nothing to relay
+    if wanted:
+        session.info.setdefault(_PENDING, []).append((event_id, wanted))
     return event_id
+
+
+_batch = threading.local()  # the open batched_relay() of this thread: {tenant_id: [(event_id, handlers)]}
+
+
+@contextlib.contextmanager
+def batched_relay() -> Iterator[None]:
+    """Relay the events of every transaction committed inside the block
+    together when it ends (nested blocks join the outer one)."""
+    if getattr(_batch, "pending", None) is not None:
+        yield
+        return
+    _batch.pending = {}
+    try:
+        yield
+    finally:
+        pending, _batch.pending = _batch.pending, None
+        for tenant_id, events in pending.items():
+            relay_committed(tenant_id, events)
+
+
+def flush_relay() -> None:
+    """Inside batched_relay(): relay what has been committed so far now."""
+    pending = getattr(_batch, "pending", None)
+    if pending:
+        ready = dict(pending)
+        pending.clear()
+        for tenant_id, events in ready.items():
+            relay_committed(tenant_id, events)
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _relay_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
-    if pending:
-        relay_committed(session.info[TENANT_KEY], pending)
+    if not pending:
+        return
+    tenant_id = session.info[TENANT_KEY]
+    batch = getattr(_batch, "pending", None)
+    if batch is not None:
+        batch.setdefault(tenant_id, []).extend(pending)
+    else:
+        relay_committed(tenant_id, pending)
 
 
-def relay_committed(tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, str]]) -> int:
-    """The fast path right after a commit: we already know the events, so
-    enqueue their handlers and mark them sent with one UPDATE. If Redis is
-    down nothing is marked and the sweep sends them later."""
-    from jobs import enqueue_event_handler
+def _enqueue_grouped(tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, list[str]]]) -> None:
+    """One RQ job per handler per BATCH of its events, in publication order."""
+    from jobs import enqueue_event_handlers  # jobs imports us; import late
 
-    sent = []
-    for event_id, event_type in events:
-        try:
-            for name in handlers_for(event_type):
-                enqueue_event_handler(tenant_id, event_id, name)
-        except Exception as exc:  # Redis unreachable: leave the rest for the sweep
-            log.warning("outbox relay failed for %s (%s); the sweep will retry", event_id, exc)
-            with tenant_session(tenant_id) as s:
-                s.execute(update(Outbox).where(Outbox.id.in_([e for e, _ in events if e not in sent]))
-                          .values(attempts=Outbox.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]))
-                s.commit()
-            break
-        sent.append(event_id)
-    if sent:
+    by_handler: dict[str, list[uuid.UUID]] = {}
+    for event_id, names in events:
+        for name in names:
+            by_handler.setdefault(name, []).append(event_id)
+    for name, ids in by_handler.items():
+        for start in range(0, len(ids), BATCH):
+            enqueue_event_handlers(tenant_id, ids[start:start + BATCH], name)
+
+
+def relay_committed(tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, list[str]]]) -> int:
+    """The fast path after a commit: we already know the events and who wants
+    them, so enqueue the handler jobs and mark the rows sent with one UPDATE.
+    If Redis is down nothing is marked and the sweep sends them later."""
+    ids = [event_id for event_id, _ in events]
+    try:
+        _enqueue_grouped(tenant_id, events)
+    except Exception as exc:  # Redis unreachable: leave them for the sweep
+        log.warning("outbox relay of %d event(s) failed (%s); the sweep will retry", len(ids), exc)
         with tenant_session(tenant_id) as s:
-            s.execute(update(Outbox).where(Outbox.id.in_(sent), Outbox.sent_at.is_(None))
-                      .values(sent_at=utcnow(), attempts=Outbox.attempts + 1, last_error=""))
+            s.execute(update(Outbox).where(Outbox.id.in_(ids))
+                      .values(attempts=Outbox.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]))
             s.commit()
-    return len(sent)
+        return 0
+    with tenant_session(tenant_id) as s:
+        s.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.sent_at.is_(None))
+                  .values(sent_at=utcnow(), attempts=Outbox.attempts + 1, last_error=""))
+        s.commit()
+    return len(ids)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
@@ -130,9 +197,6 @@ def relay(tenant_id: uuid.UUID, event_ids: list[uuid.UUID] | None = None, *, old
     Rows are locked with SKIP LOCKED so the post-commit relay and the sweep
     never send the same row at the same time. Returns how many were sent.
     """
-    from jobs import enqueue_event_handler  # jobs imports us; import late
-
-    sent = 0
     with tenant_session(tenant_id) as s:
         q = select(Outbox).where(Outbox.sent_at.is_(None)).order_by(Outbox.created_at)
         if event_ids is not None:
@@ -140,23 +204,25 @@ def relay(tenant_id: uuid.UUID, event_ids: list[uuid.UUID] | None = None, *, old
         if older_than is not None:
             q = q.where(Outbox.created_at < utcnow() - older_than)
         rows = list(s.exec(q.limit(500).with_for_update(skip_locked=True)))
-        for row in rows:
-            try:
-                for name in handlers_for(row.event_type):
-                    enqueue_event_handler(tenant_id, row.id, name)
-            except Exception as exc:  # Redis unreachable: leave it for the sweep
+        if not rows:
+            return 0
+        try:
+            _enqueue_grouped(tenant_id, [(row.id, list(handlers_for(row.event_type, row.payload))) for row in rows])
+        except Exception as exc:  # Redis unreachable: leave them for the next sweep
+            log.warning("outbox relay of %d event(s) failed (%s); the sweep will retry", len(rows), exc)
+            for row in rows:
                 row.attempts += 1
                 row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 s.add(row)
-                log.warning("outbox relay failed for %s (%s); the sweep will retry", row.id, exc)
-                break
+            s.commit()
+            return 0
+        for row in rows:
             row.sent_at = utcnow()
             row.attempts += 1
             row.last_error = ""
             s.add(row)
-            sent += 1
         s.commit()
-    return sent
+    return len(rows)
 
 
 def sweep_outbox(min_age_seconds: float = 5) -> int:
@@ -164,8 +230,31 @@ def sweep_outbox(min_age_seconds: float = 5) -> int:
     return sum(relay(tid, older_than=timedelta(seconds=min_age_seconds)) for tid in all_tenant_ids())
 
 
+def run_handlers(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], name: str) -> dict[str, int]:
+    """Apply one handler to each of a batch of events exactly once (the RQ job
+    body): each event in its own transaction, in order; events they publish
+    are relayed together at the end. If an event fails the others still
+    apply, and the first error is raised afterwards so RQ retries the job
+    (events already applied are then skipped as duplicates)."""
+    from app.platform import live
+
+    counts = {"handled": 0, "duplicate": 0, "failed": 0}
+    first_error: BaseException | None = None
+    with batched_relay(), live.batched():
+        for event_id in event_ids:
+            try:
+                counts[run_handler(tenant_id, event_id, name)] += 1
+            except Exception as exc:  # noqa: BLE001 — one poisoned event must not hold up the rest
+                counts["failed"] += 1
+                log.exception("handler %s failed on event %s", name, event_id)
+                first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return counts
+
+
 def run_handler(tenant_id: uuid.UUID | str, event_id: uuid.UUID | str, name: str) -> str:
-    """Apply one handler to one event exactly once (the RQ job body)."""
+    """Apply one handler to one event exactly once, in one transaction."""
     fn = resolve_handler(name)
     with tenant_session(tenant_id) as s:
         row = s.get(Outbox, uuid.UUID(str(event_id)))

@@ -8,10 +8,12 @@ database stays the truth, pages also load fresh on every visit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from sqlalchemy import event as sa_event
 from sqlmodel import Session
@@ -38,13 +40,46 @@ def notify_after_commit(session: Session, kind: str, **data) -> None:  # noqa: A
     session.info.setdefault(_PENDING, []).append((kind, data))
 
 
+_batch = threading.local()  # the open batched() block of this thread: {(tenant, kind): data}
+
+
+@contextlib.contextmanager
+def batched() -> Iterator[None]:
+    """Send one message per kind for all transactions committed inside the
+    block, when it ends (a worker draining a backlog in many transactions)."""
+    if getattr(_batch, "pending", None) is not None:
+        yield
+        return
+    _batch.pending = {}
+    try:
+        yield
+    finally:
+        pending, _batch.pending = _batch.pending, None
+        for (tenant_id, kind), data in pending.items():
+            publish(tenant_id, kind, **data)
+
+
+def flush() -> None:
+    """Inside batched(): send what has been committed so far now."""
+    pending = getattr(_batch, "pending", None)
+    if pending:
+        ready = dict(pending)
+        pending.clear()
+        for (tenant_id, kind), data in ready.items():
+            publish(tenant_id, kind, **data)
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _send(session: Session) -> None:
     sent = set()
+    batch = getattr(_batch, "pending", None)
     for kind, data in session.info.pop(_PENDING, None) or ():
         if kind not in sent:  # one message per kind per transaction: pages reload anyway
             sent.add(kind)
-            publish(session.info[TENANT_KEY], kind, **data)
+            if batch is not None:
+                batch[(session.info[TENANT_KEY], kind)] = data
+            else:
+                publish(session.info[TENANT_KEY], kind, **data)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

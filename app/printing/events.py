@@ -8,7 +8,6 @@ Published by this domain (payloads per the seed, plus `purpose`):
 - print-job.failed          {printJobId, orderId, lineItemId, purpose, errorMessage}
 - print-job.cancelled       {printJobId, orderId, lineItemId, purpose, reason}
 - print-jobs.created        {orderId, printJobIds}
-- simplyprint.webhook-received {webhookRecordId, event}
 - integration.simplyprint-changed {action: connected | disconnected}
 (orderId is "" and lineItemId null for STOCK jobs.)
 """
@@ -29,11 +28,6 @@ def create_print_jobs(session: Session, event: dict) -> None:
     """One ORDER job per assembly part × quantity per product × line quantity;
     unmapped SKUs become visible problems; submission to SimplyPrint is queued."""
     service.create_jobs_for_order(session, uuid.UUID(event["orderId"]))
-
-
-@handles("simplyprint.webhook-received")
-def apply_simplyprint_webhook(session: Session, event: dict) -> None:
-    service.process_webhook(session, event["webhookRecordId"])
 
 
 @handles("integration.simplyprint-changed")

@@ -145,10 +145,13 @@ class SimplyPrintConnection(TenantScoped, table=True):
 
 
 class ProcessedSimplyPrintWebhook(TenantScoped, table=True):
-    """A SimplyPrint delivery already taken in (at-least-once, unordered)."""
+    """A SimplyPrint delivery taken in (at-least-once, unordered): the inbox a
+    worker drains (processed_at is set once it is applied)."""
 
     __tablename__ = "processed_simplyprint_webhooks"
-    __table_args__ = (UniqueConstraint("tenant_id", "webhook_id", "event", "job_uid", "timestamp"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "webhook_id", "event", "job_uid", "timestamp"),
+                      Index("ix_sp_webhooks_pending", "tenant_id", "timestamp", "received_at",
+                            postgresql_where="processed_at IS NULL AND outcome = 'received'"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     webhook_id: str = Field(max_length=40)

@@ -1010,13 +1010,7 @@ def _run_after_commit(session: Session) -> None:
     if "bump_version" in work:
         bump_version(tid)
     if "submit" in work:
-        try:
-            from jobs import enqueue
-            from jobs.printing import submit
-
-            enqueue(submit, str(tid), queue_name="integrations", description=f"SimplyPrint submit ({tid})")
-        except Exception as exc:  # noqa: BLE001 — Redis down: the reconciliation poll submits them
-            log.warning("could not enqueue the SimplyPrint submission: %s", exc)
+        request_submission(tid)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
@@ -1026,19 +1020,61 @@ def _forget_after_rollback(session: Session, previous_transaction) -> None:  # n
 
 # --- submitting jobs to SimplyPrint ----------------------------------------------------------------
 
+SUBMIT_BATCH = 20  # jobs claimed, added and recorded together
+
+
+def _submit_key(tenant_id: uuid.UUID | str) -> str:
+    return f"simplyprint-submit:{tenant_id}"
+
+
+def request_submission(tenant_id: uuid.UUID | str) -> None:
+    """Have a worker add the tenant's pending jobs to SimplyPrint: one run per
+    burst (jobs.enqueue_once); if Redis is down the reconciliation poll submits."""
+    try:
+        from jobs import enqueue_once
+        from jobs.printing import submit
+
+        enqueue_once(_submit_key(tenant_id), submit, str(tenant_id), queue_name="integrations",
+                     description=f"SimplyPrint submit ({tenant_id})")
+    except Exception as exc:  # noqa: BLE001 — Redis down: the reconciliation poll submits them
+        log.warning("could not enqueue the SimplyPrint submission: %s", exc)
+
 
 @contextlib.contextmanager
-def _queue_lock(tenant_id: uuid.UUID) -> Iterator[None]:
-    """One submitter per tenant at a time (keeps the SimplyPrint queue FIFO).
-    A transaction-level advisory lock on a dedicated connection: it ends with
-    the connection, so a killed worker never leaves it held."""
+def _advisory_lock(key: str, *, wait: bool = True) -> Iterator[bool]:
+    """A transaction-level advisory lock on a dedicated connection: it ends
+    with the connection, so a killed worker never leaves it held. With
+    wait=False it yields False at once when another holder has it."""
     with get_engine().connect() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                     {"k": f"simplyprint-queue:{tenant_id}"})
+        if wait:
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+            got = True
+        else:
+            got = bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"),
+                                    {"k": key}).scalar())
         try:
-            yield
+            yield got
         finally:
             conn.rollback()
+
+
+def _queue_lock(tenant_id: uuid.UUID, *, wait: bool = True) -> contextlib.AbstractContextManager[bool]:
+    """One submitter per tenant at a time (keeps the SimplyPrint queue FIFO)."""
+    return _advisory_lock(f"simplyprint-queue:{tenant_id}", wait=wait)
+
+
+BUSY_RETRY_S = 1.0  # a run that finds another one busy comes back this much later instead of waiting
+
+
+def _come_back_later(func_name: str, tenant_id: uuid.UUID, key: str) -> None:
+    """Another run holds the tenant's lock: rather than keep a worker waiting
+    on it, run again shortly (it sees whatever the busy run leaves behind).
+    Coalesced on the run's own key, so a long busy run costs one retry chain."""
+    import jobs.printing as entry
+    from jobs import enqueue_once
+
+    enqueue_once(key, getattr(entry, func_name), str(tenant_id), queue_name="integrations", delay=BUSY_RETRY_S,
+                 description=f"SimplyPrint {func_name} ({tenant_id}), again")
 
 
 def pending_submissions(session: Session) -> list[uuid.UUID]:
@@ -1047,36 +1083,50 @@ def pending_submissions(session: Session) -> list[uuid.UUID]:
     return [r[0] for r in sorted(rows, key=lambda r: machine.queue_key(r[1], r[2]))]
 
 
-def submit_pending(tenant_id: uuid.UUID | str) -> int:
-    """Add every QUEUED job without a queue item to SimplyPrint, in queue order.
-    Safe to run any number of times, concurrently, or after a crash: a job with
-    a queue item id is skipped, and an item a killed run added but never
-    recorded is found in the queue and adopted instead of added twice."""
+def submit_pending(tenant_id: uuid.UUID | str, *, wait_busy: bool = True) -> int:
+    """Add every QUEUED job without a queue item to SimplyPrint, in queue order,
+    SUBMIT_BATCH at a time (claim in one transaction, AddItem each, record in
+    one transaction). Safe to run any number of times, concurrently, or after
+    a crash: a job with a queue item id is skipped, and an item a killed run
+    added but never recorded is found in the queue and adopted instead of
+    added twice. The worker's run passes wait_busy=False: when another run
+    holds the queue lock it comes back in a moment instead of waiting."""
     tid = uuid.UUID(str(tenant_id))
-    with _queue_lock(tid):
-        with tenant_session(tid) as s:
-            c = client(s)
-            if c is None:
-                return 0
-            conn = connection(s)
-            group = conn.queue_group
-            pending = pending_submissions(s)
-        done = 0
-        for job_id in pending:
-            try:
-                if _submit_one(tid, job_id, c, group):
-                    done += 1
-            except sp.SimplyPrintError as exc:
-                _submission_failed(tid, job_id, exc)
-                break
-    return done
+    with contextlib.suppress(Exception):  # from here on, a new trigger queues another run
+        from jobs import release_once
+
+        release_once(_submit_key(tid))
+    with _queue_lock(tid, wait=wait_busy) as got:
+        if not got:
+            _come_back_later("submit", tid, _submit_key(tid))
+            return 0
+        done, seen = 0, set()
+        files: dict[uuid.UUID, str] = {}
+        while True:  # until nothing new is pending: jobs created meanwhile go out in this run
+            with tenant_session(tid) as s:
+                c = client(s)
+                if c is None:
+                    return done
+                group = connection(s).queue_group
+                pending = [j for j in pending_submissions(s) if j not in seen]
+            if not pending:
+                return done
+            seen.update(pending)
+            for start in range(0, len(pending), SUBMIT_BATCH):
+                batch = _SubmitBatch(tid, c, group, files)
+                try:
+                    batch.run(pending[start:start + SUBMIT_BATCH])
+                except sp.SimplyPrintError as exc:
+                    _submission_failed(tid, batch.failed_job, exc)
+                    return done + batch.recorded
+                done += batch.recorded
 
 
-def _submission_failed(tid: uuid.UUID, job_id: uuid.UUID, exc: sp.SimplyPrintError) -> None:
+def _submission_failed(tid: uuid.UUID, job_id: uuid.UUID | None, exc: sp.SimplyPrintError) -> None:
     from app.platform.models import RetryEntry
 
     with tenant_session(tid) as s:
-        job = s.get(PrintJob, job_id)
+        job = s.get(PrintJob, job_id) if job_id else None
         if job is not None:
             job.error = f"SimplyPrint: {exc.message}"[:1000]
             job.updated_at = utcnow()
@@ -1090,7 +1140,7 @@ def _submission_failed(tid: uuid.UUID, job_id: uuid.UUID, exc: sp.SimplyPrintErr
                                                      RetryEntry.status.in_(("PENDING", "PROCESSING")))).first()
         if waiting is None:
             retry.schedule(s, "PRINT_JOB_CREATION", order_id=job.order_id if job else None,
-                           payload={"printJobId": str(job_id), "error": exc.message[:500]})
+                           payload={"printJobId": str(job_id) if job_id else "", "error": exc.message[:500]})
         s.commit()
 
 
@@ -1112,61 +1162,143 @@ def _retry_submission(session: Session, entry) -> None:  # noqa: ANN001
             raise RuntimeError(f"{len(left)} print job(s) still not on SimplyPrint")
 
 
-def _submit_one(tid: uuid.UUID, job_id: uuid.UUID, c: sp.SimplyPrintClient, group: int | None) -> bool:
-    with tenant_session(tid) as s:
-        job = s.exec(select(PrintJob).where(PrintJob.id == job_id).with_for_update()).first()
-        if job is None or job.status != "QUEUED" or job.simplyprint_queue_item_id:
-            return False
-        part = s.get(AssemblyPart, job.assembly_part_id) if job.assembly_part_id else None
-        if part is None or not (part.simplyprint_file_id or part.file_key):
-            message = "no file for this part: upload its G-code on the product's page"
-            if job.error != message:
-                job.error, job.updated_at = message, utcnow()
-                s.add(job)
-                _log(s, job, "print-job.not-submitted", f"{job.part_name}: {message}", severity="WARNING")
-                s.commit()
-            return False
-        file_id = _ensure_remote_file(s, c, part)
-        resumed = job.submitting_at is not None
-        job.submitting_at = utcnow()
-        job.filename = job.filename or part.filename
-        s.add(job)
-        s.commit()
-        started = job.submitting_at
-        filename = job.filename
-    item_id = _find_orphan(tid, c, filename, started, group) if resumed else None
-    if item_id is None:
+def _retriable(exc: sp.SimplyPrintError) -> bool:
+    """Worth trying again later as it is (SimplyPrint busy or unreachable)."""
+    return exc.status_code is None or exc.status_code >= 500 or exc.status_code == 429
+
+
+@dataclass
+class _Claim:
+    job_id: uuid.UUID
+    part_id: uuid.UUID
+    file_id: str
+    filename: str
+    resumed: bool  # an earlier run claimed it and may have added its item before dying
+    purpose: str
+
+
+class _SubmitBatch:
+    """One batch of submissions: claim → AddItem (or adopt an orphan) → record
+    → ORDER items moved before the STOCK items. Raises SimplyPrintError after
+    recording what did go through; `failed_job` names the job it stopped at."""
+
+    def __init__(self, tid: uuid.UUID, c: sp.SimplyPrintClient, group: int | None, files: dict) -> None:
+        self.tid, self.c, self.group, self.files = tid, c, group, files
+        self.recorded = 0
+        self.failed_job: uuid.UUID | None = None
+
+    def run(self, job_ids: list[uuid.UUID]) -> None:
+        claims = self._claim(job_ids)
+        if not claims:
+            return
+        orphans = self._orphan_finder(claims)
+        added: list[tuple[_Claim, int]] = []
         try:
-            item_id = c.add_to_queue(file_id, amount=1, group=group)
-        except sp.SimplyPrintError as exc:
-            if exc.status_code is None or exc.status_code >= 500 or exc.status_code == 429:
-                raise
-            with tenant_session(tid) as s:  # the upload expired or was unknown: upload again, once
-                part = s.get(AssemblyPart, part.id)
-                if not part.file_key:
-                    raise
-                file_id = _ensure_remote_file(s, c, part, force=True)
-                s.commit()
-            item_id = c.add_to_queue(file_id, amount=1, group=group)
-    with tenant_session(tid) as s:
-        job = s.exec(select(PrintJob).where(PrintJob.id == job_id).with_for_update()).one()
-        if job.simplyprint_queue_item_id or job.status != "QUEUED":
+            for claim in claims:
+                self.failed_job = claim.job_id
+                item_id = orphans(claim) if orphans else None
+                added.append((claim, item_id if item_id is not None else self._add(claim)))
+            self.failed_job = None
+        finally:
+            recorded = self._record(added) if added else []
+            self.recorded = len(recorded)
+        ordered = [item for claim, item in recorded if claim.purpose == "ORDER"]
+        if ordered:
+            _place_before_stock(self.tid, self.c, ordered, self.group)
+
+    def _claim(self, job_ids: list[uuid.UUID]) -> list[_Claim]:
+        claims: list[_Claim] = []
+        with tenant_session(self.tid) as s:
+            jobs = {j.id: j for j in s.exec(select(PrintJob).where(PrintJob.id.in_(job_ids)).with_for_update())}
+            part_ids = {j.assembly_part_id for j in jobs.values() if j.assembly_part_id}
+            if part_ids:  # into the identity map: the loop below runs no query, its writes go in one flush
+                list(s.exec(select(AssemblyPart).where(AssemblyPart.id.in_(part_ids))))
+            for job_id in job_ids:  # queue order
+                job = jobs.get(job_id)
+                if job is None or job.status != "QUEUED" or job.simplyprint_queue_item_id:
+                    continue
+                part = s.get(AssemblyPart, job.assembly_part_id) if job.assembly_part_id else None
+                if part is None or not (part.simplyprint_file_id or part.file_key):
+                    message = "no file for this part: upload its G-code on the product's page"
+                    if job.error != message:
+                        job.error, job.updated_at = message, utcnow()
+                        s.add(job)
+                        _log(s, job, "print-job.not-submitted", f"{job.part_name}: {message}", severity="WARNING")
+                    continue
+                if part.id not in self.files:
+                    self.failed_job = job.id
+                    self.files[part.id] = _ensure_remote_file(s, self.c, part)
+                claims.append(_Claim(job.id, part.id, self.files[part.id], job.filename or part.filename,
+                                     job.submitting_at is not None, job.purpose))
+                job.submitting_at = utcnow()
+                job.filename = job.filename or part.filename
+                s.add(job)
             s.commit()
-            # cancelled (or recorded by someone else) meanwhile: take our item back out
-            if job.simplyprint_queue_item_id != item_id:
-                with contextlib.suppress(sp.SimplyPrintError):
-                    c.delete_queue_item(item_id)
-            return False
-        job.simplyprint_queue_item_id = item_id
-        job.error, job.updated_at = "", utcnow()
-        s.add(job)
-        _log(s, job, "print-job.submitted", f"{job.part_name} #{job.copy_number} queued on SimplyPrint "
-             f"(queue item {item_id})", meta={"queueItemId": item_id})
-        purpose = job.purpose
-        s.commit()
-    if purpose == "ORDER":
-        _place_before_stock(tid, c, item_id, group)
-    return True
+        self.failed_job = None
+        return claims
+
+    def _orphan_finder(self, claims: list[_Claim]):  # noqa: ANN202
+        """For resumed claims: a queue item an interrupted run added but never
+        recorded (same file, nothing printed yet, known to none of our jobs)."""
+        if not any(c.resumed for c in claims):
+            return None
+        items = sorted(self.c.queue_items(self.group), key=lambda i: int(i.get("id") or 0))
+        with tenant_session(self.tid) as s:
+            taken = set(s.exec(select(PrintJob.simplyprint_queue_item_id).where(
+                PrintJob.simplyprint_queue_item_id.is_not(None))))
+
+        def find(claim: _Claim) -> int | None:
+            if not claim.resumed:
+                return None
+            for item in items:
+                item_id = _int(item.get("id"))
+                if item_id is None or item_id in taken or (item.get("filename") or "") != claim.filename \
+                        or int(item.get("printed") or 0):
+                    continue
+                taken.add(item_id)
+                return item_id
+            return None
+
+        return find
+
+    def _add(self, claim: _Claim) -> int:
+        try:
+            return self.c.add_to_queue(claim.file_id, amount=1, group=self.group)
+        except sp.SimplyPrintError as exc:
+            if _retriable(exc):
+                raise
+        with tenant_session(self.tid) as s:  # the upload expired or was unknown: upload again, once
+            part = s.get(AssemblyPart, claim.part_id)
+            if part is None or not part.file_key:
+                raise sp.SimplyPrintError(f"SimplyPrint does not know the file of {claim.filename}")
+            self.files[claim.part_id] = _ensure_remote_file(s, self.c, part, force=True)
+            s.commit()
+        claim.file_id = self.files[claim.part_id]
+        return self.c.add_to_queue(claim.file_id, amount=1, group=self.group)
+
+    def _record(self, added: list[tuple[_Claim, int]]) -> list[tuple[_Claim, int]]:
+        recorded, stray = [], []
+        with tenant_session(self.tid) as s:
+            jobs = {j.id: j for j in s.exec(select(PrintJob).where(
+                PrintJob.id.in_([c.job_id for c, _ in added])).with_for_update())}
+            for claim, item_id in added:
+                job = jobs.get(claim.job_id)
+                if job is None or job.simplyprint_queue_item_id or job.status != "QUEUED":
+                    # cancelled (or recorded by someone else) meanwhile: take our item back out
+                    if job is None or job.simplyprint_queue_item_id != item_id:
+                        stray.append(item_id)
+                    continue
+                job.simplyprint_queue_item_id = item_id
+                job.error, job.updated_at = "", utcnow()
+                s.add(job)
+                _log(s, job, "print-job.submitted", f"{job.part_name} #{job.copy_number} queued on SimplyPrint "
+                     f"(queue item {item_id})", meta={"queueItemId": item_id})
+                recorded.append((claim, item_id))
+            s.commit()
+        for item_id in stray:
+            with contextlib.suppress(sp.SimplyPrintError):
+                self.c.delete_queue_item(item_id)
+        return recorded
 
 
 def _item_position(item: dict, fallback: int) -> int:
@@ -1179,45 +1311,27 @@ def _item_position(item: dict, fallback: int) -> int:
     return fallback
 
 
-def _find_orphan(tid: uuid.UUID, c: sp.SimplyPrintClient, filename: str, since: datetime,
-                 group: int | None) -> int | None:
-    """A queue item an interrupted submission added but never recorded: same
-    file, nothing printed yet, not known to any of our jobs."""
-    items = c.queue_items(group)
-    with tenant_session(tid) as s:
-        known = set(s.exec(select(PrintJob.simplyprint_queue_item_id).where(
-            PrintJob.simplyprint_queue_item_id.is_not(None))))
-    for item in sorted(items, key=lambda i: int(i.get("id") or 0)):
-        try:
-            item_id = int(item.get("id"))
-        except (TypeError, ValueError):
-            continue
-        if item_id in known or (item.get("filename") or "") != filename or int(item.get("printed") or 0):
-            continue
-        return item_id
-    return None
-
-
-def _place_before_stock(tid: uuid.UUID, c: sp.SimplyPrintClient, item_id: int, group: int | None) -> None:
-    """ADR-063: an ORDER item goes right before the first STOCK item (so ORDER
-    items stay FIFO among themselves, and every STOCK item waits behind them)."""
+def _place_before_stock(tid: uuid.UUID, c: sp.SimplyPrintClient, item_ids: list[int], group: int | None) -> None:
+    """ADR-063: each new ORDER item goes right before the first STOCK item, in
+    the order given (so ORDER items stay FIFO among themselves, and every
+    STOCK item waits behind them)."""
     with tenant_session(tid) as s:
         stock = set(s.exec(select(PrintJob.simplyprint_queue_item_id).where(
             PrintJob.purpose == "STOCK", PrintJob.status.in_(("QUEUED", "ASSIGNED")),
             PrintJob.simplyprint_queue_item_id.is_not(None))))
     if not stock:
-        return  # nothing to overtake: the item is already behind every ORDER item (FIFO)
+        return  # nothing to overtake: the items are already behind every ORDER item (FIFO)
     items = c.queue_items(group)
-    if not items:
-        return
-    positions = {int(i["id"]): _item_position(i, n) for n, i in enumerate(items, 1) if i.get("id") is not None}
-    mine = positions.get(int(item_id))
-    stock_positions = [p for i, p in positions.items() if i in stock]
-    if mine is None or not stock_positions:
-        return
-    first_stock = min(stock_positions)
-    if mine > first_stock:
-        c.set_order(item_id, to=first_stock, frm=mine)
+    listed = [(_item_position(i, n), _int(i.get("id"))) for n, i in enumerate(items, 1)]
+    order = [item_id for _, item_id in sorted(listed, key=lambda p: p[0]) if item_id is not None]
+    for item_id in item_ids:
+        stock_at = [n for n, i in enumerate(order) if i in stock]
+        if item_id not in order or not stock_at:
+            continue
+        mine, first_stock = order.index(item_id), min(stock_at)
+        if mine > first_stock:
+            c.set_order(item_id, to=first_stock + 1, frm=mine + 1)
+            order.insert(first_stock, order.pop(mine))
 
 
 # --- SimplyPrint webhooks --------------------------------------------------------------------------
@@ -1262,8 +1376,9 @@ def forget_routes() -> None:
 
 def handle_webhook(tenant_slug: str, raw_body: bytes, headers: dict[str, str]) -> WebhookResult:
     """Verify the shared secret (X-SP-Secret or X-SP-Token), dedupe on
-    (webhook_id, event, job uid, timestamp), store and hand the work to the
-    event bus, in one short transaction: the answer goes back at once."""
+    (webhook_id, event, job uid, timestamp) and store the delivery in the
+    inbox (processed_simplyprint_webhooks) in one short transaction; a worker
+    drains the inbox (drain_webhooks). The answer goes back at once."""
     route = _route(tenant_slug)
     if route is None:
         raise Unauthorized("SimplyPrint is not connected for this shop")
@@ -1287,22 +1402,131 @@ def handle_webhook(tenant_slug: str, raw_body: bytes, headers: dict[str, str]) -
         timestamp = int(float(ts or 0))
     except ValueError:
         timestamp = 0
+    relevant = _relevant(event)
     with tenant_session(tenant_id) as s:
         record_id = s.execute(insert(ProcessedSimplyPrintWebhook).values(
             id=uuid.uuid4(), tenant_id=tenant_id, webhook_id=webhook_id[:40], event=event[:60], job_uid=ref[:64],
             timestamp=timestamp, payload=payload, received_at=utcnow(),
-            outcome="received" if _relevant(event) else "ignored",
+            outcome="received" if relevant else "ignored",
         ).on_conflict_do_nothing().returning(ProcessedSimplyPrintWebhook.id)).scalar()
-        if record_id is None:
-            s.rollback()
-            return WebhookResult("duplicate")
-        if not _relevant(event):
-            s.commit()
-            return WebhookResult("ignored", record_id)
-        publish(s, "simplyprint.webhook-received", {"webhookRecordId": str(record_id), "event": event},
-                source=SOURCE, correlation_id=f"sp:{webhook_id}:{ref}:{timestamp}")
         s.commit()
+    if record_id is None:
+        return WebhookResult("duplicate")
+    if not relevant:
+        return WebhookResult("ignored", record_id)
+    request_drain(tenant_id)
     return WebhookResult("accepted", record_id)
+
+
+def _drain_key(tenant_id: uuid.UUID | str) -> str:
+    return f"simplyprint-webhooks:{tenant_id}"
+
+
+def request_drain(tenant_id: uuid.UUID | str) -> None:
+    """Have a worker apply the tenant's stored deliveries: one run per burst
+    (jobs.enqueue_once). If Redis is down they wait in the inbox for the
+    reconciliation poll, which drains it too."""
+    try:
+        from jobs import enqueue_once
+        from jobs.printing import drain_webhooks
+
+        enqueue_once(_drain_key(tenant_id), drain_webhooks, str(tenant_id), queue_name="integrations",
+                     description=f"SimplyPrint webhooks ({tenant_id})")
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not enqueue the SimplyPrint webhook drain: %s; the poll will apply them", exc)
+
+
+DRAIN_BATCH = 200
+
+
+def pending_webhooks(session: Session, *, exclude: set[uuid.UUID] | None = None,
+                     limit: int = DRAIN_BATCH) -> list[tuple[uuid.UUID, str]]:
+    """Stored deliveries not applied yet, oldest first: (record id, job uid)."""
+    q = select(ProcessedSimplyPrintWebhook.id, ProcessedSimplyPrintWebhook.job_uid).where(
+        ProcessedSimplyPrintWebhook.processed_at.is_(None), ProcessedSimplyPrintWebhook.outcome == "received")
+    if exclude:
+        q = q.where(ProcessedSimplyPrintWebhook.id.not_in(exclude))
+    return [(r[0], r[1]) for r in session.exec(q.order_by(ProcessedSimplyPrintWebhook.timestamp,
+                                                          ProcessedSimplyPrintWebhook.received_at).limit(limit))]
+
+
+def drain_webhooks(tenant_id: uuid.UUID | str, *, wait_busy: bool = True) -> dict[str, int]:
+    """Apply every stored delivery of the tenant, oldest first, DRAIN_BATCH
+    to a transaction; the events and live updates they cause go out once per
+    batch. One drain per tenant at a time (an advisory lock: a second run
+    waits, then finds what arrived meanwhile). Jobs the webhooks name by uid
+    only are looked up in SimplyPrint's job history a page at a time, not
+    once per delivery. Deliveries whose queue item a submission is still
+    recording stay in the inbox and the run raises SubmissionInFlight at the
+    end, so RQ tries again in a moment."""
+    from app.platform.events import batched_relay, flush_relay
+
+    tid = uuid.UUID(str(tenant_id))
+    with contextlib.suppress(Exception):  # from here on, a new delivery queues another run
+        from jobs import release_once
+
+        release_once(_drain_key(tid))
+    counts: dict[str, int] = {}
+    waiting: set[uuid.UUID] = set()
+    with _advisory_lock(f"simplyprint-inbox:{tid}", wait=wait_busy) as got, batched_relay(), live.batched():
+        if not got:
+            _come_back_later("drain_webhooks", tid, _drain_key(tid))
+            return counts
+        while True:
+            with tenant_session(tid) as s:
+                rows = pending_webhooks(s, exclude=waiting)
+                if not rows:
+                    break
+                c = client(s)
+                uids = {uid for _, uid in rows if uid}
+                known = set(s.exec(select(PrintJob.simplyprint_job_uid).where(
+                    PrintJob.simplyprint_job_uid.in_(uids)))) if uids else set()
+            hints = _history_hints(c, uids - known) if c is not None and uids - known else {}
+            with tenant_session(tid) as s:
+                printers: dict[int, dict] = {}
+                records = {r.id: r for r in s.exec(select(ProcessedSimplyPrintWebhook).where(
+                    ProcessedSimplyPrintWebhook.id.in_([r for r, _ in rows]),
+                    ProcessedSimplyPrintWebhook.processed_at.is_(None)).with_for_update(skip_locked=True))}
+                known_jobs = KnownJobs.load(s, uids, set(hints.values()))
+                for record_id, _ in rows:
+                    if record_id not in records:
+                        continue  # applied meanwhile (the poll's run, or a run before an upgrade)
+                    try:
+                        outcome = _apply_record(s, records[record_id], hints=hints, c=c, printers=printers,
+                                                known=known_jobs)
+                    except SubmissionInFlight:
+                        waiting.add(record_id)
+                        continue
+                    counts[outcome] = counts.get(outcome, 0) + 1
+                for printer_id, values in sorted(printers.items()):  # one lock order: no deadlock
+                    _upsert_printer(s, printer_id, **values)
+                s.commit()
+            flush_relay()
+            live.flush()
+    if waiting:
+        raise SubmissionInFlight(f"{len(waiting)} delivery(ies) name queue items a submission is still recording")
+    return counts
+
+
+def _history_hints(c: sp.SimplyPrintClient, uids: set[str], max_pages: int = 50) -> dict[str, int]:
+    """uid → queue item id for SimplyPrint jobs we cannot place yet, read from
+    the jobs history (newest first, 100 a page) until all are found; what is
+    still missing is looked up one by one."""
+    hints: dict[str, int] = {}
+    for page in range(1, max_pages + 1):
+        try:
+            entries, pages = c.jobs(page=page, page_size=100)
+        except sp.SimplyPrintError as exc:
+            log.warning("SimplyPrint jobs history unavailable (%s); looking jobs up one by one", exc)
+            break
+        for entry in entries:
+            uid = str(entry.get("uid") or "")
+            item = entry.get("queueItem") if isinstance(entry.get("queueItem"), dict) else {}
+            if uid in uids and _int(item.get("id")) is not None:
+                hints[uid] = _int(item.get("id"))
+        if len(hints) == len(uids) or page >= pages:
+            break
+    return hints
 
 
 def _relevant(event: str) -> bool:
@@ -1330,17 +1554,62 @@ class SubmissionInFlight(RuntimeError):
     recorded yet (it is between AddItem and its commit): try again shortly."""
 
 
-def find_job(session: Session, c: sp.SimplyPrintClient | None, remote: dict) -> PrintJob | None:
+@dataclass
+class KnownJobs:
+    """Jobs a drain batch locked up front (one query each instead of one per delivery)."""
+
+    by_uid: dict[str, PrintJob] = field(default_factory=dict)
+    by_item: dict[int, PrintJob] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session, uids: set[str], item_ids: set[int]) -> KnownJobs:
+        known = cls()
+        if uids:
+            for job in session.exec(select(PrintJob).where(PrintJob.simplyprint_job_uid.in_(uids))
+                                    .order_by(PrintJob.updated_at).with_for_update()):
+                known.by_uid[job.simplyprint_job_uid] = job  # the newest wins, as in find_job
+        if item_ids:
+            for job in session.exec(select(PrintJob).where(PrintJob.simplyprint_queue_item_id.in_(item_ids))
+                                    .with_for_update()):
+                known.by_item[job.simplyprint_queue_item_id] = job
+        order_ids = {j.order_id for j in (*known.by_uid.values(), *known.by_item.values()) if j.order_id}
+        if order_ids:  # in the session's identity map: applying the batch needs no query, so its
+            list(session.exec(select(Order).where(Order.id.in_(order_ids))))  # writes go in one flush
+        return known
+
+    def find(self, uid: str | None, hints: dict[str, int] | None) -> PrintJob | None:
+        if uid and uid in self.by_uid:
+            return self.by_uid[uid]
+        if uid and hints and uid in hints:
+            return self.by_item.get(hints[uid])
+        return None
+
+    def saw(self, job: PrintJob) -> None:
+        if job.simplyprint_job_uid:
+            self.by_uid[job.simplyprint_job_uid] = job
+
+
+def find_job(session: Session, c: sp.SimplyPrintClient | None, remote: dict,
+             hints: dict[str, int] | None = None, known: KnownJobs | None = None) -> PrintJob | None:
     """Our job for a SimplyPrint job object. The webhook's job has no queue item
-    id (contract §3 gap): known uid first, then the jobs history's
+    id (contract §3 gap): known uid first, then `hints` (uid → queue item id
+    from a history page the caller already read), then the jobs history's
     `queueItem.id`, then the job's details. Raises SubmissionInFlight when the
     item is one a submission is still recording."""
     uid = str(remote.get("uid") or "") or None
+    if known is not None and (job := known.find(uid, hints)) is not None:
+        return job
     item_id = _int((remote.get("queueItem") or {}).get("id")) if isinstance(remote.get("queueItem"), dict) else None
     job = _job_by_item(session, item_id)
     if job is None and uid:
         job = session.exec(select(PrintJob).where(PrintJob.simplyprint_job_uid == uid)
                            .order_by(PrintJob.updated_at.desc()).with_for_update()).first()
+    if job is None and uid and hints and uid in hints:
+        item_id = hints[uid]
+        job = _job_by_item(session, item_id)
+        if job is None:
+            _raise_if_in_flight(session, item_id)
+        return job
     if job is not None or c is None or not uid:
         return job
     printer_id = _int(remote.get("printer_id")) or _int((remote.get("printer") or {}).get("id")
@@ -1363,11 +1632,16 @@ def find_job(session: Session, c: sp.SimplyPrintClient | None, remote: dict) -> 
         item = details.get("queueItem") if isinstance(details.get("queueItem"), dict) else {}
         item_id = _int(item.get("id"))
     job = _job_by_item(session, item_id)
-    if job is None and item_id is not None and session.exec(select(PrintJob.id).where(
+    if job is None:
+        _raise_if_in_flight(session, item_id)
+    return job
+
+
+def _raise_if_in_flight(session: Session, item_id: int | None) -> None:
+    if item_id is not None and session.exec(select(PrintJob.id).where(
             PrintJob.status == "QUEUED", PrintJob.submitting_at > utcnow() - timedelta(minutes=2),
             PrintJob.simplyprint_queue_item_id.is_(None))).first() is not None:
         raise SubmissionInFlight(f"queue item {item_id} is not recorded yet")
-    return job
 
 
 def _upsert_printer(session: Session, simplyprint_id: int, **values) -> None:  # noqa: ANN003
@@ -1385,33 +1659,52 @@ _EVENT_PRINTER_STATE = {"job.started": "printing", "job.resumed": "printing", "j
                         "job.done": "operational", "job.failed": "operational", "job.cancelled": "operational"}
 
 
-def process_webhook(session: Session, record_id: uuid.UUID | str) -> str:
-    """Apply one stored SimplyPrint delivery (the event handler's body)."""
+_CLIENT = object()
+
+
+def process_webhook(session: Session, record_id: uuid.UUID | str, *, hints: dict[str, int] | None = None,
+                    c: sp.SimplyPrintClient | None | object = _CLIENT, printers: dict[int, dict] | None = None) -> str:
+    """Apply one stored SimplyPrint delivery (drain_webhooks' body). A record
+    another run is applying right now is skipped, not waited for. `c` is the
+    caller's client (looked up when not given); with `printers` the printer
+    state goes there (printer id → latest values) for the caller to write
+    once, instead of an upsert per delivery. Raises SubmissionInFlight before
+    writing anything."""
     rec = session.exec(select(ProcessedSimplyPrintWebhook).where(
-        ProcessedSimplyPrintWebhook.id == uuid.UUID(str(record_id))).with_for_update()).first()
+        ProcessedSimplyPrintWebhook.id == uuid.UUID(str(record_id))).with_for_update(skip_locked=True)).first()
     if rec is None or rec.processed_at is not None:
         return "done"
+    return _apply_record(session, rec, hints=hints, c=c, printers=printers)
+
+
+def _apply_record(session: Session, rec: ProcessedSimplyPrintWebhook, *, hints: dict[str, int] | None,
+                  c: sp.SimplyPrintClient | None | object, printers: dict[int, dict] | None,
+                  known: KnownJobs | None = None) -> str:
     data = rec.payload.get("data") if isinstance(rec.payload.get("data"), dict) else {}
     remote = data.get("job") if isinstance(data.get("job"), dict) else None
     outcome = "ignored"
     if remote is not None:
-        c = client(session)
+        if c is _CLIENT:
+            c = client(session)
         printer = remote.get("printer") if isinstance(remote.get("printer"), dict) else {}
         printer_id = _int(remote.get("printer_id")) or _int(printer.get("id"))
         percentage = _int(remote.get("percentage"))
-        if printer_id and rec.event in _EVENT_PRINTER_STATE:
-            printing = _EVENT_PRINTER_STATE[rec.event] in ("printing", "paused")
-            _upsert_printer(session, printer_id, name=(printer.get("name") or None), online=True,
-                            state=_EVENT_PRINTER_STATE[rec.event],
-                            current_job_uid=str(remote.get("uid") or "") if printing else "",
-                            current_file=(remote.get("file") or "") if printing else "",
-                            percentage=percentage if printing and percentage is not None else 0)
-            _changed(session)
         try:
-            job = find_job(session, c, remote)
+            job = find_job(session, c, remote, hints, known)
         except sp.SimplyPrintError as exc:
             log.warning("SimplyPrint lookup for webhook %s failed: %s; the poll will catch up", rec.id, exc)
             job = None
+        if printer_id and rec.event in _EVENT_PRINTER_STATE:
+            printing = _EVENT_PRINTER_STATE[rec.event] in ("printing", "paused")
+            state = dict(name=(printer.get("name") or None), online=True, state=_EVENT_PRINTER_STATE[rec.event],
+                         current_job_uid=str(remote.get("uid") or "") if printing else "",
+                         current_file=(remote.get("file") or "") if printing else "",
+                         percentage=percentage if printing and percentage is not None else 0)
+            if printers is not None:
+                printers[printer_id] = {**printers.get(printer_id, {}), **{k: v for k, v in state.items() if v is not None}}
+            else:
+                _upsert_printer(session, printer_id, **state)
+            _changed(session)
         target = machine.from_webhook(rec.event) if rec.event.startswith("job.") else None
         if job is None:
             outcome = "unmatched"
@@ -1422,6 +1715,8 @@ def process_webhook(session: Session, record_id: uuid.UUID | str) -> str:
                                    progress=percentage, error=f"SimplyPrint reported {rec.event}"
                                    + (f" on {printer.get('name')}" if printer.get("name") else ""))
             rec.print_job_id = job.id
+            if known is not None:
+                known.saw(job)
     rec.outcome, rec.processed_at = outcome, utcnow()
     session.add(rec)
     return outcome

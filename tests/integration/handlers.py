@@ -39,3 +39,21 @@ def slow(session: Session, event: dict) -> None:
     if r.incr(f"test:slow:{event['eventId']}") == 1:
         r.set(f"test:slow:{event['eventId']}:started", os.getpid())
         time.sleep(120)
+
+
+def _wanted(event: dict) -> bool:
+    return bool(event.get("wanted"))
+
+
+@handles("test.conditional", when=_wanted)
+def conditional(session: Session, event: dict) -> None:
+    """Subscribed only to events with `wanted` set."""
+    record(session, event)
+
+
+@handles("test.poisoned")
+def poisoned(session: Session, event: dict) -> None:
+    """Records, unless the event says `poison` (then it always fails)."""
+    if event.get("poison"):
+        raise RuntimeError("poisoned event")
+    record(session, event)

@@ -417,13 +417,14 @@ def test_a_cancelled_order_revives_when_an_operator_requeues_one_of_its_jobs(api
         s.commit()
     worker()
     (job,) = farm.jobs(order_id)
-    assert job.status == "CANCELLED"
+    assert job.status == "CANCELLED" and _lines(farm, order_id)["HOOK-6"].status == "CANCELLED"
     with tenant_session(farm.tenant.id) as s:
         service.requeue_job(s, job.id, actor=farm.operator)
         s.commit()
     worker()
     order = farm.get_order(order_id)
     assert order.status == "PROCESSING" and order.cancelled_at is None
+    assert _lines(farm, order_id)["HOOK-6"].status == "PRINTING"
 
 
 def test_cancellation_cascade_cancels_queued_flags_printing_and_scraps_completed(api, worker, standin):
@@ -459,6 +460,7 @@ def test_cancellation_cascade_cancels_queued_flags_printing_and_scraps_completed
     assert len(_outbox(farm.tenant, "print-job.cancelled")) == 2
     order = farm.get_order(order_id)
     assert order.status == "CANCELLED"
+    assert _lines(farm, order_id)["PLANTER-S"].status == "CANCELLED"  # not left PRINTING
 
     # the cascade again (a redelivered order.cancelled) changes nothing
     with tenant_session(farm.tenant.id) as s:
@@ -662,6 +664,40 @@ def test_a_webhook_for_an_item_still_being_recorded_is_retried_not_lost(api, wor
         s.commit()
     assert r.json()["status"] == "accepted"
     worker(timeout=30)  # the handler's retry now finds the job
+    (job,) = farm.jobs(order_id)
+    assert job.status == "PRINTING" and job.printer_id == pid
+
+
+def test_a_drain_that_finds_another_one_busy_comes_back_instead_of_waiting(api, worker, standin):
+    """While one run holds the shop's inbox, another run returns at once and
+    is scheduled again (one chain, however many deliveries arrive); once the
+    busy run is done the comeback applies what is waiting."""
+    from rq.registry import ScheduledJobRegistry
+
+    import jobs.printing as entry
+    from jobs import queue as rq_queue
+
+    farm = make_farm(api, standin)
+    farm.mapping("BENCHY", [("Boat", 1)])
+    order_id = farm.order([("BENCHY", 1)])
+    worker()
+    pid = standin.add_printer("MK4 #1")
+    standin.step()
+    scheduled = ScheduledJobRegistry(queue=rq_queue("integrations"))
+    before = scheduled.count
+    now = int(time.time())
+    with service._advisory_lock(f"simplyprint-inbox:{farm.tenant.id}"):  # another run is busy
+        r = farm.post_webhook("job.started", _job_payload(standin, pid), timestamp=now)
+        assert r.json()["status"] == "accepted"
+        waiting = rq_queue("integrations").count
+        assert entry.drain_webhooks(str(farm.tenant.id)) == {}  # the queued run returns at once
+        assert scheduled.count == before + 1  # and comes back later
+        for n in range(1, 4):  # more deliveries meanwhile: the comeback covers them, no new runs
+            farm.post_webhook("job.started", _job_payload(standin, pid), timestamp=now + n)
+        assert scheduled.count == before + 1 and rq_queue("integrations").count == waiting
+        (job,) = farm.jobs(order_id)
+        assert job.status == "QUEUED"
+    worker(timeout=30)
     (job,) = farm.jobs(order_id)
     assert job.status == "PRINTING" and job.printer_id == pid
 
