@@ -51,15 +51,16 @@ def enqueue_event_handler(tenant_id: uuid.UUID, event_id: uuid.UUID, handler: st
     return enqueue_event_handlers(tenant_id, [event_id], handler)
 
 
-def enqueue_event_handlers(tenant_id: uuid.UUID, event_ids: list[uuid.UUID], handler: str) -> Any:
-    """One job applying `handler` to a batch of events (in this order)."""
+def enqueue_event_handlers(tenant_id: uuid.UUID, event_ids: list[uuid.UUID], handlers: str | list[str]) -> Any:
+    """One job applying the handler(s) to a batch of events (in this order)."""
     from jobs.events import handle_events
 
     ids = [str(e) for e in event_ids]
-    digest = hashlib.sha1("|".join([handler, *ids]).encode()).hexdigest()[:16]
+    names = [handlers] if isinstance(handlers, str) else list(handlers)
+    digest = hashlib.sha1("|".join([*names, *ids]).encode()).hexdigest()[:16]
     what = f"event {ids[0]}" if len(ids) == 1 else f"{len(ids)} events from {ids[0]}"
-    return enqueue(handle_events, str(tenant_id), ids, handler, queue_name="events",
-                   job_id=f"evt-{ids[0]}-{digest}", description=f"{handler} ← {what}")
+    return enqueue(handle_events, str(tenant_id), ids, names if len(names) > 1 else names[0], queue_name="events",
+                   job_id=f"evt-{ids[0]}-{digest}", description=f"{', '.join(names)} ← {what}")
 
 
 ONCE_TTL = 120  # s: a coalescing mark outlives a lost job at most this long

@@ -9,15 +9,17 @@ from app.printing import service
 
 log = logging.getLogger(__name__)
 
+SLICE_S = 2.0  # a submit or drain run hands over to a continuation after this long: other jobs get a turn
+
 
 def submit(tenant_id: str) -> int:
     """Add the tenant's pending print jobs to the SimplyPrint queue."""
-    return service.submit_pending(tenant_id, wait_busy=False)
+    return service.submit_pending(tenant_id, wait_busy=False, slice_s=SLICE_S)
 
 
 def drain_webhooks(tenant_id: str) -> dict:
     """Apply the tenant's stored SimplyPrint deliveries."""
-    return service.drain_webhooks(tenant_id, wait_busy=False)
+    return service.drain_webhooks(tenant_id, wait_busy=False, slice_s=SLICE_S)
 
 
 def reconcile(tenant_id: str) -> dict:

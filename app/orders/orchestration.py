@@ -119,13 +119,18 @@ def check_ready(session: Session, order: Order) -> bool:
     return True
 
 
-@handles("print-job.completed")
-def on_print_job_completed(session: Session, event: dict) -> None:
-    order = _order(session, event)
-    if order is None:
-        return
-    recalculate(session, order)
-    check_ready(session, order)
+@handles("print-job.completed", batch=True)
+def on_print_jobs_completed(session: Session, events: list[dict]) -> None:
+    """Part counts of each order whose prints finished, once per order however
+    many of its prints are in the batch (orders locked in id order: two
+    batches never wait on each other in a circle); ready when all are done."""
+    order_ids = sorted({e["orderId"] for e in events if e.get("orderId") and e.get("purpose", "ORDER") == "ORDER"})
+    for order_id in order_ids:
+        order = _order(session, {"orderId": order_id})
+        if order is None:
+            continue
+        recalculate(session, order)
+        check_ready(session, order)
 
 
 def _apply_failure(session: Session, order: Order) -> str | None:

@@ -8,16 +8,15 @@ database stays the truth, pages also load fresh on every visit.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 from sqlalchemy import event as sa_event
 from sqlmodel import Session
 
+from app.platform.batching import AfterCommitBatch
 from app.platform.db import TENANT_KEY, session_tenant_id
 from app.settings import get_settings
 
@@ -40,39 +39,22 @@ def notify_after_commit(session: Session, kind: str, **data) -> None:  # noqa: A
     session.info.setdefault(_PENDING, []).append((kind, data))
 
 
-_batch = threading.local()  # the open batched() block of this thread: {(tenant, kind): data}
+def _publish_all(pending: dict[tuple, dict]) -> None:
+    for (tenant_id, kind), data in pending.items():
+        publish(tenant_id, kind, **data)
 
 
-@contextlib.contextmanager
-def batched() -> Iterator[None]:
-    """Send one message per kind for all transactions committed inside the
-    block, when it ends (a worker draining a backlog in many transactions)."""
-    if getattr(_batch, "pending", None) is not None:
-        yield
-        return
-    _batch.pending = {}
-    try:
-        yield
-    finally:
-        pending, _batch.pending = _batch.pending, None
-        for (tenant_id, kind), data in pending.items():
-            publish(tenant_id, kind, **data)
-
-
-def flush() -> None:
-    """Inside batched(): send what has been committed so far now."""
-    pending = getattr(_batch, "pending", None)
-    if pending:
-        ready = dict(pending)
-        pending.clear()
-        for (tenant_id, kind), data in ready.items():
-            publish(tenant_id, kind, **data)
+# One message per kind for all transactions committed inside a block, when it ends (a worker
+# draining a backlog in many transactions): {(tenant_id, kind): data} while a block is open.
+_batch = AfterCommitBatch(_publish_all)
+batched = _batch.block
+flush = _batch.flush  # inside batched(): send what has been committed so far now
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _send(session: Session) -> None:
     sent = set()
-    batch = getattr(_batch, "pending", None)
+    batch = _batch.pending
     for kind, data in session.info.pop(_PENDING, None) or ():
         if kind not in sent:  # one message per kind per transaction: pages reload anyway
             sent.add(kind)

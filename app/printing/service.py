@@ -1083,26 +1083,30 @@ def pending_submissions(session: Session) -> list[uuid.UUID]:
     return [r[0] for r in sorted(rows, key=lambda r: machine.queue_key(r[1], r[2]))]
 
 
-def submit_pending(tenant_id: uuid.UUID | str, *, wait_busy: bool = True) -> int:
+def submit_pending(tenant_id: uuid.UUID | str, *, wait_busy: bool = True, slice_s: float | None = None) -> int:
     """Add every QUEUED job without a queue item to SimplyPrint, in queue order,
     SUBMIT_BATCH at a time (claim in one transaction, AddItem each, record in
     one transaction). Safe to run any number of times, concurrently, or after
     a crash: a job with a queue item id is skipped, and an item a killed run
     added but never recorded is found in the queue and adopted instead of
-    added twice. The worker's run passes wait_busy=False: when another run
-    holds the queue lock it comes back in a moment instead of waiting."""
+    added twice. The worker's run passes wait_busy=False (when another run
+    holds the queue lock it comes back in a moment instead of waiting) and a
+    `slice_s`: after that long it queues its continuation and returns, so a
+    big backlog does not keep other work off its worker."""
     tid = uuid.UUID(str(tenant_id))
     with contextlib.suppress(Exception):  # from here on, a new trigger queues another run
         from jobs import release_once
 
         release_once(_submit_key(tid))
+    started = time.monotonic()
+    more = False
     with _queue_lock(tid, wait=wait_busy) as got:
         if not got:
             _come_back_later("submit", tid, _submit_key(tid))
             return 0
         done, seen = 0, set()
         files: dict[uuid.UUID, str] = {}
-        while True:  # until nothing new is pending: jobs created meanwhile go out in this run
+        while not more:  # until nothing new is pending: jobs created meanwhile go out in this run
             with tenant_session(tid) as s:
                 c = client(s)
                 if c is None:
@@ -1110,16 +1114,23 @@ def submit_pending(tenant_id: uuid.UUID | str, *, wait_busy: bool = True) -> int
                 group = connection(s).queue_group
                 pending = [j for j in pending_submissions(s) if j not in seen]
             if not pending:
-                return done
-            seen.update(pending)
+                break
             for start in range(0, len(pending), SUBMIT_BATCH):
+                if slice_s is not None and time.monotonic() - started > slice_s:
+                    more = True  # the rest goes in the continuation
+                    break
+                chunk = pending[start:start + SUBMIT_BATCH]
+                seen.update(chunk)
                 batch = _SubmitBatch(tid, c, group, files)
                 try:
-                    batch.run(pending[start:start + SUBMIT_BATCH])
+                    batch.run(chunk)
                 except sp.SimplyPrintError as exc:
                     _submission_failed(tid, batch.failed_job, exc)
                     return done + batch.recorded
                 done += batch.recorded
+    if more:  # after the lock is let go
+        request_submission(tid)
+    return done
 
 
 def _submission_failed(tid: uuid.UUID, job_id: uuid.UUID | None, exc: sp.SimplyPrintError) -> None:
@@ -1450,7 +1461,8 @@ def pending_webhooks(session: Session, *, exclude: set[uuid.UUID] | None = None,
                                                           ProcessedSimplyPrintWebhook.received_at).limit(limit))]
 
 
-def drain_webhooks(tenant_id: uuid.UUID | str, *, wait_busy: bool = True) -> dict[str, int]:
+def drain_webhooks(tenant_id: uuid.UUID | str, *, wait_busy: bool = True,
+                   slice_s: float | None = None) -> dict[str, int]:
     """Apply every stored delivery of the tenant, oldest first, DRAIN_BATCH
     to a transaction; the events and live updates they cause go out once per
     batch. One drain per tenant at a time (an advisory lock: a second run
@@ -1458,7 +1470,8 @@ def drain_webhooks(tenant_id: uuid.UUID | str, *, wait_busy: bool = True) -> dic
     only are looked up in SimplyPrint's job history a page at a time, not
     once per delivery. Deliveries whose queue item a submission is still
     recording stay in the inbox and the run raises SubmissionInFlight at the
-    end, so RQ tries again in a moment."""
+    end, so RQ tries again in a moment. With `slice_s` (the worker's run) it
+    queues its continuation after that long, like submit_pending."""
     from app.platform.events import batched_relay, flush_relay
 
     tid = uuid.UUID(str(tenant_id))
@@ -1468,11 +1481,15 @@ def drain_webhooks(tenant_id: uuid.UUID | str, *, wait_busy: bool = True) -> dic
         release_once(_drain_key(tid))
     counts: dict[str, int] = {}
     waiting: set[uuid.UUID] = set()
+    started, more = time.monotonic(), False
     with _advisory_lock(f"simplyprint-inbox:{tid}", wait=wait_busy) as got, batched_relay(), live.batched():
         if not got:
             _come_back_later("drain_webhooks", tid, _drain_key(tid))
             return counts
         while True:
+            if slice_s is not None and time.monotonic() - started > slice_s:
+                more = True  # the rest goes in the continuation
+                break
             with tenant_session(tid) as s:
                 rows = pending_webhooks(s, exclude=waiting)
                 if not rows:
@@ -1503,6 +1520,8 @@ def drain_webhooks(tenant_id: uuid.UUID | str, *, wait_busy: bool = True) -> dic
                 s.commit()
             flush_relay()
             live.flush()
+    if more:  # after the lock is let go
+        request_drain(tid)
     if waiting:
         raise SubmissionInFlight(f"{len(waiting)} delivery(ies) name queue items a submission is still recording")
     return counts

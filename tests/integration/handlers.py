@@ -57,3 +57,15 @@ def poisoned(session: Session, event: dict) -> None:
     if event.get("poison"):
         raise RuntimeError("poisoned event")
     record(session, event)
+
+
+@handles("test.batched", batch=True)
+def batched(session: Session, events: list[dict]) -> None:
+    """A batch handler: one EventLog per call saying how many events it got,
+    one test.recorded per event; an event with `poison` fails the call."""
+    if any(e.get("poison") for e in events):
+        raise RuntimeError("poisoned event")
+    session.add(EventLog(tenant_id=events[0]["tenantId"], event_type="test.batch-call",
+                         message=str(len(events)), meta={}))
+    for event in events:
+        record(session, event)

@@ -95,3 +95,32 @@ def test_a_burst_of_triggers_costs_one_job_and_none_is_missed(worker):
 
 def _recorded_noop() -> None:
     jobs.release_once("test-burst")
+
+
+def _calls(tenant) -> list[str]:
+    with tenant_session(tenant.id) as s:
+        return list(s.exec(select(EventLog.message).where(EventLog.event_type == "test.batch-call")
+                           .order_by(EventLog.created_at)))
+
+
+def test_a_batch_handler_gets_a_jobs_events_in_one_call_each_exactly_once(worker):
+    tenant = make_tenant()
+    with events.batched_relay():
+        ids = _publish_each(tenant, "test.batched", [{"note": f"n{i}"} for i in range(12)])
+    worker()
+    assert _calls(tenant) == ["12"] and _recorded(tenant) == 12
+    # redelivered (or retried after a crash): nothing is applied twice
+    assert events.run_handlers(tenant.id, ids, events.handler_name(handlers.batched)) == {
+        "handled": 0, "duplicate": 12, "failed": 0}
+    assert _recorded(tenant) == 12
+
+
+def test_a_poisoned_event_in_a_batch_falls_back_to_one_by_one(worker):
+    tenant = make_tenant()
+    with events.batched_relay():
+        ids = _publish_each(tenant, "test.batched", [{"note": "a"}, {"poison": True}, {"note": "c"}])
+    with pytest.raises(RuntimeError, match="poisoned"):
+        events.run_handlers(tenant.id, ids, events.handler_name(handlers.batched))
+    assert _recorded(tenant) == 2 and _calls(tenant) == ["1", "1"]  # the good ones, each on its own
+    worker()  # the relayed job: retried, still failing on the poisoned one only
+    assert _recorded(tenant) == 2
