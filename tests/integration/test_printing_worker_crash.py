@@ -17,37 +17,8 @@ from app.platform.web import create_api
 from app.settings import ROOT
 from jobs import queue
 from tests.integration.printing_helpers import make_farm
+from tests.integration.processes import children, wait_gone
 from tests.standins.simplyprint import SimplyPrintStandin
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(entry))
-    return out
-
-
-def _wait_gone(pid: int, timeout: float = 10) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"process {pid} survived SIGKILL")
 
 
 def test_sigkill_while_adding_to_simplyprint_loses_nothing_and_duplicates_nothing(worker):
@@ -72,13 +43,13 @@ def test_sigkill_while_adding_to_simplyprint_loses_nothing_and_duplicates_nothin
         try:
             order_id = farm.order([("PLANTER-S", 2)])  # four jobs
             assert added.wait(60), "the worker never reached SimplyPrint"
-            horses = _children(proc.pid)
+            horses = children(proc.pid)
             for pid in horses:
                 os.kill(pid, signal.SIGKILL)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
             for pid in horses:
-                _wait_gone(pid)
+                wait_gone(pid)
         finally:
             release.set()
             if proc.poll() is None:

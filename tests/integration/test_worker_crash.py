@@ -18,6 +18,7 @@ from app.settings import ROOT
 from jobs import queue, redis_conn
 from tests.factories import make_tenant
 from tests.integration import handlers  # noqa: F401
+from tests.integration.processes import wait_gone
 
 
 def _applied(tenant, event_id) -> tuple[int, int]:
@@ -25,21 +26,6 @@ def _applied(tenant, event_id) -> tuple[int, int]:
         logs = s.exec(select(func.count()).select_from(EventLog).where(EventLog.event_type == "test.slow")).one()
         done = s.exec(select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id == event_id)).one()
     return logs, done
-
-
-def _wait_gone(pid: int, timeout: float = 10) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        try:  # reap it if it is our grandchild re-parented to us
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"process {pid} survived SIGKILL")
 
 
 def test_sigkill_mid_job_is_retried_and_applied_once(worker):
@@ -63,7 +49,7 @@ def test_sigkill_mid_job_is_retried_and_applied_once(worker):
         os.kill(int(horse), signal.SIGKILL)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        _wait_gone(int(horse))
+        wait_gone(int(horse))
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
