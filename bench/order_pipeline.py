@@ -194,7 +194,6 @@ def main() -> None:
                 stop(w)
             stop(app)
 
-    testenv.forget_stale_connections()  # the stand-in is gone: the poll must not visit this shop
     with tenant_session(tenant.id) as s:
         expected = s.execute(text(
             "SELECT coalesce(sum(li.quantity * ap.quantity_per_product), 0) FROM order_line_items li "

@@ -47,10 +47,6 @@ def enqueue(func: Callable[..., Any], *args: Any, queue_name: str = "default", j
     )
 
 
-def enqueue_event_handler(tenant_id: uuid.UUID, event_id: uuid.UUID, handler: str) -> Any:
-    return enqueue_event_handlers(tenant_id, [event_id], handler)
-
-
 def enqueue_event_handlers(tenant_id: uuid.UUID, event_ids: list[uuid.UUID], handlers: str | list[str]) -> Any:
     """One job applying the handler(s) to a batch of events (in this order)."""
     from jobs.events import handle_events
@@ -59,7 +55,7 @@ def enqueue_event_handlers(tenant_id: uuid.UUID, event_ids: list[uuid.UUID], han
     names = [handlers] if isinstance(handlers, str) else list(handlers)
     digest = hashlib.sha1("|".join([*names, *ids]).encode()).hexdigest()[:16]
     what = f"event {ids[0]}" if len(ids) == 1 else f"{len(ids)} events from {ids[0]}"
-    return enqueue(handle_events, str(tenant_id), ids, names if len(names) > 1 else names[0], queue_name="events",
+    return enqueue(handle_events, str(tenant_id), ids, names, queue_name="events",
                    job_id=f"evt-{ids[0]}-{digest}", description=f"{', '.join(names)} ← {what}")
 
 

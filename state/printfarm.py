@@ -39,8 +39,6 @@ def job_rows(session: Session, jobs: list[PrintJob], manual: bool = False) -> li
                               .where(ProductMapping.id.in_(mapping_ids))).all()) if mapping_ids else {}
     rows = []
     for j in jobs:
-        # by hand: in manual mode, or a job SimplyPrint could not take (no file, refused)
-        by_hand = manual or (not j.simplyprint_queue_item_id and bool(j.error))
         rows.append({
             "id": str(j.id), "order_id": str(j.order_id) if j.order_id else "",
             "order": numbers.get(j.order_id, "") if j.order_id else "",
@@ -49,7 +47,7 @@ def job_rows(session: Session, jobs: list[PrintJob], manual: bool = False) -> li
             "progress": int(j.progress or 0), "error": j.error or "", "needs_review": bool(j.needs_review),
             "scrap": bool(j.scrap), "queued": _at(j.queued_at or j.created_at), "updated": _at(j.updated_at),
             "can_cancel": j.status in machine.CANCELLABLE, "can_requeue": j.status in machine.REQUEUEABLE,
-            "moves": machine.allowed_manual(j.status) if by_hand else [],
+            "moves": service.manual_moves(j, manual=manual),
         })
     return rows
 

@@ -155,26 +155,10 @@ def relay_committed(tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, list[str
     """The fast path after a commit: we already know the events and who wants
     them, so enqueue the handler jobs and mark the rows sent with one UPDATE.
     If Redis is down nothing is marked and the sweep sends them later."""
-    ids = [event_id for event_id, _ in events]
-    try:
-        _enqueue_grouped(tenant_id, events)
-    except Exception as exc:  # Redis unreachable: leave them for the sweep
-        log.warning("outbox relay of %d event(s) failed (%s); the sweep will retry", len(ids), exc)
-        with tenant_session(tenant_id) as s:
-            s.execute(update(Outbox).where(Outbox.id.in_(ids))
-                      .values(attempts=Outbox.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]))
-            s.commit()
-        return 0
     with tenant_session(tenant_id) as s:
-        s.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.sent_at.is_(None))
-                  .values(sent_at=utcnow(), attempts=Outbox.attempts + 1, last_error=""))
+        sent = _send(s, tenant_id, events)
         s.commit()
-    return len(ids)
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, previous_transaction) -> None:  # noqa: ANN001
-    session.info.pop(_PENDING, None)
+    return sent
 
 
 def relay(tenant_id: uuid.UUID, event_ids: list[uuid.UUID] | None = None, *, older_than: timedelta | None = None) -> int:
@@ -192,28 +176,46 @@ def relay(tenant_id: uuid.UUID, event_ids: list[uuid.UUID] | None = None, *, old
         rows = list(s.exec(q.limit(500).with_for_update(skip_locked=True)))
         if not rows:
             return 0
-        try:
-            _enqueue_grouped(tenant_id, [(row.id, list(handlers_for(row.event_type, row.payload))) for row in rows])
-        except Exception as exc:  # Redis unreachable: leave them for the next sweep
-            log.warning("outbox relay of %d event(s) failed (%s); the sweep will retry", len(rows), exc)
-            for row in rows:
-                row.attempts += 1
-                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                s.add(row)
-            s.commit()
-            return 0
-        for row in rows:
-            row.sent_at = utcnow()
-            row.attempts += 1
-            row.last_error = ""
-            s.add(row)
+        sent = _send(s, tenant_id, [(row.id, list(handlers_for(row.event_type, row.payload))) for row in rows])
         s.commit()
-    return len(rows)
+    return sent
+
+
+def _send(session: Session, tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, list[str]]]) -> int:
+    """Enqueue the events' handler jobs and record the outcome on their rows in
+    the caller's transaction: sent, or (Redis unreachable) one more failed
+    attempt, left for the sweep."""
+    ids = [event_id for event_id, _ in events]
+    try:
+        _enqueue_grouped(tenant_id, events)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("outbox relay of %d event(s) failed (%s); the sweep will retry", len(ids), exc)
+        session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(
+            attempts=Outbox.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]))
+        return 0
+    session.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.sent_at.is_(None))
+                    .values(sent_at=utcnow(), attempts=Outbox.attempts + 1, last_error=""))
+    return len(ids)
 
 
 def sweep_outbox(min_age_seconds: float = 5) -> int:
     """Cron: relay stragglers of every tenant (rows the post-commit relay missed)."""
     return sum(relay(tid, older_than=timedelta(seconds=min_age_seconds)) for tid in all_tenant_ids())
+
+
+def run_handler_set(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], names: list[str]) -> dict:
+    """The RQ job body: each handler over the events. Every handler gets its
+    turn even when another fails; then the first error is raised (RQ retries
+    the job, and what was applied is skipped as a duplicate)."""
+    results, first_error = {}, None
+    for name in names:
+        try:
+            results[name] = run_handlers(tenant_id, event_ids, name)
+        except Exception as exc:  # noqa: BLE001
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return results
 
 
 def run_handlers(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], name: str) -> dict[str, int]:

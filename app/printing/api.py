@@ -262,21 +262,23 @@ class CancelBody(BaseModel):
     reason: str = Field("", max_length=300)
 
 
+def _job_action(principal: Principal, action, job_id: uuid.UUID, **kwargs) -> dict:  # noqa: ANN001, ANN003
+    """One operator action on one job (a service call), committed; the job as JSON."""
+    with tenant_session(principal.tenant_id) as s:
+        job = action(s, job_id, actor=principal, **kwargs)
+        s.commit()
+        return job_json(job)
+
+
 @router.post("/printing/jobs/{job_id}/cancel")
 def cancel_job(job_id: uuid.UUID, body: CancelBody | None = None,
                principal: Principal = Depends(require("printJobs.write"))) -> dict:
-    with tenant_session(principal.tenant_id) as s:
-        job = service.cancel_job(s, job_id, actor=principal, reason=(body or CancelBody()).reason)
-        s.commit()
-        return job_json(job)
+    return _job_action(principal, service.cancel_job, job_id, reason=(body or CancelBody()).reason)
 
 
 @router.post("/printing/jobs/{job_id}/requeue")
 def requeue_job(job_id: uuid.UUID, principal: Principal = Depends(require("printJobs.write"))) -> dict:
-    with tenant_session(principal.tenant_id) as s:
-        job = service.requeue_job(s, job_id, actor=principal)
-        s.commit()
-        return job_json(job)
+    return _job_action(principal, service.requeue_job, job_id)
 
 
 class MoveBody(BaseModel):
@@ -287,18 +289,12 @@ class MoveBody(BaseModel):
 @router.post("/printing/jobs/{job_id}/status")
 def move_job(job_id: uuid.UUID, body: MoveBody, principal: Principal = Depends(require("printJobs.write"))) -> dict:
     """Manual mode: move a job by hand."""
-    with tenant_session(principal.tenant_id) as s:
-        job = service.move_job(s, job_id, body.status, actor=principal, reason=body.reason)
-        s.commit()
-        return job_json(job)
+    return _job_action(principal, service.move_job, job_id, status=body.status, reason=body.reason)
 
 
 @router.post("/printing/jobs/{job_id}/reviewed")
 def review_job(job_id: uuid.UUID, principal: Principal = Depends(require("printJobs.write"))) -> dict:
-    with tenant_session(principal.tenant_id) as s:
-        job = service.resolve_review(s, job_id, actor=principal)
-        s.commit()
-        return job_json(job)
+    return _job_action(principal, service.resolve_review, job_id)
 
 
 @router.get("/printing/printers")

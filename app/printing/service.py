@@ -643,16 +643,29 @@ def manual_mode(session: Session) -> bool:
     return connection(session) is None
 
 
+def movable_by_hand(job: PrintJob, *, manual: bool) -> bool:
+    """An operator sets this job's status by hand: in manual mode, or when
+    SimplyPrint could not take the job (no queue item, and the refusal or the
+    missing file recorded), so SimplyPrint reports nothing. A job merely not
+    submitted yet is the submitter's: moving it would race its AddItem."""
+    return manual or (not job.simplyprint_queue_item_id and bool(job.error))
+
+
+def manual_moves(job: PrintJob, *, manual: bool) -> list[str]:
+    """The statuses an operator may move this job to by hand (none when SimplyPrint reports it)."""
+    return machine.allowed_manual(job.status) if movable_by_hand(job, manual=manual) else []
+
+
 def move_job(session: Session, job_id: uuid.UUID | str, status: str, *, actor: Principal, reason: str = "") -> PrintJob:
     """Manual mode: an operator moves a job through its statuses by hand (the
-    same events and orchestration as SimplyPrint's reports). Also allowed for a
-    job that never reached SimplyPrint (no queue item) while connected."""
+    same events and orchestration as SimplyPrint's reports). Also allowed,
+    while connected, for a job SimplyPrint could not take (movable_by_hand)."""
     actor.require("printJobs.write")
     status = (status or "").strip().upper()
     if status not in machine.STATUSES:
         raise ValidationFailed(f"unknown print job status '{status}'")
     job = get_job(session, job_id, lock=True)
-    if not manual_mode(session) and job.simplyprint_queue_item_id:
+    if not movable_by_hand(job, manual=manual_mode(session)):
         raise Conflict("SimplyPrint reports this job's status; cancel or requeue it instead")
     if job.status == status:
         return job

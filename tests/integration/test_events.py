@@ -49,7 +49,7 @@ def test_published_event_is_relayed_after_commit_and_handled_once(worker):
     worker()
     assert _count(tenant, EventLog, EventLog.event_type == "test.recorded") == 1
     # redelivery of the same event (a second enqueue) changes nothing
-    jobs.enqueue_event_handler(tenant.id, event_id, events.handler_name(handlers.record))
+    jobs.enqueue_event_handlers(tenant.id, [event_id], events.handler_name(handlers.record))
     worker()
     assert events.run_handler(tenant.id, event_id, events.handler_name(handlers.record)) == "duplicate"
     assert _count(tenant, EventLog, EventLog.event_type == "test.recorded") == 1
