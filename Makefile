@@ -1,5 +1,6 @@
-# Shopfloor: `make dev` runs the app with demo data, `make test` runs every suite.
-# Both install whatever is missing first, so they work on a fresh machine.
+# Shopfloor: `make dev` runs the app with demo data, `make test` runs every suite,
+# `make lint` runs ruff and basedpyright. All install whatever is missing first, so they
+# work on a fresh machine. `make lock` re-pins requirements*.txt from requirements*.in.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := dev
@@ -28,7 +29,7 @@ DEB_COMMANDS := chromium:chromium prusa-slicer:prusa-slicer pdftoppm:poppler-uti
 # Libraries WeasyPrint loads, and a font for PDFs.
 DEB_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 
-.PHONY: dev test install system services venv node db db-test unit integration e2e bench clean
+.PHONY: dev test lint lock install system services venv node db db-test unit integration e2e bench clean
 
 dev: install db
 	@echo "Starting web (http://127.0.0.1:3000), worker and cron. Ctrl-C stops all three."
@@ -42,6 +43,26 @@ test: install db-test
 	if [ $$rc2 -eq 5 ]; then echo "ERROR: e2e suite ran no test"; rc2=1; fi; \
 	if [ $$rc -ne 0 ] || [ $$rc2 -ne 0 ]; then echo "make test: FAILED (unit+integration=$$rc, e2e=$$rc2)"; exit 1; fi; \
 	echo "make test: all suites passed"
+
+# Settings in pyproject.toml. Checks only, never rewrites: `ruff check --fix .` and
+# `ruff format .` apply the fixes. basedpyright fails on any type error that is
+# not in its baseline (.basedpyright/baseline.json: the errors the code had when
+# the checker came in, to be burnt down; `basedpyright --writebaseline` after a fix).
+lint: system venv node
+	@set -o pipefail; rc=0; \
+	echo "== ruff check"; ruff check . || rc=1; \
+	echo "== ruff format --check"; ruff format --check --output-format concise . || rc=1; \
+	echo "== basedpyright"; basedpyright || rc=1; \
+	if [ $$rc -ne 0 ]; then echo "make lint: FAILED"; exit 1; fi; \
+	echo "make lint: clean"
+
+# Re-pin after editing requirements*.in. Keeps today's pins (pip-compile prefers
+# the versions already in the .txt); `make lock UPGRADE=1` moves them to the newest.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+lock: venv
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 install: system services venv node
 
@@ -71,10 +92,12 @@ services:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# Runtime (requirements.txt) plus test and lint tools (requirements-dev.txt), both
+# pinned with hashes; the production image installs requirements.txt only.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --require-hashes -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
 node: $(TOOLS)/node_modules/.bin/node

@@ -1,11 +1,13 @@
 """Alembic runs as the owner role (MIGRATIONS_DATABASE_URL)."""
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from alembic import context
+from app import domains
 from app.settings import get_settings
+
+domains.load_models()  # every domain's tables on SQLModel.metadata
 
 target_metadata = SQLModel.metadata
 

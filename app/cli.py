@@ -23,12 +23,14 @@ def db_setup() -> None:
 
 
 def migrate() -> None:
-    from alembic import command
     from alembic.config import Config
     from sqlmodel import Session, create_engine
 
+    from alembic import command
+    from app import domains
     from app.platform.permissions import sync_roles_and_permissions
 
+    domains.load()  # every domain's permissions
     s = get_settings()
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.attributes["url"] = s.migrations_database_url
@@ -51,12 +53,15 @@ def catalog_import(data_dir: str | None = None) -> int:
 
     shown = {"pct": -1}
 
-    def progress(p) -> None:  # noqa: ANN001
+    def progress(p) -> None:
         if p.status == "RUNNING" and (p.percent < shown["pct"] + 10 or not p.total):
             return
         shown["pct"] = p.percent
-        print(f"{p.status:<9} {p.processed:>6}/{p.total:<6} {p.percent:>3}%  created {p.created}, "
-              f"updated {p.updated}, unchanged {p.unchanged}, skipped {p.skipped}", flush=True)
+        print(
+            f"{p.status:<9} {p.processed:>6}/{p.total:<6} {p.percent:>3}%  created {p.created}, "
+            f"updated {p.updated}, unchanged {p.unchanged}, skipped {p.skipped}",
+            flush=True,
+        )
 
     from app.platform.errors import DomainError
 

@@ -1,15 +1,15 @@
 """Demo data for `make dev`: the "Demo Shop" tenant and its staff.
 
-Idempotent: running it again changes nothing that is already there. Later
-domains add their demo records through `DEMO_LOADERS`.
+Idempotent: running it again changes nothing that is already there. Each
+domain adds its demo records through the loader its door names
+(`Domain.demo`), in the order of `app/domains.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from sqlmodel import select
 
-from sqlmodel import Session, select
-
+from app import domains
 from app.platform import auth, config
 from app.platform.db import platform_session, tenant_session
 from app.platform.models import EventLog, Tenant, User
@@ -21,16 +21,6 @@ DEMO_USERS = {
     "operator": ("shopfloor-operator", "operator", "Olivia Operator"),
     "viewer": ("shopfloor-viewer", "viewer", "Victor Viewer"),
 }
-
-def _loaders() -> list[Callable[[Session], None]]:
-    """Each domain's demo loader `fn(session) -> None` (idempotent), in order."""
-    from app.builder import demo as builder_demo
-    from app.builds import demo as builds_demo
-    from app.catalog import demo as catalog_demo
-    from app.orders import demo as orders_demo
-    from app.printing import demo as printing_demo
-
-    return [orders_demo.load, printing_demo.load, builds_demo.load, catalog_demo.load, builder_demo.load]
 
 
 def ensure_tenant(slug: str, name: str, *, is_default: bool = False) -> Tenant:
@@ -46,22 +36,32 @@ def ensure_tenant(slug: str, name: str, *, is_default: bool = False) -> Tenant:
 
 
 def load_demo() -> list[str]:
+    domains.load()
     tenant = ensure_tenant(DEMO_SLUG, "Demo Shop", is_default=True)
     with tenant_session(tenant.id) as s:
         for username, (password, role, display) in DEMO_USERS.items():
             if s.exec(select(User).where(User.username == username)).first() is None:
-                auth.create_user(s, username=username, password=password, roles=[role],
-                                 display_name=display, email=f"{username}@demo-shop.example")
+                auth.create_user(
+                    s,
+                    username=username,
+                    password=password,
+                    roles=[role],
+                    display_name=display,
+                    email=f"{username}@demo-shop.example",
+                )
         if config.get(s, "shop.currency") is None:
             config.set_value(s, "shop.currency", "EUR")
             s.add(EventLog(tenant_id=tenant.id, event_type="tenant.created", message="Demo Shop opened"))
             s.commit()
-        for loader in _loaders():
+        for _name, loader in domains.demo_loaders():
             loader(s)
     lines = ["", f"Demo shop '{tenant.name}' is ready. Sign in with:"]
     lines += [f"  {u:<9} / {pw:<20} ({role})" for u, (pw, role, _) in DEMO_USERS.items()]
     from app.builder.demo import DEMO_CUSTOMER
 
-    lines += ["", "The PC builder for customers: http://127.0.0.1:3000/build — a demo customer signs in at "
-              "/account/login with:", f"  {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[2]}"]
+    lines += [
+        "",
+        "The PC builder for customers: http://127.0.0.1:3000/build — a demo customer signs in at /account/login with:",
+        f"  {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[2]}",
+    ]
     return lines

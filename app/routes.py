@@ -1,13 +1,17 @@
-"""One registry of staff pages: path, title, permission, nav placement.
-
-The layout builds the navigation from it (showing only what the user may
-open) and `AppState.guard_page` refuses a page whose permission is missing.
+"""One registry of pages: each page registers itself once, where it is
+defined (`components.layout.staff_page` / `public_page`), with its path,
+title, permission, on_load and navigation placement; nothing writes a path
+twice. The app adds every registered page, the layout builds the navigation
+from the staff routes (showing only what the user may open) and
+`AppState.guard_page` refuses a page whose permission is missing.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,28 +24,34 @@ class Route:
     section: str = "Shop"
 
 
-ROUTES: list[Route] = [
-    Route("/", "Home", None, icon="layout-dashboard"),
-    Route("/orders", "Orders", "orders.read", icon="shopping-cart"),
-    Route("/orders/[id]", "Order", "orders.read", icon="shopping-cart", nav=False),
-    Route("/builds", "Builds", "builds.read", icon="wrench"),
-    Route("/builds/[id]", "Workbench", "builds.read", icon="wrench", nav=False),
-    Route("/catalog", "Parts catalog", "catalog.read", icon="cpu"),
-    Route("/printfarm", "Print farm", "printJobs.read", icon="printer"),
-    Route("/printing/products", "Printed products", "printJobs.read", icon="boxes"),
-    Route("/printing/products/[id]", "Printed product", "printJobs.read", icon="boxes", nav=False),
-    Route("/floor/builds/[id]/photos", "Build photos", "builds.write", icon="camera", nav=False),
-    Route("/settings/integrations", "Integrations", "settings.write", icon="plug", section="Admin"),
-    Route("/admin/users", "Staff & roles", "users.read", icon="users", section="Admin"),
-    Route("/admin/api-keys", "API keys", "admin.operations", icon="key-round", section="Admin"),
-    Route("/admin/audit", "Audit log", "audit.read", icon="scroll-text", section="Admin"),
-    Route("/admin/queues", "Queues", "admin.operations", icon="layers", section="Admin"),
-]
+@dataclass(frozen=True)
+class Page:
+    """A page to add to the app. `kind`: "staff" (signed-in staff; guarded),
+    "public" (anyone: sign-in) or "storefront" (customers)."""
 
-PUBLIC_PATHS = {"/login"}
-# The customer storefront: public pages (and customer-only account pages) with
-# their own layout and sign-in; staff navigation never lists them.
-STOREFRONT_PATHS = ("/build", "/b/[slug]", "/account/login", "/account/signup", "/account/builds")
+    path: str
+    title: str  # the browser title, whole
+    component: Callable[[], Any]
+    kind: str = "staff"
+    on_load: tuple[Any, ...] = ()
+    meta: tuple[dict[str, str], ...] = field(default=())
+
+
+ROUTES: list[Route] = []  # staff routes, in registration order (the navigation's order)
+PAGES: list[Page] = []
+
+
+def register_route(route: Route) -> Route:
+    if any(r.path == route.path for r in ROUTES):
+        raise ValueError(f"the staff route {route.path} is registered twice")
+    ROUTES.append(route)
+    return route
+
+
+def register_page(page: Page) -> None:
+    if any(p.path == page.path for p in PAGES):
+        raise ValueError(f"the page {page.path} is registered twice")
+    PAGES.append(page)
 
 
 def _pattern(route_path: str) -> re.Pattern:

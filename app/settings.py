@@ -36,9 +36,7 @@ class Settings(BaseSettings):
     )
     # Superuser connection used only by `python -m app.cli db-setup` to create
     # the database and the two roles. Falls back to `runuser -u postgres psql`.
-    postgres_admin_url: str = Field(
-        "postgresql://postgres@127.0.0.1:5432/postgres", alias="POSTGRES_ADMIN_URL"
-    )
+    postgres_admin_url: str = Field("postgresql://postgres@127.0.0.1:5432/postgres", alias="POSTGRES_ADMIN_URL")
     db_pool_size: int = Field(10, alias="DB_POOL_SIZE")
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
@@ -52,9 +50,7 @@ class Settings(BaseSettings):
     api_url: str = Field("http://127.0.0.1:8000", alias="API_URL")
     frontend_port: int = Field(3000, alias="FRONTEND_PORT")
     backend_port: int = Field(8000, alias="BACKEND_PORT")
-    cors_origins: str = Field(
-        "http://127.0.0.1:3000,http://localhost:3000", alias="CORS_ORIGINS"
-    )
+    cors_origins: str = Field("http://127.0.0.1:3000,http://localhost:3000", alias="CORS_ORIGINS")
     max_body_bytes: int = Field(25 * 1024 * 1024, alias="MAX_BODY_BYTES")
 
     # Sessions and sign-in throttling
@@ -84,6 +80,9 @@ class Settings(BaseSettings):
 
     # Jobs
     jobs_sync: bool = Field(False, alias="JOBS_SYNC")
+    # Per-shop fairness: at most this many jobs of one shop in each queue at a time; the
+    # rest wait their turn, so one shop's burst never starves another's work.
+    shop_job_cap: int = Field(2, alias="SHOP_JOB_CAP", ge=1)
     outbox_sweep_seconds: int = Field(30, alias="OUTBOX_SWEEP_SECONDS")
 
     @property

@@ -17,9 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests import testenv  # noqa: E402
+from tests import testenv
 
 testenv.apply()
+from app import domains  # noqa: E402
+
+domains.load()  # every handler registered, as in every entry point
 
 from PIL import Image, ImageDraw  # noqa: E402
 
@@ -40,8 +43,10 @@ def photo(seed: int) -> bytes:
     draw = ImageDraw.Draw(img)
     for _ in range(4000):
         x, y = rnd.randrange(4000), rnd.randrange(3000)
-        draw.ellipse((x, y, x + rnd.randrange(10, 160), y + rnd.randrange(10, 160)),
-                     fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+        draw.ellipse(
+            (x, y, x + rnd.randrange(10, 160), y + rnd.randrange(10, 160)),
+            fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)),
+        )
     out = io.BytesIO()
     img.save(out, "JPEG", quality=90)
     return out.getvalue()
@@ -53,14 +58,27 @@ def main() -> None:
     user = factories.make_user(tenant, "operator")
     p = auth.login(user.username, factories.PASSWORD, shop=tenant.slug).principal
     with tenant_session(tenant.id) as s:
-        order = orders.create_manual_order(s, OrderInput(source="manual", customer_name="Bench", lines=[
-            LineInput(sku=f"PART-{i}", title=f"Part {i}", quantity=1) for i in range(8)]), actor=p)
+        order = orders.create_manual_order(
+            s,
+            OrderInput(
+                source="manual",
+                customer_name="Bench",
+                lines=[LineInput(sku=f"PART-{i}", title=f"Part {i}", quantity=1) for i in range(8)],
+            ),
+            actor=p,
+        )
         build = builds.create_build(s, order.id, actor=p)
         for i, slot in enumerate(PHOTO_SLOTS):
             builds.store_photo(s, build.id, slot, photo(i), actor=p)
-        builds.update_qa(s, build.id, builds.QAUpdate(
-            checklist=[{"item": f"Check {i}", "done": True} for i in range(12)],
-            temperatures={"cpuIdle": 35, "cpuLoad": 80, "gpuIdle": 31, "gpuLoad": 71, "ambient": 21}), actor=p)
+        builds.update_qa(
+            s,
+            build.id,
+            builds.QAUpdate(
+                checklist=[{"item": f"Check {i}", "done": True} for i in range(12)],
+                temperatures={"cpuIdle": 35, "cpuLoad": 80, "gpuIdle": 31, "gpuLoad": 71, "ambient": 21},
+            ),
+            actor=p,
+        )
         for i in range(6):
             builds.add_test_run(s, build.id, type="benchmark", status="passed", score=1000 + i, actor=p)
         s.commit()
@@ -86,8 +104,10 @@ def main() -> None:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"both booklets incl. photo preparation: {ours:.2f} s (runs {', '.join(f'{r:.2f}' for r in runs)})")
     print(f"bare WeasyPrint render of the same HTML: {base:.2f} s")
-    print(f"booklets: {ours:.2f} s vs bare WeasyPrint {base:.2f} s = ratio {ours / base:.2f} "
-          f"(targets < 3 s, < 1.2x); peak RSS {rss_mb:.0f} MB (target < 400 MB)")
+    print(
+        f"booklets: {ours:.2f} s vs bare WeasyPrint {base:.2f} s = ratio {ours / base:.2f} "
+        f"(targets < 3 s, < 1.2x); peak RSS {rss_mb:.0f} MB (target < 400 MB)"
+    )
 
 
 if __name__ == "__main__":

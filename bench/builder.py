@@ -37,14 +37,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests import testenv  # noqa: E402
+from tests import testenv
 
 testenv.apply()
+from app import domains  # noqa: E402
+
+domains.load()  # every handler registered, as in every entry point
 
 from sqlalchemy import func, select  # noqa: E402
 
 from app.builder import evaluation as ev  # noqa: E402
-from app.catalog import index, service  # noqa: E402
+from app.builder import index  # noqa: E402
+from app.catalog import service  # noqa: E402
 from app.catalog.models import CatalogPart, PartOffer  # noqa: E402
 from app.demo import ensure_tenant  # noqa: E402
 from app.platform.db import platform_session, tenant_session  # noqa: E402
@@ -69,7 +73,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def timed(fn, runs: int = RUNS) -> list[float]:  # noqa: ANN001
+def timed(fn, runs: int = RUNS) -> list[float]:
     out = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -86,50 +90,94 @@ def ensure_catalog() -> int:
         return s.execute(select(func.count()).select_from(CatalogPart)).scalar_one()
 
 
-def ensure_offers(tenant_id) -> int:  # noqa: ANN001
+def ensure_offers(tenant_id) -> int:
     """An active offer on every catalog part, prices spread like a real shop's."""
     rnd = random.Random(5)
-    base = {"cpu": 250, "motherboard": 180, "ram": 90, "gpu": 550, "storage": 90, "psu": 110, "case": 100,
-            "cooler": 60}
+    base = {"cpu": 250, "motherboard": 180, "ram": 90, "gpu": 550, "storage": 90, "psu": 110, "case": 100, "cooler": 60}
     with platform_session() as s:
         rows = s.execute(select(CatalogPart.id, CatalogPart.slot).order_by(CatalogPart.id)).all()
-    items = [service.OfferInput(pid, (Decimal(base[slot]) * Decimal(rnd.uniform(0.2, 3.0))).quantize(Decimal("0.01")),
-                                rnd.randint(0, 25), "EUR") for pid, slot in rows]
+    items = [
+        service.OfferInput(
+            pid,
+            (Decimal(base[slot]) * Decimal(rnd.uniform(0.2, 3.0))).quantize(Decimal("0.01")),
+            rnd.randint(0, 25),
+            "EUR",
+        )
+        for pid, slot in rows
+    ]
     with tenant_session(tenant_id) as s:
         service.upsert_offers(s, items)
         s.commit()
         return s.execute(select(func.count()).select_from(PartOffer).where(PartOffer.active)).scalar_one()
 
 
-def first(cat, slot: str, pred):  # noqa: ANN001, ANN201
+def first(cat, slot: str, pred):
     for entry in cat.by_slot[slot]:
         if pred(entry.part.specs):
             return entry.part.id
     raise SystemExit(f"no {slot} in the catalog fits the bench build")
 
 
-def realistic_build(cat) -> dict[str, list[str]]:  # noqa: ANN001
+def realistic_build(cat) -> dict[str, list[str]]:
     """A mid-range AM5 gaming PC: 8-core CPU, ATX board, 2×16 GB DDR5, a ~300 mm
     GPU, an NVMe SSD and a SATA HDD, 850 W PSU, mid tower, tower air cooler."""
-    case = first(cat, "case", lambda s: s["type"] == "ATX Mid Tower" and (s["max_gpu_length_mm"] or 0) >= 360
-                 and (s["max_cooler_height_mm"] or 0) >= 170 and "ATX" in s["board_form_factors"])
+    case = first(
+        cat,
+        "case",
+        lambda s: (
+            s["type"] == "ATX Mid Tower"
+            and (s["max_gpu_length_mm"] or 0) >= 360
+            and (s["max_cooler_height_mm"] or 0) >= 170
+            and "ATX" in s["board_form_factors"]
+        ),
+    )
     return {
         "cpu": [first(cat, "cpu", lambda s: s["socket"] == "AM5" and s["cores"] == 8 and s["tdp_w"] == 120)],
-        "motherboard": [first(cat, "motherboard", lambda s: s["socket"] == "AM5" and s["form_factor"] == "ATX"
-                              and s["memory_type"] == "DDR5" and s["memory_slots"] == 4
-                              and (s["m2_slots"] or 0) >= 2 and (s["sata_ports"] or 0) >= 4)],
-        "ram": [first(cat, "ram", lambda s: s["memory_type"] == "DDR5" and s["modules"] == 2 and s["module_gb"] == 16
-                      and s["speed_mts"] == 6000)],
-        "gpu": [first(cat, "gpu", lambda s: 290 <= (s["length_mm"] or 0) <= 320
-                      and 250 <= (s["board_power_w"] or 0) <= 300)],
-        "storage": [first(cat, "storage", lambda s: s["bus"] == "m2" and s["nvme"] and s["capacity_gb"] == 2000),
-                    first(cat, "storage", lambda s: s["bus"] == "sata" and s["kind"] == "HDD"
-                          and s["capacity_gb"] == 4000)],
-        "psu": [first(cat, "psu", lambda s: s["wattage_w"] == 850 and s["form_factor"] == "ATX"
-                      and s["efficiency"] == "80+ Gold")],
+        "motherboard": [
+            first(
+                cat,
+                "motherboard",
+                lambda s: (
+                    s["socket"] == "AM5"
+                    and s["form_factor"] == "ATX"
+                    and s["memory_type"] == "DDR5"
+                    and s["memory_slots"] == 4
+                    and (s["m2_slots"] or 0) >= 2
+                    and (s["sata_ports"] or 0) >= 4
+                ),
+            )
+        ],
+        "ram": [
+            first(
+                cat,
+                "ram",
+                lambda s: (
+                    s["memory_type"] == "DDR5" and s["modules"] == 2 and s["module_gb"] == 16 and s["speed_mts"] == 6000
+                ),
+            )
+        ],
+        "gpu": [
+            first(cat, "gpu", lambda s: 290 <= (s["length_mm"] or 0) <= 320 and 250 <= (s["board_power_w"] or 0) <= 300)
+        ],
+        "storage": [
+            first(cat, "storage", lambda s: s["bus"] == "m2" and s["nvme"] and s["capacity_gb"] == 2000),
+            first(cat, "storage", lambda s: s["bus"] == "sata" and s["kind"] == "HDD" and s["capacity_gb"] == 4000),
+        ],
+        "psu": [
+            first(
+                cat,
+                "psu",
+                lambda s: s["wattage_w"] == 850 and s["form_factor"] == "ATX" and s["efficiency"] == "80+ Gold",
+            )
+        ],
         "case": [case],
-        "cooler": [first(cat, "cooler", lambda s: s["water_cooled"] is False and 150 <= (s["height_mm"] or 0) <= 160
-                         and "AM5" in s["sockets"])],
+        "cooler": [
+            first(
+                cat,
+                "cooler",
+                lambda s: s["water_cooled"] is False and 150 <= (s["height_mm"] or 0) <= 160 and "AM5" in s["sockets"],
+            )
+        ],
     }
 
 
@@ -202,8 +250,10 @@ def main() -> None:
     tenant = ensure_tenant("bench-builder", "Bench PC builder")
     t0 = time.perf_counter()
     offered = ensure_offers(tenant.id)
-    print(f"catalog: {parts} parts; tenant {tenant.slug} sells {offered} "
-          f"(offers upserted in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"catalog: {parts} parts; tenant {tenant.slug} sells {offered} "
+        f"(offers upserted in {time.perf_counter() - t0:.1f} s)"
+    )
 
     index.clear()
     rss0 = rss_mb()
@@ -225,34 +275,52 @@ def main() -> None:
         view = ev.evaluate_build(s, build)
         if view.overall == "block" or view.state != "Complete":
             raise SystemExit(f"the bench build should be complete without blocks: {view.overall} {view.state}")
-        compact = first(cat, "case", lambda sp: "ATX" in sp["board_form_factors"]  # the GPU does not fit
-                        and (sp["max_gpu_length_mm"] or 999) < 280
-                        and (sp["max_cooler_height_mm"] is None or sp["max_cooler_height_mm"] >= 165))
+        compact = first(
+            cat,
+            "case",
+            lambda sp: (
+                "ATX" in sp["board_form_factors"]  # the GPU does not fit
+                and (sp["max_gpu_length_mm"] or 999) < 280
+                and (sp["max_cooler_height_mm"] is None or sp["max_cooler_height_mm"] >= 165)
+            ),
+        )
         blocked = {**build, "case": [compact]}
         blocked_view = ev.evaluate_build(s, blocked)
         blocks = [v for v in blocked_view.verdicts if v.severity == "block"]
 
         rows: list[tuple[str, list[float], str]] = []
         eval_ok = timed(lambda: ev.evaluate_build(s, build))
-        rows.append(("evaluate_build: full build, no block", eval_ok,
-                     f"{len(view.verdicts)} verdicts, {view.overall}"))
+        rows.append(("evaluate_build: full build, no block", eval_ok, f"{len(view.verdicts)} verdicts, {view.overall}"))
         eval_block = timed(lambda: ev.evaluate_build(s, blocked))
-        rows.append(("evaluate_build: full build, 1 block + suggestions", eval_block,
-                     f"{len(blocks)} block, {sum(len(b.suggestions) for b in blocks)} suggestions"))
+        rows.append(
+            (
+                "evaluate_build: full build, 1 block + suggestions",
+                eval_block,
+                f"{len(blocks)} block, {sum(len(b.suggestions) for b in blocks)} suggestions",
+            )
+        )
 
         pick: dict[str, list[float]] = {}
         for slot in ev.SLOTS:
             page = ev.pick_list(s, build, slot)
             pick[slot] = timed(lambda slot=slot: ev.pick_list(s, build, slot))
             sold = len(offers.slot(s, slot).sold)
-            rows.append((f"pick_list {slot}: compatible-only, page 1", pick[slot],
-                         f"{page.total}/{sold} listed, {page.hidden_incompatible} hidden"))
+            rows.append(
+                (
+                    f"pick_list {slot}: compatible-only, page 1",
+                    pick[slot],
+                    f"{page.total}/{sold} listed, {page.hidden_incompatible} hidden",
+                )
+            )
         for slot in ("ram", "storage"):
             t = timed(lambda slot=slot: ev.pick_list(s, build, slot, index=0))
             pick[f"{slot} (replace #1)"] = t
             rows.append((f"pick_list {slot}: replacing entry 1", t, ""))
-        searched = timed(lambda: ev.pick_list(s, build, "gpu", search="rtx 16gb", filters={"chipset_maker": "NVIDIA"},
-                                              sort="price_desc", page=2))
+        searched = timed(
+            lambda: ev.pick_list(
+                s, build, "gpu", search="rtx 16gb", filters={"chipset_maker": "NVIDIA"}, sort="price_desc", page=2
+            )
+        )
         rows.append(("pick_list gpu: search + filter + sort + page 3", searched, ""))
         show_all = timed(lambda: ev.pick_list(s, build, "ram", compatible_only=False))
         rows.append(("pick_list ram: show all", show_all, ""))
@@ -279,16 +347,22 @@ def main() -> None:
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
-    print(f"cold load: catalog index {cold_catalog:.0f} ms (+{rss1 - rss0:.0f} MB RSS); "
-          f"tenant offers, all 8 slots {cold_offers:.0f} ms (+{rss2 - rss1:.0f} MB RSS)")
+    print(
+        f"cold load: catalog index {cold_catalog:.0f} ms (+{rss1 - rss0:.0f} MB RSS); "
+        f"tenant offers, all 8 slots {cold_offers:.0f} ms (+{rss2 - rss1:.0f} MB RSS)"
+    )
     print(f"{'measurement':<52} {'runs':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  note")
     for name, values, note in rows:
-        print(f"{name:<52} {len(values):>5} {pct(values, 0.5):>8.2f} {pct(values, 0.95):>8.2f} "
-              f"{max(values):>8.2f}  {note}")
+        print(
+            f"{name:<52} {len(values):>5} {pct(values, 0.5):>8.2f} {pct(values, 0.95):>8.2f} "
+            f"{max(values):>8.2f}  {note}"
+        )
     print(f"peak RSS {peak:.0f} MB")
     if reloads:
-        print("note: a version stamp changed during the run (another process bumped or flushed Redis); "
-              "the figures include a reload")
+        print(
+            "note: a version stamp changed during the run (another process bumped or flushed Redis); "
+            "the figures include a reload"
+        )
     eval_p95 = max(pct(eval_ok, 0.95), pct(eval_block, 0.95))
     worst = max(pick, key=lambda k: pct(pick[k], 0.95))
     pick_p95 = pct(pick[worst], 0.95)
@@ -296,13 +370,19 @@ def main() -> None:
     browser = ""
     if os.environ.get("BENCH_BROWSER", "1") != "0":
         clicks = browser_clicks(max(24, RUNS // 2))
-        print(f"Chromium click-to-verdict over {len(clicks)} picks: p50 {pct(clicks, 0.5):.0f} ms, "
-              f"p95 {pct(clicks, 0.95):.0f} ms, max {max(clicks):.0f} ms")
-        browser = (f"; click-to-verdict p95 {pct(clicks, 0.95):.0f} ms — ratio "
-                   f"{pct(clicks, 0.95) / BROWSER_BASELINE_MS:.2f} of the {BROWSER_BASELINE_NAME}")
-    print(f"builder: evaluate p95 {eval_p95:.1f} ms, pick p95 {pick_p95:.1f} ms (worst slot {worst}), "
-          f"slot change p95 {change_p95:.1f} ms — ratio {change_p95 / BASELINE_MS:.2f} of the {BASELINE_NAME}"
-          f"{browser} (cold index load {cold_catalog:.0f} ms, peak RSS {peak:.0f} MB)")
+        print(
+            f"Chromium click-to-verdict over {len(clicks)} picks: p50 {pct(clicks, 0.5):.0f} ms, "
+            f"p95 {pct(clicks, 0.95):.0f} ms, max {max(clicks):.0f} ms"
+        )
+        browser = (
+            f"; click-to-verdict p95 {pct(clicks, 0.95):.0f} ms — ratio "
+            f"{pct(clicks, 0.95) / BROWSER_BASELINE_MS:.2f} of the {BROWSER_BASELINE_NAME}"
+        )
+    print(
+        f"builder: evaluate p95 {eval_p95:.1f} ms, pick p95 {pick_p95:.1f} ms (worst slot {worst}), "
+        f"slot change p95 {change_p95:.1f} ms — ratio {change_p95 / BASELINE_MS:.2f} of the {BASELINE_NAME}"
+        f"{browser} (cold index load {cold_catalog:.0f} ms, peak RSS {peak:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

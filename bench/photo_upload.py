@@ -14,14 +14,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests import testenv  # noqa: E402
+from tests import testenv
 
 testenv.apply()
+from app import domains  # noqa: E402
+
+domains.load()  # every handler registered, as in every entry point
 
 from fastapi.testclient import TestClient  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from app.platform.web import create_api  # noqa: E402
+from app.api import create_api  # noqa: E402
 from bench.booklets import photo  # noqa: E402
 from tests import factories  # noqa: E402
 
@@ -31,10 +34,12 @@ def main() -> None:
     tenant = factories.make_tenant("Bench uploads")
     user = factories.make_user(tenant, "operator")
     client = TestClient(create_api())
-    client.post("/api/v1/auth/login", json={"username": user.username, "password": factories.PASSWORD,
-                                            "shop": tenant.slug})
-    oid = client.post("/api/v1/orders", json={"customerName": "Bench", "lineItems": [
-        {"sku": "PC", "title": "PC", "quantity": 1}]}).json()["id"]
+    client.post(
+        "/api/v1/auth/login", json={"username": user.username, "password": factories.PASSWORD, "shop": tenant.slug}
+    )
+    oid = client.post(
+        "/api/v1/orders", json={"customerName": "Bench", "lineItems": [{"sku": "PC", "title": "PC", "quantity": 1}]}
+    ).json()["id"]
     bid = client.post("/api/v1/builds", json={"orderId": oid}).json()["id"]
     data = photo(7)
     times = []
@@ -51,8 +56,10 @@ def main() -> None:
             img.convert("RGB").save(io.BytesIO(), "JPEG", quality=88)
         base.append((time.perf_counter() - t0) * 1000)
     med, b = statistics.median(times), statistics.median(base)
-    print(f"{len(data) / 1e6:.1f} MB 12 MP JPEG: upload to stored + thumbnail median {med:.0f} ms "
-          f"(runs {', '.join(f'{t:.0f}' for t in times)}); Pillow decode+encode alone {b:.0f} ms")
+    print(
+        f"{len(data) / 1e6:.1f} MB 12 MP JPEG: upload to stored + thumbnail median {med:.0f} ms "
+        f"(runs {', '.join(f'{t:.0f}' for t in times)}); Pillow decode+encode alone {b:.0f} ms"
+    )
     print(f"photo upload: {med:.0f} ms server side vs Pillow alone {b:.0f} ms = ratio {med / b:.2f} (target < 600 ms)")
 
 

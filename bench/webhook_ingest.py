@@ -29,14 +29,17 @@ from bench.servers import stop, wait_for  # noqa: E402
 from tests import testenv  # noqa: E402
 
 testenv.apply()
+from app import domains  # noqa: E402
+
+domains.load()  # every handler registered, as in every entry point
 
 import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from app.orders.models import ShopifyShop  # noqa: E402
 from app.platform.db import tenant_session  # noqa: E402
+from standins import shopify as standin  # noqa: E402
 from tests import factories  # noqa: E402
-from tests.standins import shopify as standin  # noqa: E402
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "10"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
@@ -44,7 +47,7 @@ SECRET = "bench-secret"
 APP_PORT, CEILING_PORT = 8201, 8202
 WORKERS = int(os.environ.get("BENCH_WORKERS", "5"))  # server processes for both: what reflex prod starts on 2 cores
 
-CEILING_APP = '''
+CEILING_APP = """
 import sys
 sys.path.insert(0, {root!r})
 from tests import testenv
@@ -66,7 +69,7 @@ async def hook(request):
     return JSONResponse({{"status": "created"}})
 
 app = Starlette(routes=[Route("/api/v1/webhooks/shopify", hook, methods=["POST"])])
-'''
+"""
 
 
 def _deliveries(domain: str, n: int) -> list[tuple[bytes, dict]]:
@@ -139,9 +142,14 @@ def _pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     testenv.prepare_database()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REFLEX_USE_NPM": "1",
-           "PATH": f"{ROOT}/.tools/node_modules/.bin:{ROOT}/.venv/bin:{os.environ.get('PATH', '')}",
-           "BACKEND_PORT": str(APP_PORT), "REFLEX_HOT_RELOAD_OVERRIDE_PATHS": str(ROOT / "var" / "e2e-no-reload")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "REFLEX_USE_NPM": "1",
+        "PATH": f"{ROOT}/.tools/node_modules/.bin:{ROOT}/.venv/bin:{os.environ.get('PATH', '')}",
+        "BACKEND_PORT": str(APP_PORT),
+        "REFLEX_HOT_RELOAD_OVERRIDE_PATHS": str(ROOT / "var" / "e2e-no-reload"),
+    }
     (ROOT / "var" / "e2e-no-reload").mkdir(parents=True, exist_ok=True)
 
     # ceiling
@@ -157,14 +165,32 @@ def main() -> None:
         conn.execute(text("GRANT USAGE ON SEQUENCE bench_ceiling_id_seq TO shopfloor_app"))
     ceiling_file = ROOT / "var" / "bench_ceiling_app.py"
     ceiling_file.write_text(CEILING_APP.format(root=str(ROOT)))
-    ceiling = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "asgi", "--port", str(CEILING_PORT),
-                                "--workers", str(WORKERS), "--log-level", "warning", "--working-dir",
-                                str(ceiling_file.parent), "bench_ceiling_app:app"],
-                               cwd=ROOT, env=env, start_new_session=True)
+    ceiling = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--port",
+            str(CEILING_PORT),
+            "--workers",
+            str(WORKERS),
+            "--log-level",
+            "warning",
+            "--working-dir",
+            str(ceiling_file.parent),
+            "bench_ceiling_app:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
     try:
         wait_for(f"http://127.0.0.1:{CEILING_PORT}/", ceiling)
-        c_lat, c_status, c_sent = asyncio.run(_drive(f"http://127.0.0.1:{CEILING_PORT}/api/v1/webhooks/shopify",
-                                                     _deliveries("x", 20000)))
+        c_lat, c_status, c_sent = asyncio.run(
+            _drive(f"http://127.0.0.1:{CEILING_PORT}/api/v1/webhooks/shopify", _deliveries("x", 20000))
+        )
     finally:
         stop(ceiling)
     with admin.begin() as conn:
@@ -177,10 +203,15 @@ def main() -> None:
     with tenant_session(tenant.id) as s:
         s.add(ShopifyShop(tenant_id=tenant.id, shop_domain=domain, access_token="x", webhook_secret=SECRET))
         s.commit()
-    log = open(ROOT / "var" / "bench_app.log", "w")
-    app = subprocess.Popen(["reflex", "run", "--env", "prod", "--backend-only", "--backend-port", str(APP_PORT),
-                            "--loglevel", "warning"], cwd=ROOT, env={**env, "GRANIAN_WORKERS": str(WORKERS)},
-                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log = open(ROOT / "var" / "bench_app.log", "w")  # noqa: SIM115
+    app = subprocess.Popen(
+        ["reflex", "run", "--env", "prod", "--backend-only", "--backend-port", str(APP_PORT), "--loglevel", "warning"],
+        cwd=ROOT,
+        env={**env, "GRANIAN_WORKERS": str(WORKERS)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         wait_for(f"http://127.0.0.1:{APP_PORT}/health/live", app)
         deliveries = _deliveries(domain, 20000)
@@ -188,7 +219,7 @@ def main() -> None:
         a_lat, a_status, a_sent = asyncio.run(_drive(url, deliveries))
         a_rate_max = a_sent / (a_status["_elapsed_ms"] / 1000)
         paced_rate = max(5.0, round(a_rate_max / 2))
-        paced = asyncio.run(_paced(url, deliveries[a_sent + 10:], paced_rate, DURATION))
+        paced = asyncio.run(_paced(url, deliveries[a_sent + 10 :], paced_rate, DURATION))
     finally:
         stop(app)
     with tenant_session(tenant.id) as s:
@@ -199,16 +230,24 @@ def main() -> None:
     created = a_status.get("created", 0)
     lost = created + len(paced) - stored
     duplicated = stored - distinct + max(0, stored - created - len(paced))
-    print(f"ceiling (bare Starlette, one INSERT): {c_rate:.0f} req/s, p50 {statistics.median(c_lat):.1f} ms, "
-          f"p99 {_pct(c_lat, 0.99):.1f} ms, stored {stored_ceiling}/{c_sent}")
-    print(f"app (Shopfloor webhook): {a_rate:.0f} req/s, p50 {statistics.median(a_lat):.1f} ms, "
-          f"p99 {_pct(a_lat, 0.99):.1f} ms, answers {dict((k, v) for k, v in a_status.items() if k[0] != '_')}")
-    print(f"app at a steady {paced_rate:.0f} req/s (half its maximum): p50 {statistics.median(paced):.1f} ms, "
-          f"p99 {_pct(paced, 0.99):.1f} ms over {len(paced)} deliveries")
+    print(
+        f"ceiling (bare Starlette, one INSERT): {c_rate:.0f} req/s, p50 {statistics.median(c_lat):.1f} ms, "
+        f"p99 {_pct(c_lat, 0.99):.1f} ms, stored {stored_ceiling}/{c_sent}"
+    )
+    print(
+        f"app (Shopfloor webhook): {a_rate:.0f} req/s, p50 {statistics.median(a_lat):.1f} ms, "
+        f"p99 {_pct(a_lat, 0.99):.1f} ms, answers {dict((k, v) for k, v in a_status.items() if k[0] != '_')}"
+    )
+    print(
+        f"app at a steady {paced_rate:.0f} req/s (half its maximum): p50 {statistics.median(paced):.1f} ms, "
+        f"p99 {_pct(paced, 0.99):.1f} ms over {len(paced)} deliveries"
+    )
     print(f"orders stored {stored} for {created + len(paced)} created answers; lost {lost}, duplicated {duplicated}")
-    print(f"webhook ingest: app {a_rate:.0f}/s vs ceiling {c_rate:.0f}/s = ratio {a_rate / c_rate:.2f} "
-          f"(target >= 0.50); steady-load p99 {_pct(paced, 0.99):.1f} ms (target < 100); "
-          f"lost {lost}, duplicated {duplicated}")
+    print(
+        f"webhook ingest: app {a_rate:.0f}/s vs ceiling {c_rate:.0f}/s = ratio {a_rate / c_rate:.2f} "
+        f"(target >= 0.50); steady-load p99 {_pct(paced, 0.99):.1f} ms (target < 100); "
+        f"lost {lost}, duplicated {duplicated}"
+    )
 
 
 if __name__ == "__main__":

@@ -5,10 +5,11 @@ the page's permission is missing."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
-from app.routes import Route, nav_sections, route_for
+from app.routes import Page, Route, nav_sections, register_page, register_route
 from app.settings import get_settings
 from state.base import AppState
 from state.notifications import NotificationsState
@@ -67,10 +68,14 @@ def sidebar() -> rx.Component:
         ),
         *sections,
         rx.spacer(),
-        rx.link(rx.hstack(rx.icon("store", size=14), rx.text("Open the storefront", size="1"), align="center",
-                          spacing="1"),
-                href="/build", is_external=True, color_scheme="gray", padding_x="10px",
-                data_testid="open-storefront"),
+        rx.link(
+            rx.hstack(rx.icon("store", size=14), rx.text("Open the storefront", size="1"), align="center", spacing="1"),
+            href="/build",
+            is_external=True,
+            color_scheme="gray",
+            padding_x="10px",
+            data_testid="open-storefront",
+        ),
         rx.text(AppState.tenant_name, size="1", color_scheme="gray", padding_x="10px", data_testid="sidebar-tenant"),
         spacing="4",
         padding="16px 10px",
@@ -96,8 +101,10 @@ def user_menu() -> rx.Component:
             )
         ),
         rx.menu.content(
-            rx.box(rx.text(AppState.username, " · ", AppState.roles.join(", "), size="1", color_scheme="gray"),
-                   padding="4px 8px"),
+            rx.box(
+                rx.text(AppState.username, " · ", AppState.roles.join(", "), size="1", color_scheme="gray"),
+                padding="4px 8px",
+            ),
             rx.menu.separator(),
             rx.menu.item(
                 rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out")),
@@ -111,14 +118,24 @@ def user_menu() -> rx.Component:
 def _notification(n: rx.Var) -> rx.Component:
     return rx.link(
         rx.vstack(
-            rx.hstack(rx.cond(n["unread"], rx.box(width="7px", height="7px", border_radius="50%",
-                                                  background=rx.color("accent", 9))),
-                      rx.text(n["title"], size="2", weight="medium"), align="center", spacing="2"),
+            rx.hstack(
+                rx.cond(
+                    n["unread"],
+                    rx.box(width="7px", height="7px", border_radius="50%", background=rx.color("accent", 9)),
+                ),
+                rx.text(n["title"], size="2", weight="medium"),
+                align="center",
+                spacing="2",
+            ),
             rx.text(n["body"], size="1", color_scheme="gray"),
             rx.text(n["at"], size="1", color_scheme="gray"),
-            spacing="0", padding="6px 4px",
+            spacing="0",
+            padding="6px 4px",
         ),
-        href=n["link"].to(str), underline="none", color_scheme="gray", high_contrast=True,
+        href=n["link"].to(str),
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
     )
 
 
@@ -126,24 +143,49 @@ def bell() -> rx.Component:
     return rx.popover.root(
         rx.popover.trigger(
             rx.box(
-                rx.icon_button(rx.icon("bell", size=16), variant="soft", color_scheme="gray",
-                               aria_label="Notifications", data_testid="bell"),
-                rx.cond(NotificationsState.unread > 0,
-                        rx.badge(NotificationsState.unread, color_scheme="red", variant="solid", radius="full",
-                                 size="1", position="absolute", top="-6px", right="-8px",
-                                 data_testid="bell-count")),
+                rx.icon_button(
+                    rx.icon("bell", size=16),
+                    variant="soft",
+                    color_scheme="gray",
+                    aria_label="Notifications",
+                    data_testid="bell",
+                ),
+                rx.cond(
+                    NotificationsState.unread > 0,
+                    rx.badge(
+                        NotificationsState.unread,
+                        color_scheme="red",
+                        variant="solid",
+                        radius="full",
+                        size="1",
+                        position="absolute",
+                        top="-6px",
+                        right="-8px",
+                        data_testid="bell-count",
+                    ),
+                ),
                 position="relative",
             ),
         ),
         rx.popover.content(
             rx.vstack(
-                rx.hstack(rx.text("Notifications", weight="bold"), rx.spacer(),
-                          rx.button("Mark all read", size="1", variant="ghost",
-                                    on_click=NotificationsState.mark_all_read), width="100%"),
-                rx.cond(NotificationsState.items.length() > 0,
-                        rx.vstack(rx.foreach(NotificationsState.items, _notification), spacing="1",
-                                  max_height="360px", overflow_y="auto", width="100%"),
-                        rx.text("Nothing new.", size="2", color_scheme="gray")),
+                rx.hstack(
+                    rx.text("Notifications", weight="bold"),
+                    rx.spacer(),
+                    rx.button("Mark all read", size="1", variant="ghost", on_click=NotificationsState.mark_all_read),
+                    width="100%",
+                ),
+                rx.cond(
+                    NotificationsState.items.length() > 0,
+                    rx.vstack(
+                        rx.foreach(NotificationsState.items, _notification),
+                        spacing="1",
+                        max_height="360px",
+                        overflow_y="auto",
+                        width="100%",
+                    ),
+                    rx.text("Nothing new.", size="2", color_scheme="gray"),
+                ),
                 width="320px",
             ),
         ),
@@ -171,8 +213,11 @@ def forbidden_panel() -> rx.Component:
             rx.vstack(
                 rx.icon("shield-x", size=32, color=rx.color("red", 9)),
                 rx.heading("No access", size="4"),
-                rx.text("Your role does not include ", rx.code(AppState.page_permission),
-                        ", which this page needs. Ask an admin if you need it."),
+                rx.text(
+                    "Your role does not include ",
+                    rx.code(AppState.page_permission),
+                    ", which this page needs. Ask an admin if you need it.",
+                ),
                 rx.link("Back to home", href="/"),
                 align="center",
                 spacing="3",
@@ -189,39 +234,78 @@ def loading_panel() -> rx.Component:
     return rx.center(rx.spinner(size="3"), padding_top="80px", width="100%")
 
 
-def staff_page(path: str) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
-    """Wrap a page body in the layout; the route registry gives its title."""
-    route = route_for(path)
-    title = route.title if route else ""
+PageFn = Callable[[], rx.Component]
+PHONE_META = ({"name": "viewport", "content": "width=device-width, initial-scale=1"},)
 
-    def wrap(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
-        def page() -> rx.Component:
-            return rx.hstack(
-                sidebar(),
-                rx.vstack(
-                    topbar(title),
-                    rx.box(
-                        rx.cond(
-                            AppState.signed_in,
-                            rx.cond(AppState.page_allowed, body(), forbidden_panel()),
-                            loading_panel(),
-                        ),
-                        padding="24px",
-                        width="100%",
-                    ),
-                    spacing="0",
-                    width="100%",
-                    min_height="100vh",
-                ),
-                spacing="0",
-                width="100%",
-                align="start",
-            )
 
-        page.__name__ = body.__name__
+def staff_page(
+    path: str,
+    title: str,
+    *,
+    permission: str | None,
+    on_load: Any = (),
+    icon: str = "circle",
+    nav: bool = True,
+    section: str = "Shop",
+    layout: bool = True,
+    meta: tuple[dict[str, str], ...] = (),
+) -> Callable[[PageFn], PageFn]:
+    """Register a staff page once, where it is defined: its route (title,
+    permission, navigation) and the page itself, wrapped in the layout (or,
+    with layout=False, as it is: the phone pages). Every staff page's on_load
+    starts with `AppState.guard_page`."""
+    route = register_route(Route(path, title, permission, icon=icon, nav=nav, section=section))
+    loads = on_load if isinstance(on_load, (list, tuple)) else (on_load,)
+
+    def wrap(body: PageFn) -> PageFn:
+        page = _in_layout(body, route.title) if layout else body
+        register_page(
+            Page(path, f"{title} · Shopfloor", page, kind="staff", on_load=(AppState.guard_page, *loads), meta=meta)
+        )
         return page
 
     return wrap
+
+
+def public_page(
+    path: str, title: str, *, on_load: Any = (), kind: str = "public", meta: tuple[dict[str, str], ...] = ()
+) -> Callable[[PageFn], PageFn]:
+    """Register a page anyone may open (sign-in) or a storefront page (customers)."""
+    loads = on_load if isinstance(on_load, (list, tuple)) else (on_load,)
+
+    def wrap(page: PageFn) -> PageFn:
+        register_page(Page(path, title, page, kind=kind, on_load=tuple(loads), meta=meta))
+        return page
+
+    return wrap
+
+
+def _in_layout(body: PageFn, title: str) -> PageFn:
+    def page() -> rx.Component:
+        return rx.hstack(
+            sidebar(),
+            rx.vstack(
+                topbar(title),
+                rx.box(
+                    rx.cond(
+                        AppState.signed_in,
+                        rx.cond(AppState.page_allowed, body(), forbidden_panel()),
+                        loading_panel(),
+                    ),
+                    padding="24px",
+                    width="100%",
+                ),
+                spacing="0",
+                width="100%",
+                min_height="100vh",
+            ),
+            spacing="0",
+            width="100%",
+            align="start",
+        )
+
+    page.__name__ = body.__name__
+    return page
 
 
 def stat_card(label: str, value: rx.Var, icon: str, testid: str = "") -> rx.Component:

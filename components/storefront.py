@@ -17,18 +17,30 @@ SEVERITY_ICONS = {"pass": "circle-check", "info": "info", "warn": "triangle-aler
 
 def customer_logout_script() -> str:
     api = get_settings().api_url.rstrip("/")
-    return (f"fetch('{api}/api/v1/shop/customers/logout', {{method: 'POST', credentials: 'include'}})"
-            ".finally(() => window.location.assign('/build'))")
+    return (
+        f"fetch('{api}/api/v1/shop/customers/logout', {{method: 'POST', credentials: 'include'}})"
+        ".finally(() => window.location.assign('/build'))"
+    )
 
 
 def severity_badge(severity: rx.Var | str, testid: str | rx.Var | None = None) -> rx.Component:
     """A verdict badge: colour, icon and words (never colour alone)."""
     return rx.match(
         severity,
-        *[(sev, rx.badge(rx.icon(SEVERITY_ICONS[sev], size=12), SEVERITY_LABELS[sev],
-                         color_scheme=SEVERITY_COLORS[sev], variant="soft", data_testid=testid,
-                         data_severity=sev))
-          for sev in ("pass", "info", "warn", "block")],
+        *[
+            (
+                sev,
+                rx.badge(
+                    rx.icon(SEVERITY_ICONS[sev], size=12),
+                    SEVERITY_LABELS[sev],
+                    color_scheme=SEVERITY_COLORS[sev],
+                    variant="soft",
+                    data_testid=testid,
+                    data_severity=sev,
+                ),
+            )
+            for sev in ("pass", "info", "warn", "block")
+        ],
         rx.fragment(),
     )
 
@@ -36,47 +48,97 @@ def severity_badge(severity: rx.Var | str, testid: str | rx.Var | None = None) -
 def _header() -> rx.Component:
     return rx.hstack(
         rx.link(
-            rx.hstack(rx.icon("cpu", size=22, color=rx.color("accent", 10)),
-                      rx.heading(rx.cond(StorefrontState.shop_name != "", StorefrontState.shop_name, "PC Builder"),
-                                 size=rx.breakpoints(initial="3", sm="4"), white_space="nowrap", overflow="hidden",
-                                 text_overflow="ellipsis"),
-                      align="center", spacing="2", min_width="0"),
-            href="/build", underline="none", color_scheme="gray", high_contrast=True, min_width="0",
+            rx.hstack(
+                rx.icon("cpu", size=22, color=rx.color("accent", 10)),
+                rx.heading(
+                    rx.cond(StorefrontState.shop_name != "", StorefrontState.shop_name, "PC Builder"),
+                    size=rx.breakpoints(initial="3", sm="4"),
+                    white_space="nowrap",
+                    overflow="hidden",
+                    text_overflow="ellipsis",
+                ),
+                align="center",
+                spacing="2",
+                min_width="0",
+            ),
+            href="/build",
+            underline="none",
+            color_scheme="gray",
+            high_contrast=True,
+            min_width="0",
         ),
-        rx.cond(StorefrontState.demo_prices,
-                rx.tooltip(rx.badge("Demo prices", color_scheme="amber", variant="soft", data_testid="demo-prices",
-                                    flex_shrink="0"),
-                           content="This shop shows demo prices and stock, not real offers.")),
+        rx.cond(
+            StorefrontState.demo_prices,
+            rx.tooltip(
+                rx.badge(
+                    "Demo prices", color_scheme="amber", variant="soft", data_testid="demo-prices", flex_shrink="0"
+                ),
+                content="This shop shows demo prices and stock, not real offers.",
+            ),
+        ),
         rx.spacer(),
-        rx.link(rx.hstack(rx.icon("wrench", size=16), rx.text("Build a PC", size="2", display=["none", "inline"]), align="center",
-                          spacing="1"),
-                href="/build", underline="none", data_testid="nav-build"),
+        rx.link(
+            rx.hstack(
+                rx.icon("wrench", size=16),
+                rx.text("Build a PC", size="2", display=["none", "inline"]),
+                align="center",
+                spacing="1",
+            ),
+            href="/build",
+            underline="none",
+            data_testid="nav-build",
+        ),
         rx.cond(
             StorefrontState.customer_signed_in,
             rx.hstack(
-                rx.link(rx.hstack(rx.icon("bookmark", size=16), rx.text("My builds", size="2", display=["none", "inline"]), align="center",
-                                  spacing="1"),
-                        href="/account/builds", underline="none", data_testid="nav-my-builds"),
+                rx.link(
+                    rx.hstack(
+                        rx.icon("bookmark", size=16),
+                        rx.text("My builds", size="2", display=["none", "inline"]),
+                        align="center",
+                        spacing="1",
+                    ),
+                    href="/account/builds",
+                    underline="none",
+                    data_testid="nav-my-builds",
+                ),
                 rx.menu.root(
-                    rx.menu.trigger(rx.button(rx.icon("circle-user", size=16),
-                                              rx.text(StorefrontState.customer_name, display=["none", "inline"]),
-                                              variant="soft", color_scheme="gray", size="2",
-                                              data_testid="customer-menu")),
+                    rx.menu.trigger(
+                        rx.button(
+                            rx.icon("circle-user", size=16),
+                            rx.text(StorefrontState.customer_name, display=["none", "inline"]),
+                            variant="soft",
+                            color_scheme="gray",
+                            size="2",
+                            data_testid="customer-menu",
+                        )
+                    ),
                     rx.menu.content(
-                        rx.box(rx.text(StorefrontState.customer_email, size="1", color_scheme="gray"),
-                               padding="4px 8px"),
+                        rx.box(
+                            rx.text(StorefrontState.customer_email, size="1", color_scheme="gray"), padding="4px 8px"
+                        ),
                         rx.menu.separator(),
-                        rx.menu.item(rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out")),
-                                     on_click=rx.call_script(customer_logout_script()),
-                                     data_testid="customer-sign-out"),
+                        rx.menu.item(
+                            rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out")),
+                            on_click=rx.call_script(customer_logout_script()),
+                            data_testid="customer-sign-out",
+                        ),
                     ),
                 ),
-                spacing="4", align="center",
+                spacing="4",
+                align="center",
             ),
-            rx.link(rx.button(rx.icon("log-in", size=16), rx.text("Sign in", white_space="nowrap",
-                                                                   display=["none", "inline"]),
-                              variant="soft", size="2", aria_label="Sign in"),
-                    href="/account/login", data_testid="nav-sign-in"),
+            rx.link(
+                rx.button(
+                    rx.icon("log-in", size=16),
+                    rx.text("Sign in", white_space="nowrap", display=["none", "inline"]),
+                    variant="soft",
+                    size="2",
+                    aria_label="Sign in",
+                ),
+                href="/account/login",
+                data_testid="nav-sign-in",
+            ),
         ),
         align="center",
         spacing=rx.breakpoints(initial="3", sm="4"),
@@ -96,7 +158,8 @@ def credit_footer() -> rx.Component:
             "Parts data: ",
             rx.link("BuildCores OpenDB", href="https://github.com/buildcores/buildcores-open-db", is_external=True),
             " (ODC-By 1.0). Prices and stock are the shop's own.",
-            size="1", color_scheme="gray",
+            size="1",
+            color_scheme="gray",
         ),
         width="100%",
         padding="16px 24px",
@@ -111,8 +174,7 @@ def storefront_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Compone
     def page() -> rx.Component:
         return rx.vstack(
             _header(),
-            rx.box(body(), width="100%", max_width="1200px", margin_x="auto", padding=["12px", "24px"],
-                   flex="1"),
+            rx.box(body(), width="100%", max_width="1200px", margin_x="auto", padding=["12px", "24px"], flex="1"),
             credit_footer(),
             spacing="0",
             width="100%",
@@ -124,22 +186,27 @@ def storefront_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Compone
     return page
 
 
-def share_dialog(url: rx.Var, open_: rx.Var, on_open_change, testid: str) -> rx.Component:  # noqa: ANN001
+def share_dialog(url: rx.Var, open_: rx.Var, on_open_change, testid: str) -> rx.Component:
     """The share link of a build, with Copy and a link to open it."""
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Share this build"),
-            rx.dialog.description("Anyone with this link can see the build (it is not listed anywhere).",
-                                  size="2"),
+            rx.dialog.description("Anyone with this link can see the build (it is not listed anywhere).", size="2"),
             rx.hstack(
                 rx.input(value=url, read_only=True, flex="1", data_testid=testid),
-                rx.button(rx.icon("copy", size=14), "Copy",
-                          on_click=[rx.set_clipboard(url), rx.toast.success("Link copied.")]),
-                width="100%", padding_top="12px",
+                rx.button(
+                    rx.icon("copy", size=14), "Copy", on_click=[rx.set_clipboard(url), rx.toast.success("Link copied.")]
+                ),
+                width="100%",
+                padding_top="12px",
             ),
-            rx.hstack(rx.link("Open the shared page", href=url, is_external=True, size="2"),
-                      rx.spacer(), rx.dialog.close(rx.button("Done", variant="soft")), width="100%",
-                      padding_top="12px"),
+            rx.hstack(
+                rx.link("Open the shared page", href=url, is_external=True, size="2"),
+                rx.spacer(),
+                rx.dialog.close(rx.button("Done", variant="soft")),
+                width="100%",
+                padding_top="12px",
+            ),
         ),
         open=open_,
         on_open_change=on_open_change,

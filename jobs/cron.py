@@ -1,19 +1,20 @@
-"""Periodic work for `rq cron jobs/cron.py`.
-
-Each entry enqueues a job on a queue; the workers run it. Later domains add
-reconciliation and replenishment lines here.
-"""
+"""Periodic work for `rq cron jobs/cron.py`: what every domain's door declares
+(`Domain.periodic`). A per-shop task is one fan-out job that enqueues one job
+per shop; it never loops over the shops inside one job."""
 
 from rq import cron
 
+from app import domains
+from app.platform import logs, tasks
 from app.settings import get_settings
-from jobs.events import sweep
-from jobs.maintenance import purge_expired_sessions
-from jobs.printing import reconcile_due as simplyprint_reconcile_due
-from jobs.retry import sweep as retry_sweep
+from jobs.periodic import for_each_shop
 
-cron.register(sweep, queue_name="events", interval=get_settings().outbox_sweep_seconds)
-cron.register(retry_sweep, queue_name="integrations", interval=30)
-cron.register(purge_expired_sessions, queue_name="default", interval=3600)
-# SimplyPrint reconciliation: checks every minute, polls each tenant every poll_minutes (default 5)
-cron.register(simplyprint_reconcile_due, queue_name="integrations", interval=60)
+logs.setup()
+domains.load()
+
+for p in domains.periodic():
+    every = int(getattr(get_settings(), p.every)) if isinstance(p.every, str) else p.every
+    if p.per_shop:
+        cron.register(for_each_shop, queue_name=p.queue, interval=every, args=(p.target, p.queue))
+    else:
+        cron.register(tasks.resolve(p.target), queue_name=p.queue, interval=every)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import app.handlers  # noqa: F401  registers every domain's handlers
 from app.platform.events import run_handler_set, sweep_outbox
 
 
@@ -10,5 +9,5 @@ def handle_events(tenant_id: str, event_ids: list[str], handlers: list[str]) -> 
     return run_handler_set(tenant_id, event_ids, handlers)
 
 
-def sweep() -> int:
-    return sweep_outbox()
+def sweep(tenant_id: str | None = None) -> int:
+    return sweep_outbox(tenant_id)

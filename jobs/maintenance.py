@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from app.platform import auth
+from app.platform import auth, tasks
 from app.platform.db import all_tenant_ids, tenant_session
 
 
-def purge_expired_sessions() -> int:
+def purge_expired_sessions(tenant_id: str | None = None) -> int:
     total = 0
-    for tid in all_tenant_ids():
+    for tid in [tenant_id] if tenant_id else all_tenant_ids():
         with tenant_session(tid) as s:
             total += auth.purge_expired_sessions(s)
     return total
+
+
+def heal_shop_lines() -> int:
+    """Let in waiting jobs whose shop's slots were held by jobs that died."""
+    return tasks.heal_shops()

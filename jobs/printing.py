@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from app.platform import tasks
 from app.platform.db import all_tenant_ids, tenant_session
 from app.printing import service
 
@@ -31,20 +32,38 @@ def reconcile(tenant_id: str) -> dict:
         waiting = bool(service.pending_webhooks(s, limit=1))
     if waiting:
         service.request_drain(tenant_id)
-    return {"printers": result.printers, "corrected": result.corrected, "progress": result.progress,
-            "pending": result.submitted_pending, "skipped": result.skipped, "errors": result.errors}
+    return {
+        "printers": result.printers,
+        "corrected": result.corrected,
+        "progress": result.progress,
+        "pending": result.submitted_pending,
+        "skipped": result.skipped,
+        "errors": result.errors,
+    }
+
+
+def reconcile_if_due(tenant_id: str) -> dict | None:
+    """Cron, per shop: reconcile when the shop is connected and its poll
+    interval (poll_minutes, on by default) has passed."""
+    with tenant_session(tenant_id) as s:
+        due = service.reconcile_due(s)
+    return reconcile(tenant_id) if due else None
 
 
 def reconcile_due() -> int:
-    """Cron: enqueue a reconciliation for every connected tenant whose poll
-    interval (poll_minutes, on by default) has passed."""
-    from jobs import enqueue
-
+    """Enqueue a reconciliation for every connected shop whose poll interval
+    has passed (one job per shop). Returns how many were enqueued."""
     n = 0
     for tid in all_tenant_ids():
         with tenant_session(tid) as s:
             due = service.reconcile_due(s)
         if due:
-            enqueue(reconcile, str(tid), queue_name="integrations", description=f"SimplyPrint reconcile ({tid})")
+            tasks.enqueue(
+                "jobs.printing.reconcile",
+                str(tid),
+                queue_name="integrations",
+                shop=tid,
+                description=f"SimplyPrint reconcile ({tid})",
+            )
             n += 1
     return n

@@ -9,5 +9,5 @@ def run_entry(tenant_id: str, entry_id: str) -> str:
     return retry.run(tenant_id, entry_id)
 
 
-def sweep() -> int:
-    return retry.sweep()
+def sweep(tenant_id: str | None = None) -> int:
+    return retry.sweep(tenant_id)

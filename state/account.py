@@ -62,18 +62,24 @@ class AccountBuildsState(StorefrontState):
     order_error: str = ""
     placed_number: str = ""
 
-    def _fetch(self, session, customer) -> list[dict]:  # noqa: ANN001
+    def _fetch(self, session, customer) -> list[dict]:
         app_url = get_settings().app_url.rstrip("/")
         rows = []
         for b in builder.list_builds(session, customer):
             view = evaluation.evaluate_build(session, b.slots)
-            rows.append({
-                "id": str(b.id), "name": b.name, "updated": b.updated_at.strftime("%d %b %Y %H:%M"),
-                "overall": view.overall, "state": view.state, "total": money(view.total, view.currency),
-                "parts": sum(len(v) for v in view.slots.values()),
-                "query": slotmap.to_query(view.slots),
-                "share_url": f"{app_url}/b/{b.share_slug}" if b.share_slug else "",
-            })
+            rows.append(
+                {
+                    "id": str(b.id),
+                    "name": b.name,
+                    "updated": b.updated_at.strftime("%d %b %Y %H:%M"),
+                    "overall": view.overall,
+                    "state": view.state,
+                    "total": money(view.total, view.currency),
+                    "parts": sum(len(v) for v in view.slots.values()),
+                    "query": slotmap.to_query(view.slots),
+                    "share_url": f"{app_url}/b/{b.share_slug}" if b.share_slug else "",
+                }
+            )
         return rows
 
     async def _reload(self) -> None:
@@ -159,12 +165,15 @@ class AccountBuildsState(StorefrontState):
         from app.platform.errors import DomainError
 
         customer, build_id = current_customer(), self.order_id
-        address = {k: (form.get(k) or "").strip() for k in (
-            "name", "street", "house_number", "address2", "postal_code", "city", "country_code", "phone")}
+        address = {
+            k: (form.get(k) or "").strip()
+            for k in ("name", "street", "house_number", "address2", "postal_code", "city", "country_code", "phone")
+        }
         acknowledge = form.get("acknowledge") in ("on", True, "true")
         try:
-            order = await in_storefront(lambda s: builder.order_build(s, customer, build_id, address,
-                                                                     acknowledge_blocks=acknowledge))
+            order = await in_storefront(
+                lambda s: builder.order_build(s, customer, build_id, address, acknowledge_blocks=acknowledge)
+            )
         except DomainError as exc:
             self.order_error = exc.message[0].upper() + exc.message[1:]
             return None
@@ -173,4 +182,4 @@ class AccountBuildsState(StorefrontState):
         return rx.toast.success(f"Thank you! Order {order.number} is placed.")
 
 
-__all__ = ["AccountBuildsState", "COUNTRIES", "CustomerAuthState"]
+__all__ = ["COUNTRIES", "AccountBuildsState", "CustomerAuthState"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import ClassVar
 
 import reflex as rx
 from sqlalchemy import func
@@ -13,14 +14,16 @@ from app.platform import auth, queues, retry
 from app.platform.db import tenant_session
 from app.platform.errors import ValidationFailed
 from app.platform.models import ApiKey, AuditLog, Role, User
-from state.base import AppState, checks_inside, current_principal, guarded, in_tenant
+from state.base import AppState, current_principal, guarded, in_tenant
+from state.live import Live, LiveState
+from state.paging import PagedState
 
 
-def _fmt(dt) -> str:  # noqa: ANN001
+def _fmt(dt) -> str:
     return dt.strftime("%Y-%m-%d %H:%M") if dt else "—"
 
 
-def _value(v) -> str:  # noqa: ANN001
+def _value(v) -> str:
     return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
 
 
@@ -34,7 +37,9 @@ def _details(meta: dict | None) -> str:
     return "; ".join(parts)
 
 
-class UsersState(AppState):
+class UsersState(PagedState, AppState):
+    PAGE_PERMISSION: ClassVar[str] = "users.read"
+
     users: list[dict] = []
     role_names: list[str] = []
     create_open: bool = False
@@ -43,7 +48,6 @@ class UsersState(AppState):
     search: str = ""
     role_filter: str = "all"
     sort_by: str = "username"  # username | last_login | role
-    page: int = 0
     page_size: int = 15
 
     @rx.var
@@ -53,9 +57,12 @@ class UsersState(AppState):
     @rx.var
     def filtered_users(self) -> list[dict]:
         q = self.search.strip().lower()
-        rows = [u for u in self.users
-                if (not q or q in u["username"] or q in u["display_name"].lower() or q in u["email"].lower())
-                and (self.role_filter == "all" or u["role"] == self.role_filter)]
+        rows = [
+            u
+            for u in self.users
+            if (not q or q in u["username"] or q in u["display_name"].lower() or q in u["email"].lower())
+            and (self.role_filter == "all" or u["role"] == self.role_filter)
+        ]
         if self.sort_by == "last_login":
             rows.sort(key=lambda u: u["last_login"], reverse=True)
         elif self.sort_by == "role":
@@ -69,7 +76,7 @@ class UsersState(AppState):
     @rx.var
     def page_users(self) -> list[dict]:
         start = min(self.page, self.page_count - 1) * self.page_size
-        return self.filtered_users[start:start + self.page_size]
+        return self.filtered_users[start : start + self.page_size]
 
     @guarded("users.read")
     def set_search(self, value: str):
@@ -85,13 +92,8 @@ class UsersState(AppState):
     def set_sort_by(self, value: str):
         self.sort_by = value
 
-    @guarded("users.read")
-    def next_page(self):
-        self.page = min(self.page + 1, self.page_count - 1)
-
-    @guarded("users.read")
-    def prev_page(self):
-        self.page = max(0, self.page - 1)
+    async def _reload_page(self) -> None:
+        """Paged in the browser: nothing to reload."""
 
     def _fetch(self, tenant_id: uuid.UUID) -> None:
         with tenant_session(tenant_id) as s:
@@ -99,9 +101,18 @@ class UsersState(AppState):
             rows = []
             for u in s.exec(select(User).order_by(User.username)):
                 roles = [r.name for r in auth.user_roles(s, u.id)]
-                rows.append({"id": str(u.id), "username": u.username, "display_name": u.display_name,
-                             "email": u.email, "role": roles[0] if roles else "", "roles": ", ".join(roles),
-                             "active": u.is_active, "last_login": _fmt(u.last_login_at)})
+                rows.append(
+                    {
+                        "id": str(u.id),
+                        "username": u.username,
+                        "display_name": u.display_name,
+                        "email": u.email,
+                        "role": roles[0] if roles else "",
+                        "roles": ", ".join(roles),
+                        "active": u.is_active,
+                        "last_login": _fmt(u.last_login_at),
+                    }
+                )
             self.users = rows
 
     @guarded("users.read", quiet=True)
@@ -140,9 +151,15 @@ class UsersState(AppState):
 
         def apply() -> None:
             with tenant_session(p.tenant_id) as s:
-                auth.create_user(s, username=form.get("username", ""), password=form.get("password", ""),
-                                 roles=[form.get("role") or "viewer"], display_name=form.get("display_name", ""),
-                                 email=form.get("email", ""), actor=p)
+                auth.create_user(
+                    s,
+                    username=form.get("username", ""),
+                    password=form.get("password", ""),
+                    roles=[form.get("role") or "viewer"],
+                    display_name=form.get("display_name", ""),
+                    email=form.get("email", ""),
+                    actor=p,
+                )
             self._fetch(p.tenant_id)
 
         try:
@@ -167,9 +184,15 @@ class ApiKeysState(AppState):
         with tenant_session(tenant_id) as s:
             roles = {r.id: r.name for r in s.exec(select(Role))}
             self.keys = [
-                {"id": str(k.id), "name": k.name, "prefix": k.key_prefix, "role": roles.get(k.role_id, ""),
-                 "created": _fmt(k.created_at), "last_used": _fmt(k.last_used_at),
-                 "revoked": k.revoked_at is not None}
+                {
+                    "id": str(k.id),
+                    "name": k.name,
+                    "prefix": k.key_prefix,
+                    "role": roles.get(k.role_id, ""),
+                    "created": _fmt(k.created_at),
+                    "last_used": _fmt(k.last_used_at),
+                    "revoked": k.revoked_at is not None,
+                }
                 for k in s.exec(select(ApiKey).order_by(ApiKey.created_at.desc()))
             ]
 
@@ -185,8 +208,9 @@ class ApiKeysState(AppState):
 
         def apply() -> str:
             with tenant_session(p.tenant_id) as s:
-                _, secret = auth.create_api_key(s, name=form.get("name", ""), role_name=form.get("role") or "legacy-admin",
-                                                actor=p)
+                _, secret = auth.create_api_key(
+                    s, name=form.get("name", ""), role_name=form.get("role") or "legacy-admin", actor=p
+                )
             self._fetch(p.tenant_id)
             return secret
 
@@ -215,19 +239,15 @@ class ApiKeysState(AppState):
         return rx.toast.success("API key revoked.")
 
 
-class AuditState(AppState):
+class AuditState(PagedState, AppState):
+    PAGE_PERMISSION: ClassVar[str] = "audit.read"
+
     rows: list[dict] = []
     actions: list[str] = []
     action_filter: str = "all"
-    page: int = 0
     page_size: int = 25
-    total: int = 0
     newest_first: bool = True
     loaded: bool = False
-
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
     def _fetch(self, tenant_id: uuid.UUID) -> None:
         with tenant_session(tenant_id) as s:
@@ -242,10 +262,14 @@ class AuditState(AppState):
             order = AuditLog.created_at.desc() if self.newest_first else AuditLog.created_at.asc()
             users = {u.id: u.username for u in s.exec(select(User))}
             self.rows = [
-                {"at": a.created_at.strftime("%Y-%m-%d %H:%M:%S"), "action": a.action,
-                 "actor": users.get(a.actor_user_id, "—") if a.actor_user_id else "—",
-                 "target": f"{a.target_type} {a.target_id}".strip(), "ip": a.ip or "—",
-                 "details": _details(a.meta)}
+                {
+                    "at": a.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "action": a.action,
+                    "actor": users.get(a.actor_user_id, "—") if a.actor_user_id else "—",
+                    "target": f"{a.target_type} {a.target_id}".strip(),
+                    "ip": a.ip or "—",
+                    "details": _details(a.meta),
+                }
                 for a in s.exec(q.order_by(order).offset(self.page * self.page_size).limit(self.page_size))
             ]
 
@@ -270,27 +294,17 @@ class AuditState(AppState):
         self.page = 0
         await self._refresh()
 
-    @guarded("audit.read")
-    async def next_page(self):
-        if self.page + 1 < self.page_count:
-            self.page += 1
-            await self._refresh()
 
-    @guarded("audit.read")
-    async def prev_page(self):
-        if self.page > 0:
-            self.page -= 1
-            await self._refresh()
+class QueuesState(LiveState, AppState):
+    # live: refresh every 2 s while the page is open; every 30 s: still signed in, still allowed?
+    LIVE: ClassVar[Live] = Live("admin.operations", "/admin/queues", poll=2.0, recheck=15)
 
-
-class QueuesState(AppState):
     queue_rows: list[dict] = []
     worker_rows: list[dict] = []
     failed_rows: list[dict] = []
     attention_rows: list[dict] = []
     error: str = ""
     loaded: bool = False
-    _watch_token: str = ""
 
     def _fetch(self, principal: auth.Principal) -> None:
         default = auth.find_tenant(None).id == principal.tenant_id
@@ -299,15 +313,22 @@ class QueuesState(AppState):
         self.failed_rows = [j.__dict__ for j in queues.failed_jobs(principal, default_tenant=default)]
         with tenant_session(principal.tenant_id) as s:
             self.attention_rows = [
-                {"id": str(e.id), "type": e.job_type, "attempts": e.attempts, "error": e.last_error,
-                 "order": str(e.order_id) if e.order_id else "", "at": _fmt(e.updated_at)}
-                for e in retry.attention(s)]
+                {
+                    "id": str(e.id),
+                    "type": e.job_type,
+                    "attempts": e.attempts,
+                    "error": e.last_error,
+                    "order": str(e.order_id) if e.order_id else "",
+                    "at": _fmt(e.updated_at),
+                }
+                for e in retry.attention(s)
+            ]
 
     async def _refresh(self, principal: auth.Principal) -> None:
         try:
             await asyncio.to_thread(self._fetch, principal)
             self.error = ""
-        except Exception as exc:  # noqa: BLE001 — Redis down: say so on the page
+        except Exception as exc:
             self.error = f"Cannot read the queues: {exc}"
         self.loaded = True
 
@@ -330,24 +351,7 @@ class QueuesState(AppState):
         await self._refresh(p)
         return rx.toast.success("Job requeued.")
 
-
-    @rx.event(background=True)
-    @checks_inside("admin.operations")
-    async def watch(self):
-        """Live updates while the page is open: refresh every 2 s."""
+    async def _live_refresh(self, principal: auth.Principal, token: str) -> None:
         async with self:
-            token = self._watch_token = uuid.uuid4().hex  # a newer watcher replaces this one
-            _, principal = await self._check("admin.operations", True)
-            if principal is None:
-                return
-        for tick in range(1, 1801):  # at most an hour per page visit
-            await asyncio.sleep(2)
-            async with self:
-                if self._watch_token != token or self.router.url.path != "/admin/queues":
-                    return
-                if tick % 15 == 0:  # every 30 s: still signed in, still allowed?
-                    _, principal = await self._check("admin.operations", True)
-                    if principal is None:
-                        return
+            if self._watch_token == token:
                 await self._refresh(principal)
-

@@ -15,12 +15,11 @@ import inspect
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TypeVar
 from http.cookies import SimpleCookie
+from typing import TypeVar
 from urllib.parse import quote
 
 import reflex as rx
-
 from sqlmodel import Session
 
 from app.platform import auth
@@ -65,17 +64,42 @@ def _login_redirect(path: str) -> rx.event.EventSpec:
     return rx.redirect(f"/login?next={quote(target)}" if target not in ("/", "/login") else "/login")
 
 
-def guarded(permission: str | None, *, quiet: bool = False) -> Callable:
+class StatePermission:
+    """A permission each state names in a class variable, for the handlers of a
+    state mixin: `@guarded(StatePermission("PAGE_PERMISSION"))`. The mixin marks
+    each state's copy of the handler with that state's permission."""
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
+
+    def __call__(self, state: object) -> str:
+        return getattr(state, self.attr)
+
+
+def mark_permissions(cls: type, names: tuple[str, ...], attr: str) -> None:
+    """In a state mixin's `__init_subclass__`: mark the state's copies of the
+    handlers `names` with the permission the state names in `attr`."""
+    for name in names:
+        handler = cls.event_handlers.get(name)
+        if handler is not None and isinstance(getattr(handler.fn, GUARD_ATTR, None), StatePermission):
+            setattr(handler.fn, GUARD_ATTR, getattr(cls, attr))
+
+
+def guarded(permission: str | StatePermission | None, *, quiet: bool = False) -> Callable:
     """Decorate an event handler: signed in, holding `permission` (None: any
     signed-in user). DomainErrors raised inside become an error toast.
     `quiet=True` (page loaders): a refusal shows no toast, because the layout
     already shows the "No access" panel."""
 
+    def needed(state: AppState) -> str | None:
+        return permission(state) if isinstance(permission, StatePermission) else permission
+
     def decorate(fn: Callable) -> Callable:
         if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
+
             @functools.wraps(fn)
-            async def gen_wrapper(self: AppState, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-                denial, principal = await self._check(permission, quiet)
+            async def gen_wrapper(self: AppState, *args, **kwargs):
+                denial, principal = await self._check(needed(self), quiet)
                 if denial is not None or principal is None:
                     if denial is not None:
                         yield denial
@@ -95,9 +119,10 @@ def guarded(permission: str | None, *, quiet: bool = False) -> Callable:
 
             wrapper = gen_wrapper
         else:
+
             @functools.wraps(fn)
-            async def wrapper(self: AppState, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-                denial, principal = await self._check(permission, quiet)
+            async def wrapper(self: AppState, *args, **kwargs):
+                denial, principal = await self._check(needed(self), quiet)
                 if denial is not None or principal is None:
                     return denial
                 token = _principal.set(principal)
@@ -150,7 +175,7 @@ class AppState(rx.State):
         jar = SimpleCookie()
         try:
             jar.load(raw)
-        except Exception:  # noqa: BLE001 — a malformed cookie header is no cookie
+        except Exception:
             return None
         morsel = jar.get(name)
         return morsel.value if morsel else None
@@ -172,8 +197,9 @@ class AppState(rx.State):
         self.permissions = sorted(principal.permissions)
         return principal
 
-    async def _check(self, permission: str | None, quiet: bool = False
-                     ) -> tuple[rx.event.EventSpec | None, auth.Principal | None]:
+    async def _check(
+        self, permission: str | None, quiet: bool = False
+    ) -> tuple[rx.event.EventSpec | None, auth.Principal | None]:
         principal = await self._load_principal()
         if principal is None:
             return _login_redirect(self.router.url.path), None
@@ -195,4 +221,3 @@ class AppState(rx.State):
         self.page_permission = route.permission or "" if route else ""
         self.page_allowed = route is None or route.permission is None or principal.can(route.permission)
         return None
-

@@ -17,13 +17,21 @@ from app.builder import cookie as build_cookie
 from app.builder import evaluation, slotmap
 from app.builder import service as builder
 from app.builder.slotmap import SLOT_TITLES, SLOTS
+from app.platform.values import to_int
 from app.settings import get_settings
-from state.storefront import StorefrontState, customer_required, current_customer, in_storefront, storefront_public
+from state.storefront import StorefrontState, current_customer, customer_required, in_storefront, storefront_public
 
 PAGE_SIZE = 20
-CHOOSE = {"cpu": "Choose a CPU", "motherboard": "Choose a motherboard", "ram": "Choose memory",
-          "gpu": "Choose a graphics card", "storage": "Choose storage", "psu": "Choose a power supply",
-          "case": "Choose a case", "cooler": "Choose a CPU cooler"}
+CHOOSE = {
+    "cpu": "Choose a CPU",
+    "motherboard": "Choose a motherboard",
+    "ram": "Choose memory",
+    "gpu": "Choose a graphics card",
+    "storage": "Choose storage",
+    "psu": "Choose a power supply",
+    "case": "Choose a case",
+    "cooler": "Choose a CPU cooler",
+}
 SEVERITY_RANK = {"pass": 0, "info": 1, "warn": 2, "block": 3}
 BANNERS = {
     "pass": "Everything fits together.",
@@ -40,42 +48,62 @@ def money(amount: Decimal | None, currency: str = "EUR") -> str:
     return f"{symbol}{amount:,.2f}"
 
 
-def _int(value: object, default: int = -1) -> int:
-    """An index or step from the page; anything else counts as `default`."""
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return default
-
-
 def view_dict(view: evaluation.BuildView) -> dict:
     """A BuildView as plain data for the page."""
     rows = []
     for slot in SLOTS:
         parts = view.parts.get(slot, [])
-        rows.append({
-            "slot": slot,
-            "title": SLOT_TITLES[slot],
-            "choose": CHOOSE[slot],
-            "multi": slot in slotmap.MULTI_SLOTS,
-            "can_add": len(parts) < slotmap.capacity(slot),
-            "severity": view.slot_severity.get(slot, "pass") if parts else "",
-            "parts": [{"index": i, "id": p.part.id, "name": p.part.name,
-                       "price": money(p.price, p.currency) if p.available else "Not sold",
-                       "available": p.available} for i, p in enumerate(parts)],
-        })
+        rows.append(
+            {
+                "slot": slot,
+                "title": SLOT_TITLES[slot],
+                "choose": CHOOSE[slot],
+                "multi": slot in slotmap.MULTI_SLOTS,
+                "can_add": len(parts) < slotmap.capacity(slot),
+                "severity": view.slot_severity.get(slot, "pass") if parts else "",
+                "parts": [
+                    {
+                        "index": i,
+                        "id": p.part.id,
+                        "name": p.part.name,
+                        "price": money(p.price, p.currency) if p.available else "Not sold",
+                        "available": p.available,
+                    }
+                    for i, p in enumerate(parts)
+                ],
+            }
+        )
     verdicts = sorted(
-        ({"rule": v.rule, "severity": v.severity, "message": v.message,
-          "slots": ", ".join(SLOT_TITLES.get(s, s) for s in v.slots),
-          "suggestions": [{"label": f"{SLOT_TITLES.get(sg.slot, sg.slot)}: {sg.name}",
-                           "price": money(sg.price, sg.currency),
-                           "query": slotmap.to_query(sg.slots)} for sg in v.suggestions]}
-         for v in view.verdicts if v.severity != "pass" and v.message not in view.not_checked),
-        key=lambda v: -SEVERITY_RANK[v["severity"]])
+        (
+            {
+                "rule": v.rule,
+                "severity": v.severity,
+                "message": v.message,
+                "slots": ", ".join(SLOT_TITLES.get(s, s) for s in v.slots),
+                "suggestions": [
+                    {
+                        "label": f"{SLOT_TITLES.get(sg.slot, sg.slot)}: {sg.name}",
+                        "price": money(sg.price, sg.currency),
+                        "query": slotmap.to_query(sg.slots),
+                    }
+                    for sg in v.suggestions
+                ],
+            }
+            for v in view.verdicts
+            if v.severity != "pass" and v.message not in view.not_checked
+        ),
+        key=lambda v: -SEVERITY_RANK[v["severity"]],
+    )
     return {
-        "rows": rows, "verdicts": verdicts, "overall": view.overall, "banner": BANNERS[view.overall],
-        "state": view.state, "draw_w": view.draw_w, "total": money(view.total, view.currency),
-        "unavailable": list(view.unavailable), "not_checked": list(view.not_checked),
+        "rows": rows,
+        "verdicts": verdicts,
+        "overall": view.overall,
+        "banner": BANNERS[view.overall],
+        "state": view.state,
+        "draw_w": view.draw_w,
+        "total": money(view.total, view.currency),
+        "unavailable": list(view.unavailable),
+        "not_checked": list(view.not_checked),
         "passes": sum(1 for v in view.verdicts if v.severity == "pass"),
         "draw_parts": [f"{label}: {watts} W" for label, watts in view.draw_parts],
     }
@@ -108,8 +136,9 @@ class BuildViewState(StorefrontState):
 class BuilderState(BuildViewState):
     slots: dict[str, list[str]] = {}
     loaded: bool = False
-    build_cookie: str = rx.Cookie("", name=build_cookie.COOKIE_NAME, max_age=build_cookie.MAX_AGE_SECONDS,
-                                  same_site="lax", path="/")
+    build_cookie: str = rx.Cookie(
+        "", name=build_cookie.COOKIE_NAME, max_age=build_cookie.MAX_AGE_SECONDS, same_site="lax", path="/"
+    )
 
     # the picker
     picker_open: bool = False
@@ -171,9 +200,10 @@ class BuilderState(BuildViewState):
         await self._refresh_view()
         self.loaded = True
         if restored:
-            return [rx.call_script(
-                f"window.history.replaceState(null, '', {json.dumps(slotmap.builder_url(self.slots))})"),
-                rx.toast.info("Restored the build you saved in this browser.")]
+            return [
+                rx.call_script(f"window.history.replaceState(null, '', {json.dumps(slotmap.builder_url(self.slots))})"),
+                rx.toast.info("Restored the build you saved in this browser."),
+            ]
         return None
 
     # --- the picker -------------------------------------------------------------------
@@ -181,29 +211,50 @@ class BuilderState(BuildViewState):
     async def _fetch_items(self) -> None:
         slots, slot = self.slots, self.picker_slot
         index = self.picker_index if self.picker_index >= 0 else None
-        kwargs = dict(search=self.search, filters={k: v for k, v in self.filters.items() if v},
-                      compatible_only=self.compatible_only, sort=self.sort, page=self.page,
-                      page_size=PAGE_SIZE, index=index)
+        kwargs = dict(
+            search=self.search,
+            filters={k: v for k, v in self.filters.items() if v},
+            compatible_only=self.compatible_only,
+            sort=self.sort,
+            page=self.page,
+            page_size=PAGE_SIZE,
+            index=index,
+        )
         page = await in_storefront(lambda s: evaluation.pick_list(s, slots, slot, **kwargs), commit=False)
-        self.items = [{"id": it.part_id, "name": it.name, "manufacturer": it.manufacturer,
-                       "price": money(it.price, it.currency), "stock": it.stock,
-                       "stock_text": f"{it.stock} in stock" if it.stock > 0 else "Made to order",
-                       "summary": it.summary, "compatible": it.compatible, "severity": it.severity,
-                       "reasons": list(it.reasons)} for it in page.items]
+        self.items = [
+            {
+                "id": it.part_id,
+                "name": it.name,
+                "manufacturer": it.manufacturer,
+                "price": money(it.price, it.currency),
+                "stock": it.stock,
+                "stock_text": f"{it.stock} in stock" if it.stock > 0 else "Made to order",
+                "summary": it.summary,
+                "compatible": it.compatible,
+                "severity": it.severity,
+                "reasons": list(it.reasons),
+            }
+            for it in page.items
+        ]
         self.total, self.page = page.total, page.page
         self.hidden_incompatible = page.hidden_incompatible
-        self.facets = [{"key": key, "title": page.filter_titles.get(key, key),
-                        "selected": self.filters.get(key) or "__all__",
-                        "options": [{"value": "__all__", "label": f"Any {page.filter_titles.get(key, key).lower()}"}]
-                        + [{"value": str(v), "label": f"{v} ({n})"} for v, n in values if str(v)]}
-                       for key, values in page.facets.items()]
+        self.facets = [
+            {
+                "key": key,
+                "title": page.filter_titles.get(key, key),
+                "selected": self.filters.get(key) or "__all__",
+                "options": [{"value": "__all__", "label": f"Any {page.filter_titles.get(key, key).lower()}"}]
+                + [{"value": str(v), "label": f"{v} ({n})"} for v, n in values if str(v)],
+            }
+            for key, values in page.facets.items()
+        ]
 
     @rx.event
     @storefront_public
     async def open_picker(self, slot: str, index: int = -1):
         if slot not in SLOTS:
             return None
-        self.picker_slot, self.picker_index = slot, _int(index)
+        self.picker_slot, self.picker_index = slot, to_int(index, -1)
         self.search, self.filters, self.sort, self.page = "", {}, "price_asc", 0
         self.compatible_only = True
         self.picker_open = True
@@ -248,7 +299,7 @@ class BuilderState(BuildViewState):
     @rx.event
     @storefront_public
     async def go_page(self, delta: int):
-        self.page = min(max(0, self.page + _int(delta, 0)), self.page_count - 1)
+        self.page = min(max(0, self.page + to_int(delta, 0)), self.page_count - 1)
         await self._fetch_items()
 
     # --- changing the build -------------------------------------------------------------
@@ -274,8 +325,8 @@ class BuilderState(BuildViewState):
     @storefront_public
     async def remove(self, slot: str, index: int):
         current = list(self.slots.get(slot, []))
-        if 0 <= _int(index) < len(current):
-            current.pop(_int(index))
+        if 0 <= to_int(index, -1) < len(current):
+            current.pop(to_int(index, -1))
         self.slots = slotmap.normalise({**self.slots, slot: current})
         await self._refresh_view()
         return self._push_url()
@@ -330,7 +381,7 @@ class BuilderState(BuildViewState):
         principal = await self._load_customer()
         slots, cookie_value = self.slots, self.build_cookie
 
-        def work(s):  # noqa: ANN001, ANN202
+        def work(s):
             return builder.share_slots(s, slots, principal, cookie_value=cookie_value)
 
         result = await in_storefront(work)

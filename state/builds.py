@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import ClassVar
 
 import reflex as rx
 import segno
@@ -13,23 +13,36 @@ from sqlmodel import select
 from app.builds import machine, service
 from app.builds.models import PHOTO_SLOTS, REQUIRED_SLOTS, Build
 from app.orders.models import Order
-from app.platform import live
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
 from app.platform.models import Attachment, User
 from app.settings import get_settings
-from state.base import AppState, checks_inside, current_principal, guarded, in_tenant
+from state.base import AppState, current_principal, guarded, in_tenant
+from state.live import Live, LiveState
 
-SLOT_LABELS = {"coverPhoto": "Cover", "mboIoPhoto": "Motherboard I/O", "gpuIoPhoto": "GPU I/O",
-               "caseIoPhoto": "Case I/O", "psuPhoto": "PSU", "powerBtnPhoto": "Power button",
-               "panelAPhoto": "Panel A", "panelBPhoto": "Panel B", "foamPhoto": "Foam",
-               "thermalPhoto": "Thermal paste"}
-ACTION_LABELS = {"in_progress": "Start / resume", "paused": "Pause", "testing": "To testing",
-                 "completed": "Complete", "failed": "Mark failed"}
+SLOT_LABELS = {
+    "coverPhoto": "Cover",
+    "mboIoPhoto": "Motherboard I/O",
+    "gpuIoPhoto": "GPU I/O",
+    "caseIoPhoto": "Case I/O",
+    "psuPhoto": "PSU",
+    "powerBtnPhoto": "Power button",
+    "panelAPhoto": "Panel A",
+    "panelBPhoto": "Panel B",
+    "foamPhoto": "Foam",
+    "thermalPhoto": "Thermal paste",
+}
+ACTION_LABELS = {
+    "in_progress": "Start / resume",
+    "paused": "Pause",
+    "testing": "To testing",
+    "completed": "Complete",
+    "failed": "Mark failed",
+}
 
 
 def _age(dt: datetime) -> str:
-    hours = (datetime.now(timezone.utc) - dt).total_seconds() / 3600
+    hours = (datetime.now(UTC) - dt).total_seconds() / 3600
     return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
 
 
@@ -39,16 +52,27 @@ class BuildsState(AppState):
     counts: dict[str, int] = {}
     loaded: bool = False
 
-    def _fetch(self, tenant_id) -> None:  # noqa: ANN001
+    def _fetch(self, tenant_id) -> None:
         with tenant_session(tenant_id) as s:
             q = select(Build, Order).join(Order, Order.id == Build.order_id).order_by(Build.created_at.desc())
             all_rows = s.exec(q).all()
             users = {u.id: u.display_name or u.username for u in s.exec(select(User))}
         self.counts = {st: sum(1 for b, _ in all_rows if b.status == st) for st in machine.STATUSES}
-        self.rows = [{"id": str(b.id), "order": o.number, "order_id": str(o.id), "customer": o.customer_name,
-                      "status": b.status, "assignee": users.get(b.assignee_id, "—"), "age": _age(b.created_at),
-                      "photos": sum(1 for v in service.photo_ids(b).values() if v), "booklets": b.booklet_status}
-                     for b, o in all_rows if self.status_filter in ("all", b.status)]
+        self.rows = [
+            {
+                "id": str(b.id),
+                "order": o.number,
+                "order_id": str(o.id),
+                "customer": o.customer_name,
+                "status": b.status,
+                "assignee": users.get(b.assignee_id, "—"),
+                "age": _age(b.created_at),
+                "photos": sum(1 for v in service.photo_ids(b).values() if v),
+                "booklets": b.booklet_status,
+            }
+            for b, o in all_rows
+            if self.status_filter in ("all", b.status)
+        ]
 
     @guarded("builds.read", quiet=True)
     async def load(self):
@@ -61,7 +85,9 @@ class BuildsState(AppState):
         await asyncio.to_thread(self._fetch, current_principal().tenant_id)
 
 
-class BuildState(AppState):
+class BuildState(LiveState, AppState):
+    LIVE: ClassVar[Live] = Live("builds.read")  # live: booklet status and photos from other devices
+
     build: dict = {}
     photos: list[dict] = []
     checklist: list[dict] = []
@@ -75,7 +101,7 @@ class BuildState(AppState):
     error: str = ""
     upload_slot: str = "coverPhoto"
     loaded: bool = False
-    _watch_token: str = ""
+    _watch_build_id: str = ""
 
     @rx.var
     def can_write(self) -> bool:
@@ -84,49 +110,97 @@ class BuildState(AppState):
     def _build_id(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
-    def _fetch(self, tenant_id) -> None:  # noqa: ANN001
+    def _fetch(self, tenant_id) -> None:
         api = get_settings().api_url.rstrip("/")
         with tenant_session(tenant_id) as s:
             b = service.get_build(s, self._build_id())
             order = s.get(Order, b.order_id)
             ids = service.photo_ids(b)
-            atts = {a.id: a for a in s.exec(select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))}
-            booklets = {k: s.get(Attachment, v) for k, v in (("quick", b.quick_start_booklet_id),
-                                                            ("dossier", b.technical_dossier_booklet_id)) if v}
+            atts = {
+                a.id: a for a in s.exec(select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))
+            }
+            booklets = {
+                k: s.get(Attachment, v)
+                for k, v in (("quick", b.quick_start_booklet_id), ("dossier", b.technical_dossier_booklet_id))
+                if v
+            }
             self.build = {
-                "id": str(b.id), "status": b.status, "order": order.number, "order_id": str(order.id),
-                "customer": order.customer_name, "started": b.started_at.strftime("%Y-%m-%d %H:%M") if b.started_at else "—",
+                "id": str(b.id),
+                "status": b.status,
+                "order": order.number,
+                "order_id": str(order.id),
+                "customer": order.customer_name,
+                "started": b.started_at.strftime("%Y-%m-%d %H:%M") if b.started_at else "—",
                 "finished": b.finished_at.strftime("%Y-%m-%d %H:%M") if b.finished_at else "—",
                 "qa_result": "passed" if b.qa_result else "failed" if b.qa_result is False else "not signed off",
-                "qa_notes": b.qa_notes, "booklet_status": b.booklet_status, "booklet_error": b.booklet_error,
+                "qa_notes": b.qa_notes,
+                "booklet_status": b.booklet_status,
+                "booklet_error": b.booklet_error,
                 "quick_url": f"{api}/api/v1/files/{booklets['quick'].key}" if "quick" in booklets else "",
                 "dossier_url": f"{api}/api/v1/files/{booklets['dossier'].key}" if "dossier" in booklets else "",
                 "assignee": (lambda u: (u.display_name or u.username) if u else "nobody")(
-                    s.get(User, b.assignee_id) if b.assignee_id else None),
+                    s.get(User, b.assignee_id) if b.assignee_id else None
+                ),
                 "phone_url": f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos",
-                "phone_qr": segno.make(f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos",
-                                       error="m").svg_data_uri(scale=4, border=1),
+                "phone_qr": segno.make(
+                    f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos", error="m"
+                ).svg_data_uri(scale=4, border=1),
             }
-            self.photos = [{"slot": slot, "label": SLOT_LABELS[slot], "required": slot in REQUIRED_SLOTS,
-                            "thumb": f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else ""}
-                           for slot, i in ids.items()]
+            self.photos = [
+                {
+                    "slot": slot,
+                    "label": SLOT_LABELS[slot],
+                    "required": slot in REQUIRED_SLOTS,
+                    "thumb": f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else "",
+                }
+                for slot, i in ids.items()
+            ]
             self.checklist = [{"index": n, **item} for n, item in enumerate(b.qa_checklist or [])]
-            self.benchmarks = [{"name": bm.get("name", ""), "score": f"{bm.get('score', '')}",
-                                "unit": bm.get("unit", ""),
-                                "photo": next((slot for slot, i in ids.items()
-                                               if bm.get("photoAttachmentId") and str(i) == bm["photoAttachmentId"]), "")}
-                               for bm in (b.benchmarks or [])]
-            self.test_runs = [{"id": str(r.id), "type": r.type.replace("_", " "), "status": r.status,
-                               "score": "—" if r.score is None else f"{r.score:g}", "notes": r.notes}
-                              for r in service.test_runs(s, b.id)]
-            self.feed = [{"at": e["at"].strftime("%Y-%m-%d %H:%M"), "kind": e["kind"], "type": e["type"],
-                          "severity": e["severity"], "message": e["message"]} for e in reversed(service.feed(s, b.id))]
-            self.actions = [{"target": t, "label": ACTION_LABELS.get(t, t)} for t in machine.allowed(b.status)
-                            if t != "pending"]
+            self.benchmarks = [
+                {
+                    "name": bm.get("name", ""),
+                    "score": f"{bm.get('score', '')}",
+                    "unit": bm.get("unit", ""),
+                    "photo": next(
+                        (
+                            slot
+                            for slot, i in ids.items()
+                            if bm.get("photoAttachmentId") and str(i) == bm["photoAttachmentId"]
+                        ),
+                        "",
+                    ),
+                }
+                for bm in (b.benchmarks or [])
+            ]
+            self.test_runs = [
+                {
+                    "id": str(r.id),
+                    "type": r.type.replace("_", " "),
+                    "status": r.status,
+                    "score": "—" if r.score is None else f"{r.score:g}",
+                    "notes": r.notes,
+                }
+                for r in service.test_runs(s, b.id)
+            ]
+            self.feed = [
+                {
+                    "at": e["at"].strftime("%Y-%m-%d %H:%M"),
+                    "kind": e["kind"],
+                    "type": e["type"],
+                    "severity": e["severity"],
+                    "message": e["message"],
+                }
+                for e in reversed(service.feed(s, b.id))
+            ]
+            self.actions = [
+                {"target": t, "label": ACTION_LABELS.get(t, t)} for t in machine.allowed(b.status) if t != "pending"
+            ]
             self.missing = service.missing_for_packaging(s, b)
             self.system_config = [{"key": k, "value": str(v)} for k, v in (b.system_config or {}).items()]
-            self.temps = {k: "" if getattr(b, col) is None else f"{getattr(b, col):g}"
-                          for k, col in service.TEMPERATURE_FIELDS.items()}
+            self.temps = {
+                k: "" if getattr(b, col) is None else f"{getattr(b, col):g}"
+                for k, col in service.TEMPERATURE_FIELDS.items()
+            }
 
     async def _refresh(self) -> None:
         try:
@@ -142,7 +216,7 @@ class BuildState(AppState):
         await self._refresh()
         return BuildState.watch
 
-    async def _do(self, work, ok: str):  # noqa: ANN001
+    async def _do(self, work, ok: str):
         try:
             await in_tenant(work)
         except DomainError as exc:
@@ -154,8 +228,9 @@ class BuildState(AppState):
     @guarded("builds.write")
     async def move(self, target: str):
         bid, p = self._build_id(), current_principal()
-        return await self._do(lambda s: service.change_status(s, bid, target, actor=p),
-                              f"Build is now {target.replace('_', ' ')}.")
+        return await self._do(
+            lambda s: service.change_status(s, bid, target, actor=p), f"Build is now {target.replace('_', ' ')}."
+        )
 
     @guarded("builds.write")
     async def assign_to_me(self):
@@ -173,8 +248,10 @@ class BuildState(AppState):
         bid, p, slot = self._build_id(), current_principal(), self.upload_slot
         data = await files[0].read()
         name = files[0].filename or ""
-        return await self._do(lambda s: service.store_photo(s, bid, slot, data, filename=name, actor=p),
-                              f"{SLOT_LABELS.get(slot, slot)} photo saved.")
+        return await self._do(
+            lambda s: service.store_photo(s, bid, slot, data, filename=name, actor=p),
+            f"{SLOT_LABELS.get(slot, slot)} photo saved.",
+        )
 
     @guarded("builds.write")
     async def add_check(self, form: dict):
@@ -184,16 +261,24 @@ class BuildState(AppState):
         items = [{"item": c["item"], "done": c["done"], "notes": c.get("notes", "")} for c in self.checklist]
         items.append({"item": item, "done": False, "notes": ""})
         bid, p = self._build_id(), current_principal()
-        return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(checklist=items), actor=p),
-                              "Check added.")
+        return await self._do(
+            lambda s: service.update_qa(s, bid, service.QAUpdate(checklist=items), actor=p), "Check added."
+        )
 
     @guarded("builds.write")
     async def toggle_check(self, index: int):
-        items = [{"item": c["item"], "done": (not c["done"]) if c["index"] == index else c["done"],
-                  "notes": c.get("notes", "")} for c in self.checklist]
+        items = [
+            {
+                "item": c["item"],
+                "done": (not c["done"]) if c["index"] == index else c["done"],
+                "notes": c.get("notes", ""),
+            }
+            for c in self.checklist
+        ]
         bid, p = self._build_id(), current_principal()
-        return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(checklist=items), actor=p),
-                              "Checklist updated.")
+        return await self._do(
+            lambda s: service.update_qa(s, bid, service.QAUpdate(checklist=items), actor=p), "Checklist updated."
+        )
 
     @guarded("builds.write")
     async def save_temps(self, form: dict):
@@ -202,14 +287,16 @@ class BuildState(AppState):
         except ValueError:
             return rx.toast.error("Temperatures are numbers in °C.")
         bid, p = self._build_id(), current_principal()
-        return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(temperatures=temps), actor=p),
-                              "Temperatures saved.")
+        return await self._do(
+            lambda s: service.update_qa(s, bid, service.QAUpdate(temperatures=temps), actor=p), "Temperatures saved."
+        )
 
     @guarded("builds.write")
     async def save_qa_notes(self, form: dict):
         bid, p, notes = self._build_id(), current_principal(), form.get("qa_notes", "")
-        return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(notes=notes), actor=p),
-                              "QA notes saved.")
+        return await self._do(
+            lambda s: service.update_qa(s, bid, service.QAUpdate(notes=notes), actor=p), "QA notes saved."
+        )
 
     @guarded("builds.write")
     async def add_config(self, form: dict):
@@ -218,14 +305,18 @@ class BuildState(AppState):
             return rx.toast.error("Name the setting (e.g. OS).")
         config = {c["key"]: c["value"] for c in self.system_config} | {key[:60]: value[:300]}
         bid, p = self._build_id(), current_principal()
-        return await self._do(lambda s: service.update_qa(s, bid, service.QAUpdate(system_config=config), actor=p),
-                              "System configuration saved.")
+        return await self._do(
+            lambda s: service.update_qa(s, bid, service.QAUpdate(system_config=config), actor=p),
+            "System configuration saved.",
+        )
 
     @guarded("builds.write")
     async def sign_off(self, passed: bool):
         bid, p = self._build_id(), current_principal()
-        return await self._do(lambda s: service.sign_off_qa(s, bid, passed, actor=p),
-                              "QA signed off as passed." if passed else "QA recorded as failed.")
+        return await self._do(
+            lambda s: service.sign_off_qa(s, bid, passed, actor=p),
+            "QA signed off as passed." if passed else "QA recorded as failed.",
+        )
 
     @guarded("builds.write")
     async def add_test_run(self, form: dict):
@@ -234,15 +325,25 @@ class BuildState(AppState):
         except ValueError:
             return rx.toast.error("The score is a number.")
         bid, p = self._build_id(), current_principal()
-        return await self._do(lambda s: service.add_test_run(
-            s, bid, type=form.get("type", ""), status=form.get("status", "pending"), score=score,
-            notes=form.get("notes", ""), actor=p), "Test run added.")
+        return await self._do(
+            lambda s: service.add_test_run(
+                s,
+                bid,
+                type=form.get("type", ""),
+                status=form.get("status", "pending"),
+                score=score,
+                notes=form.get("notes", ""),
+                actor=p,
+            ),
+            "Test run added.",
+        )
 
     @guarded("builds.write")
     async def set_run_status(self, run_id: str, status: str):
         p = current_principal()
-        return await self._do(lambda s: service.update_test_run(s, run_id, status=status, actor=p),
-                              f"Test run marked {status}.")
+        return await self._do(
+            lambda s: service.update_test_run(s, run_id, status=status, actor=p), f"Test run marked {status}."
+        )
 
     @guarded("builds.write")
     async def add_benchmark(self, form: dict):
@@ -252,39 +353,52 @@ class BuildState(AppState):
             return rx.toast.error("The benchmark score is a number.")
         bid, p = self._build_id(), current_principal()
         slot = form.get("photo_slot", "")
-        return await self._do(lambda s: service.add_benchmark(
-            s, bid, name=form.get("name", ""), score=score, unit=form.get("unit", ""),
-            photo_slot="" if slot == "none" else slot, actor=p), "Benchmark added.")
+        return await self._do(
+            lambda s: service.add_benchmark(
+                s,
+                bid,
+                name=form.get("name", ""),
+                score=score,
+                unit=form.get("unit", ""),
+                photo_slot="" if slot == "none" else slot,
+                actor=p,
+            ),
+            "Benchmark added.",
+        )
 
     @guarded("builds.write")
     async def add_event(self, form: dict):
         bid, p = self._build_id(), current_principal()
-        return await self._do(lambda s: service.add_event(s, bid, form.get("event_type", "note"),
-                                                          form.get("message", ""), severity=form.get("severity", "info"),
-                                                          actor=p), "Added to the log.")
+        return await self._do(
+            lambda s: service.add_event(
+                s,
+                bid,
+                form.get("event_type", "note"),
+                form.get("message", ""),
+                severity=form.get("severity", "info"),
+                actor=p,
+            ),
+            "Added to the log.",
+        )
 
     @guarded("builds.write")
     async def regenerate(self):
         bid = self._build_id()
-        return await self._do(lambda s: service.request_booklets(s, service.get_build(s, bid, lock=True)),
-                              "Booklets queued.")
+        return await self._do(
+            lambda s: service.request_booklets(s, service.get_build(s, bid, lock=True)), "Booklets queued."
+        )
 
-    @rx.event(background=True)
-    @checks_inside("builds.read")
-    async def watch(self):
-        """Booklet status and photos from other devices, live."""
-        async with self:
-            token = self._watch_token = uuid.uuid4().hex
-            _, principal = await self._check("builds.read", True)
-            if principal is None:
-                return
-            build_id = self._build_id()
-        async for message in live.subscribe(principal.tenant_id, max_seconds=3600):
-            async with self:
-                if self._watch_token != token or not self.router.url.path.endswith(build_id):
-                    return
-                if message and message.get("kind") == "builds" and message.get("buildId") == build_id:
-                    await asyncio.to_thread(self._fetch, principal.tenant_id)
+    # --- live: booklet status and photos from other devices -----------------------------------
+
+    def _live_start(self, principal):
+        self._watch_build_id = self._build_id()
+        return principal.tenant_id
+
+    def _live_here(self) -> bool:
+        return self.router.url.path.endswith(self._watch_build_id)
+
+    def _live_wanted(self, message: dict) -> bool:
+        return message.get("kind") == "builds" and message.get("buildId") == self._watch_build_id
 
 
 PHOTO_SLOT_OPTIONS = [(s, SLOT_LABELS[s]) for s in PHOTO_SLOTS]

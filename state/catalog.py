@@ -5,60 +5,84 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import ClassVar
 
 import reflex as rx
 
 from app.catalog import importer, service
 from app.catalog.models import CatalogImport
-from app.platform import live
 from app.platform.db import platform_session, tenant_session
 from app.platform.errors import DomainError
-from state.base import AppState, checks_inside, current_principal, guarded, in_tenant
+from state.base import AppState, current_principal, guarded, in_tenant
+from state.live import Live, LiveState
+from state.paging import PagedState
+from state.util import sentence
 
 SORTS = ("name", "manufacturer", "slot", "price", "stock", "updated")
-SHORT = {"cpu": "CPU", "motherboard": "Board", "ram": "RAM", "gpu": "GPU", "storage": "Storage", "psu": "PSU",
-         "case": "Case", "cooler": "Cooler"}
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+SHORT = {
+    "cpu": "CPU",
+    "motherboard": "Board",
+    "ram": "RAM",
+    "gpu": "GPU",
+    "storage": "Storage",
+    "psu": "PSU",
+    "case": "Case",
+    "cooler": "Cooler",
+}
 
 
 def _run_dict(run: CatalogImport | None) -> dict:
     if run is None:
         return {}
-    return {"id": str(run.id), "status": run.status, "total": run.total, "processed": run.processed,
-            "created": run.created, "updated": run.updated, "unchanged": run.unchanged, "skipped": run.skipped,
-            "error": run.error, "started_by": run.started_by or "—",
-            "finished": run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else ""}
+    return {
+        "id": str(run.id),
+        "status": run.status,
+        "total": run.total,
+        "processed": run.processed,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "skipped": run.skipped,
+        "error": run.error,
+        "started_by": run.started_by or "—",
+        "finished": run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else "",
+    }
 
 
-def _row(offer, part) -> dict:  # noqa: ANN001
-    return {"part_id": str(part.id), "name": part.name, "manufacturer": part.manufacturer or "—",
-            "slot": part.slot, "slot_title": service.SLOT_TITLES.get(part.slot, part.slot),
-            "sold": offer is not None,
-            "price": f"{offer.currency} {offer.price:,.2f}" if offer else "—",
-            "price_value": f"{offer.price:.2f}" if offer else "", "stock": offer.stock if offer else 0,
-            "active": bool(offer and offer.active), "demo": bool(offer and offer.is_demo),
-            "updated": offer.updated_at.strftime("%Y-%m-%d %H:%M") if offer else ""}
+def _row(offer, part) -> dict:
+    return {
+        "part_id": str(part.id),
+        "name": part.name,
+        "manufacturer": part.manufacturer or "—",
+        "slot": part.slot,
+        "slot_title": service.SLOT_TITLES.get(part.slot, part.slot),
+        "sold": offer is not None,
+        "price": f"{offer.currency} {offer.price:,.2f}" if offer else "—",
+        "price_value": f"{offer.price:.2f}" if offer else "",
+        "stock": offer.stock if offer else 0,
+        "active": bool(offer and offer.active),
+        "demo": bool(offer and offer.is_demo),
+        "updated": offer.updated_at.strftime("%Y-%m-%d %H:%M") if offer else "",
+    }
 
 
-class CatalogState(AppState):
+class CatalogState(LiveState, PagedState, AppState):
+    PAGE_PERMISSION: ClassVar[str] = "catalog.read"
+    # live: progress of a catalog import (a global channel) while this page is open
+    LIVE: ClassVar[Live] = Live("catalog.read", "/catalog")
+
     counts: list[dict] = []
     total_parts: int = 0
     total_offers: int = 0
     demo_offers: int = 0
     run: dict = {}
     rows: list[dict] = []
-    total: int = 0
     view: str = "offers"  # offers | catalog
     search: str = ""
     slot: str = "all"
     status: str = "all"
     sort: str = "name"
     descending: bool = False
-    page: int = 0
-    page_size: int = 20
     loaded: bool = False
     upload_result: dict = {}
     upload_errors: list[dict] = []
@@ -67,15 +91,11 @@ class CatalogState(AppState):
     edit_open: bool = False
     edit: dict = {}
     edit_error: str = ""
-    _watch_token: str = ""
+    _caught_up: bool = False
 
     @rx.var
     def can_write(self) -> bool:
         return "catalog.write" in self.permissions
-
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
     @rx.var
     def running(self) -> bool:
@@ -93,9 +113,15 @@ class CatalogState(AppState):
 
     def _filter(self) -> service.OfferFilter:
         return service.OfferFilter(
-            search=self.search, slot="" if self.slot == "all" else self.slot,
-            status="" if self.status == "all" else self.status, sort=self.sort, descending=self.descending,
-            page=self.page, page_size=self.page_size, whole_catalog=self.view == "catalog")
+            search=self.search,
+            slot="" if self.slot == "all" else self.slot,
+            status="" if self.status == "all" else self.status,
+            sort=self.sort,
+            descending=self.descending,
+            page=self.page,
+            page_size=self.page_size,
+            whole_catalog=self.view == "catalog",
+        )
 
     def _fetch_rows(self, tenant_id: uuid.UUID) -> None:
         f = self._filter()
@@ -111,12 +137,29 @@ class CatalogState(AppState):
             parts = service.slot_counts(ps)
         with tenant_session(tenant_id) as s:
             offers = service.offer_counts(s)
-            self.price_lists = [{"id": str(p.id), "filename": p.filename, "created": p.created, "updated": p.updated,
-                                 "unchanged": p.unchanged, "failed": p.failed,
-                                 "at": p.created_at.strftime("%Y-%m-%d %H:%M")}
-                                for p in service.list_price_lists(s, 5)]
-        self.counts = [{"slot": slot, "title": service.SLOT_TITLES[slot], "short": SHORT[slot], "parts": parts[slot],
-                        "offers": offers[slot]["offers"], "active": offers[slot]["active"]} for slot in service.SLOTS]
+            self.price_lists = [
+                {
+                    "id": str(p.id),
+                    "filename": p.filename,
+                    "created": p.created,
+                    "updated": p.updated,
+                    "unchanged": p.unchanged,
+                    "failed": p.failed,
+                    "at": p.created_at.strftime("%Y-%m-%d %H:%M"),
+                }
+                for p in service.list_price_lists(s, 5)
+            ]
+        self.counts = [
+            {
+                "slot": slot,
+                "title": service.SLOT_TITLES[slot],
+                "short": SHORT[slot],
+                "parts": parts[slot],
+                "offers": offers[slot]["offers"],
+                "active": offers[slot]["active"],
+            }
+            for slot in service.SLOTS
+        ]
         self.total_parts = sum(parts.values())
         self.total_offers = sum(c["offers"] for c in offers.values())
         self.demo_offers = sum(c["demo"] for c in offers.values())
@@ -178,17 +221,8 @@ class CatalogState(AppState):
         self.search, self.slot, self.status, self.page = "", "all", "all", 0
         await self._refresh(rows_only=True)
 
-    @guarded("catalog.read")
-    async def next_page(self):
-        if self.page + 1 < self.page_count:
-            self.page += 1
-            await self._refresh(rows_only=True)
-
-    @guarded("catalog.read")
-    async def prev_page(self):
-        if self.page > 0:
-            self.page -= 1
-            await self._refresh(rows_only=True)
+    async def _reload_page(self) -> None:
+        await self._refresh(rows_only=True)
 
     # --- writes ------------------------------------------------------------------------------
 
@@ -198,10 +232,9 @@ class CatalogState(AppState):
         try:
             run = await asyncio.to_thread(service.queue_import, p)
         except DomainError as exc:
-            return rx.toast.error(_sentence(exc.message))
+            return rx.toast.error(sentence(exc.message))
         self.run = _run_dict(run)
-        return [CatalogState.watch,
-                rx.toast.info("Catalog import started. It keeps running if you leave this page.")]
+        return [CatalogState.watch, rx.toast.info("Catalog import started. It keeps running if you leave this page.")]
 
     @guarded("catalog.write")
     async def upload_prices(self, files: list[rx.UploadFile]):
@@ -215,19 +248,28 @@ class CatalogState(AppState):
         try:
             result = await in_tenant(lambda s: service.import_price_list(s, data, name, p))
         except DomainError as exc:
-            self.upload_error, self.upload_errors, self.upload_result = _sentence(exc.message), [], {}
+            self.upload_error, self.upload_errors, self.upload_result = sentence(exc.message), [], {}
             return rx.toast.error(self.upload_error)
         self.upload_error = ""
-        self.upload_errors = [{"row": e["row"], "opendb_id": e["opendbId"] or "—", "message": e["message"]}
-                              for e in result.errors[:200]]
-        self.upload_result = {"filename": result.filename, "rows": result.rows_total, "created": result.created,
-                              "updated": result.updated, "unchanged": result.unchanged, "failed": result.failed}
+        self.upload_errors = [
+            {"row": e["row"], "opendb_id": e["opendbId"] or "—", "message": e["message"]} for e in result.errors[:200]
+        ]
+        self.upload_result = {
+            "filename": result.filename,
+            "rows": result.rows_total,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "failed": result.failed,
+        }
         await self._refresh()
-        text = (f"{result.filename}: {result.created} new, {result.updated} changed, "
-                f"{result.unchanged} unchanged offers")
-        return [rx.clear_selected_files("price_upload"),
-                rx.toast.warning(f"{text}; {result.failed} row(s) with errors.") if result.failed
-                else rx.toast.success(f"{text}.")]
+        text = f"{result.filename}: {result.created} new, {result.updated} changed, {result.unchanged} unchanged offers"
+        return [
+            rx.clear_selected_files("price_upload"),
+            rx.toast.warning(f"{text}; {result.failed} row(s) with errors.")
+            if result.failed
+            else rx.toast.success(f"{text}."),
+        ]
 
     @guarded("catalog.write")
     async def load_demo_prices(self):
@@ -237,9 +279,13 @@ class CatalogState(AppState):
 
     @guarded("catalog.write")
     def open_edit(self, row: dict):
-        self.edit = {"part_id": row.get("part_id", ""), "name": row.get("name", ""),
-                     "price": row.get("price_value", ""), "stock": str(row.get("stock", 0)),
-                     "active": bool(row.get("active", True)) or not row.get("sold")}
+        self.edit = {
+            "part_id": row.get("part_id", ""),
+            "name": row.get("name", ""),
+            "price": row.get("price_value", ""),
+            "stock": str(row.get("stock", 0)),
+            "active": bool(row.get("active", True)) or not row.get("sold"),
+        }
         self.edit_error, self.edit_open = "", True
 
     @guarded("catalog.write")
@@ -256,10 +302,13 @@ class CatalogState(AppState):
             return None
         active = form.get("active") in ("on", "true", True)
         try:
-            await in_tenant(lambda s: service.set_offer(s, part_id, price=form.get("price", ""), stock=stock,
-                                                        active=active, actor=p))
+            await in_tenant(
+                lambda s: service.set_offer(
+                    s, part_id, price=form.get("price", ""), stock=stock, active=active, actor=p
+                )
+            )
         except DomainError as exc:
-            self.edit_error = _sentence(exc.message)
+            self.edit_error = sentence(exc.message)
             return None
         self.edit_open = False
         await self._refresh()
@@ -274,33 +323,28 @@ class CatalogState(AppState):
 
     # --- live import progress ------------------------------------------------------------------
 
-    @rx.event(background=True)
-    @checks_inside("catalog.read")
-    async def watch(self):
-        """Live progress of a catalog import while this page is open."""
-        async with self:
-            token = self._watch_token = uuid.uuid4().hex  # a newer watcher replaces this one
-            _, principal = await self._check("catalog.read", True)
-            if principal is None:
-                return
-        caught_up = False
-        async for message in live.subscribe(service.CATALOG_CHANNEL, max_seconds=3600):
-            async with self:
-                if self._watch_token != token or self.router.url.path != "/catalog":
-                    return
-                if not caught_up:  # subscribed now: read the row once for what happened before
-                    caught_up = True
-                    latest = _run_dict(await asyncio.to_thread(importer.latest_run))
-                    if latest.get("status") != self.run.get("status") and latest.get("status") in (
-                            "COMPLETED", "FAILED"):
-                        await asyncio.to_thread(self._fetch, principal.tenant_id)
-                    else:
-                        self.run = latest
-                if not message or message.get("kind") != "catalog-import":
-                    continue
-                if message.get("id") != self.run.get("id") or message.get("status") in ("COMPLETED", "FAILED"):
-                    await asyncio.to_thread(self._fetch, principal.tenant_id)
-                else:
-                    self.run = {**self.run, **{k: message[k] for k in (
-                        "status", "total", "processed", "created", "updated", "unchanged", "skipped", "error")
-                        if k in message}}
+    def _live_start(self, principal):
+        self._caught_up = False
+        return service.CATALOG_CHANNEL
+
+    async def _live_message(self, principal, message: dict | None) -> None:
+        if not self._caught_up:  # subscribed now: read the row once for what happened before
+            self._caught_up = True
+            latest = _run_dict(await asyncio.to_thread(importer.latest_run))
+            if latest.get("status") != self.run.get("status") and latest.get("status") in ("COMPLETED", "FAILED"):
+                await asyncio.to_thread(self._fetch, principal.tenant_id)
+            else:
+                self.run = latest
+        if not message or message.get("kind") != "catalog-import":
+            return
+        if message.get("id") != self.run.get("id") or message.get("status") in ("COMPLETED", "FAILED"):
+            await asyncio.to_thread(self._fetch, principal.tenant_id)
+        else:
+            self.run = {
+                **self.run,
+                **{
+                    k: message[k]
+                    for k in ("status", "total", "processed", "created", "updated", "unchanged", "skipped", "error")
+                    if k in message
+                },
+            }

@@ -31,15 +31,18 @@ class FloorState(AppState):
         parts = self.router.url.path.strip("/").split("/")
         return parts[2] if len(parts) >= 3 else ""
 
-    def _fetch(self, tenant_id) -> None:  # noqa: ANN001
+    def _fetch(self, tenant_id) -> None:
         api = get_settings().api_url.rstrip("/")
         with tenant_session(tenant_id) as s:
             b = service.get_build(s, self._build_id())
             self.order_number = s.get(Order, b.order_id).number
             ids = service.photo_ids(b)
-            atts = {a.id: a for a in s.exec(select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))}
-        self.thumbs = {slot: f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else ""
-                       for slot, i in ids.items()}
+            atts = {
+                a.id: a for a in s.exec(select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))
+            }
+        self.thumbs = {
+            slot: f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else "" for slot, i in ids.items()
+        }
 
     @rx.var
     def done_count(self) -> int:

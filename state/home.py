@@ -32,8 +32,12 @@ class HomeState(AppState):
         self.events_today, self.events_waiting = o.events_today, o.events_waiting
         self.sign_ins_today, self.failed_sign_ins_today = o.sign_ins_today, o.failed_sign_ins_today
         self.recent_events = [
-            {"type": e.event_type, "severity": e.severity, "message": e.message,
-             "at": e.created_at.strftime("%Y-%m-%d %H:%M")}
+            {
+                "type": e.event_type,
+                "severity": e.severity,
+                "message": e.message,
+                "at": e.created_at.strftime("%Y-%m-%d %H:%M"),
+            }
             for e in o.recent_events
         ]
         self.loaded = True

@@ -13,14 +13,22 @@ class NotificationsState(AppState):
     unread: int = 0
     items: list[dict] = []
 
-    def _fetch(self, principal) -> None:  # noqa: ANN001
+    def _fetch(self, principal) -> None:
         if principal.user_id is None:
             return
         with tenant_session(principal.tenant_id) as s:
             self.unread = notifications.unread_count(s, principal.user_id)
-            self.items = [{"title": n.title, "body": n.body, "link": n.link or "#", "severity": n.severity,
-                           "unread": n.read_at is None, "at": n.created_at.strftime("%d %b %H:%M")}
-                          for n in notifications.recent(s, principal.user_id)]
+            self.items = [
+                {
+                    "title": n.title,
+                    "body": n.body,
+                    "link": n.link or "#",
+                    "severity": n.severity,
+                    "unread": n.read_at is None,
+                    "at": n.created_at.strftime("%d %b %H:%M"),
+                }
+                for n in notifications.recent(s, principal.user_id)
+            ]
 
     @guarded(None, quiet=True)
     async def refresh(self):

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import ClassVar
 
 import reflex as rx
 
 from app.orders import machine, service
 from app.orders.inputs import LineInput, OrderInput
-from app.platform import live, retry
+from app.platform import retry
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
-from state.base import AppState, checks_inside, current_principal, guarded, in_tenant
-
-STATUS_COLORS = {"PENDING": "gray", "PROCESSING": "blue", "PARTIALLY_COMPLETED": "amber", "COMPLETED": "green",
-                 "FAILED": "red", "CANCELLED": "gray"}
+from state.base import AppState, current_principal, guarded, in_tenant
+from state.live import Live, LiveState
+from state.paging import PagedState
 
 
 def _date(value: str) -> date | None:
@@ -27,17 +28,29 @@ def _date(value: str) -> date | None:
         return None
 
 
-def _row(o) -> dict:  # noqa: ANN001
-    return {"id": str(o.id), "number": o.number, "source": o.source, "customer": o.customer_name or "—",
-            "email": o.customer_email, "city": o.ship_city, "country": o.ship_country_code,
-            "status": o.status, "fulfillment": o.fulfillment_status,
-            "total": f"{o.currency} {o.total:,.2f}", "placed": o.placed_at.strftime("%Y-%m-%d %H:%M"),
-            "problems": len(o.problems or [])}
+def _row(o) -> dict:
+    return {
+        "id": str(o.id),
+        "number": o.number,
+        "source": o.source,
+        "customer": o.customer_name or "—",
+        "email": o.customer_email,
+        "city": o.ship_city,
+        "country": o.ship_country_code,
+        "status": o.status,
+        "fulfillment": o.fulfillment_status,
+        "total": f"{o.currency} {o.total:,.2f}",
+        "placed": o.placed_at.strftime("%Y-%m-%d %H:%M"),
+        "problems": len(o.problems or []),
+    }
 
 
-class OrdersState(AppState):
+class OrdersState(LiveState, PagedState, AppState):
+    PAGE_PERMISSION: ClassVar[str] = "orders.read"
+    # live: refresh when orders change anywhere (webhooks, workers, colleagues), once a burst settles
+    LIVE: ClassVar[Live] = Live("orders.read", "/orders", ("orders",), settle=math.inf)
+
     rows: list[dict] = []
-    total: int = 0
     counts: list[dict] = []
     per_day: list[dict] = []
     search: str = ""
@@ -48,16 +61,9 @@ class OrdersState(AppState):
     date_to: str = ""
     sort: str = "placed_at"
     descending: bool = True
-    page: int = 0
-    page_size: int = 20
     loaded: bool = False
-    _watch_token: str = ""
     create_open: bool = False
     create_error: str = ""
-
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
     @rx.var
     def can_write(self) -> bool:
@@ -65,11 +71,17 @@ class OrdersState(AppState):
 
     def _filter(self) -> service.OrderFilter:
         return service.OrderFilter(
-            search=self.search, status="" if self.status == "all" else self.status,
+            search=self.search,
+            status="" if self.status == "all" else self.status,
             fulfillment_status="" if self.fulfillment == "all" else self.fulfillment,
-            source="" if self.source == "all" else self.source, date_from=_date(self.date_from),
-            date_to=_date(self.date_to), sort=self.sort, descending=self.descending, page=self.page,
-            page_size=self.page_size)
+            source="" if self.source == "all" else self.source,
+            date_from=_date(self.date_from),
+            date_to=_date(self.date_to),
+            sort=self.sort,
+            descending=self.descending,
+            page=self.page,
+            page_size=self.page_size,
+        )
 
     def _fetch(self, tenant_id: uuid.UUID) -> None:
         f = self._filter()
@@ -81,8 +93,10 @@ class OrdersState(AppState):
             counts = service.status_counts(s, f)
             per_day = service.orders_per_day(s, 30)
         self.rows, self.total = [_row(o) for o in rows], total
-        self.counts = [{"status": k, "label": k.replace("_", " ").capitalize(), "count": v,
-                        "color": STATUS_COLORS[k]} for k, v in counts.items()]
+        self.counts = [
+            {"status": k, "label": k.replace("_", " ").capitalize(), "count": v, "color": machine.ORDER_STATUS.color(k)}
+            for k, v in counts.items()
+        ]
         self.per_day = [{"day": d.strftime("%d %b"), "orders": n} for d, n in per_day]
 
     async def _refresh(self) -> None:
@@ -142,18 +156,6 @@ class OrdersState(AppState):
             self.sort, self.descending = column, column in ("placed_at", "total")
         await self._refresh()
 
-    @guarded("orders.read")
-    async def next_page(self):
-        if self.page + 1 < self.page_count:
-            self.page += 1
-            await self._refresh()
-
-    @guarded("orders.read")
-    async def prev_page(self):
-        if self.page > 0:
-            self.page -= 1
-            await self._refresh()
-
     @guarded("orders.write")
     def open_create(self):
         self.create_open, self.create_error = True, ""
@@ -172,13 +174,20 @@ class OrdersState(AppState):
             self.create_error = "Price and quantity must be numbers."
             return None
         data = OrderInput(
-            source="manual", customer_name=form.get("customer_name", "").strip(),
-            customer_email=form.get("customer_email", "").strip(), ship_street=form.get("street", "").strip(),
-            ship_house_number=form.get("house_number", "").strip(), ship_city=form.get("city", "").strip(),
+            source="manual",
+            customer_name=form.get("customer_name", "").strip(),
+            customer_email=form.get("customer_email", "").strip(),
+            ship_street=form.get("street", "").strip(),
+            ship_house_number=form.get("house_number", "").strip(),
+            ship_city=form.get("city", "").strip(),
             ship_postal_code=form.get("postal_code", "").strip(),
             ship_country_code=form.get("country_code", "").strip().upper(),
-            lines=[LineInput(sku=form.get("sku", "").strip(), title=form.get("title", "").strip(),
-                             quantity=qty, unit_price=price)])
+            lines=[
+                LineInput(
+                    sku=form.get("sku", "").strip(), title=form.get("title", "").strip(), quantity=qty, unit_price=price
+                )
+            ],
+        )
         data.ship_name = data.customer_name
 
         def apply() -> str:
@@ -197,28 +206,6 @@ class OrdersState(AppState):
         return rx.toast.success(f"Order {number} created.")
 
 
-    @rx.event(background=True)
-    @checks_inside("orders.read")
-    async def watch(self):
-        """Refresh when orders change anywhere (webhooks, workers, colleagues)."""
-        async with self:
-            token = self._watch_token = uuid.uuid4().hex  # a newer watcher replaces this one
-            _, principal = await self._check("orders.read", True)
-            if principal is None:
-                return
-        pending = False
-        async for message in live.subscribe(principal.tenant_id, max_seconds=3600):
-            pending = pending or bool(message and message.get("kind") == "orders")
-            if message is not None and pending:
-                continue  # let a burst settle; refresh on the next quiet second
-            async with self:
-                if self._watch_token != token or self.router.url.path != "/orders":
-                    return
-                if pending:
-                    await asyncio.to_thread(self._fetch, principal.tenant_id)
-                    pending = False
-
-
 class OrderDetailState(AppState):
     order: dict = {}
     items: list[dict] = []
@@ -233,36 +220,74 @@ class OrderDetailState(AppState):
     def _order_id(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
-    def _fetch(self, principal) -> None:  # noqa: ANN001
+    def _fetch(self, principal) -> None:
         with tenant_session(principal.tenant_id) as s:
             o = service.get_order(s, self._order_id())
             self.order = {
-                **_row(o), "phone": o.customer_phone, "ship_name": o.ship_name, "company": o.ship_company,
-                "street": f"{o.ship_street} {o.ship_house_number}".strip(), "address2": o.ship_address2,
-                "postal_code": o.ship_postal_code, "delivery": o.delivery_type,
+                **_row(o),
+                "phone": o.customer_phone,
+                "ship_name": o.ship_name,
+                "company": o.ship_company,
+                "street": f"{o.ship_street} {o.ship_house_number}".strip(),
+                "address2": o.ship_address2,
+                "postal_code": o.ship_postal_code,
+                "delivery": o.delivery_type,
                 "service_point": ", ".join(f"{k}: {v}" for k, v in (o.service_point or {}).items()),
-                "subtotal": f"{o.subtotal:,.2f}", "shipping": f"{o.shipping_total:,.2f}",
-                "tracking_number": o.tracking_number, "tracking_url": o.tracking_url,
-                "carrier": o.tracking_carrier, "note": o.note, "problem_list": list(o.problems or []),
-                "shopify_id": o.shopify_order_id or "", "parts": f"{o.completed_parts}/{o.total_parts}",
-                "status_color": STATUS_COLORS.get(o.status, "gray"),
+                "subtotal": f"{o.subtotal:,.2f}",
+                "shipping": f"{o.shipping_total:,.2f}",
+                "tracking_number": o.tracking_number,
+                "tracking_url": o.tracking_url,
+                "carrier": o.tracking_carrier,
+                "note": o.note,
+                "problem_list": list(o.problems or []),
+                "shopify_id": o.shopify_order_id or "",
+                "parts": f"{o.completed_parts}/{o.total_parts}",
+                "status_color": machine.ORDER_STATUS.color(o.status),
             }
-            self.items = [{"sku": li.sku or "—", "title": li.title, "variant": li.variant_title,
-                           "qty": li.quantity, "price": f"{li.unit_price:,.2f}", "status": li.status,
-                           "parts": f"{li.completed_parts}/{li.total_parts}", "problem": li.problem,
-                           "properties": ", ".join(f"{k}: {v}" for k, v in (li.properties or {}).items())}
-                          for li in service.line_items(s, o.id)]
-            self.events = [{"at": e.created_at.strftime("%Y-%m-%d %H:%M:%S"), "type": e.event_type,
-                            "severity": e.severity, "message": e.message} for e in service.timeline(s, o.id)]
+            self.items = [
+                {
+                    "sku": li.sku or "—",
+                    "title": li.title,
+                    "variant": li.variant_title,
+                    "qty": li.quantity,
+                    "price": f"{li.unit_price:,.2f}",
+                    "status": li.status,
+                    "parts": f"{li.completed_parts}/{li.total_parts}",
+                    "problem": li.problem,
+                    "properties": ", ".join(f"{k}: {v}" for k, v in (li.properties or {}).items()),
+                }
+                for li in service.line_items(s, o.id)
+            ]
+            self.events = [
+                {
+                    "at": e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "type": e.event_type,
+                    "severity": e.severity,
+                    "message": e.message,
+                    "cid": str((e.meta or {}).get("correlationId") or "")[:12],
+                }
+                for e in service.timeline(s, o.id)
+            ]
             self.actions = service.allowed_actions(o, principal)
             from app.builds import service as builds
 
             build = builds.build_for_order(s, o.id)
-            self.order = {**self.order, "build_id": str(build.id) if build else "",
-                          "can_build": builds.offers_build(o, build, principal)}
-            self.attention = [{"id": str(r.id), "type": r.job_type, "status": r.status, "attempts": r.attempts,
-                               "error": r.last_error, "needs": r.needs_attention}
-                              for r in service.retry_entries(s, o.id)]
+            self.order = {
+                **self.order,
+                "build_id": str(build.id) if build else "",
+                "can_build": builds.offers_build(o, build, principal),
+            }
+            self.attention = [
+                {
+                    "id": str(r.id),
+                    "type": r.job_type,
+                    "status": r.status,
+                    "attempts": r.attempts,
+                    "error": r.last_error,
+                    "needs": r.needs_attention,
+                }
+                for r in service.retry_entries(s, o.id)
+            ]
 
     async def _refresh(self) -> None:
         try:
@@ -299,8 +324,10 @@ class OrderDetailState(AppState):
     @guarded("orders.write")
     async def ship(self, form: dict):
         self.ship_open = False
-        return await self._step("shipped", service.Tracking(form.get("tracking_number", ""),
-                                                            form.get("tracking_url", ""), form.get("carrier", "")))
+        return await self._step(
+            "shipped",
+            service.Tracking(form.get("tracking_number", ""), form.get("tracking_url", ""), form.get("carrier", "")),
+        )
 
     @guarded("orders.write")
     async def cancel(self, reason: str = "other"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timezone
+from datetime import UTC
 
 import reflex as rx
 
@@ -13,20 +13,17 @@ from app.platform.db import tenant_session
 from app.platform.errors import DomainError
 from app.printing import service
 from state.base import AppState, current_principal, guarded, in_tenant
+from state.util import sentence
 
 UPLOAD_ID = "part_file"
 PROFILE_FIELDS = ("layer_height", "infill", "supports", "material", "nozzle")
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 class FormError(ValueError):
     pass
 
 
-def _number(form: dict, name: str, label: str, kind=float, low: float = 0, high: float | None = None):  # noqa: ANN001, ANN202
+def _number(form: dict, name: str, label: str, kind=float, low: float = 0, high: float | None = None):
     raw = str(form.get(name) or "").strip().replace(",", ".")
     if not raw:
         return None
@@ -35,8 +32,11 @@ def _number(form: dict, name: str, label: str, kind=float, low: float = 0, high:
     except ValueError:
         raise FormError(f"{label} must be {'a whole number' if kind is int else 'a number'}.") from None
     if value < low or (high is not None and value > high):
-        raise FormError(f"{label} must be between {low:g} and {high:g}." if high is not None
-                        else f"{label} cannot be below {low:g}.")
+        raise FormError(
+            f"{label} must be between {low:g} and {high:g}."
+            if high is not None
+            else f"{label} cannot be below {low:g}."
+        )
     return value
 
 
@@ -68,8 +68,11 @@ def profile_text(profile: dict | None) -> str:
     if p.get("material"):
         bits.append(str(p["material"]))
     if p.get("layer_height") is not None:
-        bits.append(f"{p['layer_height']:g} mm layers" if isinstance(p["layer_height"], (int, float))
-                    else f"{p['layer_height']} mm layers")
+        bits.append(
+            f"{p['layer_height']:g} mm layers"
+            if isinstance(p["layer_height"], (int, float))
+            else f"{p['layer_height']} mm layers"
+        )
     if p.get("infill") is not None:
         bits.append(f"{p['infill']}% infill")
     if p.get("supports") is not None:
@@ -84,17 +87,19 @@ def profile_values(profile: dict | None) -> dict:
     """A profile as form default values (strings)."""
     p = profile or {}
     supports = p.get("supports")
-    return {"layer_height": "" if p.get("layer_height") is None else f"{p['layer_height']}",
-            "infill": "" if p.get("infill") is None else f"{p['infill']}",
-            "nozzle": "" if p.get("nozzle") is None else f"{p['nozzle']}",
-            "material": str(p.get("material") or ""),
-            "supports": "" if supports is None else ("yes" if supports else "no")}
+    return {
+        "layer_height": "" if p.get("layer_height") is None else f"{p['layer_height']}",
+        "infill": "" if p.get("infill") is None else f"{p['infill']}",
+        "nozzle": "" if p.get("nozzle") is None else f"{p['nozzle']}",
+        "material": str(p.get("material") or ""),
+        "supports": "" if supports is None else ("yes" if supports else "no"),
+    }
 
 
 def _minutes(value: float | int | None) -> str:
     if value is None:
         return "—"
-    value = int(round(value))
+    value = round(value)
     return f"{value // 60} h {value % 60:02d} min" if value >= 60 else f"{value} min"
 
 
@@ -102,10 +107,16 @@ def _short(file_id: str | None) -> str:
     return "" if not file_id else file_id if len(file_id) <= 14 else f"{file_id[:12]}…"
 
 
-def _mapping_row(m) -> dict:  # noqa: ANN001
-    return {"id": str(m.id), "sku": m.sku, "name": m.name, "variant": m.variant_title or "",
-            "profile": profile_text(m.default_print_profile), "active": bool(m.active),
-            "updated": m.updated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") if m.updated_at else ""}
+def _mapping_row(m) -> dict:
+    return {
+        "id": str(m.id),
+        "sku": m.sku,
+        "name": m.name,
+        "variant": m.variant_title or "",
+        "profile": profile_text(m.default_print_profile),
+        "active": bool(m.active),
+        "updated": m.updated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if m.updated_at else "",
+    }
 
 
 class PrintProductsState(AppState):
@@ -152,21 +163,28 @@ class PrintProductsState(AppState):
             self.create_error = str(exc)
             return None
 
-        def work(s):  # noqa: ANN001, ANN202
-            m = service.create_mapping(s, sku=(form.get("sku") or "").strip(), name=(form.get("name") or "").strip(),
-                                       variant_title=(form.get("variant_title") or "").strip(),
-                                       description=(form.get("description") or "").strip(),
-                                       default_print_profile=profile, actor=p)
+        def work(s):
+            m = service.create_mapping(
+                s,
+                sku=(form.get("sku") or "").strip(),
+                name=(form.get("name") or "").strip(),
+                variant_title=(form.get("variant_title") or "").strip(),
+                description=(form.get("description") or "").strip(),
+                default_print_profile=profile,
+                actor=p,
+            )
             return str(m.id), m.name
 
         try:
             mapping_id, name = await in_tenant(work)
         except DomainError as exc:
-            self.create_error = _sentence(exc.message)
+            self.create_error = sentence(exc.message)
             return None
         self.create_open, self.create_error = False, ""
-        return [rx.redirect(f"/printing/products/{mapping_id}"),
-                rx.toast.success(f"{name} mapped. Add its parts and upload their files.")]
+        return [
+            rx.redirect(f"/printing/products/{mapping_id}"),
+            rx.toast.success(f"{name} mapped. Add its parts and upload their files."),
+        ]
 
 
 class PrintProductState(AppState):
@@ -200,30 +218,39 @@ class PrintProductState(AppState):
             self.connected = service.connection(s) is not None
             self.mapping = {**_mapping_row(m), "description": m.description or ""}
             self.profile = profile_values(m.default_print_profile)
-            self.parts = [{
-                "id": str(pt.id), "name": pt.part_name, "number": pt.part_number or "",
-                "quantity": pt.quantity_per_product, "minutes": _minutes(pt.estimated_minutes),
-                "filament": "—" if pt.estimated_filament_g is None else f"{pt.estimated_filament_g:g} g",
-                "minutes_value": "" if pt.estimated_minutes is None else f"{pt.estimated_minutes:g}",
-                "filament_value": "" if pt.estimated_filament_g is None else f"{pt.estimated_filament_g:g}",
-                "overrides": profile_text(pt.print_profile), **{f"p_{k}": v for k, v in
-                                                                 profile_values(pt.print_profile).items()},
-                "file_id": pt.simplyprint_file_id or "", "filename": pt.filename or "",
-                "file_id_short": _short(pt.simplyprint_file_id),
-            } for pt in parts]
+            self.parts = [
+                {
+                    "id": str(pt.id),
+                    "name": pt.part_name,
+                    "number": pt.part_number or "",
+                    "quantity": pt.quantity_per_product,
+                    "minutes": _minutes(pt.estimated_minutes),
+                    "filament": "—" if pt.estimated_filament_g is None else f"{pt.estimated_filament_g:g} g",
+                    "minutes_value": "" if pt.estimated_minutes is None else f"{pt.estimated_minutes:g}",
+                    "filament_value": "" if pt.estimated_filament_g is None else f"{pt.estimated_filament_g:g}",
+                    "overrides": profile_text(pt.print_profile),
+                    **{f"p_{k}": v for k, v in profile_values(pt.print_profile).items()},
+                    "file_id": pt.simplyprint_file_id or "",
+                    "filename": pt.filename or "",
+                    "file_id_short": _short(pt.simplyprint_file_id),
+                }
+                for pt in parts
+            ]
             minutes = sum((pt.estimated_minutes or 0) * pt.quantity_per_product for pt in parts)
             grams = sum((pt.estimated_filament_g or 0) * pt.quantity_per_product for pt in parts)
-            self.totals = {"parts": str(sum(pt.quantity_per_product for pt in parts)),
-                           "minutes": _minutes(minutes) if minutes else "—",
-                           "filament": f"{grams:g} g" if grams else "—",
-                           "missing": str(sum(1 for pt in parts if not pt.simplyprint_file_id and not pt.filename))}
+            self.totals = {
+                "parts": str(sum(pt.quantity_per_product for pt in parts)),
+                "minutes": _minutes(minutes) if minutes else "—",
+                "filament": f"{grams:g} g" if grams else "—",
+                "missing": str(sum(1 for pt in parts if not pt.simplyprint_file_id and not pt.filename)),
+            }
 
     async def _refresh(self) -> None:
         try:
             await asyncio.to_thread(self._fetch, current_principal().tenant_id)
             self.error = ""
         except DomainError as exc:
-            self.error = _sentence(exc.message)
+            self.error = sentence(exc.message)
         self.loaded = True
 
     @guarded("printJobs.read", quiet=True)
@@ -241,14 +268,18 @@ class PrintProductState(AppState):
         except FormError as exc:
             self.edit_error = str(exc)
             return None
-        fields = {"sku": (form.get("sku") or "").strip(), "name": (form.get("name") or "").strip(),
-                  "variant_title": (form.get("variant_title") or "").strip(),
-                  "description": (form.get("description") or "").strip(),
-                  "active": form.get("active") in ("on", "true", True), "default_print_profile": profile}
+        fields = {
+            "sku": (form.get("sku") or "").strip(),
+            "name": (form.get("name") or "").strip(),
+            "variant_title": (form.get("variant_title") or "").strip(),
+            "description": (form.get("description") or "").strip(),
+            "active": form.get("active") in ("on", "true", True),
+            "default_print_profile": profile,
+        }
         try:
             await in_tenant(lambda s: service.update_mapping(s, mid, actor=p, **fields))
         except DomainError as exc:
-            self.edit_error = _sentence(exc.message)
+            self.edit_error = sentence(exc.message)
             return None
         self.edit_error = ""
         await self._refresh()
@@ -260,7 +291,7 @@ class PrintProductState(AppState):
         try:
             await in_tenant(lambda s: service.delete_mapping(s, mid, actor=p))
         except DomainError as exc:
-            return rx.toast.error(_sentence(exc.message))
+            return rx.toast.error(sentence(exc.message))
         return [rx.redirect("/printing/products"), rx.toast.success(f"{self.mapping.get('sku', '')} removed.")]
 
     @guarded("printJobs.write")
@@ -273,16 +304,24 @@ class PrintProductState(AppState):
         try:
             jobs = await in_tenant(lambda s: len(service.create_stock_jobs(s, mid, quantity, actor=p)))
         except DomainError as exc:
-            return rx.toast.error(_sentence(exc.message))
-        return rx.toast.success(f"{jobs} print job(s) for {quantity} × {self.mapping.get('sku', '')} queued for "
-                                "stock, behind every order.")
+            return rx.toast.error(sentence(exc.message))
+        return rx.toast.success(
+            f"{jobs} print job(s) for {quantity} × {self.mapping.get('sku', '')} queued for stock, behind every order."
+        )
 
     # --- parts -------------------------------------------------------------------------------
 
     @guarded("printJobs.write")
     def new_part(self):
-        self.part = {"id": "", "name": "", "number": "", "quantity": 1, "minutes_value": "", "filament_value": "",
-                     **{f"p_{k}": "" for k in PROFILE_FIELDS}}
+        self.part = {
+            "id": "",
+            "name": "",
+            "number": "",
+            "quantity": 1,
+            "minutes_value": "",
+            "filament_value": "",
+            **{f"p_{k}": "" for k in PROFILE_FIELDS},
+        }
         self.part_error, self.part_open = "", True
 
     @guarded("printJobs.write")
@@ -305,16 +344,21 @@ class PrintProductState(AppState):
         except FormError as exc:
             self.part_error = str(exc)
             return None
-        fields = {"part_name": (form.get("part_name") or "").strip(),
-                  "part_number": (form.get("part_number") or "").strip(), "quantity_per_product": quantity,
-                  "estimated_minutes": minutes, "estimated_filament_g": grams, "print_profile": overrides}
+        fields = {
+            "part_name": (form.get("part_name") or "").strip(),
+            "part_number": (form.get("part_number") or "").strip(),
+            "quantity_per_product": quantity,
+            "estimated_minutes": minutes,
+            "estimated_filament_g": grams,
+            "print_profile": overrides,
+        }
         try:
             if part_id:
                 await in_tenant(lambda s: service.update_part(s, part_id, actor=p, **fields))
             else:
                 await in_tenant(lambda s: service.add_part(s, mid, actor=p, **fields))
         except DomainError as exc:
-            self.part_error = _sentence(exc.message)
+            self.part_error = sentence(exc.message)
             return None
         self.part_open, self.part_error = False, ""
         await self._refresh()
@@ -326,7 +370,7 @@ class PrintProductState(AppState):
         try:
             await in_tenant(lambda s: service.delete_part(s, part_id, actor=p))
         except DomainError as exc:
-            return rx.toast.error(_sentence(exc.message))
+            return rx.toast.error(sentence(exc.message))
         await self._refresh()
         return rx.toast.success("Part removed.")
 
@@ -334,8 +378,12 @@ class PrintProductState(AppState):
 
     @guarded("printJobs.write")
     def open_upload(self, part: dict):
-        self.upload_part = {"id": part.get("id", ""), "name": part.get("name", ""),
-                            "filename": part.get("filename", ""), "file_id": part.get("file_id", "")}
+        self.upload_part = {
+            "id": part.get("id", ""),
+            "name": part.get("name", ""),
+            "filename": part.get("filename", ""),
+            "file_id": part.get("file_id", ""),
+        }
         self.upload_error, self.upload_open = "", True
         return rx.clear_selected_files(UPLOAD_ID)
 
@@ -355,17 +403,20 @@ class PrintProductState(AppState):
         self.uploading = True
         yield
 
-        def work(s):  # noqa: ANN001, ANN202
+        def work(s):
             part = service.upload_part_file(s, part_id, name, data, actor=p)
             return part.filename or name, str(part.simplyprint_file_id or "")
 
         try:
             filename, file_id = await in_tenant(work)
         except DomainError as exc:
-            self.uploading, self.upload_error = False, _sentence(exc.message)
+            self.uploading, self.upload_error = False, sentence(exc.message)
             return
         self.uploading, self.upload_open, self.upload_error = False, False, ""
         await self._refresh()
         yield rx.clear_selected_files(UPLOAD_ID)
-        yield rx.toast.success(f"{filename} uploaded to SimplyPrint (file {_short(file_id)})." if file_id
-                               else f"{filename} saved. It goes to SimplyPrint once SimplyPrint is connected.")
+        yield rx.toast.success(
+            f"{filename} uploaded to SimplyPrint (file {_short(file_id)})."
+            if file_id
+            else f"{filename} saved. It goes to SimplyPrint once SimplyPrint is connected."
+        )

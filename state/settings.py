@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import ClassVar
 
 import reflex as rx
 
 from app.orders import shopify
-from app.platform import live
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
-from state.base import AppState, checks_inside, current_principal, guarded
+from state.base import AppState, current_principal, guarded
+from state.live import Live, LiveState
 
 
-class IntegrationsState(AppState):
+class IntegrationsState(LiveState, AppState):
+    # live: progress of the import, while this page is open
+    LIVE: ClassVar[Live] = Live("settings.write", "/settings/integrations", ("backfill",))
+
     connected: bool = False
     shop_domain: str = ""
     api_base_url: str = ""
@@ -25,7 +28,6 @@ class IntegrationsState(AppState):
     backfill_error: str = ""
     since: str = ""
     loaded: bool = False
-    _watch_token: str = ""
 
     @rx.var
     def progress(self) -> int:
@@ -41,7 +43,7 @@ class IntegrationsState(AppState):
     def running(self) -> bool:
         return self.backfill.get("status") in ("QUEUED", "RUNNING")
 
-    def _fetch(self, tenant_id) -> None:  # noqa: ANN001
+    def _fetch(self, tenant_id) -> None:
         with tenant_session(tenant_id) as s:
             shop = shopify.connection(s)
             self.connected = shop is not None
@@ -49,11 +51,23 @@ class IntegrationsState(AppState):
             self.api_base_url = shop.api_base_url if shop else ""
             self.installed = shop.installed_at.strftime("%Y-%m-%d %H:%M") if shop else ""
             run = shopify.latest_backfill(s)
-            self.backfill = {} if run is None else {
-                "id": str(run.id), "status": run.status, "since": run.since.date().isoformat(), "seen": run.seen,
-                "imported": run.imported, "skipped": run.skipped, "pages": run.pages, "error": run.error,
-                "expected": run.expected or 0, "stale": shopify.is_stale(run),
-                "finished": run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else ""}
+            self.backfill = (
+                {}
+                if run is None
+                else {
+                    "id": str(run.id),
+                    "status": run.status,
+                    "since": run.since.date().isoformat(),
+                    "seen": run.seen,
+                    "imported": run.imported,
+                    "skipped": run.skipped,
+                    "pages": run.pages,
+                    "error": run.error,
+                    "expected": run.expected or 0,
+                    "stale": shopify.is_stale(run),
+                    "finished": run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else "",
+                }
+            )
 
     @guarded("settings.write", quiet=True)
     async def load(self):
@@ -68,9 +82,14 @@ class IntegrationsState(AppState):
 
         def apply() -> None:
             with tenant_session(p.tenant_id) as s:
-                shopify.connect(s, shop_domain=form.get("shop_domain", ""), access_token=form.get("access_token", ""),
-                                webhook_secret=form.get("webhook_secret", ""),
-                                api_base_url=form.get("api_base_url", ""), actor=p)
+                shopify.connect(
+                    s,
+                    shop_domain=form.get("shop_domain", ""),
+                    access_token=form.get("access_token", ""),
+                    webhook_secret=form.get("webhook_secret", ""),
+                    api_base_url=form.get("api_base_url", ""),
+                    actor=p,
+                )
                 s.commit()
             self._fetch(p.tenant_id)
 
@@ -101,12 +120,9 @@ class IntegrationsState(AppState):
 
     @guarded("settings.write")
     async def start_backfill(self):
-        from jobs import enqueue
-        from jobs.orders import backfill
-
         p = current_principal()
         try:
-            since = datetime.combine(date.fromisoformat(self.since), datetime.min.time(), timezone.utc)
+            since = datetime.combine(date.fromisoformat(self.since), datetime.min.time(), UTC)
         except ValueError:
             self.backfill_error = "Pick the date to import from."
             return None
@@ -115,7 +131,7 @@ class IntegrationsState(AppState):
             with tenant_session(p.tenant_id) as s:
                 run = shopify.start_backfill(s, since, actor=p)
                 s.commit()
-            enqueue(backfill, str(p.tenant_id), str(run.id), queue_name="integrations", job_timeout=3600)
+            shopify.queue_backfill(p.tenant_id, run.id)
             self._fetch(p.tenant_id)
             return str(run.id)
 
@@ -129,30 +145,9 @@ class IntegrationsState(AppState):
 
     @guarded("settings.write")
     async def resume_backfill(self):
-        from jobs import enqueue
-        from jobs.orders import backfill
-
         p = current_principal()
         run_id = self.backfill.get("id")
         if run_id:
-            await asyncio.to_thread(enqueue, backfill, str(p.tenant_id), run_id, queue_name="integrations",
-                                    job_timeout=3600)
+            await asyncio.to_thread(shopify.queue_backfill, p.tenant_id, run_id)
             return rx.toast.info("Import resumed from where it stopped.")
         return None
-
-
-    @rx.event(background=True)
-    @checks_inside("settings.write")
-    async def watch(self):
-        """Live progress of the import, while this page is open."""
-        async with self:
-            token = self._watch_token = uuid.uuid4().hex  # a newer watcher replaces this one
-            _, principal = await self._check("settings.write", True)
-            if principal is None:
-                return
-        async for message in live.subscribe(principal.tenant_id, max_seconds=3600):
-            async with self:
-                if self._watch_token != token or self.router.url.path != "/settings/integrations":
-                    return
-                if message and message.get("kind") == "backfill":
-                    await asyncio.to_thread(self._fetch, principal.tenant_id)

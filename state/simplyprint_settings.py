@@ -4,28 +4,23 @@ disconnect it (manual mode)."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from datetime import timezone
+from typing import ClassVar
 
 import reflex as rx
 
-from app.platform import live
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
 from app.printing import service
-from state.base import AppState, checks_inside, current_principal, guarded, in_tenant
+from state.base import AppState, current_principal, guarded, in_tenant
+from state.live import Live, LiveState
+from state.util import at, sentence
 
 
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+class SimplyPrintSettingsState(LiveState, AppState):
+    # live: keep the last poll and last error current while the page is open (at most every 5 s)
+    LIVE: ClassVar[Live] = Live("settings.write", "/settings/integrations", (service.LIVE_KIND,), settle=5.0)
 
-
-def _at(dt) -> str:  # noqa: ANN001
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if dt else ""
-
-
-class SimplyPrintSettingsState(AppState):
     sp_connected: bool = False
     sp_company_id: str = ""
     sp_api_base_url: str = ""
@@ -40,7 +35,6 @@ class SimplyPrintSettingsState(AppState):
     sp_test_ok: bool = False
     sp_testing: bool = False
     sp_loaded: bool = False
-    _sp_watch_token: str = ""
 
     def _fetch(self, tenant_id: uuid.UUID) -> None:
         with tenant_session(tenant_id) as s:
@@ -50,8 +44,8 @@ class SimplyPrintSettingsState(AppState):
         self.sp_company_id = c.company_id if c else ""
         self.sp_api_base_url = c.api_base_url if c else ""
         self.sp_files_base_url = c.files_base_url if c else ""
-        self.sp_connected_at = _at(c.connected_at) if c else ""
-        self.sp_last_poll = _at(c.last_poll_at) if c else ""
+        self.sp_connected_at = at(c.connected_at, "%Y-%m-%d %H:%M UTC") if c else ""
+        self.sp_last_poll = at(c.last_poll_at, "%Y-%m-%d %H:%M UTC") if c else ""
         self.sp_last_error = (c.last_error or "") if c else ""
         self.sp_poll_minutes = c.poll_minutes if c else 0
 
@@ -68,18 +62,22 @@ class SimplyPrintSettingsState(AppState):
     @guarded("settings.write")
     async def connect(self, form: dict):
         p = current_principal()
-        values = {k: str(form.get(f"sp_{k}") or "").strip() for k in (
-            "company_id", "api_key", "webhook_secret", "api_base_url", "files_base_url")}
+        values = {
+            k: str(form.get(f"sp_{k}") or "").strip()
+            for k in ("company_id", "api_key", "webhook_secret", "api_base_url", "files_base_url")
+        }
         was_connected = self.sp_connected
         try:
             await in_tenant(lambda s: service.connect(s, actor=p, **values))
         except DomainError as exc:
-            self.sp_form_error = _sentence(exc.message)
+            self.sp_form_error = sentence(exc.message)
             return None
         self.sp_form_error, self.sp_test_result = "", ""
         await self._refresh()
-        return rx.toast.success(f"SimplyPrint company {self.sp_company_id} "
-                                f"{'updated' if was_connected else 'connected'}. New print jobs go to its queue.")
+        return rx.toast.success(
+            f"SimplyPrint company {self.sp_company_id} "
+            f"{'updated' if was_connected else 'connected'}. New print jobs go to its queue."
+        )
 
     @guarded("settings.write")
     async def test(self):
@@ -89,7 +87,7 @@ class SimplyPrintSettingsState(AppState):
             message = await in_tenant(service.test_connection)
             self.sp_test_ok, self.sp_test_result = True, message or "The API key is valid."
         except DomainError as exc:
-            self.sp_test_ok, self.sp_test_result = False, _sentence(exc.message)
+            self.sp_test_ok, self.sp_test_result = False, sentence(exc.message)
         self.sp_testing = False
         await self._refresh()
         yield (rx.toast.success if self.sp_test_ok else rx.toast.error)(f"SimplyPrint: {self.sp_test_result}")
@@ -101,22 +99,3 @@ class SimplyPrintSettingsState(AppState):
         self.sp_test_result = ""
         await self._refresh()
         return rx.toast.success("SimplyPrint disconnected. The print farm runs in manual mode.")
-
-    @rx.event(background=True)
-    @checks_inside("settings.write")
-    async def watch(self):
-        """Keep the last poll and last error current while the page is open."""
-        async with self:
-            token = self._sp_watch_token = uuid.uuid4().hex  # a newer watcher replaces this one
-            _, principal = await self._check("settings.write", True)
-            if principal is None:
-                return
-        pending, last = False, 0.0
-        async for message in live.subscribe(principal.tenant_id, max_seconds=3600):
-            pending = pending or bool(message and message.get("kind") == service.LIVE_KIND)
-            async with self:
-                if self._sp_watch_token != token or self.router.url.path.rstrip("/") != "/settings/integrations":
-                    return
-                if pending and (message is None or time.monotonic() - last > 5):
-                    pending, last = False, time.monotonic()
-                    await asyncio.to_thread(self._fetch, principal.tenant_id)

@@ -24,6 +24,7 @@ from app.customers import service as customers
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
 from state.base import GUARD_ATTR, AppState
+from state.util import sentence
 
 T = TypeVar("T")
 _customer: ContextVar[Any] = ContextVar("customer", default=None)
@@ -40,14 +41,14 @@ def storefront_public(fn: Callable) -> Callable:
         raise TypeError("storefront_public handlers return, they do not yield")
 
     @functools.wraps(fn)
-    async def wrapper(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    async def wrapper(self, *args, **kwargs):
         try:
             result = fn(self, *args, **kwargs)
             if inspect.isawaitable(result):
                 result = await result
             return result
         except DomainError as exc:
-            return rx.toast.error(_sentence(exc.message))
+            return rx.toast.error(sentence(exc.message, friendly=True))
 
     setattr(wrapper, GUARD_ATTR, STOREFRONT)
     return wrapper
@@ -58,7 +59,7 @@ def customer_required(fn: Callable) -> Callable:
     every event); anyone else is sent to the customer sign-in page."""
 
     @functools.wraps(fn)
-    async def wrapper(self: StorefrontState, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    async def wrapper(self: StorefrontState, *args, **kwargs):
         principal = await self._load_customer()
         if principal is None:
             path = self.router.url.path or "/account/builds"
@@ -70,7 +71,7 @@ def customer_required(fn: Callable) -> Callable:
                 result = await result
             return result
         except DomainError as exc:
-            return rx.toast.error(_sentence(exc.message))
+            return rx.toast.error(sentence(exc.message, friendly=True))
         finally:
             _customer.reset(token)
 
@@ -78,14 +79,7 @@ def customer_required(fn: Callable) -> Callable:
     return wrapper
 
 
-def _sentence(message: str) -> str:
-    message = message.strip()
-    if not message:
-        return "Something went wrong."
-    return message[0].upper() + message[1:] + ("" if message.endswith((".", "!", "?")) else ".")
-
-
-def current_customer() -> Any:  # noqa: ANN401
+def current_customer() -> Any:
     """The customer of the event being handled (inside `customer_required`)."""
     c = _customer.get()
     if c is None:
@@ -122,9 +116,8 @@ class StorefrontState(AppState):
     customer_name: str = ""
     customer_email: str = ""
 
-    async def _load_customer(self) -> Any:  # noqa: ANN401
-        principal = await asyncio.to_thread(customers.authenticate_customer,
-                                            self._cookie(customers.CUSTOMER_COOKIE))
+    async def _load_customer(self) -> Any:
+        principal = await asyncio.to_thread(customers.authenticate_customer, self._cookie(customers.CUSTOMER_COOKIE))
         self.customer_signed_in = principal is not None
         self.customer_name = principal.name if principal else ""
         self.customer_email = principal.email if principal else ""

@@ -21,11 +21,15 @@ def make_tenant(name: str | None = None, *, is_default: bool = False) -> Tenant:
         return tenant
 
 
-def make_user(tenant: Tenant, role: str = "operator", username: str | None = None,
-              password: str = PASSWORD) -> User:
+def make_user(tenant: Tenant, role: str = "operator", username: str | None = None, password: str = PASSWORD) -> User:
     with tenant_session(tenant.id) as s:
-        return auth.create_user(s, username=username or f"{role}-{uuid.uuid4().hex[:6]}",
-                                password=password, roles=[role], display_name=f"Test {role.title()}")
+        return auth.create_user(
+            s,
+            username=username or f"{role}-{uuid.uuid4().hex[:6]}",
+            password=password,
+            roles=[role],
+            display_name=f"Test {role.title()}",
+        )
 
 
 def default_tenant() -> Tenant:

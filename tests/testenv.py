@@ -56,8 +56,9 @@ def forget_stale_connections() -> None:
 
     admin = make_url(get_settings().postgres_admin_url)
     test_db = make_url(get_settings().database_url).database
-    with psycopg.connect(host=admin.host, port=admin.port, user=admin.username, password=admin.password,
-                         dbname=test_db, autocommit=True) as conn:
+    with psycopg.connect(
+        host=admin.host, port=admin.port, user=admin.username, password=admin.password, dbname=test_db, autocommit=True
+    ) as conn:
         conn.execute("UPDATE simplyprint_connections SET disconnected_at = now() WHERE disconnected_at IS NULL")
 
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from app.platform import tasks
 from app.platform.events import handles
 
 
 @handles("build.booklets-requested")
 def enqueue_render(session: Session, event: dict) -> None:
-    from jobs import enqueue
-    from jobs.booklets import render
-
-    enqueue(render, event["tenantId"], event["buildId"], queue_name="booklets", retry=False, job_timeout=300)
+    tasks.enqueue(
+        "jobs.booklets.render",
+        event["tenantId"],
+        event["buildId"],
+        queue_name="booklets",
+        shop=event["tenantId"],
+        retry=False,
+        job_timeout=300,
+        description=f"booklets of build {event['buildId']}",
+    )

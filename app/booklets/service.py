@@ -30,13 +30,22 @@ from app.settings import ROOT, get_settings
 
 TEMPLATES = ROOT / "assets" / "booklets"
 SLOT_CAPTIONS = {
-    "coverPhoto": "The finished build", "mboIoPhoto": "Motherboard ports (back)", "gpuIoPhoto": "Graphics card outputs",
-    "caseIoPhoto": "Front panel ports", "psuPhoto": "Power supply and cabling", "powerBtnPhoto": "Power button",
-    "panelAPhoto": "Inside, window side", "panelBPhoto": "Inside, cable side", "foamPhoto": "Transport foam",
+    "coverPhoto": "The finished build",
+    "mboIoPhoto": "Motherboard ports (back)",
+    "gpuIoPhoto": "Graphics card outputs",
+    "caseIoPhoto": "Front panel ports",
+    "psuPhoto": "Power supply and cabling",
+    "powerBtnPhoto": "Power button",
+    "panelAPhoto": "Inside, window side",
+    "panelBPhoto": "Inside, cable side",
+    "foamPhoto": "Transport foam",
     "thermalPhoto": "Thermal paste application",
 }
-IO_SLOTS = [("mboIoPhoto", "Back panel: USB, network, audio"), ("gpuIoPhoto", "Graphics card: connect your monitor here"),
-            ("caseIoPhoto", "Front panel: USB and headset")]
+IO_SLOTS = [
+    ("mboIoPhoto", "Back panel: USB, network, audio"),
+    ("gpuIoPhoto", "Graphics card: connect your monitor here"),
+    ("caseIoPhoto", "Front panel: USB and headset"),
+]
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]))
 
 
@@ -76,8 +85,11 @@ def _temp_chart(build: Build) -> str:
     rows = [("CPU", build.cpu_idle_temp, build.cpu_load_temp), ("GPU", build.gpu_idle_temp, build.gpu_load_temp)]
     width, bar_h, gap, left = 470, 14, 12, 60
     scale = (width - left - 60) / 100.0
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{len(rows) * 2 * (bar_h + 4) + len(rows) * gap + 40}" '
-             'font-family="DejaVu Sans" font-size="10">']
+    height = len(rows) * 2 * (bar_h + 4) + len(rows) * gap + 40
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="DejaVu Sans" font-size="10">'
+    ]
     y = 10
     for label, idle, load in rows:
         parts.append(f'<text x="0" y="{y + bar_h + 4}" fill="#374151" font-weight="bold">{label}</text>')
@@ -89,13 +101,15 @@ def _temp_chart(build: Build) -> str:
             y += bar_h + 4
         y += gap
     if build.ambient_temp is not None:
-        parts.append(f'<text x="0" y="{y + 10}" fill="#6b7280">Room temperature during testing: '
-                     f'{build.ambient_temp:.0f} °C</text>')
+        parts.append(
+            f'<text x="0" y="{y + 10}" fill="#6b7280">Room temperature during testing: '
+            f"{build.ambient_temp:.0f} °C</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _fmt(dt) -> str:  # noqa: ANN001
+def _fmt(dt) -> str:
     return dt.strftime("%d %B %Y") if dt else "—"
 
 
@@ -116,20 +130,37 @@ def context(session: Session, build: Build) -> dict:
     sc = build.system_config or {}
     parts = [{"label": li.title, "value": f"{li.quantity} × {li.variant_title or li.sku}"} for li in items]
     return {
-        "shop_name": shop_name, "order": order, "items": items, "parts": parts, "photos": photos,
-        "system_config": sc, "qr_svg": _qr_svg(build_url), "build_url": build_url,
-        "started": _fmt(build.started_at), "finished": _fmt(build.finished_at or utcnow()),
-        "qa_checklist": build.qa_checklist, "qa_result": build.qa_result, "qa_notes": build.qa_notes,
-        "qa_passed_at": _fmt(build.qa_passed_at), "signed_by": signer.display_name or signer.username if signer else "",
+        "shop_name": shop_name,
+        "order": order,
+        "items": items,
+        "parts": parts,
+        "photos": photos,
+        "system_config": sc,
+        "qr_svg": _qr_svg(build_url),
+        "build_url": build_url,
+        "started": _fmt(build.started_at),
+        "finished": _fmt(build.finished_at or utcnow()),
+        "qa_checklist": build.qa_checklist,
+        "qa_result": build.qa_result,
+        "qa_notes": build.qa_notes,
+        "qa_passed_at": _fmt(build.qa_passed_at),
+        "signed_by": signer.display_name or signer.username if signer else "",
         "qa_summary": "passed" if build.qa_result else "failed" if build.qa_result is False else "pending",
-        "test_runs": builds.test_runs(session, build.id), "benchmarks": build.benchmarks or [],
+        "test_runs": builds.test_runs(session, build.id),
+        "benchmarks": build.benchmarks or [],
         "temp_chart": _temp_chart(build),
         "temps": {"cpu_load": build.cpu_load_temp, "gpu_load": build.gpu_load_temp},
-        "feed": [{**e, "at": e["at"].strftime("%Y-%m-%d %H:%M")} for e in builds.feed(session, build.id)
-                 if not e["message"].startswith("Photo ")],  # photo bookkeeping is not the customer's story
-        "io_slots": IO_SLOTS, "filled": [slot for slot, uri in photos.items() if uri], "all_slots": [(s, SLOT_CAPTIONS[s]) for s in PHOTO_SLOTS],
+        "feed": [
+            {**e, "at": e["at"].strftime("%Y-%m-%d %H:%M")}
+            for e in builds.feed(session, build.id)
+            if not e["message"].startswith("Photo ")
+        ],  # photo bookkeeping is not the customer's story
+        "io_slots": IO_SLOTS,
+        "filled": [slot for slot, uri in photos.items() if uri],
+        "all_slots": [(s, SLOT_CAPTIONS[s]) for s in PHOTO_SLOTS],
         "builder_name": shop_name,
-        "support_email": config.get(session, "shop.support_email") or f"support@{(tenant.slug if tenant else 'shop')}.example",
+        "support_email": config.get(session, "shop.support_email")
+        or f"support@{(tenant.slug if tenant else 'shop')}.example",
         "support_phone": config.get(session, "shop.support_phone") or "",
     }
 
@@ -151,8 +182,9 @@ class Rendered:
 
 def render(session: Session, build: Build) -> Rendered:
     ctx = context(session, build)
-    return Rendered(render_pdf(render_html("quick_start.html", ctx)),
-                    render_pdf(render_html("technical_dossier.html", ctx)))
+    return Rendered(
+        render_pdf(render_html("quick_start.html", ctx)), render_pdf(render_html("technical_dossier.html", ctx))
+    )
 
 
 def generate(tenant_id: uuid.UUID | str, build_id: uuid.UUID | str) -> str:
@@ -170,7 +202,7 @@ def generate(tenant_id: uuid.UUID | str, build_id: uuid.UUID | str) -> str:
             build = builds.get_build(s, build_id)
             pdfs = render(s, build)
             order = orders.get_order(s, build.order_id)
-    except Exception as exc:  # noqa: BLE001 — recorded on the build with the reason
+    except Exception as exc:
         _fail(tenant_id, build_id, f"{type(exc).__name__}: {exc}")
         return "failed"
     with tenant_session(tenant_id) as s:
@@ -178,13 +210,20 @@ def generate(tenant_id: uuid.UUID | str, build_id: uuid.UUID | str) -> str:
         store = storage.for_tenant(build.tenant_id)
         old = [build.quick_start_booklet_id, build.technical_dossier_booklet_id]
         new_ids = []
-        for kind, data, name in (("quick_start", pdfs.quick_start, "Quick-Start-Guide"),
-                                 ("dossier", pdfs.dossier, "Technical-Dossier")):
+        for _kind, data, name in (
+            ("quick_start", pdfs.quick_start, "Quick-Start-Guide"),
+            ("dossier", pdfs.dossier, "Technical-Dossier"),
+        ):
             key = f"builds/booklets/{build.id}/{name}-{uuid.uuid4().hex[:8]}.pdf"
             store.put(key, data, "application/pdf")
-            att = Attachment(tenant_id=build.tenant_id, kind="booklet", key=key,
-                             filename=f"{name}-{order.number.strip('#')}.pdf", content_type="application/pdf",
-                             size=len(data))
+            att = Attachment(
+                tenant_id=build.tenant_id,
+                kind="booklet",
+                key=key,
+                filename=f"{name}-{order.number.strip('#')}.pdf",
+                content_type="application/pdf",
+                size=len(data),
+            )
             s.add(att)
             new_ids.append(att.id)
         build.quick_start_booklet_id, build.technical_dossier_booklet_id = new_ids
@@ -199,7 +238,7 @@ def generate(tenant_id: uuid.UUID | str, build_id: uuid.UUID | str) -> str:
     return "ready"
 
 
-def _fail(tenant_id, build_id, reason: str) -> None:  # noqa: ANN001
+def _fail(tenant_id, build_id, reason: str) -> None:
     from app.platform.db import tenant_session
 
     with tenant_session(tenant_id) as s:

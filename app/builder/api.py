@@ -41,36 +41,79 @@ router = APIRouter(prefix="/shop", tags=["storefront"], dependencies=[Depends(_o
 def build_json(b: SavedBuild) -> dict:
     slots = slotmap.normalise(b.slots)
     return {
-        "id": str(b.id), "name": b.name, "slots": slots, "query": slotmap.to_query(slots),
-        "builderUrl": slotmap.builder_url(slots), "state": slotmap.state_of(slots),
-        "shareSlug": b.share_slug, "shareUrl": f"/b/{b.share_slug}" if b.share_slug else None,
-        "sharedAt": b.shared_at, "claimedAt": b.claimed_at, "createdAt": b.created_at, "updatedAt": b.updated_at,
+        "id": str(b.id),
+        "name": b.name,
+        "slots": slots,
+        "query": slotmap.to_query(slots),
+        "builderUrl": slotmap.builder_url(slots),
+        "state": slotmap.state_of(slots),
+        "shareSlug": b.share_slug,
+        "shareUrl": f"/b/{b.share_slug}" if b.share_slug else None,
+        "sharedAt": b.shared_at,
+        "claimedAt": b.claimed_at,
+        "createdAt": b.created_at,
+        "updatedAt": b.updated_at,
     }
 
 
-def view_json(view: Any) -> dict:  # noqa: ANN401 — an app.builder.evaluation.BuildView
+def view_json(view: Any) -> dict:
     """A BuildView (verdicts, prices, wattage) as JSON."""
-    def money(v: Any) -> str | None:  # noqa: ANN401
+
+    def money(v: Any) -> str | None:
         return None if v is None else str(v)
 
     return {
-        "slots": view.slots, "state": view.state, "overall": view.overall,
-        "total": money(view.total), "currency": view.currency, "drawW": view.draw_w,
+        "slots": view.slots,
+        "state": view.state,
+        "overall": view.overall,
+        "total": money(view.total),
+        "currency": view.currency,
+        "drawW": view.draw_w,
         "drawParts": [[name, watts] for name, watts in view.draw_parts],
-        "unavailable": list(view.unavailable), "notChecked": list(view.not_checked),
+        "unavailable": list(view.unavailable),
+        "notChecked": list(view.not_checked),
         "slotSeverity": dict(view.slot_severity),
-        "parts": {slot: [{"id": str(p.part.id), "name": p.part.name, "price": money(p.price), "currency": p.currency,
-                          "stock": p.stock, "available": p.available} for p in parts]
-                  for slot, parts in view.parts.items() if parts},
-        "verdicts": [{"rule": v.rule, "severity": v.severity, "slots": list(v.slots), "message": v.message,
-                      "suggestions": [{"slot": s.slot, "index": s.index, "partId": s.part_id, "name": s.name,
-                                       "price": money(s.price), "currency": s.currency, "slots": s.slots,
-                                       "builderUrl": slotmap.builder_url(s.slots)} for s in v.suggestions]}
-                     for v in view.verdicts],
+        "parts": {
+            slot: [
+                {
+                    "id": str(p.part.id),
+                    "name": p.part.name,
+                    "price": money(p.price),
+                    "currency": p.currency,
+                    "stock": p.stock,
+                    "available": p.available,
+                }
+                for p in parts
+            ]
+            for slot, parts in view.parts.items()
+            if parts
+        },
+        "verdicts": [
+            {
+                "rule": v.rule,
+                "severity": v.severity,
+                "slots": list(v.slots),
+                "message": v.message,
+                "suggestions": [
+                    {
+                        "slot": s.slot,
+                        "index": s.index,
+                        "partId": s.part_id,
+                        "name": s.name,
+                        "price": money(s.price),
+                        "currency": s.currency,
+                        "slots": s.slots,
+                        "builderUrl": slotmap.builder_url(s.slots),
+                    }
+                    for s in v.suggestions
+                ],
+            }
+            for v in view.verdicts
+        ],
     }
 
 
-def _evaluate(session: Any, slots: dict) -> dict:  # noqa: ANN401
+def _evaluate(session: Any, slots: dict) -> dict:
     from app.builder.evaluation import evaluate_build
 
     return view_json(evaluate_build(session, slots))
@@ -80,18 +123,40 @@ def customer_json(p: CustomerPrincipal) -> dict:
     return {"id": str(p.customer_id), "email": p.email, "name": p.name}
 
 
-def order_json(order: Order, session: Any) -> dict:  # noqa: ANN401
+def order_json(order: Order, session: Any) -> dict:
     return {
-        "id": str(order.id), "number": order.number, "source": order.source, "status": order.status,
-        "placedAt": order.placed_at, "savedBuildId": str(order.saved_build_id) if order.saved_build_id else None,
-        "pricing": {"currency": order.currency, "subtotal": str(order.subtotal),
-                    "shipping": str(order.shipping_total), "total": str(order.total)},
-        "shippingAddress": {"name": order.ship_name, "company": order.ship_company, "street": order.ship_street,
-                            "houseNumber": order.ship_house_number, "address2": order.ship_address2,
-                            "postalCode": order.ship_postal_code, "city": order.ship_city,
-                            "countryCode": order.ship_country_code},
-        "lineItems": [{"sku": li.sku, "title": li.title, "quantity": li.quantity, "unitPrice": str(li.unit_price),
-                       "properties": li.properties} for li in line_items(session, order.id)],
+        "id": str(order.id),
+        "number": order.number,
+        "source": order.source,
+        "status": order.status,
+        "placedAt": order.placed_at,
+        "savedBuildId": str(order.saved_build_id) if order.saved_build_id else None,
+        "pricing": {
+            "currency": order.currency,
+            "subtotal": str(order.subtotal),
+            "shipping": str(order.shipping_total),
+            "total": str(order.total),
+        },
+        "shippingAddress": {
+            "name": order.ship_name,
+            "company": order.ship_company,
+            "street": order.ship_street,
+            "houseNumber": order.ship_house_number,
+            "address2": order.ship_address2,
+            "postalCode": order.ship_postal_code,
+            "city": order.ship_city,
+            "countryCode": order.ship_country_code,
+        },
+        "lineItems": [
+            {
+                "sku": li.sku,
+                "title": li.title,
+                "quantity": li.quantity,
+                "unitPrice": str(li.unit_price),
+                "properties": li.properties,
+            }
+            for li in line_items(session, order.id)
+        ],
         "note": order.note,
     }
 
@@ -119,18 +184,36 @@ def current_customer(principal: CustomerPrincipal | None = Depends(optional_cust
 
 
 def _set_customer_cookie(response: Response, value: str) -> None:
-    response.set_cookie(customers.CUSTOMER_COOKIE, value, max_age=customers.SESSION_MAX_AGE_SECONDS,
-                        httponly=True, samesite="lax", secure=get_settings().cookie_secure, path="/")
+    response.set_cookie(
+        customers.CUSTOMER_COOKIE,
+        value,
+        max_age=customers.SESSION_MAX_AGE_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+        path="/",
+    )
 
 
 def _set_build_cookie(response: Response, value: str) -> None:
     """Readable by the page (Reflex's rx.Cookie reads it), so not HttpOnly; it is signed."""
-    response.set_cookie(build_cookie.COOKIE_NAME, value, max_age=build_cookie.MAX_AGE_SECONDS,
-                        httponly=False, samesite="lax", secure=get_settings().cookie_secure, path="/")
+    response.set_cookie(
+        build_cookie.COOKIE_NAME,
+        value,
+        max_age=build_cookie.MAX_AGE_SECONDS,
+        httponly=False,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+        path="/",
+    )
 
 
-def _signed_in(session: Any, request: Request, response: Response, result: customers.SignInResult,  # noqa: ANN401
-               ) -> dict:
+def _signed_in(
+    session: Any,
+    request: Request,
+    response: Response,
+    result: customers.SignInResult,
+) -> dict:
     """The sign-in response (ADR-0003): set the customer cookie, claim the
     browser's `build_session` build into the account, and clear that cookie."""
     _set_customer_cookie(response, result.cookie_value)
@@ -138,8 +221,7 @@ def _signed_in(session: Any, request: Request, response: Response, result: custo
     anon = request.cookies.get(build_cookie.COOKIE_NAME)
     if anon is not None:
         claimed = service.claim_anonymous(session, result.principal, anon)
-        response.delete_cookie(build_cookie.COOKIE_NAME, path="/", samesite="lax",
-                               secure=get_settings().cookie_secure)
+        response.delete_cookie(build_cookie.COOKIE_NAME, path="/", samesite="lax", secure=get_settings().cookie_secure)
     session.commit()
     return {"customer": customer_json(result.principal), "claimedBuild": build_json(claimed) if claimed else None}
 
@@ -162,8 +244,7 @@ class SignInBody(BaseModel):
 def sign_up(body: SignUpBody, request: Request, response: Response) -> dict:
     """Create an account and sign in (same response claims the cookied build)."""
     with tenant_session(_shop_id()) as s:
-        customer = customers.sign_up(s, email=body.email, name=body.name, password=body.password,
-                                     ip=client_ip(request))
+        customer = customers.sign_up(s, email=body.email, name=body.name, password=body.password, ip=client_ip(request))
         return _signed_in(s, request, response, customers.open_session(s, customer, ip=client_ip(request)))
 
 
@@ -178,8 +259,9 @@ def sign_in(body: SignInBody, request: Request, response: Response) -> dict:
 def sign_out(request: Request) -> Response:
     customers.sign_out(request.cookies.get(customers.CUSTOMER_COOKIE), ip=client_ip(request))
     response = Response(status_code=204)
-    response.delete_cookie(customers.CUSTOMER_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=get_settings().cookie_secure)
+    response.delete_cookie(
+        customers.CUSTOMER_COOKIE, path="/", httponly=True, samesite="lax", secure=get_settings().cookie_secure
+    )
     return response
 
 
@@ -283,8 +365,9 @@ def order_build(build_id: str, body: OrderBody, customer: CustomerPrincipal = De
     `acknowledgeBlocks` is true for a build with block verdicts; 409
     `parts_unavailable` (details.unavailable); 422 for the address (details.fields)."""
     with tenant_session(customer.tenant_id) as s:
-        order = service.order_build(s, customer, build_id, body.address.model_dump(),
-                                    acknowledge_blocks=body.acknowledgeBlocks)
+        order = service.order_build(
+            s, customer, build_id, body.address.model_dump(), acknowledge_blocks=body.acknowledgeBlocks
+        )
         s.commit()
         return order_json(order, s)
 
@@ -297,9 +380,14 @@ def shared_build(slug: str) -> dict:
     """A shared build, read-only, with verdicts and prices. 404 unknown; 410 deleted."""
     with tenant_session(_shop_id()) as s:
         build = service.get_shared(s, slug)
-        return {"slug": build.share_slug, "name": build.name, "slots": slotmap.normalise(build.slots),
-                "builderUrl": slotmap.builder_url(build.slots), "sharedAt": build.shared_at,
-                "evaluation": _evaluate(s, build.slots)}
+        return {
+            "slug": build.share_slug,
+            "name": build.name,
+            "slots": slotmap.normalise(build.slots),
+            "builderUrl": slotmap.builder_url(build.slots),
+            "sharedAt": build.shared_at,
+            "evaluation": _evaluate(s, build.slots),
+        }
 
 
 class CookieBuildBody(BaseModel):
@@ -307,8 +395,11 @@ class CookieBuildBody(BaseModel):
 
 
 def _cookie_build_json(slots: dict, saved_id: uuid.UUID | None) -> dict:
-    return {"slots": slots, "savedBuildId": str(saved_id) if saved_id else None,
-            "builderUrl": slotmap.builder_url(slots)}
+    return {
+        "slots": slots,
+        "savedBuildId": str(saved_id) if saved_id else None,
+        "builderUrl": slotmap.builder_url(slots),
+    }
 
 
 @router.get("/cookie-build")
@@ -323,8 +414,9 @@ def read_cookie_build(request: Request) -> dict:
 def save_cookie_build(body: CookieBuildBody, request: Request, response: Response) -> dict:
     """Save anonymously: sets the signed `build_session` cookie (1 year)."""
     with tenant_session(_shop_id()) as s:
-        value = build_cookie.encode_anonymous(s, _slots(body.slots) or {},
-                                              previous=request.cookies.get(build_cookie.COOKIE_NAME))
+        value = build_cookie.encode_anonymous(
+            s, _slots(body.slots) or {}, previous=request.cookies.get(build_cookie.COOKIE_NAME)
+        )
         s.commit()
         slots, saved_id = build_cookie.decode_anonymous(s, value)
     _set_build_cookie(response, value)

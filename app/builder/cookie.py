@@ -38,8 +38,9 @@ def encode_saved(build_id: uuid.UUID | str) -> str:
     return _serializer().dumps({"id": str(build_id)})
 
 
-def encode_anonymous(session: Session, slots: Mapping, *, previous: str | None = None,
-                     max_bytes: int | None = None) -> str:
+def encode_anonymous(
+    session: Session, slots: Mapping, *, previous: str | None = None, max_bytes: int | None = None
+) -> str:
     """The cookie value for this slot map: the map itself, or (when too large)
     the id of a new owner-less SavedBuild in `session` (the caller commits).
     `previous` (the current cookie value): when it already points at an
@@ -56,8 +57,14 @@ def encode_anonymous(session: Session, slots: Mapping, *, previous: str | None =
     if len(value) <= (MAX_COOKIE_BYTES if max_bytes is None else max_bytes):
         return value
     now = utcnow()
-    build = SavedBuild(tenant_id=session_tenant_id(session), customer_id=None, name="My build", slots=clean,
-                       created_at=now, updated_at=now)
+    build = SavedBuild(
+        tenant_id=session_tenant_id(session),
+        customer_id=None,
+        name="My build",
+        slots=clean,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(build)
     session.flush()
     return encode_saved(build.id)

@@ -12,8 +12,14 @@ from app.customers.models import Customer
 
 DEMO_CUSTOMER = ("sam@demo-shop.example", "Sam de Vries", "shopfloor-customer")
 ORDER_FROM = ("cpu", "motherboard", "ram", "storage", "gpu", "case", "cooler", "psu")
-ADDRESS = {"name": "Sam de Vries", "street": "Oudegracht", "house_number": "42", "postal_code": "3511 AR",
-           "city": "Utrecht", "country_code": "NL"}
+ADDRESS = {
+    "name": "Sam de Vries",
+    "street": "Oudegracht",
+    "house_number": "42",
+    "postal_code": "3511 AR",
+    "city": "Utrecht",
+    "country_code": "NL",
+}
 
 
 def _mid_range(session: Session) -> dict[str, list[str]]:

@@ -27,11 +27,10 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session
 
-from app.builder import rules
-from app.builder import slotmap
+from app.builder import index as catalog_index
+from app.builder import rules, slotmap
+from app.builder.index import CatalogEntry, CatalogSnapshot, SlotOffers, TenantOffers
 from app.builder.slotmap import MULTI_SLOTS, SLOTS
-from app.catalog import index as catalog_index
-from app.catalog.index import CatalogEntry, CatalogSnapshot, SlotOffers, TenantOffers
 from app.platform.errors import ValidationFailed
 
 MAX_SUGGESTIONS = 3
@@ -177,7 +176,7 @@ def _run(rule: rules.Rule, sel: Selection) -> list[rules.Verdict]:
     return rule.check(sel)
 
 
-def _freeze(value: Any) -> Any:  # noqa: ANN401
+def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list | tuple) else value
 
 
@@ -199,11 +198,11 @@ class _Recorder(Mapping):
         self._specs = specs
         self.read: set[str] = set()
 
-    def __getitem__(self, key: str) -> Any:  # noqa: ANN401
+    def __getitem__(self, key: str) -> Any:
         self.read.add(key)
         return self._specs[key]
 
-    def get(self, key: str, default: Any = None) -> Any:  # noqa: ANN401
+    def get(self, key: str, default: Any = None) -> Any:
         self.read.add(key)
         return self._specs.get(key, default)
 
@@ -211,7 +210,7 @@ class _Recorder(Mapping):
         self.read.add(key)  # type: ignore[arg-type]
         return key in self._specs
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         self.read.update(self._specs)
         return iter(self._specs)
 
@@ -226,6 +225,7 @@ _READS: dict[tuple[str, str], frozenset[str]] = {}  # (rule, slot) → spec keys
 def _key_codes(cat: CatalogSnapshot, slot: str, key: str) -> np.ndarray:
     """A small int per part of `slot` (catalog order) for its value of spec
     `key`: equal codes, equal values (and types). Cached per snapshot."""
+
     def build() -> np.ndarray:
         entries = cat.by_slot.get(slot, ())
         out = np.empty(len(entries), dtype=np.int32)
@@ -244,6 +244,7 @@ def _key_codes(cat: CatalogSnapshot, slot: str, key: str) -> np.ndarray:
 def _projection(cat: CatalogSnapshot, slot: str, keys: tuple[str, ...]) -> tuple[np.ndarray, list[int]]:
     """Group the slot's parts by their values of `keys`: (group id per part in
     catalog order, the position of one part per group). Cached per snapshot."""
+
     def build() -> tuple[np.ndarray, list[int]]:
         n = len(cat.by_slot.get(slot, ()))
         if not keys or not n:
@@ -259,8 +260,9 @@ def _projection(cat: CatalogSnapshot, slot: str, keys: tuple[str, ...]) -> tuple
     return cat.derived(("projection", slot, keys), build)
 
 
-def _rule_table(cat: CatalogSnapshot, slot: str, rule: rules.Rule,
-                fn: Callable[[rules.Part], Any]) -> tuple[np.ndarray, list[Any]]:
+def _rule_table(
+    cat: CatalogSnapshot, slot: str, rule: rules.Rule, fn: Callable[[rules.Part], Any]
+) -> tuple[np.ndarray, list[Any]]:
     """`fn(part)` for every part of `slot`, as (result index per part in
     catalog order, results). `fn` runs once per group of parts that agree on
     the spec keys `rule` reads."""
@@ -316,6 +318,7 @@ class _Judge:
             if not others.get(slot):
                 others = None
         if others is None:
+
             def fn(part: rules.Part) -> tuple[rules.Verdict, ...]:
                 return tuple(_run(rule, rules.with_part(sel, slot, part, index)))
         else:
@@ -334,6 +337,7 @@ class _Judge:
                         seen.add(_vkey(v))
                         out.append(v)
                 return tuple(out)
+
         return _rule_table(self.cat, slot, rule, fn)
 
     def verdicts(self, position: int) -> list[rules.Verdict]:
@@ -392,6 +396,7 @@ def _filter_column(cat: CatalogSnapshot, slot: str, key: str) -> _FilterColumn:
 
 def _order(cat: CatalogSnapshot, so: SlotOffers, sort: str) -> np.ndarray:
     """Catalog positions of the sold parts in `sort` order."""
+
     def build() -> np.ndarray:
         sold = so.sold
         if sort == "price_desc":
@@ -477,8 +482,9 @@ class _Suggester:
     """Suggestions for the block verdicts of one build; rule runs over a
     remedy slot are shared between verdicts."""
 
-    def __init__(self, session: Session, cat: CatalogSnapshot, offers: TenantOffers, clean: dict[str, list[str]],
-                 sel: Selection):
+    def __init__(
+        self, session: Session, cat: CatalogSnapshot, offers: TenantOffers, clean: dict[str, list[str]], sel: Selection
+    ):
         self.session, self.cat, self.offers, self.clean, self.sel = session, cat, offers, clean, sel
         self._tables: dict[tuple[str, Move, str], tuple[np.ndarray, list[tuple[rules.Verdict, ...]]]] = {}
         self._before: dict[str, list[rules.Verdict]] = {}
@@ -534,12 +540,23 @@ class _Suggester:
                 elif replace_all:
                     ids = [part.id] * len(current)
                 else:
-                    ids = current[:index] + [part.id] + current[index + 1:]
+                    ids = [*current[:index], part.id, *current[index + 1 :]]
                 offer = so.offers[part.id]
-                found.append((offer.price, rank, Suggestion(
-                    slot=slot, index=index if slot in MULTI_SLOTS and current and not replace_all else None,
-                    part_id=part.id, name=part.name, price=offer.price, currency=offer.currency,
-                    slots=_slot_map(self.clean, slot, ids))))
+                found.append(
+                    (
+                        offer.price,
+                        rank,
+                        Suggestion(
+                            slot=slot,
+                            index=index if slot in MULTI_SLOTS and current and not replace_all else None,
+                            part_id=part.id,
+                            name=part.name,
+                            price=offer.price,
+                            currency=offer.currency,
+                            slots=_slot_map(self.clean, slot, ids),
+                        ),
+                    )
+                )
         found.sort(key=lambda t: (t[0], t[1]))
         return [s for _, _, s in found[:MAX_SUGGESTIONS]]
 
@@ -573,8 +590,7 @@ def evaluate_build(session: Session, slots: Mapping | None) -> BuildView:
                 total += offer.price
                 currency = currency or offer.currency
             else:
-                out.append(PricedPart(part, None, offer.currency if offer else "", offer.stock if offer else 0,
-                                      False))
+                out.append(PricedPart(part, None, offer.currency if offer else "", offer.stock if offer else 0, False))
                 if part.name not in unavailable:
                     unavailable.append(part.name)
         parts[slot] = out
@@ -587,9 +603,10 @@ def evaluate_build(session: Session, slots: Mapping | None) -> BuildView:
 
     verdicts = rules.evaluate(sel)
     suggester = _Suggester(session, cat, offers, clean, sel)
-    views = [VerdictView(v.rule, v.severity, v.slots, v.message,
-                         suggester.suggest(v) if v.severity == "block" else [])
-             for v in verdicts]
+    views = [
+        VerdictView(v.rule, v.severity, v.slots, v.message, suggester.suggest(v) if v.severity == "block" else [])
+        for v in verdicts
+    ]
 
     slot_severity: dict[str, str] = {}
     for slot in SLOTS:
@@ -597,18 +614,37 @@ def evaluate_build(session: Session, slots: Mapping | None) -> BuildView:
         slot_severity[slot] = rules.overall(concerning) if (concerning or sel.get(slot)) else ""
     draw = rules.estimated_draw(sel)
     return BuildView(
-        slots=clean, parts=parts, verdicts=views, overall=rules.overall(verdicts), state=slotmap.state_of(clean),
-        draw_w=draw.total_w, draw_parts=list(draw.parts), total=total, currency=currency, unavailable=unavailable,
+        slots=clean,
+        parts=parts,
+        verdicts=views,
+        overall=rules.overall(verdicts),
+        state=slotmap.state_of(clean),
+        draw_w=draw.total_w,
+        draw_parts=list(draw.parts),
+        total=total,
+        currency=currency,
+        unavailable=unavailable,
         not_checked=list(dict.fromkeys(v.message for v in verdicts if v.severity == "info" and v.not_checked)),
-        slot_severity=slot_severity)
+        slot_severity=slot_severity,
+    )
 
 
 # --- the picker --------------------------------------------------------------------------
 
 
-def pick_list(session: Session, slots: Mapping | None, slot: str, *, search: str = "",
-              filters: Mapping[str, str] | None = None, compatible_only: bool = True, sort: str = "price_asc",
-              page: int = 0, page_size: int = 20, index: int | None = None) -> PickPage:
+def pick_list(
+    session: Session,
+    slots: Mapping | None,
+    slot: str,
+    *,
+    search: str = "",
+    filters: Mapping[str, str] | None = None,
+    compatible_only: bool = True,
+    sort: str = "price_asc",
+    page: int = 0,
+    page_size: int = 20,
+    index: int | None = None,
+) -> PickPage:
     """The parts the shop sells for `slot`, judged against the build `slots`.
 
     `search`: every word must occur in the name or manufacturer (any case).
@@ -637,8 +673,7 @@ def pick_list(session: Session, slots: Mapping | None, slot: str, *, search: str
 
     words = search.lower().split()
     if words:
-        match = np.fromiter((all(w in entries[p].search for w in words) for p in order.tolist()), dtype=bool,
-                            count=n)
+        match = np.fromiter((all(w in entries[p].search for w in words) for p in order.tolist()), dtype=bool, count=n)
     else:
         match = np.ones(n, dtype=bool)
     blocked = judge.blocked[order]
@@ -648,7 +683,7 @@ def pick_list(session: Session, slots: Mapping | None, slot: str, *, search: str
     columns = [_filter_column(cat, slot, k) for k in keys]
     wanted = {k: str(v) for k, v in (filters or {}).items() if k in keys and v not in (None, "")}
     fits: list[np.ndarray | None] = []
-    for key, col in zip(keys, columns):
+    for key, col in zip(keys, columns, strict=False):
         want = wanted.get(key)
         if want is None:
             fits.append(None)
@@ -669,10 +704,10 @@ def pick_list(session: Session, slots: Mapping | None, slot: str, *, search: str
     hidden = int(np.count_nonzero(match & fit & blocked)) if compatible_only else 0
 
     facets: dict[str, list[tuple[str, int]]] = {}
-    for j, (key, col) in enumerate(zip(keys, columns)):
+    for j, (key, col) in enumerate(zip(keys, columns, strict=False)):
         rows = order[base & all_fit(skip=j)]
         counts = col.matrix[rows].sum(axis=0) if len(col.labels) else np.zeros(0, dtype=np.int64)
-        pairs = [(label, int(c)) for label, c in zip(col.labels, counts.tolist()) if c]
+        pairs = [(label, int(c)) for label, c in zip(col.labels, counts.tolist(), strict=False) if c]
         want = wanted.get(key)
         if want is not None and not any(label == want for label, _ in pairs):
             pairs.append((want, 0))  # keep the chosen value selectable
@@ -682,24 +717,40 @@ def pick_list(session: Session, slots: Mapping | None, slot: str, *, search: str
     total = len(listed)
     page = min(page, max(0, (total - 1) // page_size))
     items = []
-    for p in listed[page * page_size:(page + 1) * page_size].tolist():
+    for p in listed[page * page_size : (page + 1) * page_size].tolist():
         entry = entries[p]
         verdicts = judge.verdicts(p)
         severity = rules.overall(verdicts)
         offer = so.offers[entry.part.id]
-        items.append(PickItem(
-            part_id=entry.part.id, name=entry.part.name, manufacturer=entry.manufacturer, price=offer.price,
-            currency=offer.currency, stock=offer.stock, summary=entry.summary, compatible=severity != "block",
-            severity=severity,
-            reasons=list(dict.fromkeys(v.message for v in verdicts if v.severity in ("warn", "block")))))
-    return PickPage(items=items, total=total, page=page, page_size=page_size, facets=facets,
-                    filter_titles=dict(FILTERS[slot]), hidden_incompatible=hidden)
+        items.append(
+            PickItem(
+                part_id=entry.part.id,
+                name=entry.part.name,
+                manufacturer=entry.manufacturer,
+                price=offer.price,
+                currency=offer.currency,
+                stock=offer.stock,
+                summary=entry.summary,
+                compatible=severity != "block",
+                severity=severity,
+                reasons=list(dict.fromkeys(v.message for v in verdicts if v.severity in ("warn", "block"))),
+            )
+        )
+    return PickPage(
+        items=items,
+        total=total,
+        page=page,
+        page_size=page_size,
+        facets=facets,
+        filter_titles=dict(FILTERS[slot]),
+        hidden_incompatible=hidden,
+    )
 
 
 # --- plain data (Reflex state, JSON) -----------------------------------------------------
 
 
-def plain(value: Any) -> Any:  # noqa: ANN401
+def plain(value: Any) -> Any:
     """A view (BuildView, PickPage, …) as plain dicts/lists/str/int: Decimals
     become strings ("12.50"), tuples lists, a `rules.Part` {id, slot, name, specs}."""
     if isinstance(value, Decimal):

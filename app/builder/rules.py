@@ -83,14 +83,12 @@ _SEVERITY_BY_RANK: tuple[Severity, ...] = ("pass", "info", "warn", "block")
 #: is built from exactly these, so a rule must never read anything else.
 READ_KEYS: dict[str, tuple[str, ...]] = {
     "cpu": ("socket", "tdp_w", "memory_types", "includes_cooler"),
-    "motherboard": ("socket", "form_factor", "memory_type", "memory_slots", "memory_max_gb", "m2_slots",
-                    "sata_ports"),
+    "motherboard": ("socket", "form_factor", "memory_type", "memory_slots", "memory_max_gb", "m2_slots", "sata_ports"),
     "ram": ("memory_type", "modules", "module_gb", "total_gb"),
     "gpu": ("length_mm", "board_power_w"),
     "storage": ("bus", "interface", "form_factor", "kind"),
     "psu": ("wattage_w", "form_factor"),
-    "case": ("board_form_factors", "max_gpu_length_mm", "max_cooler_height_mm", "psu_form_factors",
-             "includes_psu"),
+    "case": ("board_form_factors", "max_gpu_length_mm", "max_cooler_height_mm", "psu_form_factors", "includes_psu"),
     "cooler": ("sockets", "height_mm", "water_cooled", "radiator_mm"),
 }
 
@@ -220,10 +218,13 @@ def _draw_key(sel: Selection) -> tuple:
     hdds = sum(1 for d in drives if d.specs.get("kind") in ("HDD", "SSHD"))
     return (
         any(sel.values()),  # anything chosen at all
-        cpu is not None, cpu.get("tdp_w") if cpu is not None else None,
-        gpu is not None, gpu.get("board_power_w") if gpu is not None else None,
+        cpu is not None,
+        cpu.get("tdp_w") if cpu is not None else None,
+        gpu is not None,
+        gpu.get("board_power_w") if gpu is not None else None,
         sum((kit.specs.get("modules") or 1) for kit in kits),  # a kit has at least one module
-        len(drives) - hdds, hdds,
+        len(drives) - hdds,
+        hdds,
     )
 
 
@@ -276,8 +277,7 @@ def _check_psu_wattage(sel: Selection) -> list[Verdict]:
 
 
 @_memo
-def _psu_wattage(watts: int | None, need: int, unknown: tuple[str, ...],
-                 slots: tuple[str, ...]) -> tuple[Verdict, ...]:
+def _psu_wattage(watts: int | None, need: int, unknown: tuple[str, ...], slots: tuple[str, ...]) -> tuple[Verdict, ...]:
     if watts is None:
         return (_not_checked("psu_wattage", slots, "PSU wattage", "this power supply's wattage is unknown"),)
     percent = round(PSU_HEADROOM * 100)
@@ -285,18 +285,27 @@ def _psu_wattage(watts: int | None, need: int, unknown: tuple[str, ...],
         verdict = Verdict("psu_wattage", "block", slots, f"PSU is {watts} W; the build draws about {need} W")
     elif watts * 100 < need * (100 + percent):
         target = -(-need * (100 + percent) // 100)  # ceil(need × 1.2)
-        verdict = Verdict("psu_wattage", "warn", slots,
-                          f"PSU is {watts} W; the build draws about {need} W, "
-                          f"less than {percent} % headroom (aim for {target} W or more)")
+        verdict = Verdict(
+            "psu_wattage",
+            "warn",
+            slots,
+            f"PSU is {watts} W; the build draws about {need} W, "
+            f"less than {percent} % headroom (aim for {target} W or more)",
+        )
     else:
         headroom = round((watts - need) * 100 / need)
-        verdict = Verdict("psu_wattage", "pass", slots,
-                          f"PSU is {watts} W; the build draws about {need} W ({headroom} % headroom)")
+        verdict = Verdict(
+            "psu_wattage", "pass", slots, f"PSU is {watts} W; the build draws about {need} W ({headroom} % headroom)"
+        )
     if not unknown:
         return (verdict,)
     names = " and ".join(unknown)
-    return (verdict, _not_checked("psu_wattage", slots, "power estimate",
-                                  f"the power draw of this {names} is unknown, so it is not counted"))
+    return (
+        verdict,
+        _not_checked(
+            "psu_wattage", slots, "power estimate", f"the power draw of this {names} is unknown, so it is not counted"
+        ),
+    )
 
 
 def _check_gpu_length(sel: Selection) -> list[Verdict]:
@@ -313,8 +322,14 @@ def _gpu_length(length: int | None, room: int | None) -> tuple[Verdict, ...]:
     if length > room:
         return (Verdict("gpu_length", "block", slots, f"GPU is {length} mm; this case fits {room} mm"),)
     if room - length < GPU_TIGHT_MM:
-        return (Verdict("gpu_length", "warn", slots,
-                        f"GPU is {length} mm; this case fits {room} mm (only {room - length} mm to spare)"),)
+        return (
+            Verdict(
+                "gpu_length",
+                "warn",
+                slots,
+                f"GPU is {length} mm; this case fits {room} mm (only {room - length} mm to spare)",
+            ),
+        )
     return (Verdict("gpu_length", "pass", slots, f"GPU is {length} mm; this case fits {room} mm"),)
 
 
@@ -332,8 +347,9 @@ def _check_ram_type(sel: Selection) -> list[Verdict]:
 
 
 @_memo
-def _ram_type(kit_types: tuple[str | None, ...], board_type: str | None,
-              cpu_types: tuple[str, ...] | str) -> tuple[Verdict, ...]:
+def _ram_type(
+    kit_types: tuple[str | None, ...], board_type: str | None, cpu_types: tuple[str, ...] | str
+) -> tuple[Verdict, ...]:
     has_board, has_cpu = board_type != _ABSENT, cpu_types != _ABSENT
     if None in kit_types:
         slots = ("ram",) + (("motherboard",) if has_board else ()) + (("cpu",) if has_cpu else ())
@@ -353,8 +369,11 @@ def _ram_type(kit_types: tuple[str | None, ...], board_type: str | None,
         slots = ("ram", "cpu")
         if not cpu_types:
             if not has_board:  # with a board chosen, the board's memory type already decides
-                out.append(_not_checked("ram_type", slots, "memory type vs CPU",
-                                        "this CPU's supported memory types are unknown"))
+                out.append(
+                    _not_checked(
+                        "ram_type", slots, "memory type vs CPU", "this CPU's supported memory types are unknown"
+                    )
+                )
         else:
             listed = " and ".join(cpu_types)
             for kind in kinds:
@@ -367,28 +386,48 @@ def _ram_type(kit_types: tuple[str | None, ...], board_type: str | None,
 
 def _check_cooler_height(sel: Selection) -> list[Verdict]:
     cooler = _first(sel, "cooler")
-    return list(_cooler_height(cooler.get("water_cooled"), cooler.get("radiator_mm"), cooler.get("height_mm"),
-                               _first(sel, "case").get("max_cooler_height_mm")))
+    return list(
+        _cooler_height(
+            cooler.get("water_cooled"),
+            cooler.get("radiator_mm"),
+            cooler.get("height_mm"),
+            _first(sel, "case").get("max_cooler_height_mm"),
+        )
+    )
 
 
 @_memo
-def _cooler_height(water: bool | None, radiator: int | None, height: int | None,
-                   room: int | None) -> tuple[Verdict, ...]:
+def _cooler_height(
+    water: bool | None, radiator: int | None, height: int | None, room: int | None
+) -> tuple[Verdict, ...]:
     slots = ("cooler", "case")
     if water:
         what = f"a {radiator} mm liquid cooler" if radiator is not None else "a liquid cooler"
-        return (_not_checked("cooler_height", slots, "radiator fit",
-                             f"this is {what} and the catalog has no case radiator-mount data"),)
+        return (
+            _not_checked(
+                "cooler_height",
+                slots,
+                "radiator fit",
+                f"this is {what} and the catalog has no case radiator-mount data",
+            ),
+        )
     if height is None:
         return (_not_checked("cooler_height", slots, "cooler clearance", "this cooler's height is unknown"),)
     if room is None:
-        return (_not_checked("cooler_height", slots, "cooler clearance",
-                             "this case's maximum cooler height is unknown"),)
+        return (
+            _not_checked("cooler_height", slots, "cooler clearance", "this case's maximum cooler height is unknown"),
+        )
     if height > room:
         return (Verdict("cooler_height", "block", slots, f"Cooler is {height} mm tall; this case fits {room} mm"),)
     if room - height < COOLER_TIGHT_MM:
-        return (Verdict("cooler_height", "warn", slots,
-                        f"Cooler is {height} mm tall; this case fits {room} mm (only {room - height} mm to spare)"),)
+        return (
+            Verdict(
+                "cooler_height",
+                "warn",
+                slots,
+                f"Cooler is {height} mm tall; this case fits {room} mm (only {room - height} mm to spare)",
+            ),
+        )
     return (Verdict("cooler_height", "pass", slots, f"Cooler is {height} mm tall; this case fits {room} mm"),)
 
 
@@ -403,8 +442,9 @@ def _case_board(form: str | None, takes: tuple[str, ...]) -> tuple[Verdict, ...]
     if form is None:
         return (_not_checked("case_board", slots, "motherboard fit", "this motherboard's form factor is unknown"),)
     if not takes:
-        return (_not_checked("case_board", slots, "motherboard fit",
-                             "this case's supported motherboard sizes are unknown"),)
+        return (
+            _not_checked("case_board", slots, "motherboard fit", "this case's supported motherboard sizes are unknown"),
+        )
     fits = form in takes or any(alias in takes for alias in BOARD_FITS_AS.get(form, ()))
     severity = "pass" if fits else "block"
     return (Verdict("case_board", severity, slots, f"Motherboard is {form}; this case takes {_join(takes)}"),)
@@ -421,12 +461,19 @@ def _ram_slots(modules: tuple[int | None, ...], have: int | None) -> tuple[Verdi
     if None in modules:
         return (_not_checked("ram_slots", slots, "memory slots", "this memory kit's module count is unknown"),)
     if have is None:
-        return (_not_checked("ram_slots", slots, "memory slots",
-                             "this motherboard's number of memory slots is unknown"),)
+        return (
+            _not_checked("ram_slots", slots, "memory slots", "this motherboard's number of memory slots is unknown"),
+        )
     sticks = sum(modules)
     severity = "block" if sticks > have else "pass"
-    return (Verdict("ram_slots", severity, slots,
-                    f"Memory is {_plural(sticks, 'module')}; this motherboard has {_plural(have, 'slot')}"),)
+    return (
+        Verdict(
+            "ram_slots",
+            severity,
+            slots,
+            f"Memory is {_plural(sticks, 'module')}; this motherboard has {_plural(have, 'slot')}",
+        ),
+    )
 
 
 def _check_ram_capacity(sel: Selection) -> list[Verdict]:
@@ -440,12 +487,14 @@ def _ram_capacity(sizes: tuple[int | None, ...], most: int | None) -> tuple[Verd
     if None in sizes:
         return (_not_checked("ram_capacity", slots, "memory capacity", "this memory kit's capacity is unknown"),)
     if most is None:
-        return (_not_checked("ram_capacity", slots, "memory capacity",
-                             "this motherboard's maximum memory is unknown"),)
+        return (_not_checked("ram_capacity", slots, "memory capacity", "this motherboard's maximum memory is unknown"),)
     total = sum(sizes)
     severity = "block" if total > most else "pass"
-    return (Verdict("ram_capacity", severity, slots,
-                    f"Memory totals {total} GB; this motherboard supports up to {most} GB"),)
+    return (
+        Verdict(
+            "ram_capacity", severity, slots, f"Memory totals {total} GB; this motherboard supports up to {most} GB"
+        ),
+    )
 
 
 def _check_cooler_socket(sel: Selection) -> list[Verdict]:
@@ -467,8 +516,10 @@ def _cooler_socket(socket: str | None, fits: tuple[str, ...], boxed: bool) -> tu
         verdict = Verdict("cooler_socket", "block", slots, f"CPU socket is {socket}; this cooler fits {_join(fits)}")
     if not boxed:
         return (verdict,)
-    return (verdict, Verdict("cooler_socket", "info", slots,
-                             "This CPU ships with its own cooler; the chosen cooler replaces it"))
+    return (
+        verdict,
+        Verdict("cooler_socket", "info", slots, "This CPU ships with its own cooler; the chosen cooler replaces it"),
+    )
 
 
 def _check_m2_slots(sel: Selection) -> list[Verdict]:
@@ -482,8 +533,11 @@ def _check_m2_slots(sel: Selection) -> list[Verdict]:
 def _m2_slots(drives: int, have: int | None) -> tuple[Verdict, ...]:
     slots = ("storage", "motherboard")
     if have is None:
-        return (_not_checked("m2_slots", slots, "M.2 slots",
-                             "this motherboard's M.2 slot list is empty upstream (none or unknown)"),)
+        return (
+            _not_checked(
+                "m2_slots", slots, "M.2 slots", "this motherboard's M.2 slot list is empty upstream (none or unknown)"
+            ),
+        )
     severity = "block" if drives > have else "pass"
     message = f"Storage is {_plural(drives, 'M.2 drive')}; this motherboard has {_plural(have, 'M.2 (key M) slot')}"
     return (Verdict("m2_slots", severity, slots, message),)
@@ -500,16 +554,24 @@ def _check_sata_ports(sel: Selection) -> list[Verdict]:
 def _sata_ports(drives: int, have: int | None) -> tuple[Verdict, ...]:
     slots = ("storage", "motherboard")
     if have is None:
-        return (_not_checked("sata_ports", slots, "SATA ports",
-                             "this motherboard's number of SATA ports is unknown"),)
+        return (_not_checked("sata_ports", slots, "SATA ports", "this motherboard's number of SATA ports is unknown"),)
     severity = "block" if drives > have else "pass"
-    return (Verdict("sata_ports", severity, slots,
-                    f"Storage is {_plural(drives, 'SATA drive')}; this motherboard has {_plural(have, 'SATA port')}"),)
+    return (
+        Verdict(
+            "sata_ports",
+            severity,
+            slots,
+            f"Storage is {_plural(drives, 'SATA drive')}; this motherboard has {_plural(have, 'SATA port')}",
+        ),
+    )
 
 
 def _check_drive_interface(sel: Selection) -> list[Verdict]:
-    odd = tuple((d.specs.get("bus"), d.specs.get("interface") or d.specs.get("form_factor"))
-                for d in sel["storage"] if d.specs.get("bus") not in ("m2", "sata"))
+    odd = tuple(
+        (d.specs.get("bus"), d.specs.get("interface") or d.specs.get("form_factor"))
+        for d in sel["storage"]
+        if d.specs.get("bus") not in ("m2", "sata")
+    )
     return list(_drive_interface(odd)) if odd else []
 
 
@@ -519,8 +581,14 @@ def _drive_interface(odd: tuple[tuple[str | None, str | None], ...]) -> tuple[Ve
     out: list[Verdict] = []
     for bus, how in odd:
         if bus is not None and how is not None:
-            out.append(_not_checked("drive_interface", slots, "drive connection",
-                                    f"this drive connects via {how}, not an M.2 slot or a SATA port"))
+            out.append(
+                _not_checked(
+                    "drive_interface",
+                    slots,
+                    "drive connection",
+                    f"this drive connects via {how}, not an M.2 slot or a SATA port",
+                )
+            )
         else:
             out.append(_not_checked("drive_interface", slots, "drive connection", "this drive's interface is unknown"))
     return tuple(out)
@@ -528,8 +596,13 @@ def _drive_interface(odd: tuple[tuple[str | None, str | None], ...]) -> tuple[Ve
 
 def _check_psu_form_factor(sel: Selection) -> list[Verdict]:
     case = _first(sel, "case")
-    return list(_psu_form_factor(bool(case.get("includes_psu")), _first(sel, "psu").get("form_factor"),
-                                 tuple(case.get("psu_form_factors") or ())))
+    return list(
+        _psu_form_factor(
+            bool(case.get("includes_psu")),
+            _first(sel, "psu").get("form_factor"),
+            tuple(case.get("psu_form_factors") or ()),
+        )
+    )
 
 
 @_memo
@@ -540,21 +613,34 @@ def _psu_form_factor(bundled: bool, form: str | None, takes: tuple[str, ...]) ->
     if form is None:
         return (_not_checked("psu_form_factor", slots, "PSU fit", "this power supply's form factor is unknown"),)
     if not takes:
-        return (_not_checked("psu_form_factor", slots, "PSU fit",
-                             "this case's supported power supply sizes are unknown"),)
+        return (
+            _not_checked("psu_form_factor", slots, "PSU fit", "this case's supported power supply sizes are unknown"),
+        )
     listed = _join(takes)
     if PSU_SAME_AS.get(form, form) in takes:
         return (Verdict("psu_form_factor", "pass", slots, f"PSU is {form}; this case takes {listed}"),)
     if form in PSU_NEEDS_BRACKET and "ATX" in takes:
-        return (Verdict("psu_form_factor", "warn", slots,
-                        f"PSU is {form}; this case takes {listed} (needs an {form}-to-ATX bracket)"),)
+        return (
+            Verdict(
+                "psu_form_factor",
+                "warn",
+                slots,
+                f"PSU is {form}; this case takes {listed} (needs an {form}-to-ATX bracket)",
+            ),
+        )
     return (Verdict("psu_form_factor", "block", slots, f"PSU is {form}; this case takes {listed}"),)
 
 
 RULES: tuple[Rule, ...] = (
     Rule("cpu_socket", "CPU socket", ("cpu", "motherboard"), ("motherboard", "cpu"), _check_cpu_socket),
-    Rule("ram_type", "Memory type", ("ram", "motherboard", "cpu"), ("ram", "motherboard"), _check_ram_type,
-         requires=("ram",)),
+    Rule(
+        "ram_type",
+        "Memory type",
+        ("ram", "motherboard", "cpu"),
+        ("ram", "motherboard"),
+        _check_ram_type,
+        requires=("ram",),
+    ),
     Rule("ram_slots", "Memory slots", ("ram", "motherboard"), ("ram", "motherboard"), _check_ram_slots),
     Rule("ram_capacity", "Memory capacity", ("ram", "motherboard"), ("ram", "motherboard"), _check_ram_capacity),
     Rule("m2_slots", "M.2 slots", ("storage", "motherboard"), ("storage", "motherboard"), _check_m2_slots),
@@ -565,8 +651,14 @@ RULES: tuple[Rule, ...] = (
     Rule("case_board", "Motherboard size", ("motherboard", "case"), ("case", "motherboard"), _check_case_board),
     Rule("cooler_height", "Cooler clearance", ("cooler", "case"), ("cooler", "case"), _check_cooler_height),
     Rule("psu_form_factor", "PSU size", ("psu", "case"), ("psu", "case"), _check_psu_form_factor),
-    Rule("psu_wattage", "PSU wattage", ("psu", "cpu", "gpu", "motherboard", "ram", "storage"), ("psu",),
-         _check_psu_wattage, requires=("psu",)),
+    Rule(
+        "psu_wattage",
+        "PSU wattage",
+        ("psu", "cpu", "gpu", "motherboard", "ram", "storage"),
+        ("psu",),
+        _check_psu_wattage,
+        requires=("psu",),
+    ),
 )
 
 _RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
@@ -627,11 +719,11 @@ def with_part(sel: Selection, slot: str, part: Part | None, index: int | None = 
     if slot not in MULTI_SLOTS_SET:
         new: tuple[Part, ...] = (part,) if part is not None else ()
     elif part is None:
-        new = () if index is None else current[:index] + current[index + 1:]
+        new = () if index is None else current[:index] + current[index + 1 :]
     elif index is None or index >= len(current):
-        new = current + (part,)
+        new = (*current, part)
     else:
-        new = current[:index] + (part,) + current[index + 1:]
+        new = (*current[:index], part, *current[index + 1 :])
     if new:
         out[slot] = new
     else:

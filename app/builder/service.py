@@ -56,11 +56,14 @@ def _clean_name(name: str | None) -> str:
 
 
 def _default_name(session: Session, customer_id: uuid.UUID | None) -> str:
-    """"My build", then "My build 2", "My build 3", … among the customer's builds."""
+    """ "My build", then "My build 2", "My build 3", … among the customer's builds."""
     if customer_id is None:
         return DEFAULT_NAME
-    taken = set(session.exec(select(SavedBuild.name).where(
-        SavedBuild.customer_id == customer_id, SavedBuild.deleted_at.is_(None))))
+    taken = set(
+        session.exec(
+            select(SavedBuild.name).where(SavedBuild.customer_id == customer_id, SavedBuild.deleted_at.is_(None))
+        )
+    )
     if DEFAULT_NAME not in taken:
         return DEFAULT_NAME
     n = 2
@@ -71,9 +74,14 @@ def _default_name(session: Session, customer_id: uuid.UUID | None) -> str:
 
 def _new_build(session: Session, customer_id: uuid.UUID | None, slots: Mapping, name: str = "") -> SavedBuild:
     now = utcnow()
-    build = SavedBuild(tenant_id=session_tenant_id(session), customer_id=customer_id,
-                       name=_clean_name(name) or _default_name(session, customer_id),
-                       slots=slotmap.normalise(slots), created_at=now, updated_at=now)
+    build = SavedBuild(
+        tenant_id=session_tenant_id(session),
+        customer_id=customer_id,
+        name=_clean_name(name) or _default_name(session, customer_id),
+        slots=slotmap.normalise(slots),
+        created_at=now,
+        updated_at=now,
+    )
     session.add(build)
     session.flush()
     return build
@@ -82,8 +90,9 @@ def _new_build(session: Session, customer_id: uuid.UUID | None, slots: Mapping, 
 # --- a customer's builds ----------------------------------------------------------------
 
 
-def get_build(session: Session, customer: CustomerLike, build_id: uuid.UUID | str, *,
-              include_deleted: bool = False) -> SavedBuild:
+def get_build(
+    session: Session, customer: CustomerLike, build_id: uuid.UUID | str, *, include_deleted: bool = False
+) -> SavedBuild:
     """The customer's own build; NotFound for anyone else's, unknown or deleted ones."""
     build = session.get(SavedBuild, _uuid(build_id))
     if build is None or build.customer_id != _cid(customer) or (build.deleted_at is not None and not include_deleted):
@@ -93,9 +102,13 @@ def get_build(session: Session, customer: CustomerLike, build_id: uuid.UUID | st
 
 def list_builds(session: Session, customer: CustomerLike) -> list[SavedBuild]:
     """The customer's builds (not deleted), most recently changed first."""
-    return list(session.exec(select(SavedBuild).where(
-        SavedBuild.customer_id == _cid(customer), SavedBuild.deleted_at.is_(None))
-        .order_by(SavedBuild.updated_at.desc(), SavedBuild.created_at.desc())))
+    return list(
+        session.exec(
+            select(SavedBuild)
+            .where(SavedBuild.customer_id == _cid(customer), SavedBuild.deleted_at.is_(None))
+            .order_by(SavedBuild.updated_at.desc(), SavedBuild.created_at.desc())
+        )
+    )
 
 
 def save_build(session: Session, customer: CustomerLike, slots: Mapping, name: str = "") -> SavedBuild:
@@ -104,8 +117,14 @@ def save_build(session: Session, customer: CustomerLike, slots: Mapping, name: s
     return _new_build(session, _cid(customer), slots, name)
 
 
-def update_build(session: Session, customer: CustomerLike, build_id: uuid.UUID | str, *,
-                 name: str | None = None, slots: Mapping | None = None) -> SavedBuild:
+def update_build(
+    session: Session,
+    customer: CustomerLike,
+    build_id: uuid.UUID | str,
+    *,
+    name: str | None = None,
+    slots: Mapping | None = None,
+) -> SavedBuild:
     """Rename and/or replace the parts of an own build."""
     build = get_build(session, customer, build_id)
     if name is not None:
@@ -168,8 +187,11 @@ def claim_anonymous(session: Session, customer: CustomerLike, cookie_value: str 
         return build if build.customer_id == cid else None
     if not slots:
         return None
-    for build in session.exec(select(SavedBuild).where(
-            SavedBuild.customer_id == cid, SavedBuild.deleted_at.is_(None), SavedBuild.claimed_at.is_not(None))):
+    for build in session.exec(
+        select(SavedBuild).where(
+            SavedBuild.customer_id == cid, SavedBuild.deleted_at.is_(None), SavedBuild.claimed_at.is_not(None)
+        )
+    ):
         if slotmap.normalise(build.slots) == slots:
             return build  # this cookie was claimed already
     build = _new_build(session, cid, slots)
@@ -206,8 +228,9 @@ class ShareResult:
     cookie_value: str | None  # the new `build_session` value for an anonymous share, else None
 
 
-def share_slots(session: Session, slots: Mapping, customer: CustomerLike | None, *,
-                cookie_value: str | None = None) -> ShareResult:
+def share_slots(
+    session: Session, slots: Mapping, customer: CustomerLike | None, *, cookie_value: str | None = None
+) -> ShareResult:
     """Share what the builder shows. A signed-in customer's build is kept in
     the account (an own build with the same parts is reused). An anonymous
     build is kept server-side without an owner, and `cookie_value` in the
@@ -218,10 +241,15 @@ def share_slots(session: Session, slots: Mapping, customer: CustomerLike | None,
         raise ValidationFailed("add parts to the build before sharing it")
     if customer is not None:
         cid = _cid(customer)
-        own = [b for b in session.exec(select(SavedBuild).where(
-            SavedBuild.customer_id == cid, SavedBuild.deleted_at.is_(None))
-            .order_by(SavedBuild.shared_at.desc().nulls_last(), SavedBuild.updated_at.desc()))
-            if slotmap.normalise(b.slots) == clean]
+        own = [
+            b
+            for b in session.exec(
+                select(SavedBuild)
+                .where(SavedBuild.customer_id == cid, SavedBuild.deleted_at.is_(None))
+                .order_by(SavedBuild.shared_at.desc().nulls_last(), SavedBuild.updated_at.desc())
+            )
+            if slotmap.normalise(b.slots) == clean
+        ]
         build = own[0] if own else _new_build(session, cid, clean)
         return ShareResult(_share_build(session, build), build, None)
     prev_slots, prev_id = build_cookie.decode_anonymous(session, cookie_value)
@@ -231,13 +259,17 @@ def share_slots(session: Session, slots: Mapping, customer: CustomerLike | None,
     return ShareResult(_share_build(session, build), build, build_cookie.encode_saved(build.id))
 
 
-def share(session: Session, customer: CustomerLike | None, build_or_slots: SavedBuild | uuid.UUID | str | Mapping,
-          ) -> str:
+def share(
+    session: Session,
+    customer: CustomerLike | None,
+    build_or_slots: SavedBuild | uuid.UUID | str | Mapping,
+) -> str:
     """The share slug of an own build (by id or row) or of a slot map
     (see `share_slots`; anonymous when `customer` is None). Same slug on
     every call. `share(session, build_or_slots, customer)` works too."""
     if isinstance(customer, SavedBuild | uuid.UUID | str | Mapping) and (
-            build_or_slots is None or isinstance(build_or_slots, CustomerPrincipal | Customer)):
+        build_or_slots is None or isinstance(build_or_slots, CustomerPrincipal | Customer)
+    ):
         customer, build_or_slots = build_or_slots, customer
     if isinstance(build_or_slots, Mapping):
         return share_slots(session, build_or_slots, customer).slug
@@ -298,8 +330,7 @@ def clean_address(address: Mapping | None) -> dict[str, str]:
         problems["country_code"] = "the country is a two-letter code (e.g. NL)"
     out["country_code"] = cc
     if problems:
-        raise ValidationFailed("check the address: " + "; ".join(problems.values()),
-                               details={"fields": problems})
+        raise ValidationFailed("check the address: " + "; ".join(problems.values()), details={"fields": problems})
     return out
 
 
@@ -307,8 +338,13 @@ def _sku(slot: str, part_id: str) -> str:
     return f"PC-{slot.upper()}-{part_id[:8]}"
 
 
-def order_build(session: Session, customer: CustomerLike, build_id: uuid.UUID | str, address: Mapping,
-                acknowledge_blocks: bool = False) -> Order:
+def order_build(
+    session: Session,
+    customer: CustomerLike,
+    build_id: uuid.UUID | str,
+    address: Mapping,
+    acknowledge_blocks: bool = False,
+) -> Order:
     """Order an own saved build: an Order (source `builder`, B-00001…) whose
     lines are its parts at the shop's current prices, for the staff orders
     page and the workbench. Refuses an empty build, parts the shop does not
@@ -324,18 +360,29 @@ def order_build(session: Session, customer: CustomerLike, build_id: uuid.UUID | 
     view = evaluate_build(session, slots)
     missing = len(slotmap.part_ids(slots)) - len(slotmap.part_ids(view.slots))
     if missing:
-        raise Conflict(f"{missing} part(s) of this build are no longer in the catalog; "
-                       "open it in the builder and choose replacements first", code="parts_unavailable",
-                       details={"unavailable": [], "missing": missing})
+        raise Conflict(
+            f"{missing} part(s) of this build are no longer in the catalog; "
+            "open it in the builder and choose replacements first",
+            code="parts_unavailable",
+            details={"unavailable": [], "missing": missing},
+        )
     if view.unavailable:
-        raise Conflict("the shop does not sell these parts at the moment: " + "; ".join(view.unavailable)
-                       + ". Choose other parts in the builder first.",
-                       code="parts_unavailable", details={"unavailable": list(view.unavailable)})
+        raise Conflict(
+            "the shop does not sell these parts at the moment: "
+            + "; ".join(view.unavailable)
+            + ". Choose other parts in the builder first.",
+            code="parts_unavailable",
+            details={"unavailable": list(view.unavailable)},
+        )
     blocks = [v.message for v in view.verdicts if v.severity == "block"]
     if blocks and not acknowledge_blocks:
-        raise Conflict("this build has parts that do not fit together: " + "; ".join(blocks)
-                       + ". Confirm that you want it anyway, or fix the build first.",
-                       code="blocks_not_acknowledged", details={"blocks": blocks})
+        raise Conflict(
+            "this build has parts that do not fit together: "
+            + "; ".join(blocks)
+            + ". Confirm that you want it anyway, or fix the build first.",
+            code="blocks_not_acknowledged",
+            details={"blocks": blocks},
+        )
     ship = clean_address(address)
 
     lines: list[LineInput] = []
@@ -347,30 +394,57 @@ def order_build(session: Session, customer: CustomerLike, build_id: uuid.UUID | 
             if pid in by_part:  # the same RAM kit (or drive) more than once
                 by_part[pid].quantity += 1
                 continue
-            line = LineInput(sku=_sku(slot, pid), title=priced.part.name, quantity=1,
-                             unit_price=Decimal(priced.price), properties={"opendbId": pid, "slot": slot})
+            line = LineInput(
+                sku=_sku(slot, pid),
+                title=priced.part.name,
+                quantity=1,
+                unit_price=Decimal(priced.price),
+                properties={"opendbId": pid, "slot": slot},
+            )
             by_part[pid] = line
             lines.append(line)
             currency = priced.currency or currency
     subtotal = sum((li.unit_price * li.quantity for li in lines), Decimal("0"))
     if blocks:
-        note = (f"PC build “{build.name}” from the storefront builder. The customer acknowledged "
-                f"{len(blocks)} compatibility block(s): " + "; ".join(blocks))
+        note = (
+            f"PC build “{build.name}” from the storefront builder. The customer acknowledged "
+            f"{len(blocks)} compatibility block(s): " + "; ".join(blocks)
+        )
     else:
         note = f"PC build “{build.name}” from the storefront builder; no compatibility blocks."
-    order, _ = create_order(session, OrderInput(
-        source="builder", lines=lines, customer_name=account.name, customer_email=account.email,
-        customer_phone=ship["phone"], ship_name=ship["name"], ship_company=ship["company"],
-        ship_street=ship["street"], ship_house_number=ship["house_number"], ship_address2=ship["address2"],
-        ship_city=ship["city"], ship_postal_code=ship["postal_code"], ship_country_code=ship["country_code"],
-        currency=currency, subtotal=subtotal, total=subtotal, note=note[:2000]))
+    order, _ = create_order(
+        session,
+        OrderInput(
+            source="builder",
+            lines=lines,
+            customer_name=account.name,
+            customer_email=account.email,
+            customer_phone=ship["phone"],
+            ship_name=ship["name"],
+            ship_company=ship["company"],
+            ship_street=ship["street"],
+            ship_house_number=ship["house_number"],
+            ship_address2=ship["address2"],
+            ship_city=ship["city"],
+            ship_postal_code=ship["postal_code"],
+            ship_country_code=ship["country_code"],
+            currency=currency,
+            subtotal=subtotal,
+            total=subtotal,
+            note=note[:2000],
+        ),
+    )
     order.customer_id = account.id
     order.saved_build_id = build.id
     session.add(order)
-    log_event(session, order, "order.builder-build",
-              f"Ordered by storefront customer {account.email} from saved build “{build.name}”"
-              + (" (compatibility blocks acknowledged)" if blocks else ""),
-              severity="WARNING" if blocks else "INFO",
-              meta={"savedBuildId": str(build.id), "customerId": str(account.id), "blocks": blocks})
+    log_event(
+        session,
+        order,
+        "order.builder-build",
+        f"Ordered by storefront customer {account.email} from saved build “{build.name}”"
+        + (" (compatibility blocks acknowledged)" if blocks else ""),
+        severity="WARNING" if blocks else "INFO",
+        meta={"savedBuildId": str(build.id), "customerId": str(account.id), "blocks": blocks},
+    )
     session.flush()
     return order

@@ -10,12 +10,11 @@ import uuid
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-SLOTS: tuple[str, ...] = ("cpu", "motherboard", "ram", "gpu", "storage", "psu", "case", "cooler")
+from app.catalog.slots import SLOT_TITLES, SLOTS
+
+__all__ = ["MULTI_SLOTS", "SLOTS", "SLOT_TITLES", "SlotMap"]
+
 MULTI_SLOTS: dict[str, int] = {"ram": 4, "storage": 4}  # slot → most parts it holds
-SLOT_TITLES: dict[str, str] = {
-    "cpu": "CPU", "motherboard": "Motherboard", "ram": "Memory", "gpu": "Graphics card",
-    "storage": "Storage", "psu": "Power supply", "case": "Case", "cooler": "CPU cooler",
-}
 
 SlotMap = dict[str, list[str]]
 

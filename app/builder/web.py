@@ -53,9 +53,16 @@ class SharedBuildGone:
             if reason is not None:
                 text = reason[0].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
                 body = GONE_PAGE.format(message=html.escape(text)).encode()
-                await send({"type": "http.response.start", "status": 410,
-                            "headers": [(b"content-type", b"text/html; charset=utf-8"),
-                                        (b"content-length", str(len(body)).encode())]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 410,
+                        "headers": [
+                            (b"content-type", b"text/html; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
                 return
         await self.app(scope, receive, send)

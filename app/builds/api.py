@@ -22,29 +22,54 @@ from app.platform.web import require
 router = APIRouter(tags=["builds"])
 
 
-def build_json(session, build: Build) -> dict:  # noqa: ANN001
+def build_json(session, build: Build) -> dict:
     ids = service.photo_ids(build)
-    attachments = {a.id: a for a in session.exec(
-        select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))}
+    attachments = {
+        a.id: a for a in session.exec(select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))
+    }
     return {
-        "id": str(build.id), "orderId": str(build.order_id), "status": build.status,
+        "id": str(build.id),
+        "orderId": str(build.order_id),
+        "status": build.status,
         "allowedStatuses": machine.allowed(build.status),
-        "startedAt": build.started_at, "finishedAt": build.finished_at,
-        "photos": {slot: ({"attachmentId": str(i), "url": f"/api/v1/files/{attachments[i].key}",
-                           "thumbnailUrl": f"/api/v1/files/{attachments[i].thumbnail_key}"}
-                          if i and i in attachments else None) for slot, i in ids.items()},
-        "qa": {"result": build.qa_result, "notes": build.qa_notes, "checklist": build.qa_checklist,
-               "passedAt": build.qa_passed_at,
-               "signedOffById": str(build.qa_signed_off_by_id) if build.qa_signed_off_by_id else None},
-        "systemConfig": build.system_config, "benchmarks": build.benchmarks, "stressTests": build.stress_tests,
+        "startedAt": build.started_at,
+        "finishedAt": build.finished_at,
+        "photos": {
+            slot: (
+                {
+                    "attachmentId": str(i),
+                    "url": f"/api/v1/files/{attachments[i].key}",
+                    "thumbnailUrl": f"/api/v1/files/{attachments[i].thumbnail_key}",
+                }
+                if i and i in attachments
+                else None
+            )
+            for slot, i in ids.items()
+        },
+        "qa": {
+            "result": build.qa_result,
+            "notes": build.qa_notes,
+            "checklist": build.qa_checklist,
+            "passedAt": build.qa_passed_at,
+            "signedOffById": str(build.qa_signed_off_by_id) if build.qa_signed_off_by_id else None,
+        },
+        "systemConfig": build.system_config,
+        "benchmarks": build.benchmarks,
+        "stressTests": build.stress_tests,
         "temperatures": {k: getattr(build, col) for k, col in service.TEMPERATURE_FIELDS.items()},
-        "booklets": {"status": build.booklet_status, "error": build.booklet_error,
-                     "quickStartBookletId": str(build.quick_start_booklet_id) if build.quick_start_booklet_id else None,
-                     "technicalDossierBookletId": str(build.technical_dossier_booklet_id)
-                     if build.technical_dossier_booklet_id else None},
+        "booklets": {
+            "status": build.booklet_status,
+            "error": build.booklet_error,
+            "quickStartBookletId": str(build.quick_start_booklet_id) if build.quick_start_booklet_id else None,
+            "technicalDossierBookletId": str(build.technical_dossier_booklet_id)
+            if build.technical_dossier_booklet_id
+            else None,
+        },
         "packagingMissing": service.missing_for_packaging(session, build),
-        "testRuns": [{"id": str(r.id), "type": r.type, "status": r.status, "score": r.score, "notes": r.notes}
-                     for r in service.test_runs(session, build.id)],
+        "testRuns": [
+            {"id": str(r.id), "type": r.type, "status": r.status, "score": r.score, "notes": r.notes}
+            for r in service.test_runs(session, build.id)
+        ],
         "feed": service.feed(session, build.id),
     }
 
@@ -80,20 +105,30 @@ def patch_build(build_id: uuid.UUID, body: PatchBody, principal: Principal = Dep
 
 
 @router.post("/builds/{build_id}/photos/{slot}", status_code=201)
-async def upload_photo(build_id: uuid.UUID, slot: str, file: UploadFile = File(...),
-                       principal: Principal = Depends(require("builds.write"))) -> dict:
+async def upload_photo(
+    build_id: uuid.UUID,
+    slot: str,
+    file: UploadFile = File(...),
+    principal: Principal = Depends(require("builds.write")),
+) -> dict:
     if slot not in PHOTO_SLOTS:
         raise NotFound(f"no photo slot '{slot}' (slots: {', '.join(PHOTO_SLOTS)})")
     data = await file.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
         raise PayloadTooLarge(f"the photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+
     def work() -> dict:
         with tenant_session(principal.tenant_id) as s:
             attachment = service.store_photo(s, build_id, slot, data, filename=file.filename or "", actor=principal)
             s.commit()
-            return {"slot": slot, "attachmentId": str(attachment.id), "url": f"/api/v1/files/{attachment.key}",
-                    "thumbnailUrl": f"/api/v1/files/{attachment.thumbnail_key}", "width": attachment.width,
-                    "height": attachment.height}
+            return {
+                "slot": slot,
+                "attachmentId": str(attachment.id),
+                "url": f"/api/v1/files/{attachment.key}",
+                "thumbnailUrl": f"/api/v1/files/{attachment.thumbnail_key}",
+                "width": attachment.width,
+                "height": attachment.height,
+            }
 
     return await asyncio.to_thread(work)
 
@@ -116,10 +151,19 @@ class QABody(BaseModel):
 @router.put("/builds/{build_id}/qa")
 def put_qa(build_id: uuid.UUID, body: QABody, principal: Principal = Depends(require("builds.write"))) -> dict:
     with tenant_session(principal.tenant_id) as s:
-        build = service.update_qa(s, build_id, service.QAUpdate(
-            checklist=[i.model_dump() for i in body.checklist] if body.checklist is not None else None,
-            notes=body.notes, system_config=body.systemConfig, benchmarks=body.benchmarks,
-            stress_tests=body.stressTests, temperatures=body.temperatures), actor=principal)
+        build = service.update_qa(
+            s,
+            build_id,
+            service.QAUpdate(
+                checklist=[i.model_dump() for i in body.checklist] if body.checklist is not None else None,
+                notes=body.notes,
+                system_config=body.systemConfig,
+                benchmarks=body.benchmarks,
+                stress_tests=body.stressTests,
+                temperatures=body.temperatures,
+            ),
+            actor=principal,
+        )
         s.commit()
         return build_json(s, build)
 
@@ -144,10 +188,13 @@ class TestRunBody(BaseModel):
 
 
 @router.post("/builds/{build_id}/test-runs", status_code=201)
-def add_test_run(build_id: uuid.UUID, body: TestRunBody, principal: Principal = Depends(require("builds.write"))) -> dict:
+def add_test_run(
+    build_id: uuid.UUID, body: TestRunBody, principal: Principal = Depends(require("builds.write"))
+) -> dict:
     with tenant_session(principal.tenant_id) as s:
-        run = service.add_test_run(s, build_id, type=body.type, status=body.status, score=body.score,
-                                   notes=body.notes, actor=principal)
+        run = service.add_test_run(
+            s, build_id, type=body.type, status=body.status, score=body.score, notes=body.notes, actor=principal
+        )
         s.commit()
         return {"id": str(run.id), "type": run.type, "status": run.status, "score": run.score, "notes": run.notes}
 
@@ -159,11 +206,13 @@ class TestRunPatch(BaseModel):
 
 
 @router.patch("/builds/{build_id}/test-runs/{run_id}")
-def edit_test_run(build_id: uuid.UUID, run_id: uuid.UUID, body: TestRunPatch,
-                  principal: Principal = Depends(require("builds.write"))) -> dict:
+def edit_test_run(
+    build_id: uuid.UUID, run_id: uuid.UUID, body: TestRunPatch, principal: Principal = Depends(require("builds.write"))
+) -> dict:
     with tenant_session(principal.tenant_id) as s:
-        run = service.update_test_run(s, run_id, status=body.status, score=body.score, notes=body.notes,
-                                      actor=principal)
+        run = service.update_test_run(
+            s, run_id, status=body.status, score=body.score, notes=body.notes, actor=principal
+        )
         if str(run.build_id) != str(build_id):
             raise NotFound("no such test run on this build")
         s.commit()

@@ -27,28 +27,56 @@ def load(session: Session) -> None:
     if session.exec(select(func.count()).select_from(Build)).one():
         return
     tid = session_tenant_id(session)
-    actor = Principal(tenant_id=tid, tenant_name="", tenant_slug="", user_id=None, username="demo",
-                      display_name="Demo", roles=("admin",), permissions=frozenset(PERMISSIONS))
+    actor = Principal(
+        tenant_id=tid,
+        tenant_name="",
+        tenant_slug="",
+        user_id=None,
+        username="demo",
+        display_name="Demo",
+        roles=("admin",),
+        permissions=frozenset(PERMISSIONS),
+    )
     manual = list(session.exec(select(Order).where(Order.source == "manual").order_by(Order.number)))
     plans = [(manual[0], ["in_progress", "testing", "completed"]), (manual[1], ["in_progress", "testing"])]
     for name, item, price, steps in PCS:
-        order, _ = orders.create_order(session, OrderInput(
-            source="manual", customer_name=name, ship_name=name, ship_city="Utrecht", ship_country_code="NL",
-            total=Decimal(price), subtotal=Decimal(price),
-            lines=[LineInput(sku="PC-CUSTOM", title=item, quantity=1, unit_price=Decimal(price))]))
+        order, _ = orders.create_order(
+            session,
+            OrderInput(
+                source="manual",
+                customer_name=name,
+                ship_name=name,
+                ship_city="Utrecht",
+                ship_country_code="NL",
+                total=Decimal(price),
+                subtotal=Decimal(price),
+                lines=[LineInput(sku="PC-CUSTOM", title=item, quantity=1, unit_price=Decimal(price))],
+            ),
+        )
         plans.append((order, steps))
     for order, steps in plans:
         build = service.create_build(session, order.id, actor=actor)
         if "testing" in steps:
-            service.update_qa(session, build.id, service.QAUpdate(
-                checklist=[{"item": "All fans spin", "done": True}, {"item": "BIOS updated, XMP on", "done": True},
-                           {"item": "Cables tied and tidy", "done": True}],
-                temperatures={"cpuIdle": 35, "cpuLoad": 79, "gpuIdle": 32, "gpuLoad": 70, "ambient": 21},
-                system_config={"OS": "Windows 11 Pro 24H2", "BIOS": "1.40"}), actor=actor)
-            service.add_test_run(session, build.id, type="benchmark", status="passed", score=17890,
-                                 notes="3DMark Time Spy", actor=actor)
-            service.add_test_run(session, build.id, type="stress_test", status="passed",
-                                 notes="OCCT 30 min, stable", actor=actor)
+            service.update_qa(
+                session,
+                build.id,
+                service.QAUpdate(
+                    checklist=[
+                        {"item": "All fans spin", "done": True},
+                        {"item": "BIOS updated, XMP on", "done": True},
+                        {"item": "Cables tied and tidy", "done": True},
+                    ],
+                    temperatures={"cpuIdle": 35, "cpuLoad": 79, "gpuIdle": 32, "gpuLoad": 70, "ambient": 21},
+                    system_config={"OS": "Windows 11 Pro 24H2", "BIOS": "1.40"},
+                ),
+                actor=actor,
+            )
+            service.add_test_run(
+                session, build.id, type="benchmark", status="passed", score=17890, notes="3DMark Time Spy", actor=actor
+            )
+            service.add_test_run(
+                session, build.id, type="stress_test", status="passed", notes="OCCT 30 min, stable", actor=actor
+            )
         for step in steps:
             if step == "completed":
                 service.sign_off_qa(session, build.id, True, actor=actor)

@@ -11,8 +11,18 @@ from sqlmodel import Field
 
 from app.platform.models import TenantScoped, Timestamp
 
-PHOTO_SLOTS = ("coverPhoto", "mboIoPhoto", "gpuIoPhoto", "caseIoPhoto", "psuPhoto", "powerBtnPhoto",
-               "panelAPhoto", "panelBPhoto", "foamPhoto", "thermalPhoto")
+PHOTO_SLOTS = (
+    "coverPhoto",
+    "mboIoPhoto",
+    "gpuIoPhoto",
+    "caseIoPhoto",
+    "psuPhoto",
+    "powerBtnPhoto",
+    "panelAPhoto",
+    "panelBPhoto",
+    "foamPhoto",
+    "thermalPhoto",
+)
 OPTIONAL_SLOTS = ("thermalPhoto",)
 REQUIRED_SLOTS = tuple(s for s in PHOTO_SLOTS if s not in OPTIONAL_SLOTS)
 

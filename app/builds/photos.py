@@ -17,8 +17,13 @@ MAX_PHOTO_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 12 MP phone photo is ~12 M; beyond this we call it a decompression bomb
 THUMB_SIZE = (480, 480)
 PRINT_SIZE = (1400, 1400)  # the rendition booklets use
-ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic",
-                   "MPO": "image/jpeg"}
+ALLOWED_FORMATS = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "HEIF": "image/heic",
+    "MPO": "image/jpeg",
+}
 
 
 class PayloadTooLarge(DomainError):
@@ -62,8 +67,9 @@ def process(data: bytes) -> ProcessedPhoto:
         with Image.open(io.BytesIO(data)) as probe:
             fmt = probe.format
             if fmt not in ALLOWED_FORMATS:
-                raise ValidationFailed(f"{fmt or 'this file'} is not a supported photo format (JPEG, PNG, WebP)",
-                                       code="unsupported_image")
+                raise ValidationFailed(
+                    f"{fmt or 'this file'} is not a supported photo format (JPEG, PNG, WebP)", code="unsupported_image"
+                )
             if probe.width * probe.height > MAX_PIXELS:
                 raise ValidationFailed("the image has too many pixels to be a photo", code="decompression_bomb")
             probe.verify()  # structure check without decoding

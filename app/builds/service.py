@@ -10,14 +10,20 @@ from sqlmodel import Session, select
 
 from app.builds import machine, photos
 from app.builds.models import (
-    PHOTO_SLOTS, REQUIRED_SLOTS, Build, BuildEventLog, BuildTimelineStep, TestRun, slot_column,
+    PHOTO_SLOTS,
+    REQUIRED_SLOTS,
+    Build,
+    BuildEventLog,
+    BuildTimelineStep,
+    TestRun,
+    slot_column,
 )
 from app.orders import service as orders
 from app.orders.models import Order
 from app.platform import live, storage
 from app.platform.auth import Principal
 from app.platform.db import get_or_404, session_tenant_id
-from app.platform.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from app.platform.errors import Conflict, NotFound, ValidationFailed
 from app.platform.events import publish
 from app.platform.models import Attachment, utcnow
 
@@ -32,16 +38,36 @@ def build_for_order(session: Session, order_id: uuid.UUID) -> Build | None:
     return session.exec(select(Build).where(Build.order_id == order_id)).first()
 
 
-def log(session: Session, build: Build, event_type: str, message: str, *, severity: str = "info",
-        actor: Principal | None = None) -> BuildEventLog:
+def log(
+    session: Session,
+    build: Build,
+    event_type: str,
+    message: str,
+    *,
+    severity: str = "info",
+    actor: Principal | None = None,
+) -> BuildEventLog:
     """A build event-log entry (also what jobs use to record outcomes)."""
     return _event(session, build, event_type, message, severity=severity, actor=actor)
 
 
-def _event(session: Session, build: Build, event_type: str, message: str, *, severity: str = "info",
-           actor: Principal | None = None) -> BuildEventLog:
-    entry = BuildEventLog(tenant_id=build.tenant_id, build_id=build.id, event_type=event_type, severity=severity,
-                          message=message[:5000], actor_id=actor.user_id if actor else None)
+def _event(
+    session: Session,
+    build: Build,
+    event_type: str,
+    message: str,
+    *,
+    severity: str = "info",
+    actor: Principal | None = None,
+) -> BuildEventLog:
+    entry = BuildEventLog(
+        tenant_id=build.tenant_id,
+        build_id=build.id,
+        event_type=event_type,
+        severity=severity,
+        message=message[:5000],
+        actor_id=actor.user_id if actor else None,
+    )
     session.add(entry)
     live.notify_after_commit(session, "builds", buildId=str(build.id))
     return entry
@@ -55,10 +81,23 @@ def create_build(session: Session, order_id: uuid.UUID | str, *, actor: Principa
     if order.status == "CANCELLED":
         raise Conflict(f"order {order.number} is cancelled")
     build_id = uuid.uuid4()
-    created = session.execute(insert(Build).values(
-        id=build_id, tenant_id=session_tenant_id(session), order_id=order.id, status="pending",
-        qa_checklist=[], system_config={}, benchmarks=[], stress_tests=[], created_at=utcnow(), updated_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["order_id"]).returning(Build.id)).scalar()
+    created = session.execute(
+        insert(Build)
+        .values(
+            id=build_id,
+            tenant_id=session_tenant_id(session),
+            order_id=order.id,
+            status="pending",
+            qa_checklist=[],
+            system_config={},
+            benchmarks=[],
+            stress_tests=[],
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["order_id"])
+        .returning(Build.id)
+    ).scalar()
     if created is None:
         raise Conflict(f"order {order.number} already has a build")
     build = session.get(Build, build_id)
@@ -70,8 +109,9 @@ def create_build(session: Session, order_id: uuid.UUID | str, *, actor: Principa
 def offers_build(order: Order, existing: Build | None, principal: Principal) -> bool:
     """Whether the order page offers "Create build": PCs (manual and builder
     orders) without a build, not cancelled, for staff who may build."""
-    return (existing is None and order.source != "shopify" and order.status != "CANCELLED"
-            and principal.can("builds.write"))
+    return (
+        existing is None and order.source != "shopify" and order.status != "CANCELLED" and principal.can("builds.write")
+    )
 
 
 def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, actor: Principal | None) -> Build:
@@ -82,10 +122,7 @@ def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, a
         raise ValidationFailed(f"unknown build status '{target}'")
     if build.status == target:
         return build
-    if not machine.can_move(build.status, target):
-        allowed = ", ".join(machine.allowed(build.status)) or "none"
-        raise InvalidTransition(f"a build cannot go from {build.status} to {target}; allowed: {allowed}",
-                                details={"allowed": machine.allowed(build.status)})
+    machine.check(build.status, target)
     previous = build.status
     build.status = target
     now = utcnow()
@@ -100,12 +137,22 @@ def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, a
     if fulfillment and order.fulfillment_status not in ("packaging", "shipped", "completed"):
         orders.set_fulfillment_by_production(session, order, fulfillment, actor=actor, reason=f"build {target}")
     severity = "warning" if target in ("failed", "paused") else "info"
-    _event(session, build, "info" if severity == "info" else "issue", f"Status {previous} → {target}",
-           severity=severity, actor=actor)
+    _event(
+        session,
+        build,
+        "info" if severity == "info" else "issue",
+        f"Status {previous} → {target}",
+        severity=severity,
+        actor=actor,
+    )
     if target == "in_progress" and previous == "pending":
         add_timeline_step(session, build, "start", "Build started", actor=actor)
-    publish(session, "build.status-changed", {"buildId": str(build.id), "orderId": str(order.id),
-                                              "previousStatus": previous, "newStatus": target}, source=SOURCE)
+    publish(
+        session,
+        "build.status-changed",
+        {"buildId": str(build.id), "orderId": str(order.id), "previousStatus": previous, "newStatus": target},
+        source=SOURCE,
+    )
     if target == "completed":
         request_booklets(session, build)
     return build
@@ -115,8 +162,9 @@ def request_booklets(session: Session, build: Build) -> None:
     """Fire and forget: the booklets domain renders them after commit."""
     build.booklet_status, build.booklet_error = "queued", ""
     session.add(build)
-    publish(session, "build.booklets-requested", {"buildId": str(build.id), "orderId": str(build.order_id)},
-            source=SOURCE)
+    publish(
+        session, "build.booklets-requested", {"buildId": str(build.id), "orderId": str(build.order_id)}, source=SOURCE
+    )
 
 
 def assign(session: Session, build_id: uuid.UUID | str, user_id: uuid.UUID | None, *, actor: Principal) -> Build:
@@ -131,8 +179,13 @@ def assign(session: Session, build_id: uuid.UUID | str, user_id: uuid.UUID | Non
     build.assignee_id = user.id if user else None
     build.updated_at = utcnow()
     session.add(build)
-    _event(session, build, "info", f"Assigned to {user.display_name or user.username}" if user else "Unassigned",
-           actor=actor)
+    _event(
+        session,
+        build,
+        "info",
+        f"Assigned to {user.display_name or user.username}" if user else "Unassigned",
+        actor=actor,
+    )
     return build
 
 
@@ -161,8 +214,9 @@ def packaging_gate(session: Session, order: Order) -> list[str]:
 orders.PACKAGING_GATES.append(packaging_gate)
 
 
-def store_photo(session: Session, build_id: uuid.UUID | str, slot: str, data: bytes, *, filename: str = "",
-                actor: Principal) -> Attachment:
+def store_photo(
+    session: Session, build_id: uuid.UUID | str, slot: str, data: bytes, *, filename: str = "", actor: Principal
+) -> Attachment:
     """Validate and store a photo for a slot, replacing (and deleting) the old one."""
     actor.require("builds.write")
     if slot not in PHOTO_SLOTS:
@@ -174,10 +228,18 @@ def store_photo(session: Session, build_id: uuid.UUID | str, slot: str, data: by
     store.put(key, processed.original, processed.content_type)
     store.put(thumb_key, processed.thumbnail, "image/jpeg")
     store.put(photos.print_key(key), processed.print, "image/jpeg")
-    attachment = Attachment(tenant_id=build.tenant_id, kind="build_photo", key=key, thumbnail_key=thumb_key,
-                            filename=filename[:255], content_type=processed.content_type,
-                            size=len(processed.original), width=processed.width, height=processed.height,
-                            created_by_id=actor.user_id)
+    attachment = Attachment(
+        tenant_id=build.tenant_id,
+        kind="build_photo",
+        key=key,
+        thumbnail_key=thumb_key,
+        filename=filename[:255],
+        content_type=processed.content_type,
+        size=len(processed.original),
+        width=processed.width,
+        height=processed.height,
+        created_by_id=actor.user_id,
+    )
     session.add(attachment)
     column = slot_column(slot)
     old_id = getattr(build, column)
@@ -208,8 +270,13 @@ class QAUpdate:
     temperatures: dict[str, float | None] | None = None
 
 
-TEMPERATURE_FIELDS = {"cpuIdle": "cpu_idle_temp", "cpuLoad": "cpu_load_temp", "gpuIdle": "gpu_idle_temp",
-                      "gpuLoad": "gpu_load_temp", "ambient": "ambient_temp"}
+TEMPERATURE_FIELDS = {
+    "cpuIdle": "cpu_idle_temp",
+    "cpuLoad": "cpu_load_temp",
+    "gpuIdle": "gpu_idle_temp",
+    "gpuLoad": "gpu_load_temp",
+    "ambient": "ambient_temp",
+}
 
 
 def update_qa(session: Session, build_id: uuid.UUID | str, update: QAUpdate, *, actor: Principal) -> Build:
@@ -221,7 +288,9 @@ def update_qa(session: Session, build_id: uuid.UUID | str, update: QAUpdate, *, 
             name = str(item.get("item") or "").strip()
             if not name:
                 raise ValidationFailed(f"checklist item {i} needs a name")
-            items.append({"item": name[:200], "done": bool(item.get("done")), "notes": str(item.get("notes") or "")[:500]})
+            items.append(
+                {"item": name[:200], "done": bool(item.get("done")), "notes": str(item.get("notes") or "")[:500]}
+            )
         build.qa_checklist = items
     if update.notes is not None:
         build.qa_notes = update.notes[:5000]
@@ -256,30 +325,64 @@ def sign_off_qa(session: Session, build_id: uuid.UUID | str, passed: bool, *, ac
     build.qa_signed_off_by_id = actor.user_id
     build.updated_at = utcnow()
     session.add(build)
-    _event(session, build, "info" if passed else "issue", f"QA {'passed' if passed else 'failed'}",
-           severity="info" if passed else "warning", actor=actor)
+    _event(
+        session,
+        build,
+        "info" if passed else "issue",
+        f"QA {'passed' if passed else 'failed'}",
+        severity="info" if passed else "warning",
+        actor=actor,
+    )
     return build
 
 
-def add_test_run(session: Session, build_id: uuid.UUID | str, *, type: str, status: str = "pending",  # noqa: A002
-                 score: float | None = None, notes: str = "", photo_attachment_id: uuid.UUID | None = None,
-                 actor: Principal) -> TestRun:
+def add_test_run(
+    session: Session,
+    build_id: uuid.UUID | str,
+    *,
+    type: str,
+    status: str = "pending",
+    score: float | None = None,
+    notes: str = "",
+    photo_attachment_id: uuid.UUID | None = None,
+    actor: Principal,
+) -> TestRun:
     actor.require("builds.write")
     build = get_build(session, build_id)
     if type not in machine.TEST_RUN_TYPES:
         raise ValidationFailed(f"unknown test type '{type}'")
     if status not in machine.TEST_RUN_STATUSES:
         raise ValidationFailed(f"unknown test status '{status}'")
-    run = TestRun(tenant_id=build.tenant_id, build_id=build.id, type=type, status=status, score=score,
-                  notes=notes[:5000], photo_attachment_id=photo_attachment_id, created_by_id=actor.user_id)
+    run = TestRun(
+        tenant_id=build.tenant_id,
+        build_id=build.id,
+        type=type,
+        status=status,
+        score=score,
+        notes=notes[:5000],
+        photo_attachment_id=photo_attachment_id,
+        created_by_id=actor.user_id,
+    )
     session.add(run)
-    _event(session, build, "measurement", f"Test run {type}: {status}" + (f" (score {score})" if score is not None else ""),
-           actor=actor)
+    _event(
+        session,
+        build,
+        "measurement",
+        f"Test run {type}: {status}" + (f" (score {score})" if score is not None else ""),
+        actor=actor,
+    )
     return run
 
 
-def update_test_run(session: Session, run_id: uuid.UUID | str, *, status: str | None = None,
-                    score: float | None = None, notes: str | None = None, actor: Principal) -> TestRun:
+def update_test_run(
+    session: Session,
+    run_id: uuid.UUID | str,
+    *,
+    status: str | None = None,
+    score: float | None = None,
+    notes: str | None = None,
+    actor: Principal,
+) -> TestRun:
     actor.require("builds.write")
     run = get_or_404(session, TestRun, run_id, "test run")
     if status is not None:
@@ -293,13 +396,26 @@ def update_test_run(session: Session, run_id: uuid.UUID | str, *, status: str | 
     run.updated_at = utcnow()
     session.add(run)
     build = session.get(Build, run.build_id)
-    _event(session, build, "measurement", f"Test run {run.type} updated: {run.status}"
-           + (f" (score {run.score:g})" if run.score is not None else ""), actor=actor)
+    _event(
+        session,
+        build,
+        "measurement",
+        f"Test run {run.type} updated: {run.status}" + (f" (score {run.score:g})" if run.score is not None else ""),
+        actor=actor,
+    )
     return run
 
 
-def add_benchmark(session: Session, build_id: uuid.UUID | str, *, name: str, score: float, unit: str = "",
-                  photo_slot: str = "", actor: Principal) -> Build:
+def add_benchmark(
+    session: Session,
+    build_id: uuid.UUID | str,
+    *,
+    name: str,
+    score: float,
+    unit: str = "",
+    photo_slot: str = "",
+    actor: Principal,
+) -> Build:
     """A benchmark result; it may point at one of the build's photos (a screenshot of the result)."""
     actor.require("builds.write")
     build = get_build(session, build_id, lock=True)
@@ -312,27 +428,47 @@ def add_benchmark(session: Session, build_id: uuid.UUID | str, *, name: str, sco
         photo_id = getattr(build, slot_column(photo_slot))
         if photo_id is None:
             raise ValidationFailed(f"the {photo_slot} slot has no photo yet")
-    build.benchmarks = [*(build.benchmarks or []), {"name": name.strip()[:100], "score": score, "unit": unit[:20],
-                                                    "photoAttachmentId": str(photo_id) if photo_id else None}]
+    build.benchmarks = [
+        *(build.benchmarks or []),
+        {
+            "name": name.strip()[:100],
+            "score": score,
+            "unit": unit[:20],
+            "photoAttachmentId": str(photo_id) if photo_id else None,
+        },
+    ]
     build.updated_at = utcnow()
     session.add(build)
     _event(session, build, "measurement", f"Benchmark {name.strip()}: {score:g} {unit}".strip(), actor=actor)
     return build
 
 
-def add_timeline_step(session: Session, build: Build, step: str, note: str = "", *,
-                      actor: Principal | None) -> BuildTimelineStep:
+def add_timeline_step(
+    session: Session, build: Build, step: str, note: str = "", *, actor: Principal | None
+) -> BuildTimelineStep:
     if step not in machine.TIMELINE_STEPS:
         raise ValidationFailed(f"unknown timeline step '{step}'")
-    entry = BuildTimelineStep(tenant_id=build.tenant_id, build_id=build.id, step=step, note=note[:2000],
-                              actor_id=actor.user_id if actor else None)
+    entry = BuildTimelineStep(
+        tenant_id=build.tenant_id,
+        build_id=build.id,
+        step=step,
+        note=note[:2000],
+        actor_id=actor.user_id if actor else None,
+    )
     session.add(entry)
     live.notify_after_commit(session, "builds", buildId=str(build.id))
     return entry
 
 
-def add_event(session: Session, build_id: uuid.UUID | str, event_type: str, message: str, *, severity: str = "info",
-              actor: Principal) -> BuildEventLog:
+def add_event(
+    session: Session,
+    build_id: uuid.UUID | str,
+    event_type: str,
+    message: str,
+    *,
+    severity: str = "info",
+    actor: Principal,
+) -> BuildEventLog:
     actor.require("builds.write")
     build = get_build(session, build_id)
     if event_type not in machine.EVENT_TYPES:
@@ -348,13 +484,13 @@ def feed(session: Session, build_id: uuid.UUID) -> list[dict]:
     """Timeline steps and events as one chronological feed."""
     steps = session.exec(select(BuildTimelineStep).where(BuildTimelineStep.build_id == build_id)).all()
     events = session.exec(select(BuildEventLog).where(BuildEventLog.build_id == build_id)).all()
-    items = [{"kind": "step", "type": s.step, "severity": "info", "message": s.note, "at": s.created_at}
-             for s in steps]
-    items += [{"kind": "event", "type": e.event_type, "severity": e.severity, "message": e.message,
-               "at": e.created_at} for e in events]
+    items = [{"kind": "step", "type": s.step, "severity": "info", "message": s.note, "at": s.created_at} for s in steps]
+    items += [
+        {"kind": "event", "type": e.event_type, "severity": e.severity, "message": e.message, "at": e.created_at}
+        for e in events
+    ]
     return sorted(items, key=lambda i: i["at"])
 
 
 def test_runs(session: Session, build_id: uuid.UUID) -> list[TestRun]:
     return list(session.exec(select(TestRun).where(TestRun.build_id == build_id).order_by(TestRun.created_at)))
-

@@ -22,46 +22,98 @@ class UnsupportedMediaType(DomainError):
     status, code = 415, "unsupported_media_type"
 
 
-CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel", "text/tab-separated-values",
-             "application/octet-stream", ""}
+CSV_TYPES = {
+    "text/csv",
+    "text/plain",
+    "application/csv",
+    "application/vnd.ms-excel",
+    "text/tab-separated-values",
+    "application/octet-stream",
+    "",
+}
 
 
 def part_json(part: CatalogPart, *, raw: bool = False) -> dict:
-    out = {"id": str(part.id), "slot": part.slot, "name": part.name, "manufacturer": part.manufacturer,
-           "specs": part.specs, "updatedAt": part.updated_at}
+    out = {
+        "id": str(part.id),
+        "slot": part.slot,
+        "name": part.name,
+        "manufacturer": part.manufacturer,
+        "specs": part.specs,
+        "updatedAt": part.updated_at,
+    }
     if raw:
         out["raw"] = part.raw
     return out
 
 
 def offer_json(offer: PartOffer, part: CatalogPart) -> dict:
-    return {"id": str(offer.id), "partId": str(offer.part_id), "slot": offer.slot, "name": part.name,
-            "manufacturer": part.manufacturer, "price": str(offer.price), "currency": offer.currency,
-            "stock": offer.stock, "active": offer.active, "isDemo": offer.is_demo, "updatedAt": offer.updated_at}
+    return {
+        "id": str(offer.id),
+        "partId": str(offer.part_id),
+        "slot": offer.slot,
+        "name": part.name,
+        "manufacturer": part.manufacturer,
+        "price": str(offer.price),
+        "currency": offer.currency,
+        "stock": offer.stock,
+        "active": offer.active,
+        "isDemo": offer.is_demo,
+        "updatedAt": offer.updated_at,
+    }
 
 
 def price_list_json(pl: PriceListImport) -> dict:
-    return {"id": str(pl.id), "filename": pl.filename, "status": pl.status, "rowsTotal": pl.rows_total,
-            "created": pl.created, "updated": pl.updated, "unchanged": pl.unchanged, "failed": pl.failed,
-            "errors": pl.errors, "createdAt": pl.created_at}
+    return {
+        "id": str(pl.id),
+        "filename": pl.filename,
+        "status": pl.status,
+        "rowsTotal": pl.rows_total,
+        "created": pl.created,
+        "updated": pl.updated,
+        "unchanged": pl.unchanged,
+        "failed": pl.failed,
+        "errors": pl.errors,
+        "createdAt": pl.created_at,
+    }
 
 
 def import_json(run: CatalogImport) -> dict:
-    return {"id": str(run.id), "status": run.status, "total": run.total, "processed": run.processed,
-            "created": run.created, "updated": run.updated, "unchanged": run.unchanged, "skipped": run.skipped,
-            "error": run.error, "startedBy": run.started_by, "createdAt": run.created_at,
-            "finishedAt": run.finished_at}
+    return {
+        "id": str(run.id),
+        "status": run.status,
+        "total": run.total,
+        "processed": run.processed,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "skipped": run.skipped,
+        "error": run.error,
+        "startedBy": run.started_by,
+        "createdAt": run.created_at,
+        "finishedAt": run.finished_at,
+    }
 
 
 @router.get("/parts")
-def list_parts(principal: Principal = Depends(require("catalog.read")), search: str = Query("", max_length=200),
-               slot: str = "", page: int = Query(0, ge=0),
-               page_size: int = Query(25, ge=1, le=200, alias="pageSize")) -> dict:
+def list_parts(
+    principal: Principal = Depends(require("catalog.read")),
+    search: str = Query("", max_length=200),
+    slot: str = "",
+    page: int = Query(0, ge=0),
+    page_size: int = Query(25, ge=1, le=200, alias="pageSize"),
+) -> dict:
     with platform_session() as s:
-        rows, total = service.list_parts(s, service.PartFilter(search=search, slot=slot, page=page,
-                                                               page_size=page_size))
-        return {"total": total, "page": page, "pageSize": page_size, "counts": service.slot_counts(s),
-                "parts": [part_json(p) for p in rows]}
+        rows, total = service.list_parts(
+            s, service.PartFilter(search=search, slot=slot, page=page, page_size=page_size)
+        )
+        return {
+            "total": total,
+            "page": page,
+            "pageSize": page_size,
+            "counts": service.slot_counts(s),
+            "parts": [part_json(p) for p in rows],
+        }
 
 
 @router.get("/parts/{part_id}")
@@ -71,19 +123,36 @@ def get_part(part_id: uuid.UUID, principal: Principal = Depends(require("catalog
 
 
 @router.get("/offers")
-def list_offers(principal: Principal = Depends(require("catalog.read")), search: str = Query("", max_length=200),
-                slot: str = "", status: str = Query("", pattern="^(|active|inactive|demo|unsold)$"),
-                whole_catalog: bool = Query(False, alias="wholeCatalog"),
-                sort: str = Query("name", pattern="^(name|manufacturer|slot|price|stock|updated)$"),
-                desc: bool = False, page: int = Query(0, ge=0),
-                page_size: int = Query(25, ge=1, le=200, alias="pageSize")) -> dict:
-    f = service.OfferFilter(search=search, slot=slot, status=status, sort=sort, descending=desc, page=page,
-                            page_size=page_size, whole_catalog=whole_catalog)
+def list_offers(
+    principal: Principal = Depends(require("catalog.read")),
+    search: str = Query("", max_length=200),
+    slot: str = "",
+    status: str = Query("", pattern="^(|active|inactive|demo|unsold)$"),
+    whole_catalog: bool = Query(False, alias="wholeCatalog"),
+    sort: str = Query("name", pattern="^(name|manufacturer|slot|price|stock|updated)$"),
+    desc: bool = False,
+    page: int = Query(0, ge=0),
+    page_size: int = Query(25, ge=1, le=200, alias="pageSize"),
+) -> dict:
+    f = service.OfferFilter(
+        search=search,
+        slot=slot,
+        status=status,
+        sort=sort,
+        descending=desc,
+        page=page,
+        page_size=page_size,
+        whole_catalog=whole_catalog,
+    )
     with tenant_session(principal.tenant_id) as s:
         rows, total = service.list_offers(s, f)
         if whole_catalog:  # every part, with this shop's offer or null
-            return {"total": total, "page": page, "pageSize": page_size,
-                    "parts": [{"part": part_json(p), "offer": offer_json(o, p) if o else None} for o, p in rows]}
+            return {
+                "total": total,
+                "page": page,
+                "pageSize": page_size,
+                "parts": [{"part": part_json(p), "offer": offer_json(o, p) if o else None} for o, p in rows],
+            }
         return {"total": total, "page": page, "pageSize": page_size, "offers": [offer_json(o, p) for o, p in rows]}
 
 
@@ -97,8 +166,9 @@ class OfferBody(BaseModel):
 @router.put("/offers/{part_id}")
 def put_offer(part_id: uuid.UUID, body: OfferBody, principal: Principal = Depends(require("catalog.write"))) -> dict:
     with tenant_session(principal.tenant_id) as s:
-        offer = service.set_offer(s, part_id, price=body.price, stock=body.stock, active=body.active,
-                                  currency=body.currency, actor=principal)
+        offer = service.set_offer(
+            s, part_id, price=body.price, stock=body.stock, active=body.active, currency=body.currency, actor=principal
+        )
         s.commit()
         return offer_json(offer, service.get_part(s, part_id))
 
@@ -138,8 +208,9 @@ async def upload_price_list(request: Request, principal: Principal = Depends(req
 
 
 @router.get("/price-lists")
-def list_price_lists(principal: Principal = Depends(require("catalog.read")),
-                     limit: int = Query(20, ge=1, le=100)) -> dict:
+def list_price_lists(
+    principal: Principal = Depends(require("catalog.read")), limit: int = Query(20, ge=1, le=100)
+) -> dict:
     with tenant_session(principal.tenant_id) as s:
         return {"priceLists": [price_list_json(p) for p in service.list_price_lists(s, limit)]}
 

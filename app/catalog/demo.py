@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.catalog.models import CatalogPart, PartOffer
-from app.catalog.normalize import SLOTS
+from app.catalog.slots import SLOTS
 
 PER_SLOT = 320  # target number of demo offers per slot
 
@@ -75,22 +75,25 @@ def _interleave(parts: list[P], variety: Callable[[P], str]) -> list[P]:
 @dataclass
 class Group:
     """Take up to `quota` parts matching `when`, best first, mixed by `variety`."""
+
     when: Callable[[P], bool]
     quota: int
     variety: Callable[[P], str] = lambda p: ""
     rank: Callable[[P], tuple] = lambda p: ()
 
 
-def _select(parts: list[P], groups: list[Group], fill: Callable[[P], bool], rank: Callable[[P], tuple],
-            total: int = PER_SLOT) -> list[P]:
+def _select(
+    parts: list[P], groups: list[Group], fill: Callable[[P], bool], rank: Callable[[P], tuple], total: int = PER_SLOT
+) -> list[P]:
     chosen: dict[str, P] = {}
     for g in groups:
-        pool = sorted((p for p in parts if g.when(p) and p.id not in chosen),
-                      key=lambda p: (g.rank(p), rank(p), _order_key(p)))
-        for p in _interleave(pool, g.variety)[:g.quota]:
+        pool = sorted(
+            (p for p in parts if g.when(p) and p.id not in chosen), key=lambda p: (g.rank(p), rank(p), _order_key(p))
+        )
+        for p in _interleave(pool, g.variety)[: g.quota]:
             chosen[p.id] = p
     rest = sorted((p for p in parts if fill(p) and p.id not in chosen), key=lambda p: (rank(p), _order_key(p)))
-    for p in rest[:max(0, total - len(chosen))]:
+    for p in rest[: max(0, total - len(chosen))]:
         chosen[p.id] = p
     return list(chosen.values())
 
@@ -111,58 +114,119 @@ def _socket_rank(p: P) -> int:
 
 
 def _cpus(parts: list[P]) -> list[P]:
-    complete = lambda p: _known(p, "socket", "tdp_w", "memory_types") == 3  # noqa: E731
-    return _select(parts, [
-        Group(lambda p: complete(p) and p.specs["socket"] == "AM5", 45, lambda p: str(p.specs.get("cores"))),
-        Group(lambda p: complete(p) and p.specs["socket"] == "LGA 1700", 60, lambda p: str(p.specs.get("cores"))),
-        Group(lambda p: complete(p) and p.specs["socket"] == "LGA 1851", 15),
-        Group(lambda p: complete(p) and p.specs["socket"] == "AM4", 80, lambda p: str(p.specs.get("cores"))),
-        Group(lambda p: complete(p) and p.specs["socket"] == "LGA 1200", 40),
-    ], fill=lambda p: complete(p) and p.specs["socket"] in ("LGA 1151", "AM4", "LGA 1200"),
-        rank=lambda p: (_socket_rank(p), -p.year), total=PER_SLOT - 40)
+    complete = lambda p: _known(p, "socket", "tdp_w", "memory_types") == 3
+    return _select(
+        parts,
+        [
+            Group(lambda p: complete(p) and p.specs["socket"] == "AM5", 45, lambda p: str(p.specs.get("cores"))),
+            Group(lambda p: complete(p) and p.specs["socket"] == "LGA 1700", 60, lambda p: str(p.specs.get("cores"))),
+            Group(lambda p: complete(p) and p.specs["socket"] == "LGA 1851", 15),
+            Group(lambda p: complete(p) and p.specs["socket"] == "AM4", 80, lambda p: str(p.specs.get("cores"))),
+            Group(lambda p: complete(p) and p.specs["socket"] == "LGA 1200", 40),
+        ],
+        fill=lambda p: complete(p) and p.specs["socket"] in ("LGA 1151", "AM4", "LGA 1200"),
+        rank=lambda p: (_socket_rank(p), -p.year),
+        total=PER_SLOT - 40,
+    )
 
 
 def _boards(parts: list[P]) -> list[P]:
-    complete = lambda p: _known(p, "socket", "form_factor", "memory_type", "memory_slots", "memory_max_gb",  # noqa: E731
-                                "m2_slots", "sata_ports") == 7
-    ff = lambda p: str(p.specs.get("form_factor"))  # noqa: E731
+    complete = lambda p: (
+        _known(p, "socket", "form_factor", "memory_type", "memory_slots", "memory_max_gb", "m2_slots", "sata_ports")
+        == 7
+    )
+    ff = lambda p: str(p.specs.get("form_factor"))
+
     def on(socket: str, memory: str) -> Callable[[P], bool]:
         return lambda p: complete(p) and p.specs["socket"] == socket and p.specs["memory_type"] == memory
-    return _select(parts, [
-        Group(on("AM5", "DDR5"), 90, ff),
-        Group(on("LGA 1700", "DDR5"), 65, ff),
-        Group(on("LGA 1700", "DDR4"), 45, ff),
-        Group(on("LGA 1851", "DDR5"), 45, ff),
-        Group(on("AM4", "DDR4"), 55, ff),
-        Group(on("LGA 1200", "DDR4"), 20, ff),
-    ], fill=lambda p: complete(p) and p.specs["socket"] in MODERN_SOCKETS, rank=lambda p: (_socket_rank(p), -p.year))
+
+    return _select(
+        parts,
+        [
+            Group(on("AM5", "DDR5"), 90, ff),
+            Group(on("LGA 1700", "DDR5"), 65, ff),
+            Group(on("LGA 1700", "DDR4"), 45, ff),
+            Group(on("LGA 1851", "DDR5"), 45, ff),
+            Group(on("AM4", "DDR4"), 55, ff),
+            Group(on("LGA 1200", "DDR4"), 20, ff),
+        ],
+        fill=lambda p: complete(p) and p.specs["socket"] in MODERN_SOCKETS,
+        rank=lambda p: (_socket_rank(p), -p.year),
+    )
 
 
 def _ram(parts: list[P]) -> list[P]:
-    complete = lambda p: _known(p, "memory_type", "speed_mts", "modules", "module_gb", "total_gb") == 5  # noqa: E731
-    kit = lambda p: f"{p.specs.get('modules')}x{p.specs.get('module_gb')}"  # noqa: E731
-    ok_speed = lambda p: 4800 <= _num(p, "speed_mts") <= 8000 if p.specs.get("memory_type") == "DDR5" else (  # noqa: E731
-        2400 <= _num(p, "speed_mts") <= 4000)
-    return _select(parts, [
-        Group(lambda p: complete(p) and p.specs["memory_type"] == "DDR5" and ok_speed(p), 180, kit),
-        Group(lambda p: complete(p) and p.specs["memory_type"] == "DDR4" and ok_speed(p), 130, kit),
-    ], fill=lambda p: complete(p) and p.specs["memory_type"] in ("DDR4", "DDR5"), rank=lambda p: (-p.year,))
+    complete = lambda p: _known(p, "memory_type", "speed_mts", "modules", "module_gb", "total_gb") == 5
+    kit = lambda p: f"{p.specs.get('modules')}x{p.specs.get('module_gb')}"
+    ok_speed = lambda p: (
+        4800 <= _num(p, "speed_mts") <= 8000
+        if p.specs.get("memory_type") == "DDR5"
+        else (2400 <= _num(p, "speed_mts") <= 4000)
+    )
+    return _select(
+        parts,
+        [
+            Group(lambda p: complete(p) and p.specs["memory_type"] == "DDR5" and ok_speed(p), 180, kit),
+            Group(lambda p: complete(p) and p.specs["memory_type"] == "DDR4" and ok_speed(p), 130, kit),
+        ],
+        fill=lambda p: complete(p) and p.specs["memory_type"] in ("DDR4", "DDR5"),
+        rank=lambda p: (-p.year,),
+    )
 
 
 GPU_TIERS: list[tuple[str, int]] = [  # (chipset pattern, typical price EUR), most specific first
-    (r"RTX 5090", 2299), (r"RTX 5080", 1199), (r"RTX 5070 Ti", 849), (r"RTX 5070", 599), (r"RTX 5060 Ti.*16", 469),
-    (r"RTX 5060 Ti", 399), (r"RTX 5060", 319), (r"RTX 5050", 269),
-    (r"RTX 4090", 1899), (r"RTX 4080 SUPER", 1099), (r"RTX 4080", 1049), (r"RTX 4070 Ti SUPER", 849),
-    (r"RTX 4070 Ti", 769), (r"RTX 4070 SUPER", 629), (r"RTX 4070", 549), (r"RTX 4060 Ti.*16", 449),
-    (r"RTX 4060 Ti", 399), (r"RTX 4060", 299),
-    (r"RTX 3090 Ti", 1099), (r"RTX 3090", 949), (r"RTX 3080 Ti", 799), (r"RTX 3080", 649), (r"RTX 3070 Ti", 529),
-    (r"RTX 3070", 469), (r"RTX 3060 Ti", 379), (r"RTX 3060", 289), (r"RTX 3050", 219),
-    (r"RX 9070 XT", 679), (r"RX 9070", 599), (r"RX 9060 XT.*16", 379), (r"RX 9060 XT", 319),
-    (r"RX 7900 XTX", 949), (r"RX 7900 XT\b", 749), (r"RX 7900 GRE", 569), (r"RX 7800 XT", 499),
-    (r"RX 7700 XT", 419), (r"RX 7600 XT", 329), (r"RX 7600", 269),
-    (r"RX 6950 XT", 649), (r"RX 6900 XT", 599), (r"RX 6800 XT", 529), (r"RX 6800", 459), (r"RX 6750 XT", 379),
-    (r"RX 6700 XT", 349), (r"RX 6650 XT", 279), (r"RX 6600 XT", 259), (r"RX 6600", 219),
-    (r"Arc B580", 279), (r"Arc B570", 229), (r"Arc A770", 299), (r"Arc A750", 229), (r"Arc A580", 189),
+    (r"RTX 5090", 2299),
+    (r"RTX 5080", 1199),
+    (r"RTX 5070 Ti", 849),
+    (r"RTX 5070", 599),
+    (r"RTX 5060 Ti.*16", 469),
+    (r"RTX 5060 Ti", 399),
+    (r"RTX 5060", 319),
+    (r"RTX 5050", 269),
+    (r"RTX 4090", 1899),
+    (r"RTX 4080 SUPER", 1099),
+    (r"RTX 4080", 1049),
+    (r"RTX 4070 Ti SUPER", 849),
+    (r"RTX 4070 Ti", 769),
+    (r"RTX 4070 SUPER", 629),
+    (r"RTX 4070", 549),
+    (r"RTX 4060 Ti.*16", 449),
+    (r"RTX 4060 Ti", 399),
+    (r"RTX 4060", 299),
+    (r"RTX 3090 Ti", 1099),
+    (r"RTX 3090", 949),
+    (r"RTX 3080 Ti", 799),
+    (r"RTX 3080", 649),
+    (r"RTX 3070 Ti", 529),
+    (r"RTX 3070", 469),
+    (r"RTX 3060 Ti", 379),
+    (r"RTX 3060", 289),
+    (r"RTX 3050", 219),
+    (r"RX 9070 XT", 679),
+    (r"RX 9070", 599),
+    (r"RX 9060 XT.*16", 379),
+    (r"RX 9060 XT", 319),
+    (r"RX 7900 XTX", 949),
+    (r"RX 7900 XT\b", 749),
+    (r"RX 7900 GRE", 569),
+    (r"RX 7800 XT", 499),
+    (r"RX 7700 XT", 419),
+    (r"RX 7600 XT", 329),
+    (r"RX 7600", 269),
+    (r"RX 6950 XT", 649),
+    (r"RX 6900 XT", 599),
+    (r"RX 6800 XT", 529),
+    (r"RX 6800", 459),
+    (r"RX 6750 XT", 379),
+    (r"RX 6700 XT", 349),
+    (r"RX 6650 XT", 279),
+    (r"RX 6600 XT", 259),
+    (r"RX 6600", 219),
+    (r"Arc B580", 279),
+    (r"Arc B570", 229),
+    (r"Arc A770", 299),
+    (r"Arc A750", 229),
+    (r"Arc A580", 189),
 ]
 _GPU_PATTERNS = [(re.compile(pat, re.IGNORECASE), price) for pat, price in GPU_TIERS]
 
@@ -175,78 +239,158 @@ def gpu_tier_price(chipset: str | None) -> int | None:
 
 
 def _gpus(parts: list[P]) -> list[P]:
-    complete = lambda p: _known(p, "length_mm", "board_power_w", "chipset") == 3  # noqa: E731
-    tiered = lambda p: complete(p) and gpu_tier_price(p.specs.get("chipset")) is not None  # noqa: E731
-    chip = lambda p: str(p.specs.get("chipset"))  # noqa: E731
-    return _select(parts, [
-        Group(lambda p: tiered(p) and _num(p, "length_mm") >= 330, 45, chip),  # too long for compact cases
-        Group(lambda p: tiered(p) and _num(p, "length_mm") <= 210, 20, chip),  # short cards for small cases
-        Group(lambda p: tiered(p) and re.search(r"RTX 50|RX 90", chip(p)) is not None, 90, chip),
-        Group(lambda p: tiered(p) and re.search(r"RTX 40|RX 7|Arc", chip(p)) is not None, 90, chip),
-        Group(lambda p: tiered(p), 75, chip),
-    ], fill=tiered, rank=lambda p: (-p.year,))
+    complete = lambda p: _known(p, "length_mm", "board_power_w", "chipset") == 3
+    tiered = lambda p: complete(p) and gpu_tier_price(p.specs.get("chipset")) is not None
+    chip = lambda p: str(p.specs.get("chipset"))
+    return _select(
+        parts,
+        [
+            Group(lambda p: tiered(p) and _num(p, "length_mm") >= 330, 45, chip),  # too long for compact cases
+            Group(lambda p: tiered(p) and _num(p, "length_mm") <= 210, 20, chip),  # short cards for small cases
+            Group(lambda p: tiered(p) and re.search(r"RTX 50|RX 90", chip(p)) is not None, 90, chip),
+            Group(lambda p: tiered(p) and re.search(r"RTX 40|RX 7|Arc", chip(p)) is not None, 90, chip),
+            Group(lambda p: tiered(p), 75, chip),
+        ],
+        fill=tiered,
+        rank=lambda p: (-p.year,),
+    )
 
 
 def _storage(parts: list[P]) -> list[P]:
-    complete = lambda p: _known(p, "bus", "capacity_gb", "kind", "form_factor") == 4  # noqa: E731
-    size = lambda p: str(p.specs.get("capacity_gb"))  # noqa: E731
-    return _select(parts, [
-        Group(lambda p: complete(p) and p.specs["bus"] == "m2" and p.specs.get("nvme") is True
-              and 250 <= _num(p, "capacity_gb") <= 8000, 170, size),
-        Group(lambda p: complete(p) and p.specs["bus"] == "sata" and p.specs["kind"] == "SSD"
-              and p.specs["form_factor"] == '2.5"' and 240 <= _num(p, "capacity_gb") <= 8000, 75, size),
-        Group(lambda p: complete(p) and p.specs["bus"] == "sata" and p.specs["kind"] == "HDD"
-              and p.specs["form_factor"] == '3.5"' and 1000 <= _num(p, "capacity_gb") <= 24000, 60, size),
-    ], fill=lambda p: complete(p) and p.specs["bus"] in ("m2", "sata"), rank=lambda p: (-p.year,))
+    complete = lambda p: _known(p, "bus", "capacity_gb", "kind", "form_factor") == 4
+    size = lambda p: str(p.specs.get("capacity_gb"))
+    return _select(
+        parts,
+        [
+            Group(
+                lambda p: (
+                    complete(p)
+                    and p.specs["bus"] == "m2"
+                    and p.specs.get("nvme") is True
+                    and 250 <= _num(p, "capacity_gb") <= 8000
+                ),
+                170,
+                size,
+            ),
+            Group(
+                lambda p: (
+                    complete(p)
+                    and p.specs["bus"] == "sata"
+                    and p.specs["kind"] == "SSD"
+                    and p.specs["form_factor"] == '2.5"'
+                    and 240 <= _num(p, "capacity_gb") <= 8000
+                ),
+                75,
+                size,
+            ),
+            Group(
+                lambda p: (
+                    complete(p)
+                    and p.specs["bus"] == "sata"
+                    and p.specs["kind"] == "HDD"
+                    and p.specs["form_factor"] == '3.5"'
+                    and 1000 <= _num(p, "capacity_gb") <= 24000
+                ),
+                60,
+                size,
+            ),
+        ],
+        fill=lambda p: complete(p) and p.specs["bus"] in ("m2", "sata"),
+        rank=lambda p: (-p.year,),
+    )
 
 
 def _psus(parts: list[P]) -> list[P]:
-    complete = lambda p: _known(p, "wattage_w", "form_factor", "efficiency", "modular") == 4  # noqa: E731
-    watts = lambda p: str(int(_num(p, "wattage_w")) // 100 * 100)  # noqa: E731
-    in_range = lambda p: 300 <= _num(p, "wattage_w") <= 1600  # noqa: E731
-    return _select(parts, [
-        Group(lambda p: complete(p) and p.specs["form_factor"] == "SFX" and in_range(p), 45, watts),
-        Group(lambda p: complete(p) and p.specs["form_factor"] == "SFX-L" and in_range(p), 15, watts),
-        Group(lambda p: complete(p) and p.specs["form_factor"] == "ATX" and in_range(p)
-              and _num(p, "wattage_w") <= 550, 50, watts),  # small ones: the wattage rule can block
-        Group(lambda p: complete(p) and p.specs["form_factor"] == "ATX" and in_range(p), 210, watts),
-    ], fill=lambda p: complete(p) and in_range(p), rank=lambda p: (-p.year,))
+    complete = lambda p: _known(p, "wattage_w", "form_factor", "efficiency", "modular") == 4
+    watts = lambda p: str(int(_num(p, "wattage_w")) // 100 * 100)
+    in_range = lambda p: 300 <= _num(p, "wattage_w") <= 1600
+    return _select(
+        parts,
+        [
+            Group(lambda p: complete(p) and p.specs["form_factor"] == "SFX" and in_range(p), 45, watts),
+            Group(lambda p: complete(p) and p.specs["form_factor"] == "SFX-L" and in_range(p), 15, watts),
+            Group(
+                lambda p: (
+                    complete(p) and p.specs["form_factor"] == "ATX" and in_range(p) and _num(p, "wattage_w") <= 550
+                ),
+                50,
+                watts,
+            ),  # small ones: the wattage rule can block
+            Group(lambda p: complete(p) and p.specs["form_factor"] == "ATX" and in_range(p), 210, watts),
+        ],
+        fill=lambda p: complete(p) and in_range(p),
+        rank=lambda p: (-p.year,),
+    )
 
 
 def _cases(parts: list[P]) -> list[P]:
-    has_gpu = lambda p: p.specs.get("max_gpu_length_mm") is not None and bool(p.specs.get("board_form_factors"))  # noqa: E731
-    kind = lambda p: str(p.specs.get("type"))  # noqa: E731
-    itx_only = lambda p: set(p.specs.get("board_form_factors") or []) <= {"Mini-ITX", "Mini-DTX", "Mini DTX"}  # noqa: E731
-    psu_known = lambda p: bool(p.specs.get("psu_form_factors"))  # noqa: E731
-    return _select(parts, [
-        Group(lambda p: has_gpu(p) and psu_known(p) and "ATX" not in p.specs["psu_form_factors"], 12, kind),
-        Group(lambda p: has_gpu(p) and psu_known(p), 40, kind),
-        Group(lambda p: has_gpu(p) and itx_only(p) and _num(p, "max_gpu_length_mm") < 330, 40, kind,
-              rank=lambda p: (p.specs.get("max_cooler_height_mm") is None,)),
-        Group(lambda p: has_gpu(p) and p.specs.get("max_cooler_height_mm") is not None
-              and _num(p, "max_cooler_height_mm") < 160, 50, kind),
-        Group(lambda p: has_gpu(p) and p.specs.get("max_cooler_height_mm") is not None, 110, kind),
-        Group(lambda p: has_gpu(p) and p.specs.get("type") in ("Micro ATX Mini Tower", "ATX Full Tower",
-                                                              "EATX Full Tower", "EATX Mid Tower"), 30, kind),
-    ], fill=has_gpu, rank=lambda p: (p.specs.get("max_cooler_height_mm") is None, -p.year))
+    has_gpu = lambda p: p.specs.get("max_gpu_length_mm") is not None and bool(p.specs.get("board_form_factors"))
+    kind = lambda p: str(p.specs.get("type"))
+    itx_only = lambda p: set(p.specs.get("board_form_factors") or []) <= {"Mini-ITX", "Mini-DTX", "Mini DTX"}
+    psu_known = lambda p: bool(p.specs.get("psu_form_factors"))
+    return _select(
+        parts,
+        [
+            Group(lambda p: has_gpu(p) and psu_known(p) and "ATX" not in p.specs["psu_form_factors"], 12, kind),
+            Group(lambda p: has_gpu(p) and psu_known(p), 40, kind),
+            Group(
+                lambda p: has_gpu(p) and itx_only(p) and _num(p, "max_gpu_length_mm") < 330,
+                40,
+                kind,
+                rank=lambda p: (p.specs.get("max_cooler_height_mm") is None,),
+            ),
+            Group(
+                lambda p: (
+                    has_gpu(p)
+                    and p.specs.get("max_cooler_height_mm") is not None
+                    and _num(p, "max_cooler_height_mm") < 160
+                ),
+                50,
+                kind,
+            ),
+            Group(lambda p: has_gpu(p) and p.specs.get("max_cooler_height_mm") is not None, 110, kind),
+            Group(
+                lambda p: (
+                    has_gpu(p)
+                    and p.specs.get("type")
+                    in ("Micro ATX Mini Tower", "ATX Full Tower", "EATX Full Tower", "EATX Mid Tower")
+                ),
+                30,
+                kind,
+            ),
+        ],
+        fill=has_gpu,
+        rank=lambda p: (p.specs.get("max_cooler_height_mm") is None, -p.year),
+    )
 
 
 def _coolers(parts: list[P]) -> list[P]:
-    modern = lambda p: bool({"AM5", "LGA 1700", "LGA 1851"} & set(p.specs.get("sockets") or []))  # noqa: E731
-    air = lambda p: modern(p) and p.specs.get("water_cooled") is False and p.specs.get("height_mm") is not None  # noqa: E731
-    aio = lambda p: modern(p) and p.specs.get("water_cooled") is True and p.specs.get("radiator_mm") is not None  # noqa: E731
-    height = lambda p: str(int(_num(p, "height_mm")) // 20 * 20)  # noqa: E731
-    return _select(parts, [
-        Group(lambda p: air(p) and _num(p, "height_mm") >= 160, 50, height),
-        Group(lambda p: air(p) and _num(p, "height_mm") <= 75, 35, height),
-        Group(lambda p: air(p) and "AM4" in (p.specs.get("sockets") or []), 110, height),
-        Group(aio, 110, lambda p: str(p.specs.get("radiator_mm"))),
-    ], fill=lambda p: air(p) or aio(p), rank=lambda p: (-p.year,))
+    modern = lambda p: bool({"AM5", "LGA 1700", "LGA 1851"} & set(p.specs.get("sockets") or []))
+    air = lambda p: modern(p) and p.specs.get("water_cooled") is False and p.specs.get("height_mm") is not None
+    aio = lambda p: modern(p) and p.specs.get("water_cooled") is True and p.specs.get("radiator_mm") is not None
+    height = lambda p: str(int(_num(p, "height_mm")) // 20 * 20)
+    return _select(
+        parts,
+        [
+            Group(lambda p: air(p) and _num(p, "height_mm") >= 160, 50, height),
+            Group(lambda p: air(p) and _num(p, "height_mm") <= 75, 35, height),
+            Group(lambda p: air(p) and "AM4" in (p.specs.get("sockets") or []), 110, height),
+            Group(aio, 110, lambda p: str(p.specs.get("radiator_mm"))),
+        ],
+        fill=lambda p: air(p) or aio(p),
+        rank=lambda p: (-p.year,),
+    )
 
 
 SELECTORS: dict[str, Callable[[list[P]], list[P]]] = {
-    "cpu": _cpus, "motherboard": _boards, "ram": _ram, "gpu": _gpus, "storage": _storage, "psu": _psus,
-    "case": _cases, "cooler": _coolers,
+    "cpu": _cpus,
+    "motherboard": _boards,
+    "ram": _ram,
+    "gpu": _gpus,
+    "storage": _storage,
+    "psu": _psus,
+    "case": _cases,
+    "cooler": _coolers,
 }
 
 
@@ -257,16 +401,41 @@ def _money(value: float, rng: random.Random) -> Decimal:
     """Jitter ±6 % and a shop-like ending (.90 / .99 / .00 over 500)."""
     v = max(4.0, value * rng.uniform(0.94, 1.06))
     if v >= 500:
-        return Decimal(int(round(v / 10.0)) * 10 - 1) + Decimal("0.00")
+        return Decimal(round(v / 10.0) * 10 - 1) + Decimal("0.00")
     return Decimal(int(v)) + Decimal(rng.choice(("0.90", "0.99", "0.49", "0.99")))
 
 
 _BOARD_CHIPSETS = [  # (chipset pattern, price) for an ATX board
-    (r"X870E", 429), (r"X870", 309), (r"X670E", 379), (r"X670", 289), (r"B850", 209), (r"B650E", 239),
-    (r"B650", 179), (r"A620", 109), (r"Z890", 339), (r"B860", 189), (r"H810", 109), (r"Z790", 279),
-    (r"B760", 159), (r"H770", 169), (r"H610", 99), (r"Z690", 229), (r"B660", 139), (r"H670", 159),
-    (r"X570", 219), (r"B550", 139), (r"A520", 89), (r"X470", 129), (r"B450", 89), (r"Z590", 189),
-    (r"B560", 119), (r"H570", 129), (r"H510", 79), (r"Z490", 169), (r"B460", 99), (r"H410", 75),
+    (r"X870E", 429),
+    (r"X870", 309),
+    (r"X670E", 379),
+    (r"X670", 289),
+    (r"B850", 209),
+    (r"B650E", 239),
+    (r"B650", 179),
+    (r"A620", 109),
+    (r"Z890", 339),
+    (r"B860", 189),
+    (r"H810", 109),
+    (r"Z790", 279),
+    (r"B760", 159),
+    (r"H770", 169),
+    (r"H610", 99),
+    (r"Z690", 229),
+    (r"B660", 139),
+    (r"H670", 159),
+    (r"X570", 219),
+    (r"B550", 139),
+    (r"A520", 89),
+    (r"X470", 129),
+    (r"B450", 89),
+    (r"Z590", 189),
+    (r"B560", 119),
+    (r"H570", 129),
+    (r"H510", 79),
+    (r"Z490", 169),
+    (r"B460", 99),
+    (r"H410", 75),
 ]
 _BOARD_PATTERNS = [(re.compile(pat), price) for pat, price in _BOARD_CHIPSETS]
 _CPU_PLATFORM = {"AM5": 1.0, "LGA 1851": 1.0, "LGA 1700": 0.85, "AM4": 0.62, "LGA 1200": 0.55, "LGA 1151": 0.45}
@@ -338,8 +507,14 @@ def _cooler_price(s: dict) -> float:
 
 
 PRICERS: dict[str, Callable[[dict], float]] = {
-    "cpu": _cpu_price, "motherboard": _board_price, "ram": _ram_price, "gpu": _gpu_price,
-    "storage": _storage_price, "psu": _psu_price, "case": _case_price, "cooler": _cooler_price,
+    "cpu": _cpu_price,
+    "motherboard": _board_price,
+    "ram": _ram_price,
+    "gpu": _gpu_price,
+    "storage": _storage_price,
+    "psu": _psu_price,
+    "case": _case_price,
+    "cooler": _cooler_price,
 }
 
 
@@ -360,7 +535,8 @@ def _parts(session: Session) -> dict[str, list[P]]:
     year = CatalogPart.raw["metadata"]["releaseYear"].astext
     out: dict[str, list[P]] = {slot: [] for slot in SLOTS}
     for pid, slot, name, specs, y in session.execute(
-            select(CatalogPart.id, CatalogPart.slot, CatalogPart.name, CatalogPart.specs, year)):
+        select(CatalogPart.id, CatalogPart.slot, CatalogPart.name, CatalogPart.specs, year)
+    ):
         try:
             release = int(y) if y and 1990 < int(y) < 2100 else 0
         except ValueError:
@@ -382,8 +558,12 @@ def load_demo_prices(session: Session) -> tuple[int, int, int]:
 
     currency = shop_currency(session)
     own = set(session.execute(select(PartOffer.part_id).where(PartOffer.is_demo.is_(False))).scalars())
-    items = [OfferInput(uuid.UUID(p.id), demo_price(slot, p.id, p.specs), demo_stock(p.id), currency, True, True)
-             for slot, chosen in demo_selection(session).items() for p in chosen if uuid.UUID(p.id) not in own]
+    items = [
+        OfferInput(uuid.UUID(p.id), demo_price(slot, p.id, p.specs), demo_stock(p.id), currency, True, True)
+        for slot, chosen in demo_selection(session).items()
+        for p in chosen
+        if uuid.UUID(p.id) not in own
+    ]
     return upsert_offers(session, items)
 
 
@@ -395,4 +575,3 @@ def load(session: Session) -> None:
         import_catalog(started_by="demo")
     load_demo_prices(session)
     session.commit()
-

@@ -42,6 +42,7 @@ BATCH = 500
 LOCK_KEY = 0x5F0CA7A1  # pg advisory lock: one catalog import at a time
 CATALOG_CHANNEL = "catalog"  # live.publish/subscribe key of the (global) import progress
 
+
 @dataclass(frozen=True)
 class Record:
     slot: str
@@ -57,8 +58,9 @@ def data_dir_or_default(data_dir: str | Path | None) -> Path:
     path = Path(data_dir) if data_dir else Path(get_settings().catalog_data_path)
     missing = [f for f in normalize.SOURCE_FILES.values() if not (path / f).is_file()]
     if missing:
-        raise ValidationFailed(f"the catalog data folder {path} lacks {', '.join(missing)} "
-                               "(set CATALOG_DATA_PATH to the pc-parts folder)")
+        raise ValidationFailed(
+            f"the catalog data folder {path} lacks {', '.join(missing)} (set CATALOG_DATA_PATH to the pc-parts folder)"
+        )
     return path
 
 
@@ -86,8 +88,17 @@ def read_records(data_dir: Path) -> tuple[list[Record], int, int]:
                 skipped += 1
                 continue
             seen.add(part_id)
-            records.append(Record(slot, part_id, name[:400], manufacturer[:100], specs, raw,
-                                  record_hash(name, manufacturer, specs, raw)))
+            records.append(
+                Record(
+                    slot,
+                    part_id,
+                    name[:400],
+                    manufacturer[:100],
+                    specs,
+                    raw,
+                    record_hash(name, manufacturer, specs, raw),
+                )
+            )
     return records, read, skipped
 
 
@@ -127,14 +138,14 @@ def _job_waiting(run_id: uuid.UUID) -> bool:
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
-    from jobs import redis_conn
+    from app.platform.tasks import redis_conn
 
     try:
         job = Job.fetch(job_id(run_id), connection=redis_conn())
         return job.get_status(refresh=False) not in ("finished", "failed", "stopped", "canceled")
     except NoSuchJobError:
         return False
-    except Exception:  # noqa: BLE001
+    except Exception:
         return True
 
 
@@ -142,8 +153,11 @@ def create_run(started_by: str = "") -> CatalogImport:
     """A QUEUED import row for a job to run. Refuses while another import is
     queued or running; rows left RUNNING by a dead worker are closed as FAILED."""
     with platform_session() as s:
-        open_runs = list(s.execute(select(CatalogImport).where(CatalogImport.status.in_(("QUEUED", "RUNNING")))
-                                   .with_for_update()).scalars())
+        open_runs = list(
+            s.execute(
+                select(CatalogImport).where(CatalogImport.status.in_(("QUEUED", "RUNNING"))).with_for_update()
+            ).scalars()
+        )
         running = bool(open_runs) and import_running()  # after the rows are locked: no run can start between
         for run in open_runs:
             age = (utcnow() - run.created_at).total_seconds()
@@ -182,9 +196,17 @@ class Progress:
         return min(99, int(100 * self.processed / self.total)) if self.total else 0
 
     def as_dict(self) -> dict:
-        return {"id": str(self.id), "status": self.status, "total": self.total, "processed": self.processed,
-                "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "skipped": self.skipped, "error": self.error}
+        return {
+            "id": str(self.id),
+            "status": self.status,
+            "total": self.total,
+            "processed": self.processed,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "error": self.error,
+        }
 
 
 ProgressFn = Callable[[Progress], None]
@@ -195,8 +217,10 @@ def publish_progress(p: Progress) -> None:
 
 
 def _save(p: Progress, progress: ProgressFn | None, session: Session | None = None) -> None:
-    values = {k: getattr(p, k) for k in ("status", "total", "processed", "created", "updated", "unchanged",
-                                         "skipped", "error", "finished_at")}
+    values = {
+        k: getattr(p, k)
+        for k in ("status", "total", "processed", "created", "updated", "unchanged", "skipped", "error", "finished_at")
+    }
     stmt = update(CatalogImport).where(CatalogImport.id == p.id).values(**values)
     if session is None:
         with platform_session() as s:
@@ -213,14 +237,33 @@ def _save(p: Progress, progress: ProgressFn | None, session: Session | None = No
 def _upsert(session: Session, batch: list[Record]) -> tuple[int, int]:
     """Insert new parts, rewrite changed ones; returns (created, updated)."""
     now = utcnow()
-    stmt = insert(CatalogPart).values([
-        {"id": r.id, "slot": r.slot, "name": r.name, "manufacturer": r.manufacturer, "specs": r.specs,
-         "raw": r.raw, "source_hash": r.source_hash, "imported_at": now, "updated_at": now} for r in batch])
+    stmt = insert(CatalogPart).values(
+        [
+            {
+                "id": r.id,
+                "slot": r.slot,
+                "name": r.name,
+                "manufacturer": r.manufacturer,
+                "specs": r.specs,
+                "raw": r.raw,
+                "source_hash": r.source_hash,
+                "imported_at": now,
+                "updated_at": now,
+            }
+            for r in batch
+        ]
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=["id"],
-        set_={"slot": stmt.excluded.slot, "name": stmt.excluded.name, "manufacturer": stmt.excluded.manufacturer,
-              "specs": stmt.excluded.specs, "raw": stmt.excluded.raw, "source_hash": stmt.excluded.source_hash,
-              "updated_at": stmt.excluded.updated_at},
+        set_={
+            "slot": stmt.excluded.slot,
+            "name": stmt.excluded.name,
+            "manufacturer": stmt.excluded.manufacturer,
+            "specs": stmt.excluded.specs,
+            "raw": stmt.excluded.raw,
+            "source_hash": stmt.excluded.source_hash,
+            "updated_at": stmt.excluded.updated_at,
+        },
         where=CatalogPart.source_hash != stmt.excluded.source_hash,
     ).returning(literal_column("xmax = 0"))
     created = updated = 0
@@ -246,8 +289,14 @@ def _begin(run_id: uuid.UUID | str | None, started_by: str) -> tuple[uuid.UUID, 
         return run.id, run.status in ("QUEUED", "RUNNING")
 
 
-def import_catalog(data_dir: str | Path | None = None, progress: ProgressFn | None = None, started_by: str = "",
-                   *, run_id: uuid.UUID | str | None = None, batch_size: int = BATCH) -> CatalogImport:
+def import_catalog(
+    data_dir: str | Path | None = None,
+    progress: ProgressFn | None = None,
+    started_by: str = "",
+    *,
+    run_id: uuid.UUID | str | None = None,
+    batch_size: int = BATCH,
+) -> CatalogImport:
     """Upsert the catalog from `data_dir` (default: settings.catalog_data_path).
 
     With `run_id` it runs that QUEUED row (the RQ job); without, it creates its
@@ -275,7 +324,7 @@ def import_catalog(data_dir: str | Path | None = None, progress: ProgressFn | No
             with platform_session() as s:
                 known = dict(s.execute(select(CatalogPart.id, CatalogPart.source_hash)).all())
                 for start in range(0, len(records), batch_size):
-                    chunk = records[start:start + batch_size]
+                    chunk = records[start : start + batch_size]
                     pending = [r for r in chunk if known.get(r.id) != r.source_hash]
                     created, updated = _upsert(s, pending) if pending else (0, 0)
                     changed = changed or bool(created or updated)

@@ -28,7 +28,9 @@ class CatalogPart(SQLModel, table=True):
     manufacturer: str = Field(default="", max_length=100)
     specs: dict = Field(default_factory=dict, sa_type=JSONB)
     raw: dict = Field(default_factory=dict, sa_type=JSONB)
-    source_hash: str = Field(max_length=64)  # sha256 of the record and its normalised fields: unchanged rows are skipped
+    source_hash: str = Field(
+        max_length=64
+    )  # sha256 of the record and its normalised fields: unchanged rows are skipped
     imported_at: datetime = Timestamp()
     updated_at: datetime = Timestamp()
 

@@ -22,8 +22,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.builder.slotmap import SLOTS
-
 # Build slot → upstream gzip JSON Lines file in the data folder.
 SOURCE_FILES: dict[str, str] = {
     "cpu": "cpu.jsonl.gz",
@@ -38,16 +36,39 @@ SOURCE_FILES: dict[str, str] = {
 
 # The keys `normalize` returns in `specs` for each slot (always all of them).
 SPEC_KEYS: dict[str, tuple[str, ...]] = {
-    "cpu": ("socket", "tdp_w", "memory_types", "has_igpu", "includes_cooler", "cores", "threads",
-            "boost_ghz", "series"),
-    "motherboard": ("socket", "form_factor", "memory_type", "memory_slots", "memory_max_gb", "m2_slots",
-                    "sata_ports", "chipset"),
+    "cpu": (
+        "socket",
+        "tdp_w",
+        "memory_types",
+        "has_igpu",
+        "includes_cooler",
+        "cores",
+        "threads",
+        "boost_ghz",
+        "series",
+    ),
+    "motherboard": (
+        "socket",
+        "form_factor",
+        "memory_type",
+        "memory_slots",
+        "memory_max_gb",
+        "m2_slots",
+        "sata_ports",
+        "chipset",
+    ),
     "ram": ("memory_type", "speed_mts", "modules", "module_gb", "total_gb", "cas_latency"),
     "gpu": ("length_mm", "board_power_w", "chipset", "chipset_maker", "memory_gb", "slot_width"),
     "storage": ("form_factor", "interface", "nvme", "bus", "capacity_gb", "kind"),
     "psu": ("wattage_w", "form_factor", "efficiency", "modular"),
-    "case": ("board_form_factors", "max_gpu_length_mm", "max_cooler_height_mm", "psu_form_factors", "type",
-             "includes_psu"),
+    "case": (
+        "board_form_factors",
+        "max_gpu_length_mm",
+        "max_cooler_height_mm",
+        "psu_form_factors",
+        "type",
+        "includes_psu",
+    ),
     "cooler": ("sockets", "height_mm", "water_cooled", "radiator_mm"),
 }
 
@@ -102,7 +123,7 @@ def _int(value: Any, *, positive: bool = True) -> int | None:
     number = _num(value)
     if number is None or number < 0 or (positive and number == 0):
         return None
-    return int(round(number))
+    return round(number)
 
 
 def _float(value: Any, *, positive: bool = True) -> float | None:
@@ -314,8 +335,14 @@ def _cooler(raw: dict) -> dict:
 
 
 _NORMALISERS = {
-    "cpu": _cpu, "motherboard": _motherboard, "ram": _ram, "gpu": _gpu,
-    "storage": _storage, "psu": _psu, "case": _case, "cooler": _cooler,
+    "cpu": _cpu,
+    "motherboard": _motherboard,
+    "ram": _ram,
+    "gpu": _gpu,
+    "storage": _storage,
+    "psu": _psu,
+    "case": _case,
+    "cooler": _cooler,
 }
 
 

@@ -24,8 +24,15 @@ OPTIONAL = ("currency", "active")
 MAX_ROWS = 50_000
 MAX_PRICE = Decimal("1000000")
 MAX_STOCK = 1_000_000
-_ALIASES = {"opendbid": "opendb_id", "opendb id": "opendb_id", "opendb-id": "opendb_id", "id": "opendb_id",
-            "part_id": "opendb_id", "qty": "stock", "quantity": "stock"}
+_ALIASES = {
+    "opendbid": "opendb_id",
+    "opendb id": "opendb_id",
+    "opendb-id": "opendb_id",
+    "id": "opendb_id",
+    "part_id": "opendb_id",
+    "qty": "stock",
+    "quantity": "stock",
+}
 _TRUE = {"", "1", "true", "yes", "y", "ja", "active", "x"}
 _FALSE = {"0", "false", "no", "n", "nee", "inactive"}
 
@@ -70,8 +77,9 @@ def decode(data: bytes | str) -> str:
             try:
                 text = data.decode("cp1252")
             except UnicodeDecodeError as exc:
-                raise ValidationFailed("this file is not a CSV text file (save it as UTF-8 CSV)",
-                                       code="not_text") from exc
+                raise ValidationFailed(
+                    "this file is not a CSV text file (save it as UTF-8 CSV)", code="not_text"
+                ) from exc
     text = text.lstrip("\ufeff")
     sample = text[:8192]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t")
@@ -97,10 +105,9 @@ def parse_price(value: str) -> Decimal:
     if not text:
         raise ValueError("the price is empty")
     if "," in text and "." in text:
-        if text.rfind(",") > text.rfind("."):  # 1.234,50
-            text = text.replace(".", "").replace(",", ".")
-        else:  # 1,234.50
-            text = text.replace(",", "")
+        # 1.234,50 or 1,234.50
+        decimal_comma = text.rfind(",") > text.rfind(".")
+        text = text.replace(".", "").replace(",", ".") if decimal_comma else text.replace(",", "")
     elif "," in text:
         whole, _, frac = text.rpartition(",")
         if text.count(",") > 1 or len(frac) not in (1, 2):
@@ -152,7 +159,9 @@ def parse(data: bytes | str) -> ParsedList:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise ValidationFailed(f"line {reader.line_num} cannot be read as CSV ({exc})", code="malformed_csv") from exc
+            raise ValidationFailed(
+                f"line {reader.line_num} cannot be read as CSV ({exc})", code="malformed_csv"
+            ) from exc
         lineno = reader.line_num
         if not any(c.strip() for c in cells):
             continue
@@ -164,14 +173,14 @@ def parse(data: bytes | str) -> ParsedList:
             except ValueError:
                 looks_like_data = False
             if looks_like_data:
-                raise ValidationFailed("the first line must be the header: opendb_id,price,stock",
-                                       code="no_header")
+                raise ValidationFailed("the first line must be the header: opendb_id,price,stock", code="no_header")
             missing = [c for c in REQUIRED if c not in header]
             if missing:
                 raise ValidationFailed(
                     f"the header lacks {', '.join(missing)}; the columns are opendb_id,price,stock "
                     f"(optional: {', '.join(OPTIONAL)}); found: {', '.join(h or '(empty)' for h in header)}",
-                    code="wrong_columns")
+                    code="wrong_columns",
+                )
             dupes = sorted({h for h in header if h and header.count(h) > 1})
             if dupes:
                 raise ValidationFailed(f"the header repeats {', '.join(dupes)}", code="wrong_columns")
@@ -179,7 +188,7 @@ def parse(data: bytes | str) -> ParsedList:
         out.total += 1
         if out.total > MAX_ROWS:
             raise ValidationFailed(f"a price list holds at most {MAX_ROWS} rows", code="too_many_rows")
-        values = dict(zip(header, (c.strip() for c in cells)))
+        values = dict(zip(header, (c.strip() for c in cells), strict=False))
         raw_id = values.get("opendb_id", "")
         if len(cells) > len(header):
             out.errors.append(RowError(lineno, raw_id, f"{len(cells)} values for {len(header)} columns"))
@@ -187,8 +196,9 @@ def parse(data: bytes | str) -> ParsedList:
         try:
             part_id = uuid.UUID(raw_id)
         except ValueError:
-            out.errors.append(RowError(lineno, raw_id, "not an OpenDB id (a UUID)" if raw_id
-                                       else "the opendb_id is empty"))
+            out.errors.append(
+                RowError(lineno, raw_id, "not an OpenDB id (a UUID)" if raw_id else "the opendb_id is empty")
+            )
             continue
         if part_id in seen:
             out.errors.append(RowError(lineno, raw_id, f"duplicate row: this part is already on row {seen[part_id]}"))

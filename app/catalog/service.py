@@ -16,30 +16,51 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import String, cast, func, literal_column, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
 from app.catalog import importer, pricelist
 from app.catalog.models import CatalogImport, CatalogPart, PartOffer, PriceListImport
-from app.builder.slotmap import SLOT_TITLES
-from app.catalog.normalize import SLOTS
+from app.catalog.slots import SLOT_TITLES, SLOTS
 from app.catalog.versions import bump_catalog_version, bump_offers_version, catalog_version, offers_version
-from app.platform import audit, config, live
+from app.platform import audit, config, live, tasks
 from app.platform.auth import Principal
-from app.platform.db import TENANT_KEY, platform_session, session_tenant_id, tenant_session
+from app.platform.db import on_commit, platform_session, session_tenant_id, tenant_session
 from app.platform.errors import NotFound, ValidationFailed
 from app.platform.models import EventLog, utcnow
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "SLOTS", "SLOT_TITLES", "CATALOG_CHANNEL", "OfferFilter", "PartFilter", "catalog_version", "bump_catalog_version",
-    "offers_version", "bump_offers_version", "slot_counts", "catalog_empty", "list_parts", "get_part",
-    "queue_import", "latest_import", "get_import", "import_catalog", "shop_currency", "list_offers", "offer_counts",
-    "set_offer", "deactivate_offer", "upsert_offers", "import_price_list", "list_price_lists", "load_demo_prices",
-    "ensure_catalog_and_demo_prices", "has_demo_prices",
+    "CATALOG_CHANNEL",
+    "SLOTS",
+    "SLOT_TITLES",
+    "OfferFilter",
+    "PartFilter",
+    "bump_catalog_version",
+    "bump_offers_version",
+    "catalog_empty",
+    "catalog_version",
+    "deactivate_offer",
+    "ensure_catalog_and_demo_prices",
+    "get_import",
+    "get_part",
+    "has_demo_prices",
+    "import_catalog",
+    "import_price_list",
+    "latest_import",
+    "list_offers",
+    "list_parts",
+    "list_price_lists",
+    "load_demo_prices",
+    "offer_counts",
+    "offers_version",
+    "queue_import",
+    "set_offer",
+    "shop_currency",
+    "slot_counts",
+    "upsert_offers",
 ]
 
 CATALOG_CHANNEL = importer.CATALOG_CHANNEL
@@ -49,24 +70,12 @@ MAX_STORED_ERRORS = 1000
 
 # --- versions bumped after commit -------------------------------------------------------
 
-_BUMP = "catalog_offers_changed"
-
 
 def _offers_changed(session: Session) -> None:
     """Bump the tenant's offers version and tell open pages, once this commits."""
-    session.info[_BUMP] = True
+    tenant_id = session_tenant_id(session)
+    on_commit(session, lambda: bump_offers_version(tenant_id), key="catalog.offers-version")
     live.notify_after_commit(session, "offers")
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _bump_after_commit(session: Session) -> None:
-    if session.info.pop(_BUMP, None):
-        bump_offers_version(session.info[TENANT_KEY])
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_bump(session: Session, previous_transaction) -> None:  # noqa: ANN001
-    session.info.pop(_BUMP, None)
 
 
 # --- the catalog (global) -------------------------------------------------------------------
@@ -87,16 +96,22 @@ def _check_slot(slot: str) -> str:
     return slot
 
 
-def _search(q, search: str):  # noqa: ANN001, ANN202
+def _search(q, search: str):
     for word in search.split()[:6]:
         like = f"%{word}%"
-        q = q.where(or_(CatalogPart.name.ilike(like), CatalogPart.manufacturer.ilike(like),
-                        cast(CatalogPart.id, String).ilike(like)))
+        q = q.where(
+            or_(
+                CatalogPart.name.ilike(like),
+                CatalogPart.manufacturer.ilike(like),
+                cast(CatalogPart.id, String).ilike(like),
+            )
+        )
     return q
 
 
 def slot_counts(session: Session | None = None) -> dict[str, int]:
     """Parts per slot (every slot listed, in SLOTS order)."""
+
     def run(s: Session) -> dict[str, int]:
         found = dict(s.execute(select(CatalogPart.slot, func.count()).group_by(CatalogPart.slot)).all())
         return {slot: found.get(slot, 0) for slot in SLOTS}
@@ -121,8 +136,15 @@ def list_parts(session: Session, f: PartFilter) -> tuple[list[CatalogPart], int]
     if f.search.strip():
         q, cq = _search(q, f.search), _search(cq, f.search)
     total = session.execute(cq).scalar_one()
-    rows = session.execute(q.order_by(CatalogPart.slot, CatalogPart.name, CatalogPart.id)
-                           .offset(max(0, f.page) * f.page_size).limit(f.page_size)).scalars().all()
+    rows = (
+        session.execute(
+            q.order_by(CatalogPart.slot, CatalogPart.name, CatalogPart.id)
+            .offset(max(0, f.page) * f.page_size)
+            .limit(f.page_size)
+        )
+        .scalars()
+        .all()
+    )
     return list(rows), total
 
 
@@ -143,17 +165,22 @@ def get_part(session: Session, part_id: uuid.UUID | str) -> CatalogPart:
 def queue_import(actor: Principal) -> CatalogImport:
     """Queue a catalog import job (global; needs catalog.write); audited in the
     actor's tenant. Refuses while another import is queued or running."""
-    from jobs import enqueue
-    from jobs.catalog import run_import
-
     actor.require("catalog.write")
     run = importer.create_run(started_by=actor.display_name or actor.username)
     with tenant_session(actor.tenant_id) as s:
-        audit.record(s, "catalog.import.started", actor_user_id=actor.user_id, target_type="catalog_import",
-                     target_id=run.id)
+        audit.record(
+            s, "catalog.import.started", actor_user_id=actor.user_id, target_type="catalog_import", target_id=run.id
+        )
         s.commit()
-    enqueue(run_import, str(run.id), queue_name="default", retry=False, job_timeout=1800,
-            job_id=importer.job_id(run.id), description=f"catalog import {run.id}")
+    tasks.enqueue(
+        "jobs.catalog.run_import",
+        str(run.id),
+        queue_name="default",
+        retry=False,
+        job_timeout=1800,
+        job_id=importer.job_id(run.id),
+        description=f"catalog import {run.id}",
+    )
     return run
 
 
@@ -185,11 +212,17 @@ class OfferFilter:
     whole_catalog: bool = False  # every catalog part, with this shop's offer where there is one
 
 
-OFFER_SORTS = {"name": CatalogPart.name, "manufacturer": CatalogPart.manufacturer, "slot": CatalogPart.slot,
-               "price": PartOffer.price, "stock": PartOffer.stock, "updated": PartOffer.updated_at}
+OFFER_SORTS = {
+    "name": CatalogPart.name,
+    "manufacturer": CatalogPart.manufacturer,
+    "slot": CatalogPart.slot,
+    "price": PartOffer.price,
+    "stock": PartOffer.stock,
+    "updated": PartOffer.updated_at,
+}
 
 
-def _offer_filtered(q, f: OfferFilter):  # noqa: ANN001, ANN202
+def _offer_filtered(q, f: OfferFilter):
     slot = _check_slot(f.slot)
     if slot:
         q = q.where(CatalogPart.slot == slot)
@@ -209,7 +242,8 @@ def _offer_filtered(q, f: OfferFilter):  # noqa: ANN001, ANN202
 def list_offers(session: Session, f: OfferFilter) -> tuple[list[tuple[PartOffer | None, CatalogPart]], int]:
     """This shop's offers with their parts (or, with `whole_catalog`, every
     part with its offer or None), filtered, sorted and paged."""
-    def joined(q):  # noqa: ANN001, ANN202
+
+    def joined(q):
         if f.whole_catalog:
             return q.select_from(CatalogPart).outerjoin(PartOffer, PartOffer.part_id == CatalogPart.id)
         return q.select_from(PartOffer).join(CatalogPart, CatalogPart.id == PartOffer.part_id)
@@ -224,8 +258,11 @@ def list_offers(session: Session, f: OfferFilter) -> tuple[list[tuple[PartOffer 
 
 def offer_counts(session: Session) -> dict[str, dict[str, int]]:
     """Per slot: offers, active offers, demo offers."""
-    rows = session.execute(select(PartOffer.slot, func.count(), func.count().filter(PartOffer.active),
-                                  func.count().filter(PartOffer.is_demo)).group_by(PartOffer.slot)).all()
+    rows = session.execute(
+        select(
+            PartOffer.slot, func.count(), func.count().filter(PartOffer.active), func.count().filter(PartOffer.is_demo)
+        ).group_by(PartOffer.slot)
+    ).all()
     found = {slot: {"offers": n, "active": a, "demo": d} for slot, n, a, d in rows}
     return {slot: found.get(slot, {"offers": 0, "active": 0, "demo": 0}) for slot in SLOTS}
 
@@ -246,25 +283,50 @@ def upsert_offers(session: Session, items: list[OfferInput]) -> tuple[int, int, 
     if not items:
         return 0, 0, 0
     tid = session_tenant_id(session)
-    slots = dict(session.execute(select(CatalogPart.id, CatalogPart.slot)
-                                 .where(CatalogPart.id.in_([i.part_id for i in items]))).all())
+    slots = dict(
+        session.execute(
+            select(CatalogPart.id, CatalogPart.slot).where(CatalogPart.id.in_([i.part_id for i in items]))
+        ).all()
+    )
     created = updated = 0
     now = utcnow()
     for start in range(0, len(items), 1000):
-        chunk = [i for i in items[start:start + 1000] if i.part_id in slots]
+        chunk = [i for i in items[start : start + 1000] if i.part_id in slots]
         if not chunk:
             continue
-        stmt = insert(PartOffer).values([
-            {"id": uuid.uuid4(), "tenant_id": tid, "part_id": i.part_id, "slot": slots[i.part_id], "price": i.price,
-             "currency": i.currency, "stock": i.stock, "active": i.active, "is_demo": i.is_demo, "created_at": now,
-             "updated_at": now} for i in chunk])
+        stmt = insert(PartOffer).values(
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "tenant_id": tid,
+                    "part_id": i.part_id,
+                    "slot": slots[i.part_id],
+                    "price": i.price,
+                    "currency": i.currency,
+                    "stock": i.stock,
+                    "active": i.active,
+                    "is_demo": i.is_demo,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in chunk
+            ]
+        )
         ex = stmt.excluded
         stmt = stmt.on_conflict_do_update(
             index_elements=["tenant_id", "part_id"],
-            set_={"price": ex.price, "currency": ex.currency, "stock": ex.stock, "active": ex.active,
-                  "is_demo": ex.is_demo, "slot": ex.slot, "updated_at": ex.updated_at},
-            where=tuple_(PartOffer.price, PartOffer.currency, PartOffer.stock, PartOffer.active, PartOffer.is_demo)
-            .is_distinct_from(tuple_(ex.price, ex.currency, ex.stock, ex.active, ex.is_demo)),
+            set_={
+                "price": ex.price,
+                "currency": ex.currency,
+                "stock": ex.stock,
+                "active": ex.active,
+                "is_demo": ex.is_demo,
+                "slot": ex.slot,
+                "updated_at": ex.updated_at,
+            },
+            where=tuple_(
+                PartOffer.price, PartOffer.currency, PartOffer.stock, PartOffer.active, PartOffer.is_demo
+            ).is_distinct_from(tuple_(ex.price, ex.currency, ex.stock, ex.active, ex.is_demo)),
         ).returning(literal_column("xmax = 0"))
         for (inserted,) in session.execute(stmt):
             created += bool(inserted)
@@ -275,12 +337,27 @@ def upsert_offers(session: Session, items: list[OfferInput]) -> tuple[int, int, 
 
 
 def _offer_log(session: Session, event_type: str, message: str, actor: Principal | None, meta: dict) -> None:
-    session.add(EventLog(tenant_id=session_tenant_id(session), event_type=event_type, message=message[:2000],
-                         actor_user_id=actor.user_id if actor else None, meta=meta))
+    session.add(
+        EventLog(
+            tenant_id=session_tenant_id(session),
+            event_type=event_type,
+            message=message[:2000],
+            actor_user_id=actor.user_id if actor else None,
+            meta=meta,
+        )
+    )
 
 
-def set_offer(session: Session, part_id: uuid.UUID | str, *, price: Decimal | str, stock: int,
-              active: bool = True, currency: str | None = None, actor: Principal | None) -> PartOffer:
+def set_offer(
+    session: Session,
+    part_id: uuid.UUID | str,
+    *,
+    price: Decimal | str,
+    stock: int,
+    active: bool = True,
+    currency: str | None = None,
+    actor: Principal | None,
+) -> PartOffer:
     """Sell one part at a price (creates or changes the offer)."""
     if actor is not None:
         actor.require("catalog.write")
@@ -295,8 +372,13 @@ def set_offer(session: Session, part_id: uuid.UUID | str, *, price: Decimal | st
         raise ValidationFailed(f"this shop sells in {shop_currency(session)}, not {cur}")
     created, updated, _ = upsert_offers(session, [OfferInput(part.id, amount, count, cur, active)])
     if created or updated:
-        _offer_log(session, "catalog.offer-changed", f"{part.name}: {cur} {amount} · {count} in stock"
-                   + ("" if active else " · not for sale"), actor, {"partId": str(part.id)})
+        _offer_log(
+            session,
+            "catalog.offer-changed",
+            f"{part.name}: {cur} {amount} · {count} in stock" + ("" if active else " · not for sale"),
+            actor,
+            {"partId": str(part.id)},
+        )
     return session.execute(select(PartOffer).where(PartOffer.part_id == part.id)).scalar_one()
 
 
@@ -305,23 +387,27 @@ def deactivate_offer(session: Session, part_id: uuid.UUID | str, *, actor: Princ
     if actor is not None:
         actor.require("catalog.write")
     part = get_part(session, part_id)
-    offer = session.execute(select(PartOffer).where(PartOffer.part_id == part.id).with_for_update()).scalar_one_or_none()
+    offer = session.execute(
+        select(PartOffer).where(PartOffer.part_id == part.id).with_for_update()
+    ).scalar_one_or_none()
     if offer is None:
         raise NotFound("this shop has no offer for that part")
     if offer.active:
         offer.active, offer.updated_at = False, utcnow()
         session.add(offer)
         _offers_changed(session)
-        _offer_log(session, "catalog.offer-changed", f"{part.name}: no longer for sale", actor,
-                   {"partId": str(part.id)})
+        _offer_log(
+            session, "catalog.offer-changed", f"{part.name}: no longer for sale", actor, {"partId": str(part.id)}
+        )
     return offer
 
 
 # --- price lists ----------------------------------------------------------------------------------
 
 
-def import_price_list(session: Session, csv_text: str | bytes, filename: str = "",
-                      actor: Principal | None = None) -> PriceListImport:
+def import_price_list(
+    session: Session, csv_text: str | bytes, filename: str = "", actor: Principal | None = None
+) -> PriceListImport:
     """Apply a price list (CSV `opendb_id,price,stock[,currency][,active]`).
 
     Valid rows become offers (created/updated/unchanged); bad rows are listed
@@ -338,40 +424,68 @@ def import_price_list(session: Session, csv_text: str | bytes, filename: str = "
     known = set()
     ids = [r.part_id for r in parsed.rows]
     for start in range(0, len(ids), 5000):
-        known |= set(session.execute(select(CatalogPart.id).where(CatalogPart.id.in_(ids[start:start + 5000])))
-                     .scalars())
+        known |= set(
+            session.execute(select(CatalogPart.id).where(CatalogPart.id.in_(ids[start : start + 5000]))).scalars()
+        )
     items = []
     for row in parsed.rows:
         if row.part_id not in known:
             errors.append(pricelist.RowError(row.row, str(row.part_id), "unknown part: not in the catalog"))
         elif row.currency and row.currency != currency:
-            errors.append(pricelist.RowError(row.row, str(row.part_id),
-                                             f"currency {row.currency} differs from the shop's {currency}"))
+            errors.append(
+                pricelist.RowError(
+                    row.row, str(row.part_id), f"currency {row.currency} differs from the shop's {currency}"
+                )
+            )
         else:
             items.append(OfferInput(row.part_id, row.price, row.stock, currency, row.active))
     created, updated, unchanged = upsert_offers(session, items)
     errors.sort(key=lambda e: e.row)
     result = PriceListImport(
-        tenant_id=session_tenant_id(session), filename=name, status="COMPLETED", rows_total=parsed.total,
-        created=created, updated=updated, unchanged=unchanged, failed=len(errors),
-        errors=[e.as_dict() for e in errors[:MAX_STORED_ERRORS]], created_by_id=actor.user_id if actor else None)
+        tenant_id=session_tenant_id(session),
+        filename=name,
+        status="COMPLETED",
+        rows_total=parsed.total,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        failed=len(errors),
+        errors=[e.as_dict() for e in errors[:MAX_STORED_ERRORS]],
+        created_by_id=actor.user_id if actor else None,
+    )
     session.add(result)
     session.flush()
-    summary = (f"Price list {name}: {created} new, {updated} changed, {unchanged} unchanged, "
-               f"{len(errors)} row(s) with errors")
-    _offer_log(session, "catalog.price-list-imported", summary, actor,
-               {"priceListImportId": str(result.id), "created": created, "updated": updated,
-                "unchanged": unchanged, "failed": len(errors)})
-    audit.record(session, "catalog.price-list.imported", actor_user_id=actor.user_id if actor else None,
-                 target_type="price_list_import", target_id=result.id,
-                 meta={"filename": name, "rows": parsed.total, "created": created, "updated": updated,
-                       "failed": len(errors)})
+    summary = (
+        f"Price list {name}: {created} new, {updated} changed, {unchanged} unchanged, {len(errors)} row(s) with errors"
+    )
+    _offer_log(
+        session,
+        "catalog.price-list-imported",
+        summary,
+        actor,
+        {
+            "priceListImportId": str(result.id),
+            "created": created,
+            "updated": updated,
+            "unchanged": unchanged,
+            "failed": len(errors),
+        },
+    )
+    audit.record(
+        session,
+        "catalog.price-list.imported",
+        actor_user_id=actor.user_id if actor else None,
+        target_type="price_list_import",
+        target_id=result.id,
+        meta={"filename": name, "rows": parsed.total, "created": created, "updated": updated, "failed": len(errors)},
+    )
     return result
 
 
 def list_price_lists(session: Session, limit: int = 20) -> list[PriceListImport]:
-    return list(session.execute(select(PriceListImport).order_by(PriceListImport.created_at.desc())
-                                .limit(limit)).scalars())
+    return list(
+        session.execute(select(PriceListImport).order_by(PriceListImport.created_at.desc()).limit(limit)).scalars()
+    )
 
 
 # --- demo -------------------------------------------------------------------------------------------

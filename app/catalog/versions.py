@@ -27,7 +27,7 @@ def _fallback() -> int:
 
 
 def _read(key: str) -> int:
-    from jobs import redis_conn
+    from app.platform.tasks import redis_conn
 
     r = redis_conn()
     value = r.get(key)
@@ -40,18 +40,18 @@ def _read(key: str) -> int:
 def _get(key: str) -> int:
     try:
         return _read(key)
-    except Exception as exc:  # noqa: BLE001 — Redis down: degrade, never fail the caller
+    except Exception as exc:
         log.warning("version stamp %s unavailable (%s)", key, exc)
         return _fallback()
 
 
 def _bump(key: str) -> int:
-    from jobs import redis_conn
+    from app.platform.tasks import redis_conn
 
     try:
         _read(key)
         return int(redis_conn().incr(key))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.warning("version stamp %s not bumped (%s)", key, exc)
         return _fallback()
 

@@ -78,8 +78,13 @@ def _sha256(value: str) -> str:
 
 
 def _principal(customer: Customer, session_id: uuid.UUID | None = None) -> CustomerPrincipal:
-    return CustomerPrincipal(tenant_id=customer.tenant_id, customer_id=customer.id, email=customer.email,
-                             name=customer.name, session_id=session_id)
+    return CustomerPrincipal(
+        tenant_id=customer.tenant_id,
+        customer_id=customer.id,
+        email=customer.email,
+        name=customer.name,
+        session_id=session_id,
+    )
 
 
 def _split_cookie(value: str | None) -> tuple[uuid.UUID, str] | None:
@@ -123,8 +128,14 @@ def sign_up(session: Session, *, email: str, name: str, password: str, ip: str =
             session.flush()
     except IntegrityError:
         raise Conflict("an account with this email address already exists; sign in instead") from None
-    audit.record(session, "customer.signed-up", target_type="customer", target_id=email[:100], ip=ip,
-                 meta={"customerId": str(customer.id)})
+    audit.record(
+        session,
+        "customer.signed-up",
+        target_type="customer",
+        target_id=email[:100],
+        ip=ip,
+        meta={"customerId": str(customer.id)},
+    )
     return customer
 
 
@@ -132,16 +143,24 @@ def open_session(session: Session, customer: Customer, *, ip: str = "") -> SignI
     """Start a 30-day session for this customer (after sign-up or a checked sign-in)."""
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(days=SESSION_DAYS)
-    row = CustomerSession(tenant_id=customer.tenant_id, customer_id=customer.id, token_hash=_sha256(token),
-                          expires_at=expires)
+    row = CustomerSession(
+        tenant_id=customer.tenant_id, customer_id=customer.id, token_hash=_sha256(token), expires_at=expires
+    )
     customer.last_login_at = utcnow()
     session.add(row)
     session.add(customer)
-    audit.record(session, f"{LOGIN_ACTION}.success", target_type="customer", target_id=customer.email[:100], ip=ip,
-                 meta={"customerId": str(customer.id)})
+    audit.record(
+        session,
+        f"{LOGIN_ACTION}.success",
+        target_type="customer",
+        target_id=customer.email[:100],
+        ip=ip,
+        meta={"customerId": str(customer.id)},
+    )
     session.flush()
-    return SignInResult(cookie_value=f"{customer.tenant_id}.{token}", expires_at=expires,
-                        principal=_principal(customer, row.id))
+    return SignInResult(
+        cookie_value=f"{customer.tenant_id}.{token}", expires_at=expires, principal=_principal(customer, row.id)
+    )
 
 
 def sign_in(session: Session, email: str, password: str, *, ip: str = "") -> SignInResult:
@@ -159,8 +178,14 @@ def sign_in(session: Session, email: str, password: str, *, ip: str = "") -> Sig
     customer = session.exec(select(Customer).where(Customer.email == email)).first()
     ok = auth.verify_password(customer.password_hash if customer else None, password)
     if not ok or customer is None or not customer.is_active:
-        audit.record(session, f"{LOGIN_ACTION}.failed", target_type="customer", target_id=target, ip=ip,
-                     meta={"reason": "inactive" if customer and ok else "bad_credentials"})
+        audit.record(
+            session,
+            f"{LOGIN_ACTION}.failed",
+            target_type="customer",
+            target_id=target,
+            ip=ip,
+            meta={"reason": "inactive" if customer and ok else "bad_credentials"},
+        )
         session.commit()
         raise Unauthorized("wrong email address or password")
     if auth.needs_rehash(customer.password_hash):
@@ -206,6 +231,7 @@ def sign_out(cookie_value: str | None, *, ip: str = "") -> None:
         if row is not None:
             customer = s.get(Customer, row.customer_id)
             s.delete(row)
-            audit.record(s, "customer.logout", target_type="customer",
-                         target_id=customer.email[:100] if customer else "", ip=ip)
+            audit.record(
+                s, "customer.logout", target_type="customer", target_id=customer.email[:100] if customer else "", ip=ip
+            )
             s.commit()

@@ -17,6 +17,7 @@ One client talks to one SimplyPrint organisation; the caller builds it from a te
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import time
@@ -24,6 +25,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
+
+from app.platform import logs
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +59,7 @@ class SimplyPrintError(Exception):
     def not_found(self) -> bool:
         """The answer says the object does not exist (HTTP 404 or a 'not found' message)."""
         text = (self.message or "").lower()
-        return self.status_code == 404 or "not found" in text or "does not exist" in text \
-            or "doesn't exist" in text
+        return self.status_code == 404 or "not found" in text or "does not exist" in text or "doesn't exist" in text
 
 
 def verify_webhook(headers: Mapping[str, str], secret: str) -> bool:
@@ -84,8 +86,12 @@ def webhook_dedupe_key(payload: Mapping[str, Any]) -> tuple[str, str, str, str]:
     job = data.get("job") if isinstance(data.get("job"), Mapping) else {}
     item = data.get("queue_item") if isinstance(data.get("queue_item"), Mapping) else {}
     ref = job.get("uid") or job.get("id") or item.get("id") or ""
-    return (str(payload.get("webhook_id") or ""), str(payload.get("event") or ""), str(ref),
-            str(payload.get("timestamp") or ""))
+    return (
+        str(payload.get("webhook_id") or ""),
+        str(payload.get("event") or ""),
+        str(ref),
+        str(payload.get("timestamp") or ""),
+    )
 
 
 class SimplyPrintClient:
@@ -98,10 +104,20 @@ class SimplyPrintClient:
     queue a copy twice. Pass `sleep` to make the waits instant in tests.
     """
 
-    def __init__(self, company_id: int | str, api_key: str, *, api_base: str = DEFAULT_API_BASE,
-                 files_base: str = DEFAULT_FILES_BASE, timeout: float = 20.0, retries: int = 3,
-                 transport: httpx.BaseTransport | None = None, backoff: float = 0.5, max_backoff: float = 8.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        company_id: int | str,
+        api_key: str,
+        *,
+        api_base: str = DEFAULT_API_BASE,
+        files_base: str = DEFAULT_FILES_BASE,
+        timeout: float = 20.0,
+        retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.company_id = str(company_id).strip()
         self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
         self.files_base = (files_base or DEFAULT_FILES_BASE).rstrip("/")
@@ -109,8 +125,12 @@ class SimplyPrintClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.sleep = sleep
-        self.http = httpx.Client(timeout=timeout, transport=transport,
-                                 headers={"X-API-KEY": api_key, "Accept": "application/json"})
+        self.http = httpx.Client(
+            timeout=timeout,
+            transport=transport,
+            event_hooks=logs.httpx_event_hooks(),
+            headers={"X-API-KEY": api_key, "Accept": "application/json"},
+        )
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -131,18 +151,25 @@ class SimplyPrintClient:
         return f"{self.files_base}/{self.company_id}/files/Upload"
 
     def _wait(self, attempt: int, response: httpx.Response | None) -> None:
-        delay = min(self.max_backoff, self.backoff * 2 ** attempt)
+        delay = min(self.max_backoff, self.backoff * 2**attempt)
         if response is not None:
             retry_after = response.headers.get("retry-after")
             if retry_after:
-                try:
+                with contextlib.suppress(ValueError):
                     delay = min(self.max_backoff, max(0.0, float(retry_after)))
-                except ValueError:
-                    pass
         self.sleep(delay)
 
-    def _request(self, method: str, url: str, *, params: dict | None = None, json: Any = None,
-                 files: dict | None = None, idempotent: bool = True, ok_key: str = "status") -> dict:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict | None = None,
+        json: Any = None,
+        files: dict | None = None,
+        idempotent: bool = True,
+        ok_key: str = "status",
+    ) -> dict:
         what = url.rsplit(f"/{self.company_id}/", 1)[-1]
         attempt = 0
         while True:
@@ -168,14 +195,19 @@ class SimplyPrintClient:
             message = body.get("message") if isinstance(body, dict) else None
             if r.status_code >= 400:
                 text = message or (r.text[:200] if body is None else "")
-                raise SimplyPrintError(f"SimplyPrint {what} answered HTTP {r.status_code}"
-                                       + (f": {text}" if text else ""), status_code=r.status_code, payload=body)
+                raise SimplyPrintError(
+                    f"SimplyPrint {what} answered HTTP {r.status_code}" + (f": {text}" if text else ""),
+                    status_code=r.status_code,
+                    payload=body,
+                )
             if not isinstance(body, dict):
-                raise SimplyPrintError(f"SimplyPrint {what} answered something that is not JSON",
-                                       status_code=r.status_code, payload=body)
+                raise SimplyPrintError(
+                    f"SimplyPrint {what} answered something that is not JSON", status_code=r.status_code, payload=body
+                )
             if body.get(ok_key) is not True:
-                raise SimplyPrintError(message or f"SimplyPrint refused {what}", status_code=r.status_code,
-                                       payload=body)
+                raise SimplyPrintError(
+                    message or f"SimplyPrint refused {what}", status_code=r.status_code, payload=body
+                )
             return body
 
     # -- account -------------------------------------------------------------------------------
@@ -191,8 +223,9 @@ class SimplyPrintClient:
 
         Returns the file object: `{"id": <64 hex>, "name", "size", "expires_at"?}`.
         """
-        body = self._request("POST", self.upload_url, files={"file": (filename, data, "application/octet-stream")},
-                             idempotent=False)
+        body = self._request(
+            "POST", self.upload_url, files={"file": (filename, data, "application/octet-stream")}, idempotent=False
+        )
         file = body.get("file")
         if not isinstance(file, dict) or not file.get("id"):
             raise SimplyPrintError("SimplyPrint upload answered without a file id", payload=body)
@@ -200,8 +233,15 @@ class SimplyPrintClient:
 
     # -- queue ---------------------------------------------------------------------------------
 
-    def add_to_queue(self, file_id: str, *, amount: int = 1, group: int | None = None,
-                     position: str | None = None, custom_fields: list | None = None) -> int:
+    def add_to_queue(
+        self,
+        file_id: str,
+        *,
+        amount: int = 1,
+        group: int | None = None,
+        position: str | None = None,
+        custom_fields: list | None = None,
+    ) -> int:
         """queue/AddItem (all fields in the body) → `created_id`, the stable queue item id."""
         payload: dict[str, Any] = {"fileId": file_id, "amount": int(amount)}
         if group is not None:
@@ -268,8 +308,9 @@ class SimplyPrintClient:
         out: list[dict] = []
         page = 1
         while page <= MAX_PRINTER_PAGES:
-            body = self._request("POST", self.api_url("printers/Get"),
-                                 json={"page": page, "page_size": PRINTERS_PAGE_SIZE, "search": ""})
+            body = self._request(
+                "POST", self.api_url("printers/Get"), json={"page": page, "page_size": PRINTERS_PAGE_SIZE, "search": ""}
+            )
             data = body.get("data")
             if isinstance(data, dict):
                 data = [data]
@@ -294,13 +335,19 @@ class SimplyPrintClient:
             payload["reason"] = int(reason)
         if comment:
             payload["comment"] = comment
-        self._request("POST", self.api_url("printers/actions/Cancel"), params={"pid": str(printer_id)},
-                      json=payload or None, idempotent=False)
+        self._request(
+            "POST",
+            self.api_url("printers/actions/Cancel"),
+            params={"pid": str(printer_id)},
+            json=payload or None,
+            idempotent=False,
+        )
 
     # -- jobs ----------------------------------------------------------------------------------
 
-    def jobs(self, *, page: int = 1, page_size: int = 100,
-             printer_ids: list[int] | None = None) -> tuple[list[dict], int]:
+    def jobs(
+        self, *, page: int = 1, page_size: int = 100, printer_ids: list[int] | None = None
+    ) -> tuple[list[dict], int]:
         """POST jobs/GetPaginatedPrintJobs (body) → (jobs newest first, page_amount).
 
         Each job has `id`, `uid`, `status` (ongoing|done|failed|cancelled), `printer` and

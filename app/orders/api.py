@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -25,40 +25,91 @@ webhooks = APIRouter(tags=["webhooks"])
 
 def order_json(order: Order, items: list[LineItem] | None = None) -> dict:
     out = {
-        "id": str(order.id), "number": order.number, "source": order.source,
-        "shopifyOrderId": order.shopify_order_id, "name": order.name, "status": order.status,
-        "fulfillmentStatus": order.fulfillment_status, "financialStatus": order.financial_status,
+        "id": str(order.id),
+        "number": order.number,
+        "source": order.source,
+        "shopifyOrderId": order.shopify_order_id,
+        "name": order.name,
+        "status": order.status,
+        "fulfillmentStatus": order.fulfillment_status,
+        "financialStatus": order.financial_status,
         "customer": {"name": order.customer_name, "email": order.customer_email, "phone": order.customer_phone},
-        "shippingAddress": {"name": order.ship_name, "company": order.ship_company, "street": order.ship_street,
-                            "houseNumber": order.ship_house_number, "address2": order.ship_address2,
-                            "city": order.ship_city, "postalCode": order.ship_postal_code,
-                            "countryCode": order.ship_country_code},
-        "deliveryType": order.delivery_type, "servicePoint": order.service_point or None,
-        "pricing": {"currency": order.currency, "subtotal": str(order.subtotal),
-                    "shipping": str(order.shipping_total), "total": str(order.total)},
+        "shippingAddress": {
+            "name": order.ship_name,
+            "company": order.ship_company,
+            "street": order.ship_street,
+            "houseNumber": order.ship_house_number,
+            "address2": order.ship_address2,
+            "city": order.ship_city,
+            "postalCode": order.ship_postal_code,
+            "countryCode": order.ship_country_code,
+        },
+        "deliveryType": order.delivery_type,
+        "servicePoint": order.service_point or None,
+        "pricing": {
+            "currency": order.currency,
+            "subtotal": str(order.subtotal),
+            "shipping": str(order.shipping_total),
+            "total": str(order.total),
+        },
         "tracking": {"number": order.tracking_number, "url": order.tracking_url, "carrier": order.tracking_carrier},
-        "totalParts": order.total_parts, "completedParts": order.completed_parts, "problems": order.problems,
-        "note": order.note, "placedAt": order.placed_at, "createdAt": order.created_at,
-        "updatedAt": order.updated_at, "cancelledAt": order.cancelled_at, "shippedAt": order.shipped_at,
+        "totalParts": order.total_parts,
+        "completedParts": order.completed_parts,
+        "problems": order.problems,
+        "note": order.note,
+        "placedAt": order.placed_at,
+        "createdAt": order.created_at,
+        "updatedAt": order.updated_at,
+        "cancelledAt": order.cancelled_at,
+        "shippedAt": order.shipped_at,
     }
     if items is not None:
-        out["lineItems"] = [{
-            "id": str(li.id), "shopifyLineItemId": li.shopify_line_item_id, "sku": li.sku, "title": li.title,
-            "variantTitle": li.variant_title, "quantity": li.quantity, "unitPrice": str(li.unit_price),
-            "properties": li.properties, "status": li.status, "totalParts": li.total_parts,
-            "completedParts": li.completed_parts, "problem": li.problem} for li in items]
+        out["lineItems"] = [
+            {
+                "id": str(li.id),
+                "shopifyLineItemId": li.shopify_line_item_id,
+                "sku": li.sku,
+                "title": li.title,
+                "variantTitle": li.variant_title,
+                "quantity": li.quantity,
+                "unitPrice": str(li.unit_price),
+                "properties": li.properties,
+                "status": li.status,
+                "totalParts": li.total_parts,
+                "completedParts": li.completed_parts,
+                "problem": li.problem,
+            }
+            for li in items
+        ]
     return out
 
 
 @router.get("/orders")
-def list_orders(principal: Principal = Depends(require("orders.read")), search: str = "", status: str = "",
-                fulfillment_status: str = Query("", alias="fulfillmentStatus"), source: str = "",
-                date_from: date | None = Query(None, alias="from"), date_to: date | None = Query(None, alias="to"),
-                sort: str = "placed_at", desc: bool = True, page: int = Query(0, ge=0),
-                page_size: int = Query(25, ge=1, le=200, alias="pageSize")) -> dict:
-    f = service.OrderFilter(search=search, status=status, fulfillment_status=fulfillment_status, source=source,
-                            date_from=date_from, date_to=date_to, sort=sort, descending=desc, page=page,
-                            page_size=page_size)
+def list_orders(
+    principal: Principal = Depends(require("orders.read")),
+    search: str = "",
+    status: str = "",
+    fulfillment_status: str = Query("", alias="fulfillmentStatus"),
+    source: str = "",
+    date_from: date | None = Query(None, alias="from"),
+    date_to: date | None = Query(None, alias="to"),
+    sort: str = "placed_at",
+    desc: bool = True,
+    page: int = Query(0, ge=0),
+    page_size: int = Query(25, ge=1, le=200, alias="pageSize"),
+) -> dict:
+    f = service.OrderFilter(
+        search=search,
+        status=status,
+        fulfillment_status=fulfillment_status,
+        source=source,
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort,
+        descending=desc,
+        page=page,
+        page_size=page_size,
+    )
     with tenant_session(principal.tenant_id) as s:
         rows, total = service.list_orders(s, f)
         return {"total": total, "page": page, "pageSize": page_size, "orders": [order_json(o) for o in rows]}
@@ -68,10 +119,14 @@ def list_orders(principal: Principal = Depends(require("orders.read")), search: 
 def get_order(order_id: uuid.UUID, principal: Principal = Depends(require("orders.read"))) -> dict:
     with tenant_session(principal.tenant_id) as s:
         order = service.get_order(s, order_id)
-        return {**order_json(order, service.line_items(s, order.id)),
-                "allowedActions": service.allowed_actions(order, principal),
-                "timeline": [{"eventType": e.event_type, "severity": e.severity, "message": e.message,
-                              "createdAt": e.created_at} for e in service.timeline(s, order.id)]}
+        return {
+            **order_json(order, service.line_items(s, order.id)),
+            "allowedActions": service.allowed_actions(order, principal),
+            "timeline": [
+                {"eventType": e.event_type, "severity": e.severity, "message": e.message, "createdAt": e.created_at}
+                for e in service.timeline(s, order.id)
+            ],
+        }
 
 
 class LineBody(BaseModel):
@@ -102,13 +157,30 @@ class ManualOrderBody(BaseModel):
 @router.post("/orders", status_code=201)
 def create_manual_order(body: ManualOrderBody, principal: Principal = Depends(require("orders.write"))) -> dict:
     data = OrderInput(
-        source="manual", customer_name=body.customerName, customer_email=body.customerEmail,
-        customer_phone=body.customerPhone, ship_name=body.shipName or body.customerName,
-        ship_company=body.shipCompany, ship_street=body.street, ship_house_number=body.houseNumber,
-        ship_city=body.city, ship_postal_code=body.postalCode, ship_country_code=body.countryCode.upper(),
-        currency=body.currency.upper(), shipping_total=body.shipping, note=body.note,
-        lines=[LineInput(sku=li.sku.strip(), title=li.title.strip() or li.sku.strip(), quantity=li.quantity,
-                         unit_price=li.unitPrice, properties=li.properties) for li in body.lineItems],
+        source="manual",
+        customer_name=body.customerName,
+        customer_email=body.customerEmail,
+        customer_phone=body.customerPhone,
+        ship_name=body.shipName or body.customerName,
+        ship_company=body.shipCompany,
+        ship_street=body.street,
+        ship_house_number=body.houseNumber,
+        ship_city=body.city,
+        ship_postal_code=body.postalCode,
+        ship_country_code=body.countryCode.upper(),
+        currency=body.currency.upper(),
+        shipping_total=body.shipping,
+        note=body.note,
+        lines=[
+            LineInput(
+                sku=li.sku.strip(),
+                title=li.title.strip() or li.sku.strip(),
+                quantity=li.quantity,
+                unit_price=li.unitPrice,
+                properties=li.properties,
+            )
+            for li in body.lineItems
+        ],
     )
     with tenant_session(principal.tenant_id) as s:
         order = service.create_manual_order(s, data, actor=principal)
@@ -127,8 +199,12 @@ class PatchBody(BaseModel):
 def patch_order(order_id: uuid.UUID, body: PatchBody, principal: Principal = Depends(require("orders.write"))) -> dict:
     with tenant_session(principal.tenant_id) as s:
         order = service.advance_fulfillment(
-            s, order_id, body.fulfillmentStatus, actor=principal,
-            tracking=service.Tracking(body.trackingNumber, body.trackingUrl, body.carrier))
+            s,
+            order_id,
+            body.fulfillmentStatus,
+            actor=principal,
+            tracking=service.Tracking(body.trackingNumber, body.trackingUrl, body.carrier),
+        )
         s.commit()
         return order_json(order)
 
@@ -138,8 +214,9 @@ class CancelBody(BaseModel):
 
 
 @router.post("/orders/{order_id}/cancel")
-def cancel_order(order_id: uuid.UUID, body: CancelBody | None = None,
-                 principal: Principal = Depends(require("orders.write"))) -> dict:
+def cancel_order(
+    order_id: uuid.UUID, body: CancelBody | None = None, principal: Principal = Depends(require("orders.write"))
+) -> dict:
     with tenant_session(principal.tenant_id) as s:
         order = service.cancel(s, order_id, actor=principal, reason=(body or CancelBody()).reason)
         s.commit()
@@ -159,8 +236,14 @@ class ShopifyConnectBody(BaseModel):
 @router.put("/integrations/shopify", tags=["settings"])
 def connect_shopify(body: ShopifyConnectBody, principal: Principal = Depends(require("settings.write"))) -> dict:
     with tenant_session(principal.tenant_id) as s:
-        shop = shopify.connect(s, shop_domain=body.shopDomain, access_token=body.accessToken,
-                               webhook_secret=body.webhookSecret, api_base_url=body.apiBaseUrl, actor=principal)
+        shop = shopify.connect(
+            s,
+            shop_domain=body.shopDomain,
+            access_token=body.accessToken,
+            webhook_secret=body.webhookSecret,
+            api_base_url=body.apiBaseUrl,
+            actor=principal,
+        )
         s.commit()
         return {"shopDomain": shop.shop_domain, "connected": True}
 
@@ -178,14 +261,10 @@ class BackfillBody(BaseModel):
 
 @router.post("/orders/backfill", status_code=202)
 def start_backfill(body: BackfillBody, principal: Principal = Depends(require("settings.write"))) -> dict:
-    from jobs import enqueue
-    from jobs.orders import backfill
-
     with tenant_session(principal.tenant_id) as s:
-        run = shopify.start_backfill(s, datetime.combine(body.since, datetime.min.time(), timezone.utc),
-                                     actor=principal)
+        run = shopify.start_backfill(s, datetime.combine(body.since, datetime.min.time(), UTC), actor=principal)
         s.commit()
-    enqueue(backfill, str(principal.tenant_id), str(run.id), queue_name="integrations", job_timeout=3600)
+    shopify.queue_backfill(principal.tenant_id, run.id)
     return {"id": str(run.id), "status": run.status}
 
 

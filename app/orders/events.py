@@ -20,10 +20,15 @@ def notify_new_order(session: Session, event: dict) -> None:
     order = session.get(Order, uuid.UUID(event["orderId"]))
     if order is None:
         return
-    notify_staff(session, kind="order.created", title=f"New order {order.number}",
-                 body=f"{order.customer_name or 'A customer'} · {order.currency} {order.total}",
-                 link=f"/orders/{order.id}", order_id=order.id,
-                 severity="WARNING" if order.problems else "INFO")
+    notify_staff(
+        session,
+        kind="order.created",
+        title=f"New order {order.number}",
+        body=f"{order.customer_name or 'A customer'} · {order.currency} {order.total}",
+        link=f"/orders/{order.id}",
+        order_id=order.id,
+        severity="WARNING" if order.problems else "INFO",
+    )
 
 
 @handles("order.cancelled")
@@ -31,9 +36,15 @@ def notify_cancelled(session: Session, event: dict) -> None:
     order = session.get(Order, uuid.UUID(event["orderId"]))
     if order is None:
         return
-    notify_staff(session, kind="order.cancelled", title=f"Order {order.number} cancelled",
-                 body=f"Reason: {event.get('reason') or 'other'} (via {event.get('via', 'staff')})",
-                 link=f"/orders/{order.id}", order_id=order.id, severity="WARNING")
+    notify_staff(
+        session,
+        kind="order.cancelled",
+        title=f"Order {order.number} cancelled",
+        body=f"Reason: {event.get('reason') or 'other'} (via {event.get('via', 'staff')})",
+        link=f"/orders/{order.id}",
+        order_id=order.id,
+        severity="WARNING",
+    )
 
 
 @retry.operation("FULFILLMENT")
@@ -47,11 +58,18 @@ def push_fulfillment(session: Session, entry: RetryEntry) -> None:
         raise RuntimeError("Shopify is not connected")
     client = shopify_domain.client_for(shop, transport_retries=0)  # the retry queue retries
     try:
-        result = client.create_fulfillment(order.shopify_gid, number=entry.payload.get("trackingNumber") or "",
-                                           url=entry.payload.get("trackingUrl") or "",
-                                           company=entry.payload.get("carrier") or "")
+        result = client.create_fulfillment(
+            order.shopify_gid,
+            number=entry.payload.get("trackingNumber") or "",
+            url=entry.payload.get("trackingUrl") or "",
+            company=entry.payload.get("carrier") or "",
+        )
     finally:
         client.close()
-    log_event(session, order, "order.shopify-fulfilled",
-              f"Shopify fulfillment {result or 'already complete'} created with tracking "
-              f"{entry.payload.get('trackingNumber') or '—'}")
+    log_event(
+        session,
+        order,
+        "order.shopify-fulfilled",
+        f"Shopify fulfillment {result or 'already complete'} created with tracking "
+        f"{entry.payload.get('trackingNumber') or '—'}",
+    )

@@ -12,19 +12,43 @@ ready by staff directly.
 
 from __future__ import annotations
 
-ORDER_STATUSES = ("PENDING", "PROCESSING", "PARTIALLY_COMPLETED", "COMPLETED", "FAILED", "CANCELLED")
+from app.platform.machine import Machine, Status, StatusTable
+
+ORDER_STATUS = StatusTable(
+    Status("PENDING", "Pending", "gray"),
+    Status("PROCESSING", "Processing", "blue"),
+    Status("PARTIALLY_COMPLETED", "Partially completed", "amber"),
+    Status("COMPLETED", "Completed", "green"),
+    Status("FAILED", "Failed", "red"),
+    Status("CANCELLED", "Cancelled", "gray"),
+)
+FULFILLMENT_STATUS = StatusTable(
+    Status("unfulfilled", "Unfulfilled", "gray"),
+    Status("building", "Building", "gray"),
+    Status("testing", "Testing", "gray"),
+    Status("ready", "Ready", "green"),
+    Status("packaging", "Packaging", "amber"),
+    Status("shipped", "Shipped", "blue"),
+    Status("completed", "Completed", "green"),
+)
+ORDER_STATUSES = ORDER_STATUS.values
 LINE_ITEM_STATUSES = ("PENDING", "PRINTING", "PARTIALLY_COMPLETED", "COMPLETED", "FAILED")
-FULFILLMENT_STATUSES = ("unfulfilled", "building", "testing", "ready", "packaging", "shipped", "completed")
+FULFILLMENT_STATUSES = FULFILLMENT_STATUS.values
 SOURCES = ("shopify", "builder", "manual")
 
-ORDER_TRANSITIONS: dict[str, set[str]] = {
-    "PENDING": {"PROCESSING", "COMPLETED", "FAILED", "CANCELLED"},
-    "PROCESSING": {"PARTIALLY_COMPLETED", "COMPLETED", "FAILED", "CANCELLED"},
-    "PARTIALLY_COMPLETED": {"PROCESSING", "COMPLETED", "FAILED", "CANCELLED"},
-    "FAILED": {"PROCESSING", "CANCELLED"},
-    "COMPLETED": set(),
-    "CANCELLED": set(),
-}
+ORDER = Machine(
+    "order",
+    {
+        "PENDING": {"PROCESSING", "COMPLETED", "FAILED", "CANCELLED"},
+        "PROCESSING": {"PARTIALLY_COMPLETED", "COMPLETED", "FAILED", "CANCELLED"},
+        "PARTIALLY_COMPLETED": {"PROCESSING", "COMPLETED", "FAILED", "CANCELLED"},
+        "FAILED": {"PROCESSING", "CANCELLED"},
+        "COMPLETED": set(),
+        "CANCELLED": set(),
+    },
+    message="order {number} cannot go from {current} to {target}; allowed: {allowed}",
+)
+ORDER_TRANSITIONS = ORDER.transitions
 
 # Moves staff make by hand (the page's buttons and PATCH /orders/{id}).
 STAFF_FULFILLMENT_STEPS: dict[str, str] = {
@@ -47,11 +71,16 @@ REVIVABLE = {"FAILED", "PARTIALLY_COMPLETED", "CANCELLED"}
 
 
 def can_change_status(current: str, target: str) -> bool:
-    return target in ORDER_TRANSITIONS.get(current, set())
+    return ORDER.can(current, target)
 
 
 def allowed_statuses(current: str) -> list[str]:
-    return sorted(ORDER_TRANSITIONS.get(current, set()))
+    return ORDER.allowed(current)
+
+
+def check_status(number: str, current: str, target: str) -> None:
+    """Raise InvalidTransition unless order `number` may go from `current` to `target`."""
+    ORDER.check(current, target, number=number)
 
 
 def next_staff_step(fulfillment_status: str) -> str | None:

@@ -146,5 +146,3 @@ class ShopifyBackfill(TenantScoped, table=True):
     created_at: datetime = Timestamp()
     updated_at: datetime = Timestamp()
     finished_at: datetime | None = Timestamp(nullable=True)
-
-

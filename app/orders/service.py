@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Date, cast, func, or_, text
@@ -34,13 +34,27 @@ PACKAGING_GATES: list[PackagingGate] = []
 # --- event log --------------------------------------------------------------------------
 
 
-def log_event(session: Session, order: Order | None, event_type: str, message: str, *, severity: str = "INFO",
-              actor: Principal | None = None, meta: dict | None = None) -> EventLog:
+def log_event(
+    session: Session,
+    order: Order | None,
+    event_type: str,
+    message: str,
+    *,
+    severity: str = "INFO",
+    actor: Principal | None = None,
+    meta: dict | None = None,
+) -> EventLog:
     """Every order change writes one of these, and tells open pages after commit."""
     live.notify_after_commit(session, "orders", orderId=str(order.id) if order else None, eventType=event_type)
-    entry = EventLog(tenant_id=session_tenant_id(session), event_type=event_type, severity=severity,
-                     message=message[:2000], order_id=order.id if order else None,
-                     actor_user_id=actor.user_id if actor else None, meta=meta or {})
+    entry = EventLog(
+        tenant_id=session_tenant_id(session),
+        event_type=event_type,
+        severity=severity,
+        message=message[:2000],
+        order_id=order.id if order else None,
+        actor_user_id=actor.user_id if actor else None,
+        meta=meta or {},
+    )
     session.add(entry)
     return entry
 
@@ -78,16 +92,28 @@ class OrderFilter:
     page_size: int = 25
 
 
-SORTS = {"placed_at": Order.placed_at, "number": Order.number, "customer": Order.customer_name,
-         "total": Order.total, "status": Order.status, "fulfillment": Order.fulfillment_status}
+SORTS = {
+    "placed_at": Order.placed_at,
+    "number": Order.number,
+    "customer": Order.customer_name,
+    "total": Order.total,
+    "status": Order.status,
+    "fulfillment": Order.fulfillment_status,
+}
 
 
-def _filtered(q, f: OrderFilter):  # noqa: ANN001, ANN202
+def _filtered(q, f: OrderFilter):
     if f.search.strip():
         like = f"%{f.search.strip()}%"
-        q = q.where(or_(Order.number.ilike(like), Order.customer_name.ilike(like),
-                        Order.customer_email.ilike(like), Order.ship_city.ilike(like),
-                        Order.id.in_(select(LineItem.order_id).where(LineItem.sku.ilike(like)))))
+        q = q.where(
+            or_(
+                Order.number.ilike(like),
+                Order.customer_name.ilike(like),
+                Order.customer_email.ilike(like),
+                Order.ship_city.ilike(like),
+                Order.id.in_(select(LineItem.order_id).where(LineItem.sku.ilike(like))),
+            )
+        )
     if f.status:
         q = q.where(Order.status == f.status)
     if f.fulfillment_status:
@@ -95,10 +121,9 @@ def _filtered(q, f: OrderFilter):  # noqa: ANN001, ANN202
     if f.source:
         q = q.where(Order.source == f.source)
     if f.date_from:
-        q = q.where(Order.placed_at >= datetime.combine(f.date_from, datetime.min.time(), timezone.utc))
+        q = q.where(Order.placed_at >= datetime.combine(f.date_from, datetime.min.time(), UTC))
     if f.date_to:
-        q = q.where(Order.placed_at < datetime.combine(f.date_to + timedelta(days=1), datetime.min.time(),
-                                                       timezone.utc))
+        q = q.where(Order.placed_at < datetime.combine(f.date_to + timedelta(days=1), datetime.min.time(), UTC))
     return q
 
 
@@ -113,8 +138,16 @@ def list_orders(session: Session, f: OrderFilter) -> tuple[list[Order], int]:
 def status_counts(session: Session, f: OrderFilter | None = None) -> dict[str, int]:
     q = select(Order.status, func.count()).group_by(Order.status)
     if f is not None:
-        q = _filtered(q, OrderFilter(search=f.search, source=f.source, date_from=f.date_from, date_to=f.date_to,
-                                     fulfillment_status=f.fulfillment_status))
+        q = _filtered(
+            q,
+            OrderFilter(
+                search=f.search,
+                source=f.source,
+                date_from=f.date_from,
+                date_to=f.date_to,
+                fulfillment_status=f.fulfillment_status,
+            ),
+        )
     found = dict(session.exec(q).all())
     return {s: found.get(s, 0) for s in machine.ORDER_STATUSES}
 
@@ -132,10 +165,14 @@ def orders_per_day(session: Session, days: int = 30) -> list[tuple[date, int]]:
 def _next_number(session: Session, prefix: str) -> str:
     """M-00001, B-00001, …: a per-tenant counter in system_config, race-free."""
     key = f"orders.sequence.{prefix}"
-    value = session.execute(text(
-        "INSERT INTO system_config (tenant_id, key, value, updated_at) VALUES (:t, :k, '1'::jsonb, now()) "
-        "ON CONFLICT (tenant_id, key) DO UPDATE SET value = to_jsonb((system_config.value)::text::int + 1), "
-        "updated_at = now() RETURNING (value)::text::int"), {"t": session_tenant_id(session), "k": key}).scalar()
+    value = session.execute(
+        text(
+            "INSERT INTO system_config (tenant_id, key, value, updated_at) VALUES (:t, :k, '1'::jsonb, now()) "
+            "ON CONFLICT (tenant_id, key) DO UPDATE SET value = to_jsonb((system_config.value)::text::int + 1), "
+            "updated_at = now() RETURNING (value)::text::int"
+        ),
+        {"t": session_tenant_id(session), "k": key},
+    ).scalar()
     return f"{prefix}-{value:05d}"
 
 
@@ -159,22 +196,46 @@ def _validate(data: OrderInput) -> None:
 
 
 def _line_problems(lines: list[LineInput]) -> list[str]:
-    return [f"Line {i} ({line.title or 'untitled'}) has no SKU, so nothing can be produced for it."
-            for i, line in enumerate(lines, 1) if not line.sku]
+    return [
+        f"Line {i} ({line.title or 'untitled'}) has no SKU, so nothing can be produced for it."
+        for i, line in enumerate(lines, 1)
+        if not line.sku
+    ]
 
 
 def _order_fields(data: OrderInput) -> dict:
-    fields = {k: getattr(data, k) for k in (
-        "customer_name", "customer_email", "customer_phone", "ship_name", "ship_company", "ship_street",
-        "ship_house_number", "ship_address2", "ship_city", "ship_postal_code", "ship_country_code", "delivery_type",
-        "service_point", "currency", "subtotal", "shipping_total", "total", "note", "financial_status",
-        "source_updated_at")}
+    fields = {
+        k: getattr(data, k)
+        for k in (
+            "customer_name",
+            "customer_email",
+            "customer_phone",
+            "ship_name",
+            "ship_company",
+            "ship_street",
+            "ship_house_number",
+            "ship_address2",
+            "ship_city",
+            "ship_postal_code",
+            "ship_country_code",
+            "delivery_type",
+            "service_point",
+            "currency",
+            "subtotal",
+            "shipping_total",
+            "total",
+            "note",
+            "financial_status",
+            "source_updated_at",
+        )
+    }
     fields["ship_country_code"] = (fields["ship_country_code"] or "").upper()
     return fields
 
 
-def create_order(session: Session, data: OrderInput, *, actor: Principal | None = None,
-                 correlation_id: str | None = None) -> tuple[Order, bool]:
+def create_order(
+    session: Session, data: OrderInput, *, actor: Principal | None = None, correlation_id: str | None = None
+) -> tuple[Order, bool]:
     """Create an order with its lines; returns (order, created). A Shopify
     order that already exists (same Shopify id) is returned unchanged, so
     replays and races create exactly one."""
@@ -191,30 +252,65 @@ def create_order(session: Session, data: OrderInput, *, actor: Principal | None 
     if not data.lines and not any("line items" in p for p in problems):
         problems.append("This order has no line items.")
     order = session.scalars(
-        insert(Order).values(
-            id=order_id, tenant_id=tid, number=number, source=data.source, shopify_order_id=data.shopify_order_id,
-            shopify_gid=data.shopify_gid, name=data.name, placed_at=data.placed_at or utcnow(),
-            problems=problems, created_at=utcnow(), updated_at=utcnow(), **_order_fields(data),
-        ).on_conflict_do_nothing(index_elements=["tenant_id", "shopify_order_id"]).returning(Order)
+        insert(Order)
+        .values(
+            id=order_id,
+            tenant_id=tid,
+            number=number,
+            source=data.source,
+            shopify_order_id=data.shopify_order_id,
+            shopify_gid=data.shopify_gid,
+            name=data.name,
+            placed_at=data.placed_at or utcnow(),
+            problems=problems,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+            **_order_fields(data),
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "shopify_order_id"])
+        .returning(Order)
     ).first()
     if order is None:  # this Shopify order is already here (a replay or a race): one order
         existing = session.exec(select(Order).where(Order.shopify_order_id == data.shopify_order_id)).one()
         return existing, False
-    items = [LineItem(tenant_id=tid, order_id=order.id, position=pos, sku=line.sku, title=line.title[:300],
-                      variant_title=line.variant_title[:200], quantity=line.quantity, unit_price=line.unit_price,
-                      properties=line.properties, shopify_line_item_id=line.shopify_line_item_id,
-                      problem="no SKU" if not line.sku else "")
-             for pos, line in enumerate(data.lines)]
+    items = [
+        LineItem(
+            tenant_id=tid,
+            order_id=order.id,
+            position=pos,
+            sku=line.sku,
+            title=line.title[:300],
+            variant_title=line.variant_title[:200],
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            properties=line.properties,
+            shopify_line_item_id=line.shopify_line_item_id,
+            problem="no SKU" if not line.sku else "",
+        )
+        for pos, line in enumerate(data.lines)
+    ]
     session.add_all(items)
-    log_event(session, order, "order.created",
-              f"Order {order.number} received from {data.source} ({len(data.lines)} line(s), "
-              f"{order.currency} {order.total})", actor=actor)
+    log_event(
+        session,
+        order,
+        "order.created",
+        f"Order {order.number} received from {data.source} ({len(data.lines)} line(s), {order.currency} {order.total})",
+        actor=actor,
+    )
     for p in problems:
         log_event(session, order, "order.problem", p, severity="WARNING")
-    publish(session, "order.created", {
-        "orderId": str(order.id), "orderNumber": order.number, "source": order.source,
-        "lineItems": [{"lineItemId": str(li.id), "productSku": li.sku, "quantity": li.quantity} for li in items],
-    }, source=SOURCE, correlation_id=correlation_id)
+    publish(
+        session,
+        "order.created",
+        {
+            "orderId": str(order.id),
+            "orderNumber": order.number,
+            "source": order.source,
+            "lineItems": [{"lineItemId": str(li.id), "productSku": li.sku, "quantity": li.quantity} for li in items],
+        },
+        source=SOURCE,
+        correlation_id=correlation_id,
+    )
     if data.cancelled_at is not None:
         cancel(session, order.id, actor=None, reason=data.cancel_reason or "other", via="shopify")
     return order, True
@@ -223,8 +319,7 @@ def create_order(session: Session, data: OrderInput, *, actor: Principal | None 
 def update_from_shopify(session: Session, data: OrderInput) -> tuple[Order, str]:
     """orders/updated: refresh customer, address and money fields unless the
     payload is older than what we have; create the order if we missed it."""
-    order = session.exec(select(Order).where(Order.shopify_order_id == data.shopify_order_id)
-                         .with_for_update()).first()
+    order = session.exec(select(Order).where(Order.shopify_order_id == data.shopify_order_id).with_for_update()).first()
     if order is None:
         order, _ = create_order(session, data)
         return order, "created"
@@ -232,7 +327,7 @@ def update_from_shopify(session: Session, data: OrderInput) -> tuple[Order, str]
         return order, "stale"
     changed = []
     for k, v in _order_fields(data).items():
-        if k == "source_updated_at" or v in (None, "") and k != "note":
+        if k == "source_updated_at" or (v in (None, "") and k != "note"):
             continue
         if getattr(order, k) != v:
             changed.append(k)
@@ -251,31 +346,39 @@ def update_from_shopify(session: Session, data: OrderInput) -> tuple[Order, str]
 # --- status ------------------------------------------------------------------------------------
 
 
-def change_status(session: Session, order: Order, target: str, *, actor: Principal | None = None,
-                  reason: str = "") -> Order:
+def change_status(
+    session: Session, order: Order, target: str, *, actor: Principal | None = None, reason: str = ""
+) -> Order:
     """Order status moves, one rule table (machine.ORDER_TRANSITIONS)."""
     if target not in machine.ORDER_STATUSES:
         raise ValidationFailed(f"unknown order status '{target}'")
     if order.status == target:
         return order
-    if not machine.can_change_status(order.status, target):
-        allowed = ", ".join(machine.allowed_statuses(order.status)) or "none (final)"
-        raise InvalidTransition(f"order {order.number} cannot go from {order.status} to {target}; allowed: {allowed}")
+    machine.check_status(order.number, order.status, target)
     previous = order.status
     order.status = target
     order.updated_at = utcnow()
     if target == "COMPLETED":
         order.completed_at = order.completed_at or utcnow()
     session.add(order)
-    severity = "ERROR" if target == "FAILED" else "WARNING" if target in ("PARTIALLY_COMPLETED", "CANCELLED") else "INFO"
-    log_event(session, order, "order.status-changed",
-              f"Status {previous} → {target}" + (f" ({reason})" if reason else ""), severity=severity, actor=actor,
-              meta={"previousStatus": previous, "newStatus": target})
+    severity = (
+        "ERROR" if target == "FAILED" else "WARNING" if target in ("PARTIALLY_COMPLETED", "CANCELLED") else "INFO"
+    )
+    log_event(
+        session,
+        order,
+        "order.status-changed",
+        f"Status {previous} → {target}" + (f" ({reason})" if reason else ""),
+        severity=severity,
+        actor=actor,
+        meta={"previousStatus": previous, "newStatus": target},
+    )
     return order
 
 
-def revive(session: Session, order: Order, *, actor: Principal | None = None, reason: str = "",
-           meta: dict | None = None) -> bool:
+def revive(
+    session: Session, order: Order, *, actor: Principal | None = None, reason: str = "", meta: dict | None = None
+) -> bool:
     """Order revival (seed): a FAILED / PARTIALLY_COMPLETED / CANCELLED order
     goes back to PROCESSING because production resumed. True when it moved."""
     if order.status not in machine.REVIVABLE or order.fulfillment_status in machine.FULFILLED:
@@ -286,10 +389,20 @@ def revive(session: Session, order: Order, *, actor: Principal | None = None, re
     if previous == "CANCELLED":
         order.cancelled_at, order.cancel_reason = None, ""
     session.add(order)
-    log_event(session, order, "order.revived", f"Status {previous} → PROCESSING" + (f" ({reason})" if reason else ""),
-              actor=actor, meta={"previousStatus": previous, "newStatus": "PROCESSING", **(meta or {})})
-    publish(session, "order.revived", {"orderId": str(order.id), "previousStatus": previous,
-                                       "newStatus": "PROCESSING", **(meta or {})}, source=SOURCE)
+    log_event(
+        session,
+        order,
+        "order.revived",
+        f"Status {previous} → PROCESSING" + (f" ({reason})" if reason else ""),
+        actor=actor,
+        meta={"previousStatus": previous, "newStatus": "PROCESSING", **(meta or {})},
+    )
+    publish(
+        session,
+        "order.revived",
+        {"orderId": str(order.id), "previousStatus": previous, "newStatus": "PROCESSING", **(meta or {})},
+        source=SOURCE,
+    )
     return True
 
 
@@ -304,8 +417,9 @@ def add_problem(session: Session, order: Order, problem: str) -> bool:
     return True
 
 
-def set_fulfillment_by_production(session: Session, order: Order, target: str, *, actor: Principal | None = None,
-                                  reason: str = "") -> Order:
+def set_fulfillment_by_production(
+    session: Session, order: Order, target: str, *, actor: Principal | None = None, reason: str = ""
+) -> Order:
     """Builds and print orchestration move fulfillment up to `ready`."""
     if order.fulfillment_status == target:
         return order
@@ -314,15 +428,23 @@ def set_fulfillment_by_production(session: Session, order: Order, target: str, *
     return _set_fulfillment(session, order, target, actor=actor, reason=reason)
 
 
-def _set_fulfillment(session: Session, order: Order, target: str, *, actor: Principal | None, reason: str = "") -> Order:
+def _set_fulfillment(
+    session: Session, order: Order, target: str, *, actor: Principal | None, reason: str = ""
+) -> Order:
     previous = order.fulfillment_status
     order.fulfillment_status = target
     order.updated_at = utcnow()
     session.add(order)
-    log_event(session, order, "order.fulfillment-changed",
-              f"Fulfillment {previous} → {target}" + (f" by {_actor_name(actor)}" if actor else "")
-              + (f" ({reason})" if reason else ""), actor=actor,
-              meta={"previousStatus": previous, "newStatus": target})
+    log_event(
+        session,
+        order,
+        "order.fulfillment-changed",
+        f"Fulfillment {previous} → {target}"
+        + (f" by {_actor_name(actor)}" if actor else "")
+        + (f" ({reason})" if reason else ""),
+        actor=actor,
+        meta={"previousStatus": previous, "newStatus": target},
+    )
     return order
 
 
@@ -337,8 +459,14 @@ class Tracking:
     carrier: str = ""
 
 
-def advance_fulfillment(session: Session, order_id: uuid.UUID | str, target: str, *, actor: Principal | None,
-                        tracking: Tracking | None = None) -> Order:
+def advance_fulfillment(
+    session: Session,
+    order_id: uuid.UUID | str,
+    target: str,
+    *,
+    actor: Principal | None,
+    tracking: Tracking | None = None,
+) -> Order:
     """Staff steps: (unfulfilled → ready when nothing is left to produce),
     ready → packaging (gated) → shipped → completed."""
     order = get_order(session, order_id, lock=True)
@@ -352,7 +480,8 @@ def advance_fulfillment(session: Session, order_id: uuid.UUID | str, target: str
     if target == "ready" and current == "unfulfilled":
         if order.total_parts and order.completed_parts < order.total_parts:
             raise InvalidTransition(
-                f"order {order.number} still has {order.total_parts - order.completed_parts} part(s) in production")
+                f"order {order.number} still has {order.total_parts - order.completed_parts} part(s) in production"
+            )
         return _set_fulfillment(session, order, "ready", actor=actor, reason="nothing left to produce")
     step = machine.next_staff_step(current)
     if step != target:
@@ -361,8 +490,7 @@ def advance_fulfillment(session: Session, order_id: uuid.UUID | str, target: str
     if target == "packaging":
         missing = packaging_problems(session, order)
         if missing:
-            raise InvalidTransition("cannot start packaging yet: " + "; ".join(missing),
-                                    details={"missing": missing})
+            raise InvalidTransition("cannot start packaging yet: " + "; ".join(missing), details={"missing": missing})
     if target == "shipped":
         if tracking:
             order.tracking_number = tracking.number.strip()[:100] or order.tracking_number
@@ -370,15 +498,24 @@ def advance_fulfillment(session: Session, order_id: uuid.UUID | str, target: str
             order.tracking_carrier = tracking.carrier.strip()[:100] or order.tracking_carrier
         order.shipped_at = utcnow()
         if order.source == "shopify" and order.shopify_order_id:
-            retry.schedule(session, "FULFILLMENT", order_id=order.id,
-                           payload={"trackingNumber": order.tracking_number, "trackingUrl": order.tracking_url,
-                                    "carrier": order.tracking_carrier})
+            retry.schedule(
+                session,
+                "FULFILLMENT",
+                order_id=order.id,
+                payload={
+                    "trackingNumber": order.tracking_number,
+                    "trackingUrl": order.tracking_url,
+                    "carrier": order.tracking_carrier,
+                },
+            )
     _set_fulfillment(session, order, target, actor=actor)
-    if target == "completed" and order.status != "COMPLETED":
-        if order.status == "PENDING" or machine.can_change_status(order.status, "COMPLETED"):
-            change_status(session, order, "COMPLETED", actor=actor, reason="delivered")
-    publish(session, "order.fulfillment-changed", {"orderId": str(order.id), "newStatus": target},
-            source=SOURCE)
+    if (
+        target == "completed"
+        and order.status != "COMPLETED"
+        and (order.status == "PENDING" or machine.can_change_status(order.status, "COMPLETED"))
+    ):
+        change_status(session, order, "COMPLETED", actor=actor, reason="delivered")
+    publish(session, "order.fulfillment-changed", {"orderId": str(order.id), "newStatus": target}, source=SOURCE)
     return order
 
 
@@ -388,8 +525,9 @@ def allowed_actions(order: Order, principal: Principal) -> list[str]:
         return []
     actions = []
     if order.status != "CANCELLED":
-        if order.fulfillment_status == "unfulfilled" and (not order.total_parts or
-                                                           order.completed_parts >= order.total_parts):
+        if order.fulfillment_status == "unfulfilled" and (
+            not order.total_parts or order.completed_parts >= order.total_parts
+        ):
             actions.append("ready")
         step = machine.next_staff_step(order.fulfillment_status)
         if step:
@@ -402,8 +540,9 @@ def allowed_actions(order: Order, principal: Principal) -> list[str]:
 # --- cancellation ----------------------------------------------------------------------------------
 
 
-def cancel(session: Session, order_id: uuid.UUID | str, *, actor: Principal | None, reason: str = "other",
-           via: str = "staff") -> Order:
+def cancel(
+    session: Session, order_id: uuid.UUID | str, *, actor: Principal | None, reason: str = "other", via: str = "staff"
+) -> Order:
     """Cancel an order that has not shipped. Idempotent: cancelling a
     cancelled order changes nothing and answers the same."""
     order = get_order(session, order_id, lock=True)
@@ -415,8 +554,12 @@ def cancel(session: Session, order_id: uuid.UUID | str, *, actor: Principal | No
     order.cancelled_at = utcnow()
     order.cancel_reason = (reason or "other")[:50]
     session.add(order)
-    publish(session, "order.cancelled", {"orderId": str(order.id), "orderNumber": order.number, "reason": reason,
-                                         "via": via}, source=SOURCE)
+    publish(
+        session,
+        "order.cancelled",
+        {"orderId": str(order.id), "orderNumber": order.number, "reason": reason, "via": via},
+        source=SOURCE,
+    )
     return order
 
 
@@ -434,8 +577,9 @@ def create_manual_order(session: Session, data: OrderInput, *, actor: Principal)
     return order
 
 
-def retry_entries(session: Session, order_id: uuid.UUID):  # noqa: ANN201
+def retry_entries(session: Session, order_id: uuid.UUID):
     from app.platform.models import RetryEntry
 
-    return list(session.exec(select(RetryEntry).where(RetryEntry.order_id == order_id)
-                             .order_by(RetryEntry.created_at.desc())))
+    return list(
+        session.exec(select(RetryEntry).where(RetryEntry.order_id == order_id).order_by(RetryEntry.created_at.desc()))
+    )

@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, select
 
 from app.integrations import shopify as api
-from app.orders import service
+from app.orders import service, shopify_orders
 from app.orders.models import Order, ProcessedWebhook, ShopifyBackfill, ShopifyShop
-from app.platform import audit, live
+from app.platform import audit, live, logs, tasks
 from app.platform.auth import Principal
 from app.platform.db import platform_session, session_tenant_id, tenant_session
 from app.platform.errors import Conflict, DomainError, NotFound, Unauthorized, ValidationFailed
@@ -34,16 +34,27 @@ def connection(session: Session) -> ShopifyShop | None:
     return session.exec(select(ShopifyShop).where(ShopifyShop.uninstalled_at.is_(None))).first()
 
 
-def connect(session: Session, *, shop_domain: str, access_token: str, webhook_secret: str,
-            api_base_url: str = "", actor: Principal) -> ShopifyShop:
+def connect(
+    session: Session,
+    *,
+    shop_domain: str,
+    access_token: str,
+    webhook_secret: str,
+    api_base_url: str = "",
+    actor: Principal,
+) -> ShopifyShop:
     actor.require("settings.write")
     shop_domain = shop_domain.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
     if not shop_domain or not access_token.strip() or not webhook_secret.strip():
         raise ValidationFailed("enter the shop domain, the access token and the webhook secret")
     shop = session.exec(select(ShopifyShop)).first()
     if shop is None:
-        shop = ShopifyShop(tenant_id=session_tenant_id(session), shop_domain=shop_domain,
-                           access_token=access_token.strip(), webhook_secret=webhook_secret.strip())
+        shop = ShopifyShop(
+            tenant_id=session_tenant_id(session),
+            shop_domain=shop_domain,
+            access_token=access_token.strip(),
+            webhook_secret=webhook_secret.strip(),
+        )
     shop.shop_domain, shop.access_token, shop.webhook_secret = shop_domain, access_token.strip(), webhook_secret.strip()
     shop.api_base_url = api_base_url.strip()
     shop.installed_at, shop.uninstalled_at = utcnow(), None
@@ -53,8 +64,13 @@ def connect(session: Session, *, shop_domain: str, access_token: str, webhook_se
     except Exception as exc:
         raise Conflict(f"{shop_domain} is already connected to another shop in Shopfloor") from exc
     forget_routes()
-    audit.record(session, "integration.shopify.connected", actor_user_id=actor.user_id,
-                 target_type="shopify_shop", target_id=shop_domain)
+    audit.record(
+        session,
+        "integration.shopify.connected",
+        actor_user_id=actor.user_id,
+        target_type="shopify_shop",
+        target_id=shop_domain,
+    )
     publish(session, "integration.shopify-changed", {"action": "connected"}, source="order-service")
     return shop
 
@@ -67,14 +83,23 @@ def disconnect(session: Session, *, actor: Principal) -> None:
     shop.uninstalled_at = utcnow()
     session.add(shop)
     forget_routes()
-    audit.record(session, "integration.shopify.disconnected", actor_user_id=actor.user_id,
-                 target_type="shopify_shop", target_id=shop.shop_domain)
+    audit.record(
+        session,
+        "integration.shopify.disconnected",
+        actor_user_id=actor.user_id,
+        target_type="shopify_shop",
+        target_id=shop.shop_domain,
+    )
     publish(session, "integration.shopify-changed", {"action": "disconnected"}, source="order-service")
 
 
 def client_for(shop: ShopifyShop, *, transport_retries: int = 3) -> api.ShopifyClient:
-    return api.ShopifyClient(shop.api_base_url or shop.shop_domain, shop.access_token, api_version=shop.api_version,
-                             transport_retries=transport_retries)
+    return api.ShopifyClient(
+        shop.api_base_url or shop.shop_domain,
+        shop.access_token,
+        api_version=shop.api_version,
+        transport_retries=transport_retries,
+    )
 
 
 # --- webhooks -------------------------------------------------------------------------------
@@ -136,17 +161,20 @@ def handle_webhook(raw_body: bytes, headers: dict[str, str]) -> WebhookResult:
     topic = h["x-shopify-topic"].strip().lower()
     with tenant_session(tenant_id) as s:
         if topic not in api.WEBHOOK_TOPICS:
-            raise DomainError(f"unsupported topic '{topic}' (this endpoint takes {', '.join(api.WEBHOOK_TOPICS)})",
-                              code="unsupported_topic")
+            raise DomainError(
+                f"unsupported topic '{topic}' (this endpoint takes {', '.join(api.WEBHOOK_TOPICS)})",
+                code="unsupported_topic",
+            )
         try:
             payload = json.loads(raw_body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise DomainError(f"the body is not valid JSON: {exc}", code="malformed_json") from exc
         try:
-            data = api.order_from_rest(payload)
-        except api.PayloadError as exc:
+            data = shopify_orders.order_from_rest(payload)
+        except shopify_orders.PayloadError as exc:
             raise ValidationFailed(str(exc), code="not_an_order") from exc
         correlation = h["x-shopify-webhook-id"]
+        logs.bind(correlation_id=correlation)  # everything this delivery causes carries Shopify's webhook id
         if topic == "orders/create":
             order, created = service.create_order(s, data, correlation_id=correlation)
             status = "created" if created else "duplicate"
@@ -162,11 +190,22 @@ def handle_webhook(raw_body: bytes, headers: dict[str, str]) -> WebhookResult:
         # The delivery's idempotency record, in the same transaction: a
         # concurrent copy of this delivery waits on the unique key here (or on
         # the order's) and then finds it taken, so it rolls back everything.
-        claimed = s.execute(insert(ProcessedWebhook).values(
-            id=uuid.uuid4(), tenant_id=tenant_id, webhook_id=h["x-shopify-webhook-id"][:100], webhook_type=topic,
-            event_id=h.get("x-shopify-event-id", "")[:100], shop_domain=h["x-shopify-shop-domain"][:255],
-            triggered_at=h.get("x-shopify-triggered-at", "")[:40], received_at=utcnow(), order_id=order.id,
-        ).on_conflict_do_nothing().returning(ProcessedWebhook.id)).scalar()
+        claimed = s.execute(
+            insert(ProcessedWebhook)
+            .values(
+                id=uuid.uuid4(),
+                tenant_id=tenant_id,
+                webhook_id=h["x-shopify-webhook-id"][:100],
+                webhook_type=topic,
+                event_id=h.get("x-shopify-event-id", "")[:100],
+                shop_domain=h["x-shopify-shop-domain"][:255],
+                triggered_at=h.get("x-shopify-triggered-at", "")[:40],
+                received_at=utcnow(),
+                order_id=order.id,
+            )
+            .on_conflict_do_nothing()
+            .returning(ProcessedWebhook.id)
+        ).scalar()
         if claimed is None:
             s.rollback()
             return WebhookResult("duplicate", order.id)
@@ -191,17 +230,44 @@ def start_backfill(session: Session, since: datetime, *, actor: Principal) -> Sh
         session.add(running)
     run = ShopifyBackfill(tenant_id=session_tenant_id(session), since=since, started_by_id=actor.user_id)
     session.add(run)
-    audit.record(session, "orders.backfill.started", actor_user_id=actor.user_id, target_type="shopify_backfill",
-                 target_id=run.id, meta={"since": since.isoformat()})
+    audit.record(
+        session,
+        "orders.backfill.started",
+        actor_user_id=actor.user_id,
+        target_type="shopify_backfill",
+        target_id=run.id,
+        meta={"since": since.isoformat()},
+    )
     return run
+
+
+def queue_backfill(tenant_id: uuid.UUID | str, run_id: uuid.UUID | str) -> None:
+    """Have a worker run (or resume) a backfill, in the shop's line."""
+    tasks.enqueue(
+        "jobs.orders.backfill",
+        str(tenant_id),
+        str(run_id),
+        queue_name="integrations",
+        shop=tenant_id,
+        job_timeout=3600,
+        description=f"Shopify order import ({tenant_id})",
+    )
 
 
 PROGRESS_CHANNEL = live.CHANNEL
 
 
 def _progress(tenant_id: uuid.UUID, run: ShopifyBackfill) -> None:
-    live.publish(tenant_id, "backfill", id=str(run.id), status=run.status, seen=run.seen, imported=run.imported,
-                 skipped=run.skipped, pages=run.pages)
+    live.publish(
+        tenant_id,
+        "backfill",
+        id=str(run.id),
+        status=run.status,
+        seen=run.seen,
+        imported=run.imported,
+        skipped=run.skipped,
+        pages=run.pages,
+    )
 
 
 def run_backfill(tenant_id: uuid.UUID | str, run_id: uuid.UUID | str, *, page_size: int = 50) -> ShopifyBackfill:
@@ -232,7 +298,7 @@ def run_backfill(tenant_id: uuid.UUID | str, run_id: uuid.UUID | str, *, page_si
             with tenant_session(tid) as s:
                 run = s.exec(select(ShopifyBackfill).where(ShopifyBackfill.id == run.id).with_for_update()).one()
                 for node in page.nodes:
-                    data = api.order_from_graphql(node)
+                    data = shopify_orders.order_from_graphql(node)
                     run.seen += 1
                     if not data.shopify_order_id:
                         run.skipped += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.layout import PHONE_META, public_page
 from components.storefront import severity_badge, share_dialog, storefront_page
 from components.ui import empty_state
 from state.builder import BuilderState, BuildViewState, SharedBuildState
@@ -19,19 +20,42 @@ def _part_line(row: rx.Var, part: rx.Var, editable: bool) -> rx.Component:
         rx.vstack(
             rx.text(part["name"], size="2", weight="medium", data_testid="part-name"),
             rx.text(part["price"], size="1", color_scheme=rx.cond(part["available"], "gray", "red")),
-            spacing="0", min_width="0", flex="1",
+            spacing="0",
+            min_width="0",
+            flex="1",
         ),
-        *([
-            rx.tooltip(rx.icon_button(rx.icon("repeat", size=14), size="1", variant="soft", color_scheme="gray",
-                                      aria_label="Change part",
-                                      on_click=BuilderState.open_picker(row["slot"], part["index"])),
-                       content="Change"),
-            rx.tooltip(rx.icon_button(rx.icon("x", size=14), size="1", variant="soft", color_scheme="red",
-                                      aria_label="Remove part", data_testid="remove-part",
-                                      on_click=BuilderState.remove(row["slot"], part["index"])),
-                       content="Remove"),
-        ] if editable else []),
-        align="center", width="100%", spacing="2",
+        *(
+            [
+                rx.tooltip(
+                    rx.icon_button(
+                        rx.icon("repeat", size=14),
+                        size="1",
+                        variant="soft",
+                        color_scheme="gray",
+                        aria_label="Change part",
+                        on_click=BuilderState.open_picker(row["slot"], part["index"]),
+                    ),
+                    content="Change",
+                ),
+                rx.tooltip(
+                    rx.icon_button(
+                        rx.icon("x", size=14),
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        aria_label="Remove part",
+                        data_testid="remove-part",
+                        on_click=BuilderState.remove(row["slot"], part["index"]),
+                    ),
+                    content="Remove",
+                ),
+            ]
+            if editable
+            else []
+        ),
+        align="center",
+        width="100%",
+        spacing="2",
     )
 
 
@@ -43,28 +67,45 @@ def _slot_card(row: rx.Var, editable: bool) -> rx.Component:
                 rx.text(row["title"], size="1", weight="bold", color_scheme="gray", text_transform="uppercase"),
                 rx.spacer(),
                 severity_badge(row["severity"].to(str)),
-                align="center", width="100%",
+                align="center",
+                width="100%",
             ),
             rx.cond(
                 parts.length() > 0,
                 rx.vstack(rx.foreach(parts, lambda p: _part_line(row, p, editable)), spacing="2", width="100%"),
                 rx.text("Nothing chosen yet.", size="2", color_scheme="gray") if not editable else rx.fragment(),
             ),
-            *([rx.cond(
-                row["can_add"].to(bool),
-                rx.button(rx.icon("plus", size=14),
-                          rx.cond(parts.length() > 0, "Add another", row["choose"].to(str)),
-                          size="2", variant=rx.cond(parts.length() > 0, "ghost", "soft"),
-                          on_click=BuilderState.open_picker(row["slot"], -1),
-                          data_testid=rx.Var.create("choose-") + row["slot"].to(str)),
-            )] if editable else []),
-            spacing="2", width="100%",
+            *(
+                [
+                    rx.cond(
+                        row["can_add"].to(bool),
+                        rx.button(
+                            rx.icon("plus", size=14),
+                            rx.cond(parts.length() > 0, "Add another", row["choose"].to(str)),
+                            size="2",
+                            variant=rx.cond(parts.length() > 0, "ghost", "soft"),
+                            on_click=BuilderState.open_picker(row["slot"], -1),
+                            data_testid=rx.Var.create("choose-") + row["slot"].to(str),
+                        ),
+                    )
+                ]
+                if editable
+                else []
+            ),
+            spacing="2",
+            width="100%",
         ),
         width="100%",
         data_testid=rx.Var.create("slot-") + row["slot"].to(str),
-        style={"borderLeft": rx.cond(row["severity"].to(str) == "block", f"3px solid {rx.color('red', 9)}",
-                                     rx.cond(row["severity"].to(str) == "warn", f"3px solid {rx.color('amber', 9)}",
-                                             "3px solid transparent"))},
+        style={
+            "borderLeft": rx.cond(
+                row["severity"].to(str) == "block",
+                f"3px solid {rx.color('red', 9)}",
+                rx.cond(
+                    row["severity"].to(str) == "warn", f"3px solid {rx.color('amber', 9)}", "3px solid transparent"
+                ),
+            )
+        },
     )
 
 
@@ -73,9 +114,19 @@ def _suggestion(s: rx.Var) -> rx.Component:
         rx.icon("wand-sparkles", size=14, color=rx.color("green", 10), flex_shrink="0"),
         rx.text(s["label"], size="1", flex="1", min_width="0", color_scheme="gray", high_contrast=True),
         rx.text(s["price"], size="1", weight="bold", white_space="nowrap"),
-        rx.button("Apply", size="1", variant="soft", color_scheme="green",
-                  on_click=BuilderState.apply_suggestion(s["query"]), data_testid="suggestion"),
-        align="center", spacing="2", width="100%", padding="4px 6px", border_radius="6px",
+        rx.button(
+            "Apply",
+            size="1",
+            variant="soft",
+            color_scheme="green",
+            on_click=BuilderState.apply_suggestion(s["query"]),
+            data_testid="suggestion",
+        ),
+        align="center",
+        spacing="2",
+        width="100%",
+        padding="4px 6px",
+        border_radius="6px",
         background=rx.color("gray", 1),
     )
 
@@ -83,19 +134,35 @@ def _suggestion(s: rx.Var) -> rx.Component:
 def _verdict(v: rx.Var, editable: bool) -> rx.Component:
     suggestions = v["suggestions"].to(list[dict])
     return rx.callout.root(
-        rx.callout.icon(rx.match(v["severity"], ("block", rx.icon("circle-x")), ("warn", rx.icon("triangle-alert")),
-                                 rx.icon("info"))),
+        rx.callout.icon(
+            rx.match(
+                v["severity"], ("block", rx.icon("circle-x")), ("warn", rx.icon("triangle-alert")), rx.icon("info")
+            )
+        ),
         rx.vstack(
             rx.text(v["message"], size="2", data_testid="verdict-message"),
             rx.text(v["slots"], size="1", color_scheme="gray"),
-            *([rx.cond(suggestions.length() > 0,
-                       rx.vstack(rx.text("Fix it with one of these parts the shop sells:", size="1", weight="medium"),
-                                 rx.foreach(suggestions, _suggestion),
-                                 spacing="1", width="100%"))] if editable else []),
-            spacing="1", width="100%",
+            *(
+                [
+                    rx.cond(
+                        suggestions.length() > 0,
+                        rx.vstack(
+                            rx.text("Fix it with one of these parts the shop sells:", size="1", weight="medium"),
+                            rx.foreach(suggestions, _suggestion),
+                            spacing="1",
+                            width="100%",
+                        ),
+                    )
+                ]
+                if editable
+                else []
+            ),
+            spacing="1",
+            width="100%",
         ),
         color_scheme=rx.match(v["severity"], ("block", "red"), ("warn", "amber"), "blue"),
-        size="1", width="100%",
+        size="1",
+        width="100%",
         data_testid=rx.Var.create("verdict-") + v["rule"].to(str),
         data_severity=v["severity"],
     )
@@ -106,84 +173,157 @@ def summary(state: type[BuildViewState], editable: bool) -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.icon(rx.match(state.overall, ("block", "circle-x"), ("warn", "triangle-alert"),
-                                     ("info", "info"), "circle-check"), size=22,
-                            color=rx.match(state.overall, ("block", rx.color("red", 9)),
-                                           ("warn", rx.color("amber", 9)), ("info", rx.color("blue", 9)),
-                                           rx.color("green", 9))),
-                    rx.text(state.banner, size="2", weight="medium", data_testid="overall-banner",
-                            data_overall=state.overall),
-                    align="center", spacing="2",
+                    rx.icon(
+                        rx.match(
+                            state.overall,
+                            ("block", "circle-x"),
+                            ("warn", "triangle-alert"),
+                            ("info", "info"),
+                            "circle-check",
+                        ),
+                        size=22,
+                        color=rx.match(
+                            state.overall,
+                            ("block", rx.color("red", 9)),
+                            ("warn", rx.color("amber", 9)),
+                            ("info", rx.color("blue", 9)),
+                            rx.color("green", 9),
+                        ),
+                    ),
+                    rx.text(
+                        state.banner,
+                        size="2",
+                        weight="medium",
+                        data_testid="overall-banner",
+                        data_overall=state.overall,
+                    ),
+                    align="center",
+                    spacing="2",
                 ),
                 rx.divider(),
                 rx.hstack(
                     rx.hover_card.root(
                         rx.hover_card.trigger(
-                            rx.vstack(rx.hstack(rx.text("Estimated power draw", size="1", color_scheme="gray"),
-                                                rx.icon("info", size=12, color=rx.color("gray", 9)),
-                                                align="center", spacing="1"),
-                                      rx.heading(state.draw_w, " W", size="5", data_testid="draw-w"), spacing="0",
-                                      cursor="help"),
+                            rx.vstack(
+                                rx.hstack(
+                                    rx.text("Estimated power draw", size="1", color_scheme="gray"),
+                                    rx.icon("info", size=12, color=rx.color("gray", 9)),
+                                    align="center",
+                                    spacing="1",
+                                ),
+                                rx.heading(state.draw_w, " W", size="5", data_testid="draw-w"),
+                                spacing="0",
+                                cursor="help",
+                            ),
                         ),
                         rx.hover_card.content(
-                            rx.vstack(rx.text("How the estimate adds up", size="2", weight="bold"),
-                                      rx.foreach(state.draw_parts, lambda line: rx.text(line, size="1")),
-                                      rx.text("The PSU should have 20 % headroom above this.", size="1",
-                                              color_scheme="gray"),
-                                      spacing="1"),
+                            rx.vstack(
+                                rx.text("How the estimate adds up", size="2", weight="bold"),
+                                rx.foreach(state.draw_parts, lambda line: rx.text(line, size="1")),
+                                rx.text("The PSU should have 20 % headroom above this.", size="1", color_scheme="gray"),
+                                spacing="1",
+                            ),
                         ),
                     ),
                     rx.spacer(),
-                    rx.vstack(rx.text("Total", size="1", color_scheme="gray"),
-                              rx.heading(state.total_price, size="6", data_testid="total-price"),
-                              spacing="0", align="end"),
+                    rx.vstack(
+                        rx.text("Total", size="1", color_scheme="gray"),
+                        rx.heading(state.total_price, size="6", data_testid="total-price"),
+                        spacing="0",
+                        align="end",
+                    ),
                     width="100%",
                 ),
-                rx.text(state.build_state, " build · ", state.passes, " checks passed", size="1",
-                        color_scheme="gray", data_testid="build-state"),
+                rx.text(
+                    state.build_state,
+                    " build · ",
+                    state.passes,
+                    " checks passed",
+                    size="1",
+                    color_scheme="gray",
+                    data_testid="build-state",
+                ),
                 *([_actions()] if editable else []),
-                spacing="3", width="100%",
+                spacing="3",
+                width="100%",
             ),
             width="100%",
         ),
-        rx.cond(state.unavailable.length() > 0,
-                rx.callout("Not sold by the shop right now: " + state.unavailable.join(", "), icon="package-x",
-                           color_scheme="red", size="1", width="100%")),
+        rx.cond(
+            state.unavailable.length() > 0,
+            rx.callout(
+                "Not sold by the shop right now: " + state.unavailable.join(", "),
+                icon="package-x",
+                color_scheme="red",
+                size="1",
+                width="100%",
+            ),
+        ),
         rx.foreach(state.verdicts, lambda v: _verdict(v, editable)),
         rx.cond(
             state.not_checked.length() > 0,
             rx.card(
                 rx.vstack(
-                    rx.hstack(rx.icon("circle-help", size=14), rx.text("Not checked", size="2", weight="bold"),
-                              align="center", spacing="1"),
+                    rx.hstack(
+                        rx.icon("circle-help", size=14),
+                        rx.text("Not checked", size="2", weight="bold"),
+                        align="center",
+                        spacing="1",
+                    ),
                     rx.foreach(state.not_checked, lambda m: rx.text("• ", m, size="1", color_scheme="gray")),
                     spacing="1",
                 ),
-                width="100%", data_testid="not-checked",
+                width="100%",
+                data_testid="not-checked",
             ),
         ),
-        spacing="3", width="100%",
+        spacing="3",
+        width="100%",
     )
 
 
 def _actions() -> rx.Component:
     return rx.flex(
-        rx.button(rx.icon("save", size=14), "Save", on_click=BuilderState.save, disabled=~BuilderState.has_parts,
-                  data_testid="save-build"),
-        rx.button(rx.icon("share-2", size=14), "Share", variant="soft", on_click=BuilderState.share,
-                  disabled=~BuilderState.has_parts, data_testid="share-build"),
+        rx.button(
+            rx.icon("save", size=14),
+            "Save",
+            on_click=BuilderState.save,
+            disabled=~BuilderState.has_parts,
+            data_testid="save-build",
+        ),
+        rx.button(
+            rx.icon("share-2", size=14),
+            "Share",
+            variant="soft",
+            on_click=BuilderState.share,
+            disabled=~BuilderState.has_parts,
+            data_testid="share-build",
+        ),
         rx.alert_dialog.root(
-            rx.alert_dialog.trigger(rx.button(rx.icon("eraser", size=14), "Clear", variant="soft", color_scheme="gray",
-                                              disabled=~BuilderState.has_parts, data_testid="clear-build")),
+            rx.alert_dialog.trigger(
+                rx.button(
+                    rx.icon("eraser", size=14),
+                    "Clear",
+                    variant="soft",
+                    color_scheme="gray",
+                    disabled=~BuilderState.has_parts,
+                    data_testid="clear-build",
+                )
+            ),
             rx.alert_dialog.content(
                 rx.alert_dialog.title("Clear this build?"),
                 rx.alert_dialog.description("Every chosen part is removed. A build you saved stays saved."),
-                rx.hstack(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                          rx.alert_dialog.action(rx.button("Clear", color_scheme="red", on_click=BuilderState.clear_all)),
-                          justify="end", spacing="3", padding_top="12px"),
+                rx.hstack(
+                    rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.alert_dialog.action(rx.button("Clear", color_scheme="red", on_click=BuilderState.clear_all)),
+                    justify="end",
+                    spacing="3",
+                    padding_top="12px",
+                ),
             ),
         ),
-        gap="2", wrap="wrap",
+        gap="2",
+        wrap="wrap",
     )
 
 
@@ -201,19 +341,31 @@ def _item(it: rx.Var) -> rx.Component:
                     rx.cond(it["compatible"].to(bool), rx.fragment(), severity_badge(it["severity"].to(str))),
                     rx.cond(it["severity"].to(str) == "warn", severity_badge("warn")),
                     rx.text(it["stock_text"], size="1", color_scheme="gray"),
-                    spacing="2", align="center",
+                    spacing="2",
+                    align="center",
                 ),
                 rx.foreach(reasons, lambda r: rx.text(r, size="1", color=rx.color("red", 11))),
-                spacing="1", flex="1", min_width="0",
+                spacing="1",
+                flex="1",
+                min_width="0",
             ),
             rx.vstack(
                 rx.text(it["price"], size="3", weight="bold", white_space="nowrap"),
-                rx.button("Choose", size="2", on_click=BuilderState.choose(it["id"]), data_testid="pick-part",
-                          variant=rx.cond(it["compatible"].to(bool), "solid", "soft"),
-                          color_scheme=rx.cond(it["compatible"].to(bool), "indigo", "gray")),
-                align="end", spacing="2",
+                rx.button(
+                    "Choose",
+                    size="2",
+                    on_click=BuilderState.choose(it["id"]),
+                    data_testid="pick-part",
+                    variant=rx.cond(it["compatible"].to(bool), "solid", "soft"),
+                    color_scheme=rx.cond(it["compatible"].to(bool), "indigo", "gray"),
+                ),
+                align="end",
+                spacing="2",
             ),
-            gap="3", width="100%", direction="row", align="center",
+            gap="3",
+            width="100%",
+            direction="row",
+            align="center",
         ),
         width="100%",
         flex_shrink="0",
@@ -241,53 +393,98 @@ def picker() -> rx.Component:
                 rx.hstack(
                     rx.dialog.title(BuilderState.picker_title, margin="0"),
                     rx.spacer(),
-                    rx.dialog.close(rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="gray",
-                                                   aria_label="Close")),
-                    align="center", width="100%",
+                    rx.dialog.close(
+                        rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="gray", aria_label="Close")
+                    ),
+                    align="center",
+                    width="100%",
                 ),
                 rx.flex(
-                    rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder="Search name or maker",
-                             default_value=BuilderState.search,
-                             on_change=BuilderState.set_search.debounce(250), flex="1", min_width="200px",
-                             data_testid="picker-search"),
+                    rx.input(
+                        rx.input.slot(rx.icon("search", size=14)),
+                        placeholder="Search name or maker",
+                        default_value=BuilderState.search,
+                        on_change=BuilderState.set_search.debounce(250),
+                        flex="1",
+                        min_width="200px",
+                        data_testid="picker-search",
+                    ),
                     rx.select.root(
                         rx.select.trigger(),
                         rx.select.content(*[rx.select.item(label, value=key) for key, label in SORTS]),
-                        value=BuilderState.sort, on_change=BuilderState.set_sort,
+                        value=BuilderState.sort,
+                        on_change=BuilderState.set_sort,
                     ),
-                    rx.hstack(rx.switch(checked=BuilderState.compatible_only,
-                                        on_change=BuilderState.set_compatible_only, data_testid="compatible-only"),
-                              rx.text("Compatible only", size="2"), align="center", spacing="2", as_="label"),
-                    gap="3", wrap="wrap", align="center", width="100%",
+                    rx.hstack(
+                        rx.switch(
+                            checked=BuilderState.compatible_only,
+                            on_change=BuilderState.set_compatible_only,
+                            data_testid="compatible-only",
+                        ),
+                        rx.text("Compatible only", size="2"),
+                        align="center",
+                        spacing="2",
+                        as_="label",
+                    ),
+                    gap="3",
+                    wrap="wrap",
+                    align="center",
+                    width="100%",
                 ),
                 rx.flex(rx.foreach(BuilderState.facets, _facet), gap="2", wrap="wrap", width="100%"),
                 rx.cond(
                     BuilderState.items.length() > 0,
-                    rx.vstack(rx.foreach(BuilderState.items, _item), spacing="2", width="100%",
-                              max_height=["60vh", "55vh"], overflow_y="auto", data_testid="picker-list"),
-                    empty_state("search-x", "No parts match",
-                                "Try another search or filter, or switch off “Compatible only”."),
+                    rx.vstack(
+                        rx.foreach(BuilderState.items, _item),
+                        spacing="2",
+                        width="100%",
+                        max_height=["60vh", "55vh"],
+                        overflow_y="auto",
+                        data_testid="picker-list",
+                    ),
+                    empty_state(
+                        "search-x", "No parts match", "Try another search or filter, or switch off “Compatible only”."
+                    ),
                 ),
                 rx.flex(
-                    rx.text(BuilderState.total, " parts",
-                            rx.cond(BuilderState.hidden_incompatible > 0,
-                                    rx.text.span(" · ", BuilderState.hidden_incompatible,
-                                                 " incompatible hidden")),
-                            size="1", color_scheme="gray", data_testid="picker-count"),
+                    rx.text(
+                        BuilderState.total,
+                        " parts",
+                        rx.cond(
+                            BuilderState.hidden_incompatible > 0,
+                            rx.text.span(" · ", BuilderState.hidden_incompatible, " incompatible hidden"),
+                        ),
+                        size="1",
+                        color_scheme="gray",
+                        data_testid="picker-count",
+                    ),
                     rx.spacer(),
                     rx.hstack(
-                        rx.icon_button(rx.icon("chevron-left", size=16), size="1", variant="soft",
-                                       disabled=BuilderState.page == 0, on_click=BuilderState.go_page(-1),
-                                       aria_label="Previous page"),
+                        rx.icon_button(
+                            rx.icon("chevron-left", size=16),
+                            size="1",
+                            variant="soft",
+                            disabled=BuilderState.page == 0,
+                            on_click=BuilderState.go_page(-1),
+                            aria_label="Previous page",
+                        ),
                         rx.text(BuilderState.page + 1, " / ", BuilderState.page_count, size="1"),
-                        rx.icon_button(rx.icon("chevron-right", size=16), size="1", variant="soft",
-                                       disabled=BuilderState.page + 1 >= BuilderState.page_count,
-                                       on_click=BuilderState.go_page(1), aria_label="Next page"),
-                        align="center", spacing="2",
+                        rx.icon_button(
+                            rx.icon("chevron-right", size=16),
+                            size="1",
+                            variant="soft",
+                            disabled=BuilderState.page + 1 >= BuilderState.page_count,
+                            on_click=BuilderState.go_page(1),
+                            aria_label="Next page",
+                        ),
+                        align="center",
+                        spacing="2",
                     ),
-                    width="100%", align="center",
+                    width="100%",
+                    align="center",
                 ),
-                spacing="3", width="100%",
+                spacing="3",
+                width="100%",
             ),
             max_width=["100%", "860px"],
             width="100%",
@@ -305,11 +502,21 @@ def _save_dialog() -> rx.Component:
             rx.dialog.title("Save to My builds"),
             rx.form(
                 rx.vstack(
-                    rx.input(name="name", default_value="My build", placeholder="Name", max_length=120,
-                             width="100%", auto_focus=True, data_testid="save-name"),
-                    rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                              rx.button("Save", type="submit", data_testid="save-confirm"), justify="end",
-                              width="100%"),
+                    rx.input(
+                        name="name",
+                        default_value="My build",
+                        placeholder="Name",
+                        max_length=120,
+                        width="100%",
+                        auto_focus=True,
+                        data_testid="save-name",
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Save", type="submit", data_testid="save-confirm"),
+                        justify="end",
+                        width="100%",
+                    ),
                     spacing="3",
                 ),
                 on_submit=BuilderState.save_to_account,
@@ -324,8 +531,11 @@ def _builder() -> rx.Component:
     return rx.vstack(
         rx.vstack(
             rx.heading("Build your PC", size="7"),
-            rx.text("Pick a part for each slot. Every choice is checked against the rest of the build.",
-                    color_scheme="gray", size="2"),
+            rx.text(
+                "Pick a part for each slot. Every choice is checked against the rest of the build.",
+                color_scheme="gray",
+                size="2",
+            ),
             spacing="1",
         ),
         rx.cond(
@@ -334,18 +544,23 @@ def _builder() -> rx.Component:
                 rx.vstack(rx.foreach(BuilderState.rows, lambda r: _slot_card(r, True)), spacing="3", width="100%"),
                 rx.box(summary(BuilderState, True), position=["static", "static", "sticky"], top="76px"),
                 columns=rx.breakpoints(initial="1", md="3fr 2fr"),
-                gap="5", width="100%", align_items="start",
+                gap="5",
+                width="100%",
+                align_items="start",
             ),
             rx.center(rx.spinner(size="3"), padding="80px", width="100%"),
         ),
         picker(),
         share_dialog(BuilderState.share_url, BuilderState.share_open, BuilderState.set_share_open, "share-url"),
         _save_dialog(),
-        spacing="5", width="100%",
+        spacing="5",
+        width="100%",
     )
 
 
-builder_page = storefront_page(_builder)
+builder_page = public_page("/build", "Build your PC", kind="storefront", on_load=BuilderState.load, meta=PHONE_META)(
+    storefront_page(_builder)
+)
 
 
 # --- a shared build ------------------------------------------------------------------------------
@@ -357,14 +572,21 @@ def _gone() -> rx.Component:
             rx.vstack(
                 rx.icon("ghost", size=36, color=rx.color("gray", 9)),
                 rx.heading("This build is gone", size="5"),
-                rx.text("Its owner deleted it, so this share link no longer shows anything.",
-                        color_scheme="gray", size="2", text_align="center"),
+                rx.text(
+                    "Its owner deleted it, so this share link no longer shows anything.",
+                    color_scheme="gray",
+                    size="2",
+                    text_align="center",
+                ),
                 rx.link(rx.button(rx.icon("wrench", size=14), "Start your own build"), href="/build"),
-                align="center", spacing="3",
+                align="center",
+                spacing="3",
             ),
-            max_width="440px", data_testid="shared-gone",
+            max_width="440px",
+            data_testid="shared-gone",
         ),
-        padding_top="60px", width="100%",
+        padding_top="60px",
+        width="100%",
     )
 
 
@@ -377,33 +599,51 @@ def _shared() -> rx.Component:
             _gone(),
             rx.cond(
                 SharedBuildState.missing,
-                rx.center(empty_state("search-x", "No such build", "Check the link you were given."),
-                          padding_top="60px"),
+                rx.center(
+                    empty_state("search-x", "No such build", "Check the link you were given."), padding_top="60px"
+                ),
                 rx.vstack(
                     rx.flex(
-                        rx.vstack(rx.text("Shared build", size="1", color_scheme="gray"),
-                                  rx.heading(SharedBuildState.name, size="7", data_testid="shared-name"),
-                                  spacing="0"),
+                        rx.vstack(
+                            rx.text("Shared build", size="1", color_scheme="gray"),
+                            rx.heading(SharedBuildState.name, size="7", data_testid="shared-name"),
+                            spacing="0",
+                        ),
                         rx.spacer(),
-                        rx.link(rx.button(rx.icon("copy-plus", size=14), "Open in builder", size="3",
-                                          data_testid="open-in-builder"),
-                                href="/build?" + SharedBuildState.query),
-                        width="100%", align="center", gap="3", wrap="wrap",
+                        rx.link(
+                            rx.button(
+                                rx.icon("copy-plus", size=14),
+                                "Open in builder",
+                                size="3",
+                                data_testid="open-in-builder",
+                            ),
+                            href="/build?" + SharedBuildState.query,
+                        ),
+                        width="100%",
+                        align="center",
+                        gap="3",
+                        wrap="wrap",
                     ),
                     rx.grid(
-                        rx.vstack(rx.foreach(SharedBuildState.rows, lambda r: _slot_card(r, False)), spacing="3",
-                                  width="100%"),
+                        rx.vstack(
+                            rx.foreach(SharedBuildState.rows, lambda r: _slot_card(r, False)), spacing="3", width="100%"
+                        ),
                         summary(SharedBuildState, False),
                         columns=rx.breakpoints(initial="1", md="3fr 2fr"),
-                        gap="5", width="100%", align_items="start",
+                        gap="5",
+                        width="100%",
+                        align_items="start",
                     ),
-                    spacing="5", width="100%",
+                    spacing="5",
+                    width="100%",
                 ),
             ),
         ),
     )
 
 
-shared_build_page = storefront_page(_shared)
+shared_build_page = public_page(
+    "/b/[slug]", "Shared build", kind="storefront", on_load=SharedBuildState.load, meta=PHONE_META
+)(storefront_page(_shared))
 
 __all__ = ["builder_page", "shared_build_page"]

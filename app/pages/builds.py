@@ -6,16 +6,12 @@ import reflex as rx
 
 from app.builds import machine
 from components.layout import staff_page
-from components.ui import detail_page, empty_state, field, loading_table
+from components.ui import detail_page, empty_state, field, loading_table, status_badge
 from state.builds import PHOTO_SLOT_OPTIONS, BuildsState, BuildState
-
-STATUS_COLORS = {"pending": "gray", "in_progress": "blue", "paused": "amber", "testing": "iris",
-                 "completed": "green", "failed": "red"}
 
 
 def build_badge(status: rx.Var) -> rx.Component:
-    return rx.badge(status, color_scheme=rx.match(status, *[(k, v) for k, v in STATUS_COLORS.items()], "gray"),
-                    variant="soft", data_testid="build-status")
+    return status_badge(status, machine.STATUS, variant="soft", data_testid="build-status")
 
 
 def _row(b: rx.Var) -> rx.Component:
@@ -31,30 +27,53 @@ def _row(b: rx.Var) -> rx.Component:
     )
 
 
-@staff_page("/builds")
+@staff_page("/builds", "Builds", permission="builds.read", icon="wrench", on_load=BuildsState.load)
 def builds_page() -> rx.Component:
     return rx.vstack(
         rx.flex(
-            rx.button("All", size="1", variant=rx.cond(BuildsState.status_filter == "all", "solid", "soft"),
-                      on_click=BuildsState.set_status_filter("all")),
-            *[rx.button(s.replace("_", " ").capitalize(), rx.badge(BuildsState.counts[s], variant="solid",
-                                                                  color_scheme=STATUS_COLORS[s]),
-                        size="1", variant=rx.cond(BuildsState.status_filter == s, "solid", "soft"),
-                        color_scheme="gray", on_click=BuildsState.set_status_filter(s))
-              for s in machine.STATUSES],
-            spacing="2", wrap="wrap",
+            rx.button(
+                "All",
+                size="1",
+                variant=rx.cond(BuildsState.status_filter == "all", "solid", "soft"),
+                on_click=BuildsState.set_status_filter("all"),
+            ),
+            *[
+                rx.button(
+                    s.label,
+                    rx.badge(BuildsState.counts[s.value], variant="solid", color_scheme=s.color),
+                    size="1",
+                    variant=rx.cond(BuildsState.status_filter == s.value, "solid", "soft"),
+                    color_scheme="gray",
+                    on_click=BuildsState.set_status_filter(s.value),
+                )
+                for s in machine.STATUS
+            ],
+            spacing="2",
+            wrap="wrap",
         ),
         rx.cond(
             BuildsState.loaded,
-            rx.cond(BuildsState.rows.length() > 0,
-                    rx.table.root(
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                            "Order", "Customer", "Status", "Assignee", "Age", "Photos", "Booklets")])),
-                        rx.table.body(rx.foreach(BuildsState.rows, _row)), variant="surface", width="100%"),
-                    empty_state("wrench", "No builds here", "Create a build from an order's page.")),
+            rx.cond(
+                BuildsState.rows.length() > 0,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in ("Order", "Customer", "Status", "Assignee", "Age", "Photos", "Booklets")
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(BuildsState.rows, _row)),
+                    variant="surface",
+                    width="100%",
+                ),
+                empty_state("wrench", "No builds here", "Create a build from an order's page."),
+            ),
             loading_table(),
         ),
-        spacing="4", width="100%",
+        spacing="4",
+        width="100%",
     )
 
 
@@ -64,19 +83,35 @@ def builds_page() -> rx.Component:
 def _photo_tile(p: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.cond(p["thumb"] != "",
-                    rx.image(src=p["thumb"].to(str), width="100%", height="110px", object_fit="cover",
-                             border_radius="6px"),
-                    rx.center(rx.icon("camera-off", size=24, color=rx.color("gray", 8)), height="110px",
-                              width="100%", background=rx.color("gray", 3), border_radius="6px")),
-            rx.hstack(rx.text(p["label"], size="1", weight="medium"),
-                      rx.cond(p["thumb"] != "", rx.icon("circle-check", size=14, color=rx.color("green", 9)),
-                              rx.cond(p["required"], rx.badge("missing", color_scheme="amber", size="1"),
-                                      rx.badge("optional", size="1"))),
-                      justify="between", width="100%"),
+            rx.cond(
+                p["thumb"] != "",
+                rx.image(src=p["thumb"].to(str), width="100%", height="110px", object_fit="cover", border_radius="6px"),
+                rx.center(
+                    rx.icon("camera-off", size=24, color=rx.color("gray", 8)),
+                    height="110px",
+                    width="100%",
+                    background=rx.color("gray", 3),
+                    border_radius="6px",
+                ),
+            ),
+            rx.hstack(
+                rx.text(p["label"], size="1", weight="medium"),
+                rx.cond(
+                    p["thumb"] != "",
+                    rx.icon("circle-check", size=14, color=rx.color("green", 9)),
+                    rx.cond(
+                        p["required"],
+                        rx.badge("missing", color_scheme="amber", size="1"),
+                        rx.badge("optional", size="1"),
+                    ),
+                ),
+                justify="between",
+                width="100%",
+            ),
             spacing="1",
         ),
-        size="1", data_testid="photo-" + p["slot"].to(str),
+        size="1",
+        data_testid="photo-" + p["slot"].to(str),
     )
 
 
@@ -88,69 +123,160 @@ def _photos() -> rx.Component:
     return _card(
         "Photos",
         rx.grid(rx.foreach(BuildState.photos, _photo_tile), columns="5", spacing="2", width="100%"),
-        rx.cond(BuildState.can_write, rx.hstack(
-            rx.select.root(rx.select.trigger(aria_label="Photo slot"),
-                           rx.select.content(*[rx.select.item(label, value=slot) for slot, label in PHOTO_SLOT_OPTIONS]),
-                           value=BuildState.upload_slot, on_change=BuildState.set_upload_slot),
-            rx.upload.root(rx.button(rx.icon("upload", size=14), "Choose photo", variant="soft", size="2"),
-                           id="photo_upload", accept={"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"],
-                                                      "image/webp": [".webp"]}, max_files=1, multiple=False),
-            rx.button("Upload", on_click=BuildState.upload(rx.upload_files(upload_id="photo_upload")),
-                      data_testid="upload-photo"),
-            rx.text(rx.selected_files("photo_upload").join(", "), size="1", color_scheme="gray"),
-            rx.spacer(),
-            rx.hover_card.root(
-                rx.hover_card.trigger(rx.link(rx.hstack(rx.icon("qr-code", size=14), rx.text("Phone page")),
-                                              href=BuildState.build["phone_url"].to(str), size="2")),
-                rx.hover_card.content(rx.vstack(
-                    rx.image(src=BuildState.build["phone_qr"].to(str), width="180px", height="180px",
-                             data_testid="phone-qr"),
-                    rx.text("Scan with your phone to take the photos", size="1"), align="center")),
+        rx.cond(
+            BuildState.can_write,
+            rx.hstack(
+                rx.select.root(
+                    rx.select.trigger(aria_label="Photo slot"),
+                    rx.select.content(*[rx.select.item(label, value=slot) for slot, label in PHOTO_SLOT_OPTIONS]),
+                    value=BuildState.upload_slot,
+                    on_change=BuildState.set_upload_slot,
+                ),
+                rx.upload.root(
+                    rx.button(rx.icon("upload", size=14), "Choose photo", variant="soft", size="2"),
+                    id="photo_upload",
+                    accept={"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"]},
+                    max_files=1,
+                    multiple=False,
+                ),
+                rx.button(
+                    "Upload",
+                    on_click=BuildState.upload(rx.upload_files(upload_id="photo_upload")),
+                    data_testid="upload-photo",
+                ),
+                rx.text(rx.selected_files("photo_upload").join(", "), size="1", color_scheme="gray"),
+                rx.spacer(),
+                rx.hover_card.root(
+                    rx.hover_card.trigger(
+                        rx.link(
+                            rx.hstack(rx.icon("qr-code", size=14), rx.text("Phone page")),
+                            href=BuildState.build["phone_url"].to(str),
+                            size="2",
+                        )
+                    ),
+                    rx.hover_card.content(
+                        rx.vstack(
+                            rx.image(
+                                src=BuildState.build["phone_qr"].to(str),
+                                width="180px",
+                                height="180px",
+                                data_testid="phone-qr",
+                            ),
+                            rx.text("Scan with your phone to take the photos", size="1"),
+                            align="center",
+                        )
+                    ),
+                ),
+                align="center",
+                width="100%",
+                wrap="wrap",
             ),
-            align="center", width="100%", wrap="wrap",
-        )),
+        ),
     )
 
 
 def _qa() -> rx.Component:
     return _card(
         "QA",
-        rx.foreach(BuildState.checklist, lambda c: rx.hstack(
-            rx.checkbox(checked=c["done"].to(bool), on_change=lambda _: BuildState.toggle_check(c["index"]),
-                        disabled=~BuildState.can_write),
-            rx.text(c["item"], size="2"), align="center")),
-        rx.cond(BuildState.can_write, rx.form(
-            rx.hstack(rx.input(name="item", placeholder="Add a check (e.g. All fans spin)", width="100%"),
-                      rx.button("Add", type="submit", variant="soft"), width="100%"),
-            on_submit=BuildState.add_check, reset_on_submit=True)),
+        rx.foreach(
+            BuildState.checklist,
+            lambda c: rx.hstack(
+                rx.checkbox(
+                    checked=c["done"].to(bool),
+                    on_change=lambda _: BuildState.toggle_check(c["index"]),
+                    disabled=~BuildState.can_write,
+                ),
+                rx.text(c["item"], size="2"),
+                align="center",
+            ),
+        ),
+        rx.cond(
+            BuildState.can_write,
+            rx.form(
+                rx.hstack(
+                    rx.input(name="item", placeholder="Add a check (e.g. All fans spin)", width="100%"),
+                    rx.button("Add", type="submit", variant="soft"),
+                    width="100%",
+                ),
+                on_submit=BuildState.add_check,
+                reset_on_submit=True,
+            ),
+        ),
         rx.form(
-            rx.text_area(name="qa_notes", placeholder="QA notes", default_value=BuildState.build["qa_notes"].to(str),
-                         key=BuildState.build["qa_notes"].to(str), width="100%", rows="2",
-                         disabled=~BuildState.can_write),
-            rx.cond(BuildState.can_write, rx.button("Save notes", type="submit", size="1", variant="soft",
-                                                    margin_top="4px")),
-            on_submit=BuildState.save_qa_notes, reset_on_submit=False, width="100%"),
-        rx.hstack(rx.text("Result: ", rx.text.strong(BuildState.build["qa_result"]), size="2"), rx.spacer(),
-                  rx.cond(BuildState.can_write, rx.hstack(
-                      rx.button("Sign off: passed", size="1", color_scheme="green", on_click=BuildState.sign_off(True),
-                                data_testid="qa-pass"),
-                      rx.button("Failed", size="1", color_scheme="red", variant="soft",
-                                on_click=BuildState.sign_off(False)))), width="100%", align="center"),
+            rx.text_area(
+                name="qa_notes",
+                placeholder="QA notes",
+                default_value=BuildState.build["qa_notes"].to(str),
+                key=BuildState.build["qa_notes"].to(str),
+                width="100%",
+                rows="2",
+                disabled=~BuildState.can_write,
+            ),
+            rx.cond(
+                BuildState.can_write, rx.button("Save notes", type="submit", size="1", variant="soft", margin_top="4px")
+            ),
+            on_submit=BuildState.save_qa_notes,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        rx.hstack(
+            rx.text("Result: ", rx.text.strong(BuildState.build["qa_result"]), size="2"),
+            rx.spacer(),
+            rx.cond(
+                BuildState.can_write,
+                rx.hstack(
+                    rx.button(
+                        "Sign off: passed",
+                        size="1",
+                        color_scheme="green",
+                        on_click=BuildState.sign_off(True),
+                        data_testid="qa-pass",
+                    ),
+                    rx.button(
+                        "Failed", size="1", color_scheme="red", variant="soft", on_click=BuildState.sign_off(False)
+                    ),
+                ),
+            ),
+            width="100%",
+            align="center",
+        ),
     )
 
 
 def _temps() -> rx.Component:
-    names = [("cpuIdle", "CPU idle"), ("cpuLoad", "CPU load"), ("gpuIdle", "GPU idle"), ("gpuLoad", "GPU load"),
-             ("ambient", "Room")]
+    names = [
+        ("cpuIdle", "CPU idle"),
+        ("cpuLoad", "CPU load"),
+        ("gpuIdle", "GPU idle"),
+        ("gpuLoad", "GPU load"),
+        ("ambient", "Room"),
+    ]
     return _card(
         "Temperatures (°C)",
         rx.form(
-            rx.grid(*[field(label, rx.input(name=key, type="number", step="0.1",
-                                            default_value=BuildState.temps[key], key=BuildState.temps[key]))
-                      for key, label in names], columns="5", spacing="2", width="100%"),
-            rx.cond(BuildState.can_write, rx.button("Save temperatures", type="submit", variant="soft",
-                                                    margin_top="8px")),
-            on_submit=BuildState.save_temps, reset_on_submit=False,
+            rx.grid(
+                *[
+                    field(
+                        label,
+                        rx.input(
+                            name=key,
+                            type="number",
+                            step="0.1",
+                            default_value=BuildState.temps[key],
+                            key=BuildState.temps[key],
+                        ),
+                    )
+                    for key, label in names
+                ],
+                columns="5",
+                spacing="2",
+                width="100%",
+            ),
+            rx.cond(
+                BuildState.can_write, rx.button("Save temperatures", type="submit", variant="soft", margin_top="8px")
+            ),
+            on_submit=BuildState.save_temps,
+            reset_on_submit=False,
         ),
     )
 
@@ -158,83 +284,184 @@ def _temps() -> rx.Component:
 def _system_config() -> rx.Component:
     return _card(
         "System configuration",
-        rx.cond(BuildState.system_config.length() > 0,
-                rx.table.root(rx.table.body(rx.foreach(BuildState.system_config, lambda c: rx.table.row(
-                    rx.table.cell(rx.text(c["key"], weight="medium")), rx.table.cell(c["value"])))),
-                    size="1", width="100%"),
-                rx.text("Nothing recorded yet (OS, BIOS version, drivers…).", size="2", color_scheme="gray")),
-        rx.cond(BuildState.can_write, rx.form(
-            rx.hstack(rx.input(name="key", placeholder="Setting (e.g. BIOS)", width="200px"),
-                      rx.input(name="value", placeholder="Value (e.g. F12, XMP on)", width="100%"),
-                      rx.button("Save", type="submit", variant="soft"), width="100%"),
-            on_submit=BuildState.add_config, reset_on_submit=True)),
+        rx.cond(
+            BuildState.system_config.length() > 0,
+            rx.table.root(
+                rx.table.body(
+                    rx.foreach(
+                        BuildState.system_config,
+                        lambda c: rx.table.row(
+                            rx.table.cell(rx.text(c["key"], weight="medium")), rx.table.cell(c["value"])
+                        ),
+                    )
+                ),
+                size="1",
+                width="100%",
+            ),
+            rx.text("Nothing recorded yet (OS, BIOS version, drivers…).", size="2", color_scheme="gray"),
+        ),
+        rx.cond(
+            BuildState.can_write,
+            rx.form(
+                rx.hstack(
+                    rx.input(name="key", placeholder="Setting (e.g. BIOS)", width="200px"),
+                    rx.input(name="value", placeholder="Value (e.g. F12, XMP on)", width="100%"),
+                    rx.button("Save", type="submit", variant="soft"),
+                    width="100%",
+                ),
+                on_submit=BuildState.add_config,
+                reset_on_submit=True,
+            ),
+        ),
     )
 
 
 def _tests() -> rx.Component:
     return _card(
         "Test runs",
-        rx.cond(BuildState.test_runs.length() > 0,
-                rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                    "Test", "Result", "Score", "Notes")])),
-                    rx.table.body(rx.foreach(BuildState.test_runs, lambda r: rx.table.row(
-                        rx.table.cell(r["type"]),
-                        rx.table.cell(rx.cond(
-                            BuildState.can_write,
-                            rx.select(list(machine.TEST_RUN_STATUSES), value=r["status"], size="1",
-                                      on_change=lambda v: BuildState.set_run_status(r["id"], v)),
-                            rx.badge(r["status"]))),
-                        rx.table.cell(r["score"]), rx.table.cell(r["notes"])))), size="1", width="100%"),
-                rx.text("No test runs yet.", size="2", color_scheme="gray")),
-        rx.cond(BuildState.can_write, rx.form(
-            rx.hstack(
-                rx.select(list(machine.TEST_RUN_TYPES), name="type", default_value="benchmark"),
-                rx.select(list(machine.TEST_RUN_STATUSES), name="status", default_value="passed"),
-                rx.input(name="score", placeholder="Score", type="number", width="100px"),
-                rx.input(name="notes", placeholder="Notes (e.g. 3DMark Time Spy)", width="100%"),
-                rx.button("Add", type="submit", variant="soft"), width="100%", align="center"),
-            on_submit=BuildState.add_test_run, reset_on_submit=True)),
+        rx.cond(
+            BuildState.test_runs.length() > 0,
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(*[rx.table.column_header_cell(h) for h in ("Test", "Result", "Score", "Notes")])
+                ),
+                rx.table.body(
+                    rx.foreach(
+                        BuildState.test_runs,
+                        lambda r: rx.table.row(
+                            rx.table.cell(r["type"]),
+                            rx.table.cell(
+                                rx.cond(
+                                    BuildState.can_write,
+                                    rx.select(
+                                        list(machine.TEST_RUN_STATUSES),
+                                        value=r["status"],
+                                        size="1",
+                                        on_change=lambda v: BuildState.set_run_status(r["id"], v),
+                                    ),
+                                    rx.badge(r["status"]),
+                                )
+                            ),
+                            rx.table.cell(r["score"]),
+                            rx.table.cell(r["notes"]),
+                        ),
+                    )
+                ),
+                size="1",
+                width="100%",
+            ),
+            rx.text("No test runs yet.", size="2", color_scheme="gray"),
+        ),
+        rx.cond(
+            BuildState.can_write,
+            rx.form(
+                rx.hstack(
+                    rx.select(list(machine.TEST_RUN_TYPES), name="type", default_value="benchmark"),
+                    rx.select(list(machine.TEST_RUN_STATUSES), name="status", default_value="passed"),
+                    rx.input(name="score", placeholder="Score", type="number", width="100px"),
+                    rx.input(name="notes", placeholder="Notes (e.g. 3DMark Time Spy)", width="100%"),
+                    rx.button("Add", type="submit", variant="soft"),
+                    width="100%",
+                    align="center",
+                ),
+                on_submit=BuildState.add_test_run,
+                reset_on_submit=True,
+            ),
+        ),
     )
 
 
 def _benchmarks() -> rx.Component:
     return _card(
         "Benchmarks",
-        rx.cond(BuildState.benchmarks.length() > 0,
-                rx.vstack(rx.foreach(BuildState.benchmarks, lambda bm: rx.hstack(
-                    rx.text(bm["name"], weight="medium", size="2"), rx.text(bm["score"], " ", bm["unit"], size="2"),
-                    rx.cond(bm["photo"] != "", rx.badge(rx.icon("image", size=12), bm["photo"], variant="soft")),
-                    spacing="3", align="center")), spacing="1"),
-                rx.text("No benchmarks yet.", size="2", color_scheme="gray")),
-        rx.cond(BuildState.can_write, rx.form(
-            rx.hstack(
-                rx.input(name="name", placeholder="Benchmark (e.g. Cinebench R23 multi)", width="100%", required=True),
-                rx.input(name="score", placeholder="Score", type="number", step="any", width="110px", required=True),
-                rx.input(name="unit", placeholder="Unit", width="80px"),
-                rx.select.root(rx.select.trigger(placeholder="Screenshot photo"),
-                               rx.select.content(rx.select.item("No photo", value="none"),
-                                                 *[rx.select.item(label, value=slot)
-                                                   for slot, label in PHOTO_SLOT_OPTIONS]),
-                               name="photo_slot", default_value="none"),
-                rx.button("Add", type="submit", variant="soft"), width="100%", align="center"),
-            on_submit=BuildState.add_benchmark, reset_on_submit=True)),
+        rx.cond(
+            BuildState.benchmarks.length() > 0,
+            rx.vstack(
+                rx.foreach(
+                    BuildState.benchmarks,
+                    lambda bm: rx.hstack(
+                        rx.text(bm["name"], weight="medium", size="2"),
+                        rx.text(bm["score"], " ", bm["unit"], size="2"),
+                        rx.cond(bm["photo"] != "", rx.badge(rx.icon("image", size=12), bm["photo"], variant="soft")),
+                        spacing="3",
+                        align="center",
+                    ),
+                ),
+                spacing="1",
+            ),
+            rx.text("No benchmarks yet.", size="2", color_scheme="gray"),
+        ),
+        rx.cond(
+            BuildState.can_write,
+            rx.form(
+                rx.hstack(
+                    rx.input(
+                        name="name", placeholder="Benchmark (e.g. Cinebench R23 multi)", width="100%", required=True
+                    ),
+                    rx.input(
+                        name="score", placeholder="Score", type="number", step="any", width="110px", required=True
+                    ),
+                    rx.input(name="unit", placeholder="Unit", width="80px"),
+                    rx.select.root(
+                        rx.select.trigger(placeholder="Screenshot photo"),
+                        rx.select.content(
+                            rx.select.item("No photo", value="none"),
+                            *[rx.select.item(label, value=slot) for slot, label in PHOTO_SLOT_OPTIONS],
+                        ),
+                        name="photo_slot",
+                        default_value="none",
+                    ),
+                    rx.button("Add", type="submit", variant="soft"),
+                    width="100%",
+                    align="center",
+                ),
+                on_submit=BuildState.add_benchmark,
+                reset_on_submit=True,
+            ),
+        ),
     )
 
 
 def _feed() -> rx.Component:
     return _card(
         "Timeline and log",
-        rx.cond(BuildState.can_write, rx.form(
-            rx.hstack(rx.select(list(machine.EVENT_TYPES), name="event_type", default_value="note"),
-                      rx.select(list(machine.SEVERITIES), name="severity", default_value="info"),
-                      rx.input(name="message", placeholder="What happened?", width="100%", required=True),
-                      rx.button("Log", type="submit", variant="soft"), width="100%"),
-            on_submit=BuildState.add_event, reset_on_submit=True)),
-        rx.vstack(rx.foreach(BuildState.feed, lambda e: rx.hstack(
-            rx.badge(e["type"], color_scheme=rx.match(e["severity"], ("critical", "red"), ("error", "red"),
-                                                      ("warning", "amber"), "gray"), variant="soft"),
-            rx.text(e["message"], size="2"), rx.spacer(), rx.text(e["at"], size="1", color_scheme="gray"),
-            width="100%", align="center")), spacing="2", width="100%", max_height="360px", overflow_y="auto"),
+        rx.cond(
+            BuildState.can_write,
+            rx.form(
+                rx.hstack(
+                    rx.select(list(machine.EVENT_TYPES), name="event_type", default_value="note"),
+                    rx.select(list(machine.SEVERITIES), name="severity", default_value="info"),
+                    rx.input(name="message", placeholder="What happened?", width="100%", required=True),
+                    rx.button("Log", type="submit", variant="soft"),
+                    width="100%",
+                ),
+                on_submit=BuildState.add_event,
+                reset_on_submit=True,
+            ),
+        ),
+        rx.vstack(
+            rx.foreach(
+                BuildState.feed,
+                lambda e: rx.hstack(
+                    rx.badge(
+                        e["type"],
+                        color_scheme=rx.match(
+                            e["severity"], ("critical", "red"), ("error", "red"), ("warning", "amber"), "gray"
+                        ),
+                        variant="soft",
+                    ),
+                    rx.text(e["message"], size="2"),
+                    rx.spacer(),
+                    rx.text(e["at"], size="1", color_scheme="gray"),
+                    width="100%",
+                    align="center",
+                ),
+            ),
+            spacing="2",
+            width="100%",
+            max_height="360px",
+            overflow_y="auto",
+        ),
     )
 
 
@@ -242,62 +469,130 @@ def _booklets() -> rx.Component:
     b = BuildState.build
     return _card(
         "Booklets",
-        rx.hstack(rx.text("Status:", size="2"),
-                  rx.badge(b["booklet_status"], color_scheme=rx.match(b["booklet_status"], ("ready", "green"),
-                                                                      ("failed", "red"), ("rendering", "blue"),
-                                                                      ("queued", "blue"), "gray"),
-                           data_testid="booklet-status"),
-                  rx.cond((b["booklet_status"] == "queued") | (b["booklet_status"] == "rendering"),
-                          rx.spinner(size="1")), align="center"),
+        rx.hstack(
+            rx.text("Status:", size="2"),
+            rx.badge(
+                b["booklet_status"],
+                color_scheme=rx.match(
+                    b["booklet_status"],
+                    ("ready", "green"),
+                    ("failed", "red"),
+                    ("rendering", "blue"),
+                    ("queued", "blue"),
+                    "gray",
+                ),
+                data_testid="booklet-status",
+            ),
+            rx.cond((b["booklet_status"] == "queued") | (b["booklet_status"] == "rendering"), rx.spinner(size="1")),
+            align="center",
+        ),
         rx.cond(b["booklet_error"] != "", rx.callout(b["booklet_error"], icon="triangle-alert", color_scheme="red")),
         rx.hstack(
-            rx.cond(b["quick_url"] != "", rx.link(rx.button(rx.icon("file-text", size=14), "Quick Start Guide",
-                                                            variant="soft"), href=b["quick_url"].to(str),
-                                                  is_external=True, data_testid="open-quick-start")),
-            rx.cond(b["dossier_url"] != "", rx.link(rx.button(rx.icon("file-text", size=14), "Technical Dossier",
-                                                              variant="soft"), href=b["dossier_url"].to(str),
-                                                    is_external=True, data_testid="open-dossier")),
-            rx.cond(BuildState.can_write, rx.button(rx.icon("refresh-cw", size=14), "Regenerate", variant="ghost",
-                                                    on_click=BuildState.regenerate)),
+            rx.cond(
+                b["quick_url"] != "",
+                rx.link(
+                    rx.button(rx.icon("file-text", size=14), "Quick Start Guide", variant="soft"),
+                    href=b["quick_url"].to(str),
+                    is_external=True,
+                    data_testid="open-quick-start",
+                ),
+            ),
+            rx.cond(
+                b["dossier_url"] != "",
+                rx.link(
+                    rx.button(rx.icon("file-text", size=14), "Technical Dossier", variant="soft"),
+                    href=b["dossier_url"].to(str),
+                    is_external=True,
+                    data_testid="open-dossier",
+                ),
+            ),
+            rx.cond(
+                BuildState.can_write,
+                rx.button(
+                    rx.icon("refresh-cw", size=14), "Regenerate", variant="ghost", on_click=BuildState.regenerate
+                ),
+            ),
             wrap="wrap",
         ),
     )
 
 
-@staff_page("/builds/[id]")
+@staff_page("/builds/[id]", "Workbench", permission="builds.read", icon="wrench", nav=False, on_load=BuildState.load)
 def build_page() -> rx.Component:
     b = BuildState.build
-    return detail_page(BuildState.error, BuildState.loaded, "Build not found", rx.vstack(
-        rx.hstack(
-            rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Builds")), href="/builds", size="2"),
-            rx.heading("Build for ", rx.link(b["order"], href="/orders/" + b["order_id"].to(str)), size="6"),
-            build_badge(b["status"]),
-            rx.text(b["customer"], color_scheme="gray"),
-            rx.spacer(),
-            rx.cond(BuildState.can_write, rx.hstack(rx.foreach(BuildState.actions, lambda a: rx.button(
-                a["label"], on_click=BuildState.move(a["target"]),
-                color_scheme=rx.cond(a["target"] == "failed", "red", "indigo"),
-                variant=rx.cond((a["target"] == "failed") | (a["target"] == "paused"), "soft", "solid"),
-                data_testid="move-" + a["target"].to(str))))),
-            width="100%", align="center", wrap="wrap",
+    return detail_page(
+        BuildState.error,
+        BuildState.loaded,
+        "Build not found",
+        rx.vstack(
+            rx.hstack(
+                rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Builds")), href="/builds", size="2"),
+                rx.heading("Build for ", rx.link(b["order"], href="/orders/" + b["order_id"].to(str)), size="6"),
+                build_badge(b["status"]),
+                rx.text(b["customer"], color_scheme="gray"),
+                rx.spacer(),
+                rx.cond(
+                    BuildState.can_write,
+                    rx.hstack(
+                        rx.foreach(
+                            BuildState.actions,
+                            lambda a: rx.button(
+                                a["label"],
+                                on_click=BuildState.move(a["target"]),
+                                color_scheme=rx.cond(a["target"] == "failed", "red", "indigo"),
+                                variant=rx.cond((a["target"] == "failed") | (a["target"] == "paused"), "soft", "solid"),
+                                data_testid="move-" + a["target"].to(str),
+                            ),
+                        )
+                    ),
+                ),
+                width="100%",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.hstack(
+                rx.text(
+                    "Started ",
+                    b["started"],
+                    " · finished ",
+                    b["finished"],
+                    " · assigned to ",
+                    rx.text.strong(b["assignee"]),
+                    size="2",
+                    color_scheme="gray",
+                    data_testid="assignee",
+                ),
+                rx.cond(
+                    BuildState.can_write,
+                    rx.button("Assign to me", size="1", variant="ghost", on_click=BuildState.assign_to_me),
+                ),
+                align="center",
+            ),
+            rx.cond(
+                BuildState.missing.length() > 0,
+                rx.callout(
+                    "Before packaging: " + BuildState.missing.join(", "),
+                    icon="list-checks",
+                    color_scheme="amber",
+                    width="100%",
+                    data_testid="packaging-missing",
+                ),
+                rx.callout(
+                    "Ready for packaging: all required photos and the QA checklist are there.",
+                    icon="package-check",
+                    color_scheme="green",
+                    width="100%",
+                ),
+            ),
+            _photos(),
+            rx.grid(_qa(), _booklets(), columns="2", spacing="4", width="100%"),
+            _temps(),
+            _system_config(),
+            _tests(),
+            _benchmarks(),
+            _feed(),
+            spacing="4",
+            width="100%",
         ),
-        rx.hstack(
-            rx.text("Started ", b["started"], " · finished ", b["finished"], " · assigned to ",
-                    rx.text.strong(b["assignee"]), size="2", color_scheme="gray", data_testid="assignee"),
-            rx.cond(BuildState.can_write, rx.button("Assign to me", size="1", variant="ghost",
-                                                    on_click=BuildState.assign_to_me)),
-            align="center"),
-        rx.cond(BuildState.missing.length() > 0,
-                rx.callout("Before packaging: " + BuildState.missing.join(", "), icon="list-checks",
-                           color_scheme="amber", width="100%", data_testid="packaging-missing"),
-                rx.callout("Ready for packaging: all required photos and the QA checklist are there.",
-                           icon="package-check", color_scheme="green", width="100%")),
-        _photos(),
-        rx.grid(_qa(), _booklets(), columns="2", spacing="4", width="100%"),
-        _temps(),
-        _system_config(),
-        _tests(),
-        _benchmarks(),
-        _feed(),
-        spacing="4", width="100%",
-    ), rows=8)
+        rows=8,
+    )

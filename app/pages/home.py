@@ -11,14 +11,17 @@ from state.home import HomeState
 def _event_row(e: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(e["at"]),
-        rx.table.cell(rx.badge(e["severity"], color_scheme=rx.match(
-            e["severity"], ("ERROR", "red"), ("WARNING", "amber"), "gray"))),
+        rx.table.cell(
+            rx.badge(
+                e["severity"], color_scheme=rx.match(e["severity"], ("ERROR", "red"), ("WARNING", "amber"), "gray")
+            )
+        ),
         rx.table.cell(rx.code(e["type"])),
         rx.table.cell(e["message"]),
     )
 
 
-@staff_page("/")
+@staff_page("/", "Home", permission=None, icon="layout-dashboard", on_load=HomeState.load)
 def home_page() -> rx.Component:
     return rx.vstack(
         rx.heading("Welcome to ", HomeState.tenant_name, size="6", data_testid="welcome"),
@@ -41,9 +44,14 @@ def home_page() -> rx.Component:
         rx.cond(
             HomeState.recent_events.length() > 0,
             rx.table.root(
-                rx.table.header(rx.table.row(
-                    rx.table.column_header_cell("When"), rx.table.column_header_cell("Severity"),
-                    rx.table.column_header_cell("Event"), rx.table.column_header_cell("Message"))),
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("When"),
+                        rx.table.column_header_cell("Severity"),
+                        rx.table.column_header_cell("Event"),
+                        rx.table.column_header_cell("Message"),
+                    )
+                ),
                 rx.table.body(rx.foreach(HomeState.recent_events, _event_row)),
                 variant="surface",
                 width="100%",

@@ -7,6 +7,7 @@ import json
 import reflex as rx
 
 from app.settings import get_settings
+from components.layout import public_page
 from state.auth import LoginState
 
 
@@ -26,41 +27,70 @@ def _login_script() -> str:
     }}
     let message = 'Sign-in failed (' + r.status + ').';
     try {{ const j = await r.json(); message = j.error.message; }} catch (e) {{}}
-    return {{ok: false, message: message.charAt(0).toUpperCase() + message.slice(1) + (message.endsWith('.') ? '' : '.')}};
+    const end = message.endsWith('.') ? '' : '.';
+    return {{ok: false, message: message.charAt(0).toUpperCase() + message.slice(1) + end}};
   }} catch (e) {{
     return {{ok: false, message: 'Cannot reach the server. Check your connection and try again.'}};
   }}
 }})()"""
 
 
+@public_page("/login", "Sign in · Shopfloor", on_load=LoginState.on_open)
 def login_page() -> rx.Component:
     return rx.center(
         rx.card(
             rx.form(
                 rx.vstack(
-                    rx.hstack(rx.icon("factory", size=28, color=rx.color("accent", 10)),
-                              rx.heading("Shopfloor", size="6"), align="center"),
+                    rx.hstack(
+                        rx.icon("factory", size=28, color=rx.color("accent", 10)),
+                        rx.heading("Shopfloor", size="6"),
+                        align="center",
+                    ),
                     rx.text("Sign in to your shop", color_scheme="gray", size="2"),
                     rx.cond(
                         LoginState.error != "",
-                        rx.callout(LoginState.error, icon="triangle-alert", color_scheme="red", role="alert",
-                                   width="100%", data_testid="login-error"),
+                        rx.callout(
+                            LoginState.error,
+                            icon="triangle-alert",
+                            color_scheme="red",
+                            role="alert",
+                            width="100%",
+                            data_testid="login-error",
+                        ),
                     ),
                     rx.vstack(
                         rx.text("Username", size="2", weight="medium", as_="label", html_for="username"),
-                        rx.input(id="username", name="username", auto_complete="username", required=True,
-                                 auto_focus=True, width="100%", size="3"),
+                        rx.input(
+                            id="username",
+                            name="username",
+                            auto_complete="username",
+                            required=True,
+                            auto_focus=True,
+                            width="100%",
+                            size="3",
+                        ),
                         rx.text("Password", size="2", weight="medium", as_="label", html_for="password"),
-                        rx.input(id="password", name="password", type="password", auto_complete="current-password",
-                                 required=True, width="100%", size="3"),
+                        rx.input(
+                            id="password",
+                            name="password",
+                            type="password",
+                            auto_complete="current-password",
+                            required=True,
+                            width="100%",
+                            size="3",
+                        ),
                         rx.accordion.root(
                             rx.accordion.item(
                                 header=rx.text("Another shop?", size="1"),
-                                content=rx.input(id="shop", name="shop", placeholder="shop code (e.g. demo)",
-                                                 width="100%"),
+                                content=rx.input(
+                                    id="shop", name="shop", placeholder="shop code (e.g. demo)", width="100%"
+                                ),
                                 value="shop",
                             ),
-                            collapsible=True, type="single", variant="ghost", width="100%",
+                            collapsible=True,
+                            type="single",
+                            variant="ghost",
+                            width="100%",
                         ),
                         spacing="2",
                         width="100%",

@@ -33,8 +33,7 @@ def live() -> dict:
 @health_router.get("/health/ready")
 async def ready() -> JSONResponse:
     ok, checks = await asyncio.to_thread(health.readiness)
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                        status_code=200 if ok else 503)
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
 
 # --- auth -----------------------------------------------------------------------
@@ -55,20 +54,34 @@ class MeOut(BaseModel):
 
 
 def _me(p: Principal) -> MeOut:
-    return MeOut(username=p.username, displayName=p.display_name,
-                 tenant={"id": str(p.tenant_id), "slug": p.tenant_slug, "name": p.tenant_name},
-                 roles=list(p.roles), permissions=sorted(p.permissions))
+    return MeOut(
+        username=p.username,
+        displayName=p.display_name,
+        tenant={"id": str(p.tenant_id), "slug": p.tenant_slug, "name": p.tenant_name},
+        roles=list(p.roles),
+        permissions=sorted(p.permissions),
+    )
 
 
 @router.post("/auth/login", tags=["auth"], response_model=MeOut)
 async def login(body: LoginBody, request: Request, response: Response) -> MeOut:
     result = await asyncio.to_thread(
-        auth.login, body.username, body.password, shop=body.shop or None,
-        ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
+        auth.login,
+        body.username,
+        body.password,
+        shop=body.shop or None,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
     s = get_settings()
     response.set_cookie(
-        s.session_cookie_name, result.cookie_value, max_age=int(s.session_ttl_hours * 3600),
-        httponly=True, samesite="lax", secure=s.cookie_secure, path="/",
+        s.session_cookie_name,
+        result.cookie_value,
+        max_age=int(s.session_ttl_hours * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=s.cookie_secure,
+        path="/",
     )
     return _me(result.principal)
 
@@ -95,9 +108,15 @@ def tenant_overview(principal: Principal = Depends(current_principal)) -> dict:
     with tenant_session(principal.tenant_id) as s:
         o = overview(s)
     return {
-        "id": str(principal.tenant_id), "slug": principal.tenant_slug, "name": principal.tenant_name,
-        "counts": {"users": o.users, "activeSessions": o.active_sessions, "eventsToday": o.events_today,
-                   "eventsWaiting": o.events_waiting},
+        "id": str(principal.tenant_id),
+        "slug": principal.tenant_slug,
+        "name": principal.tenant_name,
+        "counts": {
+            "users": o.users,
+            "activeSessions": o.active_sessions,
+            "eventsToday": o.events_today,
+            "eventsWaiting": o.events_waiting,
+        },
     }
 
 
@@ -131,14 +150,22 @@ def roles(principal: Principal = Depends(require("users.read"))) -> list[dict]:
     from app.platform.permissions import ROLES
 
     with tenant_session(principal.tenant_id) as s:
-        return [{"name": r.name, "description": r.description, "permissions": sorted(ROLES.get(r.name, ("", set()))[1])}
-                for r in auth.list_roles(s)]
+        return [
+            {"name": r.name, "description": r.description, "permissions": sorted(ROLES.get(r.name, ("", set()))[1])}
+            for r in auth.list_roles(s)
+        ]
 
 
-def _user_out(s, user: User) -> UserOut:  # noqa: ANN001
-    return UserOut(id=user.id, username=user.username, displayName=user.display_name, email=user.email,
-                   isActive=user.is_active, roles=[r.name for r in auth.user_roles(s, user.id)],
-                   lastLoginAt=user.last_login_at)
+def _user_out(s, user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        displayName=user.display_name,
+        email=user.email,
+        isActive=user.is_active,
+        roles=[r.name for r in auth.user_roles(s, user.id)],
+        lastLoginAt=user.last_login_at,
+    )
 
 
 @router.get("/users", tags=["users"], response_model=list[UserOut])
@@ -150,8 +177,15 @@ def list_users(principal: Principal = Depends(require("users.read"))) -> list[Us
 @router.post("/users", tags=["users"], response_model=UserOut, status_code=201)
 def create_user(body: UserCreate, principal: Principal = Depends(require("users.write"))) -> UserOut:
     with tenant_session(principal.tenant_id) as s:
-        user = auth.create_user(s, username=body.username, password=body.password, roles=body.roles,
-                                display_name=body.displayName, email=body.email, actor=principal)
+        user = auth.create_user(
+            s,
+            username=body.username,
+            password=body.password,
+            roles=body.roles,
+            display_name=body.displayName,
+            email=body.email,
+            actor=principal,
+        )
         return _user_out(s, user)
 
 
@@ -170,10 +204,17 @@ class ApiKeyCreate(BaseModel):
     role: str = "legacy-admin"
 
 
-def _key_out(s, key: ApiKey) -> dict:  # noqa: ANN001
+def _key_out(s, key: ApiKey) -> dict:
     role = s.get(Role, key.role_id)
-    return {"id": str(key.id), "name": key.name, "prefix": key.key_prefix, "role": role.name if role else "",
-            "createdAt": key.created_at, "lastUsedAt": key.last_used_at, "revokedAt": key.revoked_at}
+    return {
+        "id": str(key.id),
+        "name": key.name,
+        "prefix": key.key_prefix,
+        "role": role.name if role else "",
+        "createdAt": key.created_at,
+        "lastUsedAt": key.last_used_at,
+        "revokedAt": key.revoked_at,
+    }
 
 
 @router.get("/api-keys", tags=["api keys"])
@@ -201,15 +242,29 @@ def revoke_api_key(key_id: uuid.UUID, principal: Principal = Depends(require("ad
 
 
 @router.get("/audit-log", tags=["audit"])
-def audit_log(principal: Principal = Depends(require("audit.read")), action: str | None = None,
-              limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> list[dict]:
+def audit_log(
+    principal: Principal = Depends(require("audit.read")),
+    action: str | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[dict]:
     with tenant_session(principal.tenant_id) as s:
         q = select(AuditLog).order_by(AuditLog.created_at.desc()).offset(offset).limit(limit)
         if action:
             q = q.where(AuditLog.action == action)
-        return [{"id": str(a.id), "action": a.action, "actorUserId": a.actor_user_id, "targetType": a.target_type,
-                 "targetId": a.target_id, "metadata": a.meta, "ip": a.ip, "createdAt": a.created_at}
-                for a in s.exec(q)]
+        return [
+            {
+                "id": str(a.id),
+                "action": a.action,
+                "actorUserId": a.actor_user_id,
+                "targetType": a.target_type,
+                "targetId": a.target_id,
+                "metadata": a.meta,
+                "ip": a.ip,
+                "createdAt": a.created_at,
+            }
+            for a in s.exec(q)
+        ]
 
 
 @router.get("/config", tags=["settings"])
@@ -237,10 +292,15 @@ def put_config(key: str, body: ConfigValue, principal: Principal = Depends(requi
 def get_file(key: str, principal: Principal = Depends(current_principal)) -> Response:
     """A tenant's stored file, to signed-in staff of that tenant only."""
     f = storage.for_tenant(principal.tenant_id).get(key)
-    return Response(f.data, media_type=f.content_type, headers={
-        "Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": "inline",
-    })
+    return Response(
+        f.data,
+        media_type=f.content_type,
+        headers={
+            "Cache-Control": "private, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline",
+        },
+    )
 
 
 # --- queues -----------------------------------------------------------------------------
@@ -249,7 +309,7 @@ def get_file(key: str, principal: Principal = Depends(current_principal)) -> Res
 def _is_default_tenant(principal: Principal) -> bool:
     try:
         return auth.find_tenant(None).id == principal.tenant_id
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 

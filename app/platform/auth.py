@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,7 +23,15 @@ from app.platform import audit
 from app.platform.db import platform_session, session_tenant_id, tenant_session
 from app.platform.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from app.platform.models import (
-    ApiKey, AuditLog, Role, RolePermission, Tenant, User, UserRole, UserSession, utcnow,
+    ApiKey,
+    AuditLog,
+    Role,
+    RolePermission,
+    Tenant,
+    User,
+    UserRole,
+    UserSession,
+    utcnow,
 )
 from app.settings import get_settings
 
@@ -90,7 +98,11 @@ def _sha256(value: str) -> str:
 
 def find_tenant(slug: str | None = None) -> Tenant:
     with platform_session() as s:
-        q = select(Tenant).where(Tenant.slug == slug.strip().lower()) if slug else select(Tenant).where(Tenant.is_default)
+        q = (
+            select(Tenant).where(Tenant.slug == slug.strip().lower())
+            if slug
+            else select(Tenant).where(Tenant.is_default)
+        )
         tenant = s.exec(q).first()
     if tenant is None:
         raise Unauthorized("unknown shop" if slug else "no default shop is set up")
@@ -108,14 +120,25 @@ def _permissions_for_roles(session: Session, role_ids: list[uuid.UUID]) -> froze
 
 
 def user_roles(session: Session, user_id: uuid.UUID) -> list[Role]:
-    return list(session.exec(select(Role).join(UserRole, UserRole.role_id == Role.id).where(UserRole.user_id == user_id).order_by(Role.name)))
+    return list(
+        session.exec(
+            select(Role)
+            .join(UserRole, UserRole.role_id == Role.id)
+            .where(UserRole.user_id == user_id)
+            .order_by(Role.name)
+        )
+    )
 
 
-def _principal(session: Session, tenant: Tenant, user: User, **extra) -> Principal:  # noqa: ANN003
+def _principal(session: Session, tenant: Tenant, user: User, **extra) -> Principal:
     roles = user_roles(session, user.id)
     return Principal(
-        tenant_id=tenant.id, tenant_name=tenant.name, tenant_slug=tenant.slug,
-        user_id=user.id, username=user.username, display_name=user.display_name or user.username,
+        tenant_id=tenant.id,
+        tenant_name=tenant.name,
+        tenant_slug=tenant.slug,
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name or user.username,
         roles=tuple(r.name for r in roles),
         permissions=_permissions_for_roles(session, [r.id for r in roles]),
         **extra,
@@ -131,20 +154,22 @@ def _recent_failures(session: Session, username: str, action: str = "auth.login"
     since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
     last_success = session.exec(
         select(func.max(AuditLog.created_at)).where(
-            AuditLog.action == f"{action}.success", AuditLog.target_id == username)
+            AuditLog.action == f"{action}.success", AuditLog.target_id == username
+        )
     ).one()
     if last_success and last_success > since:
         since = last_success
     count, newest = session.exec(
         select(func.count(), func.max(AuditLog.created_at)).where(
-            AuditLog.action == f"{action}.failed", AuditLog.target_id == username,
-            AuditLog.created_at > since)
+            AuditLog.action == f"{action}.failed", AuditLog.target_id == username, AuditLog.created_at > since
+        )
     ).one()
     return count, newest
 
 
-def check_throttle(session: Session, username: str, *, action: str = "auth.login", target_type: str = "user",
-                   ip: str = "") -> None:
+def check_throttle(
+    session: Session, username: str, *, action: str = "auth.login", target_type: str = "user", ip: str = ""
+) -> None:
     """Refuse (429, audited as `<action>.throttled`, committed) after
     LOGIN_MAX_FAILURES `<action>.failed` entries for this name in the window."""
     settings = get_settings()
@@ -179,22 +204,33 @@ def login(username: str, password: str, *, shop: str | None = None, ip: str = ""
         user = s.exec(select(User).where(User.username == username)).first()
         ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None and user.is_active
         if not ok:
-            audit.record(s, "auth.login.failed", actor_user_id=user.id if user else None,
-                         target_type="user", target_id=username, ip=ip,
-                         meta={"reason": "inactive" if user and not user.is_active else "bad_credentials"})
+            audit.record(
+                s,
+                "auth.login.failed",
+                actor_user_id=user.id if user else None,
+                target_type="user",
+                target_id=username,
+                ip=ip,
+                meta={"reason": "inactive" if user and not user.is_active else "bad_credentials"},
+            )
             s.commit()
             raise Unauthorized("wrong username or password")
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
         token = secrets.token_urlsafe(32)
         expires = utcnow() + timedelta(hours=settings.session_ttl_hours)
-        row = UserSession(tenant_id=tenant.id, user_id=user.id, token_hash=_sha256(token),
-                          expires_at=expires, ip=ip[:64], user_agent=user_agent[:400])
+        row = UserSession(
+            tenant_id=tenant.id,
+            user_id=user.id,
+            token_hash=_sha256(token),
+            expires_at=expires,
+            ip=ip[:64],
+            user_agent=user_agent[:400],
+        )
         user.last_login_at = utcnow()
         s.add(row)
         s.add(user)
-        audit.record(s, "auth.login.success", actor_user_id=user.id, target_type="user",
-                     target_id=username, ip=ip)
+        audit.record(s, "auth.login.success", actor_user_id=user.id, target_type="user", target_id=username, ip=ip)
         s.commit()
         principal = _principal(s, tenant, user, session_id=row.id)
     return LoginResult(cookie_value=f"{tenant.id}.{token}", expires_at=expires, principal=principal)
@@ -202,9 +238,9 @@ def login(username: str, password: str, *, shop: str | None = None, ip: str = ""
 
 def _tenant_and_secret(value: str | None, sep: str, prefix: str = "") -> tuple[Tenant, str] | None:
     """Split `<prefix><tenant id><sep><secret>` and look the tenant up."""
-    if not value or not value.startswith(prefix) or sep not in value[len(prefix):]:
+    if not value or not value.startswith(prefix) or sep not in value[len(prefix) :]:
         return None
-    tid, secret = value[len(prefix):].split(sep, 1)
+    tid, secret = value[len(prefix) :].split(sep, 1)
     try:
         tenant_id = uuid.UUID(tid)
     except ValueError:
@@ -249,8 +285,14 @@ def logout(cookie_value: str | None, *, ip: str = "") -> None:
         if row is not None:
             user = s.get(User, row.user_id)
             s.delete(row)
-            audit.record(s, "auth.logout", actor_user_id=row.user_id, target_type="user",
-                         target_id=user.username if user else "", ip=ip)
+            audit.record(
+                s,
+                "auth.logout",
+                actor_user_id=row.user_id,
+                target_type="user",
+                target_id=user.username if user else "",
+                ip=ip,
+            )
             s.commit()
 
 
@@ -276,11 +318,23 @@ def create_api_key(session: Session, *, name: str, role_name: str, actor: Princi
         raise ValidationFailed(f"unknown role '{role_name}'")
     tid = session_tenant_id(session)
     secret = f"{API_KEY_PREFIX}{tid.hex}_{secrets.token_urlsafe(32)}"
-    key = ApiKey(tenant_id=tid, name=name, key_prefix=secret[:12] + "…" + secret[-4:],
-                 key_hash=_sha256(secret), role_id=role.id, created_by_id=actor.user_id)
+    key = ApiKey(
+        tenant_id=tid,
+        name=name,
+        key_prefix=secret[:12] + "…" + secret[-4:],
+        key_hash=_sha256(secret),
+        role_id=role.id,
+        created_by_id=actor.user_id,
+    )
     session.add(key)
-    audit.record(session, "api_key.created", actor_user_id=actor.user_id, target_type="api_key",
-                 target_id=key.id, meta={"name": name, "role": role_name})
+    audit.record(
+        session,
+        "api_key.created",
+        actor_user_id=actor.user_id,
+        target_type="api_key",
+        target_id=key.id,
+        meta={"name": name, "role": role_name},
+    )
     session.commit()
     return key, secret
 
@@ -293,8 +347,14 @@ def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Principal) -> 
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)
-        audit.record(session, "api_key.revoked", actor_user_id=actor.user_id, target_type="api_key",
-                     target_id=key.id, meta={"name": key.name})
+        audit.record(
+            session,
+            "api_key.revoked",
+            actor_user_id=actor.user_id,
+            target_type="api_key",
+            target_id=key.id,
+            meta={"name": key.name},
+        )
         session.commit()
     return key
 
@@ -315,17 +375,31 @@ def authenticate_api_key(secret: str | None) -> Principal | None:
             s.commit()
         role = s.get(Role, key.role_id)
         return Principal(
-            tenant_id=tenant.id, tenant_name=tenant.name, tenant_slug=tenant.slug, user_id=None,
-            username=f"api-key:{key.name}", display_name=key.name, roles=(role.name,) if role else (),
-            permissions=_permissions_for_roles(s, [key.role_id]), api_key_id=key.id,
+            tenant_id=tenant.id,
+            tenant_name=tenant.name,
+            tenant_slug=tenant.slug,
+            user_id=None,
+            username=f"api-key:{key.name}",
+            display_name=key.name,
+            roles=(role.name,) if role else (),
+            permissions=_permissions_for_roles(s, [key.role_id]),
+            api_key_id=key.id,
         )
 
 
 # --- users and roles --------------------------------------------------------------
 
 
-def create_user(session: Session, *, username: str, password: str, roles: list[str],
-                display_name: str = "", email: str = "", actor: Principal | None = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    roles: list[str],
+    display_name: str = "",
+    email: str = "",
+    actor: Principal | None = None,
+) -> User:
     if actor is not None:
         actor.require("users.write")
     username = username.strip().lower()
@@ -333,19 +407,26 @@ def create_user(session: Session, *, username: str, password: str, roles: list[s
         raise ValidationFailed("a username needs 1 to 100 characters")
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(f"the username '{username}' is taken")
-    user = User(tenant_id=session_tenant_id(session), username=username, email=email,
-                display_name=display_name, password_hash=hash_password(password))
+    user = User(
+        tenant_id=session_tenant_id(session),
+        username=username,
+        email=email,
+        display_name=display_name,
+        password_hash=hash_password(password),
+    )
     session.add(user)
     session.flush()
-    audit.record(session, "user.created", actor_user_id=actor.user_id if actor else None,
-                 target_type="user", target_id=username)
+    audit.record(
+        session, "user.created", actor_user_id=actor.user_id if actor else None, target_type="user", target_id=username
+    )
     set_user_roles(session, user.id, roles, actor=actor, commit=False)
     session.commit()
     return user
 
 
-def set_user_roles(session: Session, user_id: uuid.UUID, role_names: list[str], *,
-                   actor: Principal | None = None, commit: bool = True) -> list[str]:
+def set_user_roles(
+    session: Session, user_id: uuid.UUID, role_names: list[str], *, actor: Principal | None = None, commit: bool = True
+) -> list[str]:
     """Replace a user's roles; audited as `user.roles.changed`."""
     if actor is not None:
         actor.require("users.write")
@@ -364,8 +445,14 @@ def set_user_roles(session: Session, user_id: uuid.UUID, role_names: list[str], 
         session.exec(delete(UserRole).where(UserRole.user_id == user_id))
         for role in roles:
             session.add(UserRole(tenant_id=user.tenant_id, user_id=user_id, role_id=role.id))
-        audit.record(session, "user.roles.changed", actor_user_id=actor.user_id if actor else None,
-                     target_type="user", target_id=user.username, meta={"before": before, "after": wanted})
+        audit.record(
+            session,
+            "user.roles.changed",
+            actor_user_id=actor.user_id if actor else None,
+            target_type="user",
+            target_id=user.username,
+            meta={"before": before, "after": wanted},
+        )
     if commit:
         session.commit()
     return wanted
@@ -376,4 +463,4 @@ def list_roles(session: Session) -> list[Role]:
 
 
 def utc(dt: datetime | None) -> datetime | None:
-    return dt.astimezone(timezone.utc) if dt else None
+    return dt.astimezone(UTC) if dt else None

@@ -58,10 +58,8 @@ def _statements(database_url: str, migrations_url: str) -> tuple[list[str], list
         f"GRANT CONNECT ON DATABASE {i_db} TO {i_app}",
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {i_owner} IN SCHEMA public "
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {i_app}",
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {i_owner} IN SCHEMA public "
-        f"GRANT USAGE, SELECT ON SEQUENCES TO {i_app}",
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {i_owner} IN SCHEMA public "
-        f"GRANT EXECUTE ON FUNCTIONS TO {i_app}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {i_owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {i_app}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {i_owner} IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO {i_app}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {i_app}",
         f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {i_app}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {i_app}",
@@ -75,7 +73,8 @@ def _run_psql(statements: list[str], database: str = "postgres") -> None:
     script = "\n".join(s.rstrip(";") + ";" for s in statements)
     subprocess.run(
         ["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-q", "-d", database],
-        input=script.encode(), check=True,
+        input=script.encode(),
+        check=True,
     )
 
 
@@ -102,7 +101,8 @@ def setup_database(admin_url: str, database_url: str, migrations_url: str) -> No
     _run_psql(create_roles)
     out = subprocess.run(
         ["runuser", "-u", "postgres", "--", "psql", "-tAc", exists_query],
-        capture_output=True, check=True,
+        capture_output=True,
+        check=True,
     ).stdout.strip()
     if not out:
         _run_psql([create_db])

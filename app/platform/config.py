@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from app.platform import audit
 from app.platform.db import session_tenant_id
-from app.platform.events import publish
 from app.platform.errors import ValidationFailed
+from app.platform.events import publish
 from app.platform.models import SystemConfig, utcnow
 
 # Known keys with their defaults; unknown keys may still be stored.
@@ -48,17 +48,27 @@ def set_value(session: Session, key: str, value: Any, *, actor_user_id: uuid.UUI
         raise ValidationFailed(f"{key} is a feature flag and takes true or false")
     session.exec(
         insert(SystemConfig)
-        .values(tenant_id=session_tenant_id(session), key=key, value=value,
-                updated_at=utcnow(), updated_by_id=actor_user_id)
+        .values(
+            tenant_id=session_tenant_id(session), key=key, value=value, updated_at=utcnow(), updated_by_id=actor_user_id
+        )
         .on_conflict_do_update(
             index_elements=["tenant_id", "key"],
             set_={"value": value, "updated_at": utcnow(), "updated_by_id": actor_user_id},
         )
     )
-    audit.record(session, "config.changed", actor_user_id=actor_user_id,
-                 target_type="system_config", target_id=key, meta={"value": value})
-    publish(session, "config.changed", {"key": key, "value": value,
-                                        "actorUserId": str(actor_user_id) if actor_user_id else None})
+    audit.record(
+        session,
+        "config.changed",
+        actor_user_id=actor_user_id,
+        target_type="system_config",
+        target_id=key,
+        meta={"value": value},
+    )
+    publish(
+        session,
+        "config.changed",
+        {"key": key, "value": value, "actorUserId": str(actor_user_id) if actor_user_id else None},
+    )
 
 
 def feature_enabled(session: Session, name: str) -> bool:

@@ -13,10 +13,12 @@ forgotten filter cannot leak rows: the database itself refuses them.
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -24,6 +26,7 @@ from sqlmodel import Session, create_engine
 
 from app.settings import get_settings
 
+log = logging.getLogger(__name__)
 TENANT_KEY = "tenant_id"
 
 
@@ -47,7 +50,7 @@ def reset_engine() -> None:
 
 
 @event.listens_for(Session, "after_begin")
-def _set_tenant(session: Session, transaction, connection) -> None:  # noqa: ANN001
+def _set_tenant(session: Session, transaction, connection) -> None:
     tenant_id = session.info.get(TENANT_KEY)
     # `is_local => true`: the setting ends with the transaction, so a pooled
     # connection never carries one tenant's id into another's session.
@@ -57,22 +60,56 @@ def _set_tenant(session: Session, transaction, connection) -> None:  # noqa: ANN
     )
 
 
-_hooks_loaded = False
+# --- work that follows a commit ---------------------------------------------------------------
+#
+# One after-commit primitive, like Saleor's `transaction.on_commit`: the relay of
+# outbox events, live updates to open pages, retry-queue runs and cache stamps all
+# register here, run once the transaction commits, and are dropped on rollback.
+
+_ON_COMMIT = "on_commit"
+_COLLECTED = "on_commit_collected"
 
 
-def _load_hooks() -> None:
-    """Import every module that hooks into commits (outbox relay, retry queue,
-    live updates, event handlers) before the first session exists, so no hook
-    registers itself in the middle of a commit."""
-    global _hooks_loaded
-    if not _hooks_loaded:
-        _hooks_loaded = True
-        import app.handlers  # noqa: F401
+def on_commit(session: Session, fn: Callable[[], None], *, key: str | None = None) -> None:
+    """Run `fn()` once this session's transaction commits; never if it rolls
+    back. With `key`, a second registration in the same transaction is a
+    no-op (bump a version once, however many changes). A failing callback is
+    logged and does not stop the others: the commit has happened."""
+    pending = session.info.setdefault(_ON_COMMIT, {})
+    pending.setdefault(key if key is not None else object(), fn)
+
+
+def collect_on_commit(session: Session, key: str, fn: Callable[[Any], None], factory: Callable[[], Any] = list) -> Any:
+    """A container (a list by default) to gather work in during this
+    transaction; `fn(container)` runs once after the commit. Both are
+    dropped on rollback, so rolled-back work never goes out."""
+    collected = session.info.setdefault(_COLLECTED, {})
+    if key not in collected:
+        collected[key] = factory()
+        box = collected[key]
+        on_commit(session, lambda: fn(box), key=f"collect:{key}")
+    return collected[key]
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session: Session) -> None:
+    pending = session.info.pop(_ON_COMMIT, None)
+    session.info.pop(_COLLECTED, None)
+    for fn in (pending or {}).values():
+        try:
+            fn()
+        except Exception:
+            log.exception("after-commit work failed")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(_ON_COMMIT, None)
+    session.info.pop(_COLLECTED, None)
 
 
 @contextmanager
 def _session(tenant_id: uuid.UUID | None) -> Iterator[Session]:
-    _load_hooks()
     session = Session(get_engine(), expire_on_commit=False)
     if tenant_id is not None:
         session.info[TENANT_KEY] = tenant_id
@@ -115,7 +152,7 @@ def all_tenant_ids() -> list[uuid.UUID]:
         return list(ps.exec(select(Tenant.id)))
 
 
-def get_or_404(session: Session, model, key: uuid.UUID | str, what: str, *, lock: bool = False):  # noqa: ANN001, ANN201
+def get_or_404(session: Session, model, key: uuid.UUID | str, what: str, *, lock: bool = False):
     """A row by primary key in this session's tenant, or NotFound ("no such <what>").
     A malformed id is simply not found."""
     from sqlmodel import select

@@ -20,24 +20,33 @@
   exactly once.
 
 Handlers register with `@handles("order.created")` in their domain's
-`events.py`; `app.handlers` imports all of them.
+`events.py`; each domain names those modules in its door (`domain.py`), and
+`app.domains.load()` imports them in every process before anything is
+published (`publish` refuses to run before that: an event published with its
+handlers unknown would be stored as wanted by nobody).
+
+The correlation id of the request, webhook or job that publishes an event
+goes into its envelope, and a handler runs with it (`logs.context`), so what
+the handler publishes, enqueues and logs carries it on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, select
 
+from app.platform import logs, tasks
 from app.platform.batching import AfterCommitBatch
-from app.platform.db import TENANT_KEY, all_tenant_ids, session_tenant_id, tenant_session
+from app.platform.db import collect_on_commit, session_tenant_id, tenant_session
 from app.platform.models import Outbox, ProcessedEvent, utcnow
 
 log = logging.getLogger(__name__)
@@ -47,8 +56,14 @@ Condition = Callable[[dict], bool]
 _HANDLERS: dict[str, dict[str, Handler]] = {}
 _CONDITIONS: dict[str, Condition] = {}  # handler name → which envelopes it wants
 _BATCHED: set[str] = set()  # handlers that take a list of envelopes
-_PENDING = "outbox_pending"
 BATCH = 100  # events per handler job at most
+_registry_complete = False
+
+
+def registry_complete() -> None:
+    """Every domain's handlers are registered (called by `app.domains.load()`)."""
+    global _registry_complete
+    _registry_complete = True
 
 
 def handler_name(fn: Handler) -> str:
@@ -93,10 +108,19 @@ def resolve_handler(name: str) -> Handler:
     return obj  # type: ignore[return-value]
 
 
-def publish(session: Session, event_type: str, payload: dict | None = None, *, source: str = "shopfloor",
-            correlation_id: str | None = None) -> uuid.UUID:
+def publish(
+    session: Session,
+    event_type: str,
+    payload: dict | None = None,
+    *,
+    source: str = "shopfloor",
+    correlation_id: str | None = None,
+) -> uuid.UUID:
     """Write an event into the caller's transaction. Relayed after commit."""
+    if not _registry_complete:
+        raise RuntimeError("publish() before the domains were loaded: call app.domains.load() at start-up")
     tenant_id = session_tenant_id(session)
+    correlation_id = correlation_id or logs.correlation_id()
     event_id = uuid.uuid4()
     envelope = {
         "eventId": str(event_id),
@@ -108,10 +132,19 @@ def publish(session: Session, event_type: str, payload: dict | None = None, *, s
         **(payload or {}),
     }
     wanted = list(handlers_for(event_type, envelope))
-    session.add(Outbox(id=event_id, tenant_id=tenant_id, event_type=event_type, payload=envelope,
-                       sent_at=None if wanted else utcnow()))  # nobody wants it: nothing to relay
+    session.add(
+        Outbox(
+            id=event_id,
+            tenant_id=tenant_id,
+            event_type=event_type,
+            payload=envelope,
+            sent_at=None if wanted else utcnow(),
+        )
+    )  # nobody wants it: nothing to relay
     if wanted:
-        session.info.setdefault(_PENDING, []).append((event_id, wanted))
+        collect_on_commit(session, "events.relay", lambda events: _relay_after_commit(tenant_id, events)).append(
+            (event_id, wanted)
+        )
     return event_id
 
 
@@ -125,12 +158,7 @@ batched_relay = _batch.block  # relay the events of every transaction committed 
 flush_relay = _batch.flush  # inside batched_relay(): relay what has been committed so far now
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _relay_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    tenant_id = session.info[TENANT_KEY]
+def _relay_after_commit(tenant_id: uuid.UUID, pending: list[tuple[uuid.UUID, list[str]]]) -> None:
     batch = _batch.pending
     if batch is not None:
         batch.setdefault(tenant_id, []).extend(pending)
@@ -141,14 +169,30 @@ def _relay_after_commit(session: Session) -> None:
 def _enqueue_grouped(tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, list[str]]]) -> None:
     """One RQ job per set of handlers per BATCH of their events, in publication
     order (an order.created wanted by two handlers is one job, not two)."""
-    from jobs import enqueue_event_handlers  # jobs imports us; import late
-
     by_handlers: dict[tuple[str, ...], list[uuid.UUID]] = {}
     for event_id, names in events:
         by_handlers.setdefault(tuple(sorted(names)), []).append(event_id)
     for names, ids in by_handlers.items():
         for start in range(0, len(ids), BATCH):
-            enqueue_event_handlers(tenant_id, ids[start:start + BATCH], list(names))
+            enqueue_event_handlers(tenant_id, ids[start : start + BATCH], list(names))
+
+
+def enqueue_event_handlers(tenant_id: uuid.UUID, event_ids: list[uuid.UUID], handlers: str | list[str]) -> Any:
+    """One job applying the handler(s) to a batch of events (in this order)."""
+    ids = [str(e) for e in event_ids]
+    names = [handlers] if isinstance(handlers, str) else list(handlers)
+    digest = hashlib.sha1("|".join([*names, *ids]).encode()).hexdigest()[:16]
+    what = f"event {ids[0]}" if len(ids) == 1 else f"{len(ids)} events from {ids[0]}"
+    return tasks.enqueue(
+        "jobs.events.handle_events",
+        str(tenant_id),
+        ids,
+        names,
+        queue_name="events",
+        shop=tenant_id,
+        job_id=f"evt-{ids[0]}-{digest}",
+        description=f"{', '.join(names)} ← {what}",
+    )
 
 
 def relay_committed(tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, list[str]]]) -> int:
@@ -161,7 +205,9 @@ def relay_committed(tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, list[str
     return sent
 
 
-def relay(tenant_id: uuid.UUID, event_ids: list[uuid.UUID] | None = None, *, older_than: timedelta | None = None) -> int:
+def relay(
+    tenant_id: uuid.UUID, event_ids: list[uuid.UUID] | None = None, *, older_than: timedelta | None = None
+) -> int:
     """Enqueue unsent outbox rows (given ones, or all older than `older_than`).
 
     Rows are locked with SKIP LOCKED so the post-commit relay and the sweep
@@ -188,19 +234,29 @@ def _send(session: Session, tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, 
     ids = [event_id for event_id, _ in events]
     try:
         _enqueue_grouped(tenant_id, events)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.warning("outbox relay of %d event(s) failed (%s); the sweep will retry", len(ids), exc)
-        session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(
-            attempts=Outbox.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]))
+        session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(ids))
+            .values(attempts=Outbox.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        )
         return 0
-    session.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.sent_at.is_(None))
-                    .values(sent_at=utcnow(), attempts=Outbox.attempts + 1, last_error=""))
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(ids), Outbox.sent_at.is_(None))
+        .values(sent_at=utcnow(), attempts=Outbox.attempts + 1, last_error="")
+    )
     return len(ids)
 
 
-def sweep_outbox(min_age_seconds: float = 5) -> int:
-    """Cron: relay stragglers of every tenant (rows the post-commit relay missed)."""
-    return sum(relay(tid, older_than=timedelta(seconds=min_age_seconds)) for tid in all_tenant_ids())
+def sweep_outbox(tenant_id: uuid.UUID | str | None = None, *, min_age_seconds: float = 5) -> int:
+    """Relay one shop's stragglers (rows the post-commit relay missed): cron
+    runs one such job per shop. Without a shop, every shop's, one by one."""
+    from app.platform.db import all_tenant_ids
+
+    shops = [uuid.UUID(str(tenant_id))] if tenant_id else all_tenant_ids()
+    return sum(relay(tid, older_than=timedelta(seconds=min_age_seconds)) for tid in shops)
 
 
 def run_handler_set(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], names: list[str]) -> dict:
@@ -211,7 +267,7 @@ def run_handler_set(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str]
     for name in names:
         try:
             results[name] = run_handlers(tenant_id, event_ids, name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             first_error = first_error or exc
     if first_error is not None:
         raise first_error
@@ -232,13 +288,14 @@ def run_handlers(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], n
         if name in _BATCHED and len(event_ids) > 1:
             try:
                 return _run_batch(tenant_id, event_ids, name)
-            except Exception:  # noqa: BLE001 — find the culprit: one event at a time, each on its own
-                log.warning("batch of %d events for %s failed; applying them one by one", len(event_ids), name,
-                            exc_info=True)
+            except Exception:
+                log.warning(
+                    "batch of %d events for %s failed; applying them one by one", len(event_ids), name, exc_info=True
+                )
         for event_id in event_ids:
             try:
                 counts[run_handler(tenant_id, event_id, name)] += 1
-            except Exception as exc:  # noqa: BLE001 — one poisoned event must not hold up the rest
+            except Exception as exc:
                 counts["failed"] += 1
                 log.exception("handler %s failed on event %s", name, event_id)
                 first_error = first_error or exc
@@ -257,12 +314,18 @@ def _run_batch(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], nam
         if len(rows) != len(set(ids)):
             raise LookupError(f"{len(set(ids)) - len(rows)} event(s) are not in this tenant's outbox")
         tid = session_tenant_id(s)
-        claimed = set(s.execute(insert(ProcessedEvent).values(
-            [{"tenant_id": tid, "event_id": i, "handler": name} for i in dict.fromkeys(ids)])
-            .on_conflict_do_nothing().returning(ProcessedEvent.event_id)).scalars())
+        claimed = set(
+            s.execute(
+                insert(ProcessedEvent)
+                .values([{"tenant_id": tid, "event_id": i, "handler": name} for i in dict.fromkeys(ids)])
+                .on_conflict_do_nothing()
+                .returning(ProcessedEvent.event_id)
+            ).scalars()
+        )
         envelopes = [dict(rows[i].payload) for i in dict.fromkeys(ids) if i in claimed]
         if envelopes:
-            fn(s, envelopes)
+            with logs.context(correlation_id=envelopes[0].get("correlationId")):
+                fn(s, envelopes)
         s.commit()
     return {"handled": len(envelopes), "duplicate": len(set(ids)) - len(envelopes), "failed": 0}
 
@@ -283,6 +346,7 @@ def run_handler(tenant_id: uuid.UUID | str, event_id: uuid.UUID | str, name: str
         if claimed is None:
             s.rollback()
             return "duplicate"
-        fn(s, [dict(row.payload)] if name in _BATCHED else dict(row.payload))
-        s.commit()
+        with logs.context(correlation_id=(row.payload or {}).get("correlationId")):
+            fn(s, [dict(row.payload)] if name in _BATCHED else dict(row.payload))
+            s.commit()
     return "handled"

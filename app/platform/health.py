@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from app.platform.db import get_engine
-from jobs import redis_conn
+from app.platform.tasks import redis_conn
 
 
 def check_database() -> str | None:
@@ -13,7 +13,7 @@ def check_database() -> str | None:
         with get_engine().connect() as conn:
             conn.execute(text("SELECT 1"))
         return None
-    except Exception as exc:  # noqa: BLE001 — any failure means not ready
+    except Exception as exc:
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
 
 
@@ -21,7 +21,7 @@ def check_redis() -> str | None:
     try:
         redis_conn().ping()
         return None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 

@@ -13,30 +13,28 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
-from sqlalchemy import event as sa_event
 from sqlmodel import Session
 
 from app.platform.batching import AfterCommitBatch
-from app.platform.db import TENANT_KEY, session_tenant_id
+from app.platform.db import collect_on_commit, session_tenant_id
 from app.settings import get_settings
 
 log = logging.getLogger(__name__)
 CHANNEL = "shopfloor:live:{tenant_id}"
-_PENDING = "live_pending"
 
 
-def publish(tenant_id: uuid.UUID | str, kind: str, **data) -> None:  # noqa: ANN003
-    from jobs import redis_conn
+def publish(tenant_id: uuid.UUID | str, kind: str, **data) -> None:
+    from app.platform.tasks import redis_conn
 
     try:
         redis_conn().publish(CHANNEL.format(tenant_id=tenant_id), json.dumps({"kind": kind, **data}, default=str))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.debug("live update not sent: %s", exc)
 
 
-def notify_after_commit(session: Session, kind: str, **data) -> None:  # noqa: ANN003
-    session_tenant_id(session)
-    session.info.setdefault(_PENDING, []).append((kind, data))
+def notify_after_commit(session: Session, kind: str, **data) -> None:
+    tenant_id = session_tenant_id(session)
+    collect_on_commit(session, "live", lambda pending: _send(tenant_id, pending), factory=dict).setdefault(kind, data)
 
 
 def _publish_all(pending: dict[tuple, dict]) -> None:
@@ -51,26 +49,19 @@ batched = _batch.block
 flush = _batch.flush  # inside batched(): send what has been committed so far now
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _send(session: Session) -> None:
-    sent = set()
+def _send(tenant_id: uuid.UUID, pending: dict[str, dict]) -> None:
+    """One message per kind per transaction (pages reload anyway)."""
     batch = _batch.pending
-    for kind, data in session.info.pop(_PENDING, None) or ():
-        if kind not in sent:  # one message per kind per transaction: pages reload anyway
-            sent.add(kind)
-            if batch is not None:
-                batch[(session.info[TENANT_KEY], kind)] = data
-            else:
-                publish(session.info[TENANT_KEY], kind, **data)
+    for kind, data in pending.items():
+        if batch is not None:
+            batch[(tenant_id, kind)] = data
+        else:
+            publish(tenant_id, kind, **data)
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _drop(session: Session, previous_transaction) -> None:  # noqa: ANN001
-    session.info.pop(_PENDING, None)
-
-
-async def subscribe(tenant_id: uuid.UUID | str, *, timeout: float = 1.0,
-                    max_seconds: float = 3600) -> AsyncIterator[dict | None]:
+async def subscribe(
+    tenant_id: uuid.UUID | str, *, timeout: float = 1.0, max_seconds: float = 3600
+) -> AsyncIterator[dict | None]:
     """Yield messages for the tenant, or None every `timeout` seconds of silence
     (so a caller can check whether to stop); ends after `max_seconds`."""
     import time

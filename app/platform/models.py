@@ -8,21 +8,22 @@ a FORCE'd row-level-security policy created in the migrations.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Index, UniqueConstraint
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from app.platform import logs
+
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-
-
-def Timestamp(*, nullable: bool = False, index: bool = False) -> Any:  # noqa: N802
+def Timestamp(*, nullable: bool = False, index: bool = False) -> Any:
     """A timezone-aware timestamp column; required ones default to now."""
     if nullable:
         return Field(default=None, sa_type=DateTime(timezone=True), nullable=True, index=index)
@@ -67,9 +68,7 @@ class RolePermission(SQLModel, table=True):
     __tablename__ = "role_permissions"
 
     role_id: uuid.UUID = Field(foreign_key="roles.id", primary_key=True, ondelete="CASCADE")
-    permission_code: str = Field(
-        foreign_key="permissions.code", primary_key=True, ondelete="CASCADE"
-    )
+    permission_code: str = Field(foreign_key="permissions.code", primary_key=True, ondelete="CASCADE")
 
 
 # --- identity and access (tenant) -------------------------------------------
@@ -258,3 +257,12 @@ class Attachment(TenantScoped, table=True):
     height: int | None = Field(default=None)
     created_by_id: uuid.UUID | None = Field(default=None)
     created_at: datetime = Timestamp()
+
+
+@sa_event.listens_for(EventLog, "before_insert")
+def _correlate(mapper, connection, entry: EventLog) -> None:
+    """Every business event-log entry (an order's timeline) names the
+    correlation id of the request, webhook or job that wrote it."""
+    cid = logs.correlation_id()
+    if cid and "correlationId" not in (entry.meta or {}):
+        entry.meta = {**(entry.meta or {}), "correlationId": cid}

@@ -26,7 +26,7 @@ def overview(session: Session) -> Overview:
     now = utcnow()
     day = now - timedelta(hours=24)
 
-    def count(q) -> int:  # noqa: ANN001
+    def count(q) -> int:
         return session.exec(q).one()
 
     return Overview(
@@ -34,9 +34,15 @@ def overview(session: Session) -> Overview:
         active_sessions=count(select(func.count()).select_from(UserSession).where(UserSession.expires_at > now)),
         events_today=count(select(func.count()).select_from(Outbox).where(Outbox.created_at > day)),
         events_waiting=count(select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))),
-        sign_ins_today=count(select(func.count()).select_from(AuditLog).where(
-            AuditLog.action == "auth.login.success", AuditLog.created_at > day)),
-        failed_sign_ins_today=count(select(func.count()).select_from(AuditLog).where(
-            AuditLog.action == "auth.login.failed", AuditLog.created_at > day)),
+        sign_ins_today=count(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.action == "auth.login.success", AuditLog.created_at > day)
+        ),
+        failed_sign_ins_today=count(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.action == "auth.login.failed", AuditLog.created_at > day)
+        ),
         recent_events=list(session.exec(select(EventLog).order_by(EventLog.created_at.desc()).limit(8))),
     )

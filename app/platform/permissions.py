@@ -10,47 +10,68 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, select
 
+from app.platform.domain import Resource
 from app.platform.models import Permission, Role, RolePermission
 
-RESOURCES: dict[str, str] = {
-    "orders": "orders and their fulfillment",
-    "builds": "PC builds on the workbench",
-    "printJobs": "print jobs and the print farm",
-    "grid": "GridFlock grid generation",
-    "inventory": "stock and replenishment",
-    "shipments": "parcels and tracking",
-    "repairs": "repair intake and invoicing",
-    "catalog": "parts catalog and price lists",
-    "settings": "tenant settings and integrations",
-    "users": "staff accounts and roles",
-    "audit": "the security audit log",
-}
+# The platform's own resources; each domain declares its own in its door
+# (`Domain.resources`) and `app.domains.load()` registers them here.
+PLATFORM_RESOURCES = (
+    Resource("settings", "tenant settings and integrations", operate=False),
+    Resource("users", "staff accounts and roles", operate=False),
+    Resource("audit", "the security audit log", operate=False),
+)
+# Resources of the seed's domains that have not landed yet (grid, stock, parcels,
+# repairs): their roles are set by the seed already. A domain that lands moves
+# its line into its own door.
+RESERVED_RESOURCES = (
+    Resource("grid", "GridFlock grid generation"),
+    Resource("inventory", "stock and replenishment"),
+    Resource("shipments", "parcels and tracking"),
+    Resource("repairs", "repair intake and invoicing"),
+)
 
-PERMISSIONS: dict[str, str] = {
-    **{f"{r}.read": f"See {d}" for r, d in RESOURCES.items()},
-    **{f"{r}.write": f"Change {d}" for r, d in RESOURCES.items()},
-    "admin.operations": "Operate the system: queues, failed jobs, API keys",
-}
+RESOURCES: dict[str, str] = {}
+PERMISSIONS: dict[str, str] = {}
+ROLES: dict[str, tuple[str, set[str]]] = {}
+_OPERATED: set[str] = set()
 
-_READ = {p for p in PERMISSIONS if p.endswith(".read")}
-_OPERATE = {f"{r}.write" for r in ("orders", "builds", "printJobs", "grid", "inventory", "shipments", "repairs")}
 
-ROLES: dict[str, tuple[str, set[str]]] = {
-    "admin": ("Full access", set(PERMISSIONS)),
-    "operator": ("Day-to-day operations", (_READ - {"audit.read", "users.read"}) | _OPERATE),
-    "viewer": ("Read-only", _READ - {"audit.read", "users.read", "settings.read"}),
-    "legacy-admin": (
-        "API key access for older integrations",
-        (_READ | _OPERATE | {"catalog.write"}) - {"audit.read", "users.read"},
-    ),
-}
+def register_resources(resources: tuple[Resource, ...] | list[Resource]) -> None:
+    """Add resources to the catalogue and recompute the built-in roles (in
+    place: importers of PERMISSIONS and ROLES see the whole catalogue)."""
+    for r in resources:
+        RESOURCES[r.name] = r.description
+        if r.operate:
+            _OPERATED.add(r.name)
+    PERMISSIONS.clear()
+    PERMISSIONS.update({f"{r}.read": f"See {d}" for r, d in RESOURCES.items()})
+    PERMISSIONS.update({f"{r}.write": f"Change {d}" for r, d in RESOURCES.items()})
+    PERMISSIONS["admin.operations"] = "Operate the system: queues, failed jobs, API keys"
+    read = {p for p in PERMISSIONS if p.endswith(".read")}
+    operate = {f"{r}.write" for r in _OPERATED}
+    ROLES.clear()
+    ROLES.update(
+        {
+            "admin": ("Full access", set(PERMISSIONS)),
+            "operator": ("Day-to-day operations", (read - {"audit.read", "users.read"}) | operate),
+            "viewer": ("Read-only", read - {"audit.read", "users.read", "settings.read"}),
+            "legacy-admin": (
+                "API key access for older integrations",
+                (read | operate | {"catalog.write"}) - {"audit.read", "users.read"},
+            ),
+        }
+    )
+
+
+register_resources(PLATFORM_RESOURCES + RESERVED_RESOURCES)
 
 
 def sync_roles_and_permissions(session: Session) -> None:
     """Upsert the catalogue; drop grants no longer in code. Idempotent."""
     for code, desc in PERMISSIONS.items():
         session.exec(
-            insert(Permission).values(code=code, description=desc)
+            insert(Permission)
+            .values(code=code, description=desc)
             .on_conflict_do_update(index_elements=["code"], set_={"description": desc})
         )
     for name, (desc, perms) in ROLES.items():
@@ -67,9 +88,6 @@ def sync_roles_and_permissions(session: Session) -> None:
             )
         )
         for code in perms:
-            session.exec(
-                insert(RolePermission).values(role_id=role.id, permission_code=code)
-                .on_conflict_do_nothing()
-            )
+            session.exec(insert(RolePermission).values(role_id=role.id, permission_code=code).on_conflict_do_nothing())
     session.exec(delete(Permission).where(Permission.code.not_in(list(PERMISSIONS))))
     session.commit()

@@ -11,8 +11,13 @@ from app.platform.models import EventLog
 @handles("config.changed")
 def log_config_change(session: Session, event: dict) -> None:
     """Config changes appear in the tenant's business event log."""
-    session.add(EventLog(
-        tenant_id=event["tenantId"], event_type=event["eventType"], severity="INFO",
-        message=f"Setting {event.get('key')} changed", actor_user_id=event.get("actorUserId"),
-        meta={"key": event.get("key"), "value": event.get("value")},
-    ))
+    session.add(
+        EventLog(
+            tenant_id=event["tenantId"],
+            event_type=event["eventType"],
+            severity="INFO",
+            message=f"Setting {event.get('key')} changed",
+            actor_user_id=event.get("actorUserId"),
+            meta={"key": event.get("key"), "value": event.get("value")},
+        )
+    )

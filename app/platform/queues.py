@@ -17,7 +17,7 @@ from rq.registry import FailedJobRegistry
 
 from app.platform.auth import Principal
 from app.platform.errors import NotFound
-from jobs import QUEUES, queue, redis_conn
+from app.platform.tasks import QUEUES, queue, redis_conn, waiting_counts
 
 
 @dataclass
@@ -28,6 +28,7 @@ class QueueStats:
     scheduled: int
     failed: int
     finished: int
+    waiting: int = 0  # jobs waiting for their shop's turn (per-shop fairness)
 
 
 @dataclass
@@ -51,13 +52,20 @@ class FailedJob:
 
 def queue_stats() -> list[QueueStats]:
     out = []
+    waiting = waiting_counts()
     for name in QUEUES:
         q = queue(name)
-        out.append(QueueStats(
-            name=name, queued=q.count, started=q.started_job_registry.count,
-            scheduled=q.scheduled_job_registry.count, failed=q.failed_job_registry.count,
-            finished=q.finished_job_registry.count,
-        ))
+        out.append(
+            QueueStats(
+                name=name,
+                queued=q.count,
+                started=q.started_job_registry.count,
+                scheduled=q.scheduled_job_registry.count,
+                failed=q.failed_job_registry.count,
+                finished=q.finished_job_registry.count,
+                waiting=waiting[name],
+            )
+        )
     return out
 
 
@@ -65,10 +73,16 @@ def workers() -> list[WorkerInfo]:
     out = []
     for w in Worker.all(connection=redis_conn()):
         job = w.get_current_job_id() or ""
-        out.append(WorkerInfo(
-            name=w.name, state=str(w.get_state()), queues=", ".join(w.queue_names()),
-            current_job=job, successful=w.successful_job_count, failed=w.failed_job_count,
-        ))
+        out.append(
+            WorkerInfo(
+                name=w.name,
+                state=str(w.get_state()),
+                queues=", ".join(w.queue_names()),
+                current_job=job,
+                successful=w.successful_job_count,
+                failed=w.failed_job_count,
+            )
+        )
     return sorted(out, key=lambda w: w.name)
 
 
@@ -101,11 +115,15 @@ def failed_jobs(principal: Principal, *, default_tenant: bool, limit: int = 100)
                 continue
             if not _visible(job, principal, default_tenant):
                 continue
-            out.append(FailedJob(
-                id=job.id, queue=name, description=(job.description or job.func_name or "")[:200],
-                error=_last_line(job.latest_result().exc_string if job.latest_result() else job.exc_info),
-                failed_at=job.ended_at.strftime("%Y-%m-%d %H:%M:%S") if job.ended_at else "",
-            ))
+            out.append(
+                FailedJob(
+                    id=job.id,
+                    queue=name,
+                    description=(job.description or job.func_name or "")[:200],
+                    error=_last_line(job.latest_result().exc_string if job.latest_result() else job.exc_info),
+                    failed_at=job.ended_at.strftime("%Y-%m-%d %H:%M:%S") if job.ended_at else "",
+                )
+            )
     out.sort(key=lambda j: j.failed_at, reverse=True)
     return out[:limit]
 

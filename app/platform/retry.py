@@ -14,10 +14,10 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import event as sa_event
 from sqlmodel import Session, select
 
-from app.platform.db import TENANT_KEY, all_tenant_ids, session_tenant_id, tenant_session
+from app.platform import tasks
+from app.platform.db import all_tenant_ids, collect_on_commit, session_tenant_id, tenant_session
 from app.platform.models import RetryEntry, utcnow
 
 log = logging.getLogger(__name__)
@@ -43,49 +43,71 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=2 ** max(0, attempts - 1))
 
 
-def schedule(session: Session, job_type: str, *, order_id: uuid.UUID | None = None, payload: dict | None = None,
-             max_attempts: int = 5) -> RetryEntry:
+def schedule(
+    session: Session,
+    job_type: str,
+    *,
+    order_id: uuid.UUID | None = None,
+    payload: dict | None = None,
+    max_attempts: int = 5,
+) -> RetryEntry:
     """Add an entry in the caller's transaction; it runs after commit."""
     if job_type not in JOB_TYPES:
         raise ValueError(f"unknown retry job type {job_type}")
-    entry = RetryEntry(tenant_id=session_tenant_id(session), job_type=job_type, order_id=order_id,
-                       payload=payload or {}, max_attempts=max_attempts)
+    entry = RetryEntry(
+        tenant_id=session_tenant_id(session),
+        job_type=job_type,
+        order_id=order_id,
+        payload=payload or {},
+        max_attempts=max_attempts,
+    )
     session.add(entry)
-    session.info.setdefault("retry_pending", []).append(entry.id)
+    _run_after_commit(session, entry.id)
     return entry
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    pending = session.info.pop("retry_pending", None)
-    for entry_id in pending or ():
-        try:
-            _enqueue(session.info[TENANT_KEY], entry_id)
-        except Exception as exc:  # noqa: BLE001 — Redis down: the cron sweep runs it later
-            log.warning("could not enqueue retry entry %s (%s); the sweep will", entry_id, exc)
+def _run_after_commit(session: Session, entry_id: uuid.UUID) -> None:
+    tenant_id = session_tenant_id(session)
 
+    def enqueue_all(entry_ids: list[uuid.UUID]) -> None:
+        for eid in entry_ids:
+            try:
+                _enqueue(tenant_id, eid)
+            except Exception as exc:
+                log.warning("could not enqueue retry entry %s (%s); the sweep will", eid, exc)
 
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, previous_transaction) -> None:  # noqa: ANN001
-    session.info.pop("retry_pending", None)
+    collect_on_commit(session, "retry.run", enqueue_all).append(entry_id)
 
 
 def _enqueue(tenant_id: uuid.UUID, entry_id: uuid.UUID, delay: timedelta | None = None) -> None:
-    from app.settings import get_settings
-    from jobs import enqueue, queue
-    from jobs.retry import run_entry
-
-    if get_settings().jobs_sync or not delay:
-        enqueue(run_entry, str(tenant_id), str(entry_id), queue_name="integrations", retry=False)
+    if not delay:
+        tasks.enqueue(
+            "jobs.retry.run_entry",
+            str(tenant_id),
+            str(entry_id),
+            queue_name="integrations",
+            shop=tenant_id,
+            retry=False,
+            description=f"retry entry {entry_id}",
+        )
     else:
-        queue("integrations").enqueue_in(delay, run_entry, str(tenant_id), str(entry_id))
+        tasks.enqueue_later(
+            delay.total_seconds(),
+            "jobs.retry.run_entry",
+            str(tenant_id),
+            str(entry_id),
+            queue_name="integrations",
+            shop=tenant_id,
+            description=f"retry entry {entry_id}",
+        )
 
 
 def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
     """One attempt. Claims the entry (PENDING → PROCESSING) so two workers never run it together."""
     with tenant_session(tenant_id) as s:
-        entry = s.exec(select(RetryEntry).where(RetryEntry.id == uuid.UUID(str(entry_id)))
-                       .with_for_update(skip_locked=True)).first()
+        entry = s.exec(
+            select(RetryEntry).where(RetryEntry.id == uuid.UUID(str(entry_id))).with_for_update(skip_locked=True)
+        ).first()
         if entry is None or entry.status != "PENDING":
             return "skipped"
         early = entry.next_run_at - utcnow()
@@ -106,7 +128,7 @@ def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
                 raise RuntimeError(f"no operation registered for {entry.job_type}")
             fn(s, entry)
             s.commit()
-        except Exception as exc:  # noqa: BLE001 — any failure counts as one attempt
+        except Exception as exc:
             s.rollback()
             error = f"{type(exc).__name__}: {exc}"[:2000]
     with tenant_session(tenant_id) as s:
@@ -136,10 +158,15 @@ def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
 def _on_give_up(session: Session, entry: RetryEntry) -> None:
     from app.platform.notifications import notify_staff
 
-    notify_staff(session, kind="failure", severity="ERROR",
-                 title=f"{entry.job_type.replace('_', ' ').title()} needs attention",
-                 body=f"Gave up after {entry.attempts} attempts: {entry.last_error}",
-                 link=f"/orders/{entry.order_id}" if entry.order_id else "/admin/queues", order_id=entry.order_id)
+    notify_staff(
+        session,
+        kind="failure",
+        severity="ERROR",
+        title=f"{entry.job_type.replace('_', ' ').title()} needs attention",
+        body=f"Gave up after {entry.attempts} attempts: {entry.last_error}",
+        link=f"/orders/{entry.order_id}" if entry.order_id else "/admin/queues",
+        order_id=entry.order_id,
+    )
 
 
 def retry_now(session: Session, entry_id: uuid.UUID) -> RetryEntry:
@@ -153,17 +180,21 @@ def retry_now(session: Session, entry_id: uuid.UUID) -> RetryEntry:
         entry.status, entry.needs_attention, entry.attempts = "PENDING", False, 0
         entry.next_run_at = utcnow()
         session.add(entry)
-        session.info.setdefault("retry_pending", []).append(entry.id)
+        _run_after_commit(session, entry.id)
     return entry
 
 
-def sweep() -> int:
-    """Cron: run due PENDING entries whose delayed job was lost."""
+def sweep(tenant_id: uuid.UUID | str | None = None) -> int:
+    """Run a shop's due PENDING entries whose delayed job was lost (cron runs
+    one such job per shop; without a shop, every shop's)."""
     n = 0
-    for tid in all_tenant_ids():
+    for tid in [uuid.UUID(str(tenant_id))] if tenant_id else all_tenant_ids():
         with tenant_session(tid) as s:
-            due = s.exec(select(RetryEntry.id).where(
-                RetryEntry.status == "PENDING", RetryEntry.next_run_at <= utcnow() - timedelta(seconds=30))).all()
+            due = s.exec(
+                select(RetryEntry.id).where(
+                    RetryEntry.status == "PENDING", RetryEntry.next_run_at <= utcnow() - timedelta(seconds=30)
+                )
+            ).all()
         for entry_id in due:
             _enqueue(tid, entry_id)
             n += 1

@@ -9,14 +9,14 @@ POLICY = "tenant_isolation"
 CONDITION = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 
 
-def enable_rls(op, table: str) -> None:  # noqa: ANN001
+def enable_rls(op, table: str) -> None:
     op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
     op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
     op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
     op.execute(f'CREATE POLICY {POLICY} ON "{table}" USING ({CONDITION}) WITH CHECK ({CONDITION})')
 
 
-def disable_rls(op, table: str) -> None:  # noqa: ANN001
+def disable_rls(op, table: str) -> None:
     op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
     op.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
     op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')

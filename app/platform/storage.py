@@ -78,17 +78,30 @@ class LocalBackend:
 
 
 class S3Backend:
-    def __init__(self, bucket: str, *, endpoint_url: str | None, region: str,
-                 access_key_id: str | None, secret_access_key: str | None):
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None,
+        region: str,
+        access_key_id: str | None,
+        secret_access_key: str | None,
+    ):
         import boto3
         from botocore.config import Config
 
         self.bucket = bucket
         self.client = boto3.client(
-            "s3", endpoint_url=endpoint_url, region_name=region,
-            aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                          retries={"max_attempts": 5, "mode": "standard"}),
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 5, "mode": "standard"},
+            ),
         )
 
     def ensure_bucket(self) -> None:
@@ -127,7 +140,8 @@ class S3Backend:
 
     def presigned_url(self, full_key: str, expires_in: int = 300) -> str:
         return self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": full_key}, ExpiresIn=expires_in)
+            "get_object", Params={"Bucket": self.bucket, "Key": full_key}, ExpiresIn=expires_in
+        )
 
 
 def _guess_type(key: str) -> str:
@@ -137,8 +151,13 @@ def _guess_type(key: str) -> str:
 def make_backend() -> Backend:
     s = get_settings()
     if s.storage_backend == "s3":
-        backend = S3Backend(s.s3_bucket, endpoint_url=s.s3_endpoint_url, region=s.s3_region,
-                            access_key_id=s.s3_access_key_id, secret_access_key=s.s3_secret_access_key)
+        backend = S3Backend(
+            s.s3_bucket,
+            endpoint_url=s.s3_endpoint_url,
+            region=s.s3_region,
+            access_key_id=s.s3_access_key_id,
+            secret_access_key=s.s3_secret_access_key,
+        )
         backend.ensure_bucket()
         return backend
     if s.storage_backend != "local":

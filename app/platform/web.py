@@ -12,12 +12,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.platform import auth
+from app.platform import auth, logs
 from app.platform.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
 from app.settings import get_settings
 
 
-def error_body(code: str, message: str, **extra) -> dict:  # noqa: ANN003
+def error_body(code: str, message: str, **extra) -> dict:
     return {"error": {"code": code, "message": message, **extra}}
 
 
@@ -31,10 +31,16 @@ class BodySizeLimit:
         self.max_bytes = max_bytes or get_settings().max_body_bytes
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps(error_body(
-            "payload_too_large", f"the request body is larger than {self.max_bytes // (1024 * 1024)} MB")).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            error_body("payload_too_large", f"the request body is larger than {self.max_bytes // (1024 * 1024)} MB")
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -89,6 +95,33 @@ class _BodyTooLarge(Exception):
 
 def upload_limit(app: ASGIApp) -> ASGIApp:
     return BodySizeLimit(app)
+
+
+class CorrelationId:
+    """Every request gets a correlation id (the caller's `X-Correlation-Id`
+    when it sends a sane one, else a new one): every log record, event, job and
+    outbound call the request causes carries it, and the response names it."""
+
+    _HEADER = logs.HEADER.lower().encode()
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == self._HEADER), "")
+        cid = given if given and len(given) <= 64 and given.replace("-", "").isalnum() else logs.new_correlation_id()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (self._HEADER, cid.encode())]
+            await send(message)
+
+        with logs.context(correlation_id=cid):
+            await self.app(scope, receive, send_with_id)
 
 
 # --- auth dependencies ----------------------------------------------------------
@@ -150,18 +183,12 @@ def require(permission: str) -> Callable[..., auth.Principal]:
     return dependency
 
 
-# --- the app ---------------------------------------------------------------------
+# --- error bodies ------------------------------------------------------------------
 
 
-def create_api() -> FastAPI:
-    from app.platform.api import health_router, router as platform_router
-
-    api = FastAPI(
-        title="Shopfloor API", version="1", docs_url="/api/docs", redoc_url=None,
-        openapi_url="/api/openapi.json",
-        description="Staff and machine access to Shopfloor. Authenticate with the session "
-                    "cookie (sign in at /login) or an API key: `Authorization: Bearer sfk_…`.",
-    )
+def install_error_handlers(api: FastAPI) -> None:
+    """Every error as JSON `{error: {code, message}}`: domain errors with their
+    status, HTTP errors, and validation errors with the fields at fault."""
 
     @api.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
@@ -172,9 +199,11 @@ def create_api() -> FastAPI:
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
-            exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
 
     @api.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -183,26 +212,17 @@ def create_api() -> FastAPI:
             for e in exc.errors()
         ]
         message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
-        return JSONResponse(error_body("validation_failed", message or "invalid request", details=problems),
-                            status_code=422)
-
-    api.include_router(health_router)
-    api.include_router(platform_router, prefix="/api/v1")
-    for router in _domain_routers():
-        api.include_router(router, prefix="/api/v1")
-    return api
+        return JSONResponse(
+            error_body("validation_failed", message or "invalid request", details=problems), status_code=422
+        )
 
 
-def _domain_routers() -> list:
-    """Each domain's `api.router`; add a line per domain as it lands."""
-    from app.builder import api as builder_api
-    from app.builds import api as builds_api
-    from app.catalog import api as catalog_api
-    from app.orders import api as orders_api
-    from app.printing import api as printing_api
-
-    return [orders_api.webhooks, orders_api.router, builds_api.router, builder_api.router,
-            catalog_api.router, printing_api.webhooks, printing_api.router]
-
-
-__all__ = ["BodySizeLimit", "create_api", "current_principal", "require", "upload_limit", "Forbidden"]
+__all__ = [
+    "BodySizeLimit",
+    "CorrelationId",
+    "Forbidden",
+    "current_principal",
+    "install_error_handlers",
+    "require",
+    "upload_limit",
+]

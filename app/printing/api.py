@@ -15,7 +15,7 @@ from app.platform.db import tenant_session
 from app.platform.errors import DomainError
 from app.platform.web import require
 from app.printing import gcode, service
-from app.printing.models import AssemblyPart, PrintJob, Printer, ProductMapping, SimplyPrintConnection
+from app.printing.models import AssemblyPart, Printer, PrintJob, ProductMapping, SimplyPrintConnection
 
 router = APIRouter(tags=["printing"])
 webhooks = APIRouter(tags=["webhooks"])
@@ -29,9 +29,17 @@ class PayloadTooLarge(DomainError):
 
 
 def mapping_json(m: ProductMapping, parts: list[AssemblyPart] | None = None, part_count: int | None = None) -> dict:
-    out = {"id": str(m.id), "sku": m.sku, "variantTitle": m.variant_title, "name": m.name,
-           "description": m.description, "defaultPrintProfile": m.default_print_profile, "active": m.active,
-           "createdAt": m.created_at, "updatedAt": m.updated_at}
+    out = {
+        "id": str(m.id),
+        "sku": m.sku,
+        "variantTitle": m.variant_title,
+        "name": m.name,
+        "description": m.description,
+        "defaultPrintProfile": m.default_print_profile,
+        "active": m.active,
+        "createdAt": m.created_at,
+        "updatedAt": m.updated_at,
+    }
     if parts is not None:
         out["parts"] = [part_json(p) for p in parts]
     if part_count is not None:
@@ -40,41 +48,87 @@ def mapping_json(m: ProductMapping, parts: list[AssemblyPart] | None = None, par
 
 
 def part_json(p: AssemblyPart) -> dict:
-    return {"id": str(p.id), "productMappingId": str(p.product_mapping_id), "partName": p.part_name,
-            "partNumber": p.part_number, "simplyPrintFileId": p.simplyprint_file_id, "filename": p.filename,
-            "fileSize": p.file_size, "hasFile": bool(p.file_key or p.simplyprint_file_id),
-            "printProfile": p.print_profile, "estimatedMinutes": p.estimated_minutes,
-            "estimatedFilamentG": p.estimated_filament_g, "quantityPerProduct": p.quantity_per_product,
-            "position": p.position}
+    return {
+        "id": str(p.id),
+        "productMappingId": str(p.product_mapping_id),
+        "partName": p.part_name,
+        "partNumber": p.part_number,
+        "simplyPrintFileId": p.simplyprint_file_id,
+        "filename": p.filename,
+        "fileSize": p.file_size,
+        "hasFile": bool(p.file_key or p.simplyprint_file_id),
+        "printProfile": p.print_profile,
+        "estimatedMinutes": p.estimated_minutes,
+        "estimatedFilamentG": p.estimated_filament_g,
+        "quantityPerProduct": p.quantity_per_product,
+        "position": p.position,
+    }
 
 
 def job_json(j: PrintJob, order_number: str | None = None) -> dict:
-    return {"id": str(j.id), "sequence": j.sequence, "orderId": str(j.order_id) if j.order_id else None,
-            "orderNumber": order_number, "lineItemId": str(j.line_item_id) if j.line_item_id else None,
-            "productMappingId": str(j.product_mapping_id) if j.product_mapping_id else None,
-            "assemblyPartId": str(j.assembly_part_id) if j.assembly_part_id else None, "sku": j.sku,
-            "partName": j.part_name, "filename": j.filename, "copyNumber": j.copy_number, "purpose": j.purpose,
-            "status": j.status, "simplyPrintQueueItemId": j.simplyprint_queue_item_id,
-            "simplyPrintJobId": j.simplyprint_job_id, "simplyPrintJobUid": j.simplyprint_job_uid,
-            "printerId": j.printer_id, "printerName": j.printer_name, "progress": j.progress, "error": j.error,
-            "needsReview": j.needs_review, "scrap": j.scrap, "queuedAt": j.queued_at, "startedAt": j.started_at,
-            "completedAt": j.completed_at, "failedAt": j.failed_at, "cancelledAt": j.cancelled_at,
-            "updatedAt": j.updated_at}
+    return {
+        "id": str(j.id),
+        "sequence": j.sequence,
+        "orderId": str(j.order_id) if j.order_id else None,
+        "orderNumber": order_number,
+        "lineItemId": str(j.line_item_id) if j.line_item_id else None,
+        "productMappingId": str(j.product_mapping_id) if j.product_mapping_id else None,
+        "assemblyPartId": str(j.assembly_part_id) if j.assembly_part_id else None,
+        "sku": j.sku,
+        "partName": j.part_name,
+        "filename": j.filename,
+        "copyNumber": j.copy_number,
+        "purpose": j.purpose,
+        "status": j.status,
+        "simplyPrintQueueItemId": j.simplyprint_queue_item_id,
+        "simplyPrintJobId": j.simplyprint_job_id,
+        "simplyPrintJobUid": j.simplyprint_job_uid,
+        "printerId": j.printer_id,
+        "printerName": j.printer_name,
+        "progress": j.progress,
+        "error": j.error,
+        "needsReview": j.needs_review,
+        "scrap": j.scrap,
+        "queuedAt": j.queued_at,
+        "startedAt": j.started_at,
+        "completedAt": j.completed_at,
+        "failedAt": j.failed_at,
+        "cancelledAt": j.cancelled_at,
+        "updatedAt": j.updated_at,
+    }
 
 
 def printer_json(p: Printer) -> dict:
-    return {"id": p.simplyprint_id, "name": p.name, "model": p.model, "state": p.state, "online": p.online,
-            "currentJobUid": p.current_job_uid, "currentFile": p.current_file, "percentage": p.percentage,
-            "updatedAt": p.updated_at}
+    return {
+        "id": p.simplyprint_id,
+        "name": p.name,
+        "model": p.model,
+        "state": p.state,
+        "online": p.online,
+        "currentJobUid": p.current_job_uid,
+        "currentFile": p.current_file,
+        "percentage": p.percentage,
+        "updatedAt": p.updated_at,
+    }
 
 
 def connection_json(c: SimplyPrintConnection | None, webhook_url: str) -> dict:
     if c is None:
         return {"connected": False, "manualMode": True, "webhookUrl": webhook_url}
-    return {"connected": True, "manualMode": False, "companyId": c.company_id, "apiBaseUrl": c.api_base_url,
-            "filesBaseUrl": c.files_base_url, "queueGroup": c.queue_group, "pollMinutes": c.poll_minutes,
-            "reconcileEnabled": c.reconcile_enabled, "connectedAt": c.connected_at, "lastPollAt": c.last_poll_at,
-            "lastError": c.last_error, "webhookUrl": webhook_url}
+    return {
+        "connected": True,
+        "manualMode": False,
+        "companyId": c.company_id,
+        "apiBaseUrl": c.api_base_url,
+        "filesBaseUrl": c.files_base_url,
+        "queueGroup": c.queue_group,
+        "pollMinutes": c.poll_minutes,
+        "reconcileEnabled": c.reconcile_enabled,
+        "connectedAt": c.connected_at,
+        "lastPollAt": c.last_poll_at,
+        "lastError": c.last_error,
+        "webhookUrl": webhook_url,
+    }
 
 
 # --- mappings and parts --------------------------------------------------------------------------
@@ -97,25 +151,37 @@ class MappingPatch(BaseModel):
     active: bool | None = None
 
 
-_MAPPING_FIELDS = {"sku": "sku", "name": "name", "variantTitle": "variant_title", "description": "description",
-                   "defaultPrintProfile": "default_print_profile", "active": "active"}
+_MAPPING_FIELDS = {
+    "sku": "sku",
+    "name": "name",
+    "variantTitle": "variant_title",
+    "description": "description",
+    "defaultPrintProfile": "default_print_profile",
+    "active": "active",
+}
 
 
 @router.get("/printing/mappings")
-def list_mappings(principal: Principal = Depends(require("printJobs.read")),
-                  search: str = Query("", max_length=200)) -> dict:
+def list_mappings(
+    principal: Principal = Depends(require("printJobs.read")), search: str = Query("", max_length=200)
+) -> dict:
     with tenant_session(principal.tenant_id) as s:
         counts = service.part_counts(s)
-        return {"mappings": [mapping_json(m, part_count=counts.get(m.id, 0))
-                             for m in service.list_mappings(s, search)]}
+        return {"mappings": [mapping_json(m, part_count=counts.get(m.id, 0)) for m in service.list_mappings(s, search)]}
 
 
 @router.post("/printing/mappings", status_code=201)
 def create_mapping(body: MappingBody, principal: Principal = Depends(require("printJobs.write"))) -> dict:
     with tenant_session(principal.tenant_id) as s:
-        m = service.create_mapping(s, sku=body.sku, name=body.name, variant_title=body.variantTitle,
-                                   description=body.description, default_print_profile=body.defaultPrintProfile,
-                                   actor=principal)
+        m = service.create_mapping(
+            s,
+            sku=body.sku,
+            name=body.name,
+            variant_title=body.variantTitle,
+            description=body.description,
+            default_print_profile=body.defaultPrintProfile,
+            actor=principal,
+        )
         s.commit()
         return mapping_json(m, parts=[])
 
@@ -127,8 +193,9 @@ def get_mapping(mapping_id: uuid.UUID, principal: Principal = Depends(require("p
 
 
 @router.patch("/printing/mappings/{mapping_id}")
-def patch_mapping(mapping_id: uuid.UUID, body: MappingPatch,
-                  principal: Principal = Depends(require("printJobs.write"))) -> dict:
+def patch_mapping(
+    mapping_id: uuid.UUID, body: MappingPatch, principal: Principal = Depends(require("printJobs.write"))
+) -> dict:
     fields = {_MAPPING_FIELDS[k]: v for k, v in body.model_dump(exclude_unset=True).items()}
     with tenant_session(principal.tenant_id) as s:
         m = service.update_mapping(s, mapping_id, actor=principal, **fields)
@@ -164,18 +231,33 @@ class PartPatch(BaseModel):
     position: int | None = Field(None, ge=0, le=10000)
 
 
-_PART_FIELDS = {"partName": "part_name", "partNumber": "part_number", "quantityPerProduct": "quantity_per_product",
-                "estimatedMinutes": "estimated_minutes", "estimatedFilamentG": "estimated_filament_g",
-                "printProfile": "print_profile", "simplyPrintFileId": "simplyprint_file_id", "position": "position"}
+_PART_FIELDS = {
+    "partName": "part_name",
+    "partNumber": "part_number",
+    "quantityPerProduct": "quantity_per_product",
+    "estimatedMinutes": "estimated_minutes",
+    "estimatedFilamentG": "estimated_filament_g",
+    "printProfile": "print_profile",
+    "simplyPrintFileId": "simplyprint_file_id",
+    "position": "position",
+}
 
 
 @router.post("/printing/mappings/{mapping_id}/parts", status_code=201)
 def add_part(mapping_id: uuid.UUID, body: PartBody, principal: Principal = Depends(require("printJobs.write"))) -> dict:
     with tenant_session(principal.tenant_id) as s:
-        part = service.add_part(s, mapping_id, part_name=body.partName, part_number=body.partNumber,
-                                quantity_per_product=body.quantityPerProduct, estimated_minutes=body.estimatedMinutes,
-                                estimated_filament_g=body.estimatedFilamentG, print_profile=body.printProfile,
-                                simplyprint_file_id=body.simplyPrintFileId, actor=principal)
+        part = service.add_part(
+            s,
+            mapping_id,
+            part_name=body.partName,
+            part_number=body.partNumber,
+            quantity_per_product=body.quantityPerProduct,
+            estimated_minutes=body.estimatedMinutes,
+            estimated_filament_g=body.estimatedFilamentG,
+            print_profile=body.printProfile,
+            simplyprint_file_id=body.simplyPrintFileId,
+            actor=principal,
+        )
         s.commit()
         return part_json(part)
 
@@ -197,8 +279,9 @@ def delete_part(part_id: uuid.UUID, principal: Principal = Depends(require("prin
 
 
 @router.post("/printing/parts/{part_id}/file")
-async def upload_part_file(part_id: uuid.UUID, file: UploadFile = File(...),
-                           principal: Principal = Depends(require("printJobs.write"))) -> dict:
+async def upload_part_file(
+    part_id: uuid.UUID, file: UploadFile = File(...), principal: Principal = Depends(require("printJobs.write"))
+) -> dict:
     """Multipart `file`: .gcode/.bgcode/.stl/.3mf, stored and sent to SimplyPrint when connected."""
     data = await file.read(gcode.MAX_FILE_BYTES + 1)
     if len(data) > gcode.MAX_FILE_BYTES:
@@ -218,8 +301,9 @@ class StockBody(BaseModel):
 
 
 @router.post("/printing/mappings/{mapping_id}/stock-jobs", status_code=201)
-def create_stock_jobs(mapping_id: uuid.UUID, body: StockBody,
-                      principal: Principal = Depends(require("printJobs.write"))) -> dict:
+def create_stock_jobs(
+    mapping_id: uuid.UUID, body: StockBody, principal: Principal = Depends(require("printJobs.write"))
+) -> dict:
     with tenant_session(principal.tenant_id) as s:
         jobs = service.create_stock_jobs(s, mapping_id, body.quantity, actor=principal)
         s.commit()
@@ -230,16 +314,28 @@ def create_stock_jobs(mapping_id: uuid.UUID, body: StockBody,
 
 
 @router.get("/printing/jobs")
-def list_jobs(principal: Principal = Depends(require("printJobs.read")), status: str = "", purpose: str = "",
-              search: str = Query("", max_length=200), order_id: uuid.UUID | None = Query(None, alias="orderId"),
-              page: int = Query(0, ge=0), page_size: int = Query(50, ge=1, le=200, alias="pageSize")) -> dict:
+def list_jobs(
+    principal: Principal = Depends(require("printJobs.read")),
+    status: str = "",
+    purpose: str = "",
+    search: str = Query("", max_length=200),
+    order_id: uuid.UUID | None = Query(None, alias="orderId"),
+    page: int = Query(0, ge=0),
+    page_size: int = Query(50, ge=1, le=200, alias="pageSize"),
+) -> dict:
     with tenant_session(principal.tenant_id) as s:
-        rows, total = service.list_jobs(s, status=status, purpose=purpose, search=search, page=page,
-                                        page_size=page_size, order_id=order_id)
+        rows, total = service.list_jobs(
+            s, status=status, purpose=purpose, search=search, page=page, page_size=page_size, order_id=order_id
+        )
         numbers = service.order_numbers(s, rows)
-        return {"total": total, "page": page, "pageSize": page_size, "counts": service.job_counts(s),
-                "manualMode": service.manual_mode(s),
-                "jobs": [job_json(j, numbers.get(j.order_id)) for j in rows]}
+        return {
+            "total": total,
+            "page": page,
+            "pageSize": page_size,
+            "counts": service.job_counts(s),
+            "manualMode": service.manual_mode(s),
+            "jobs": [job_json(j, numbers.get(j.order_id)) for j in rows],
+        }
 
 
 @router.get("/printing/queue")
@@ -262,7 +358,7 @@ class CancelBody(BaseModel):
     reason: str = Field("", max_length=300)
 
 
-def _job_action(principal: Principal, action, job_id: uuid.UUID, **kwargs) -> dict:  # noqa: ANN001, ANN003
+def _job_action(principal: Principal, action, job_id: uuid.UUID, **kwargs) -> dict:
     """One operator action on one job (a service call), committed; the job as JSON."""
     with tenant_session(principal.tenant_id) as s:
         job = action(s, job_id, actor=principal, **kwargs)
@@ -271,8 +367,9 @@ def _job_action(principal: Principal, action, job_id: uuid.UUID, **kwargs) -> di
 
 
 @router.post("/printing/jobs/{job_id}/cancel")
-def cancel_job(job_id: uuid.UUID, body: CancelBody | None = None,
-               principal: Principal = Depends(require("printJobs.write"))) -> dict:
+def cancel_job(
+    job_id: uuid.UUID, body: CancelBody | None = None, principal: Principal = Depends(require("printJobs.write"))
+) -> dict:
     return _job_action(principal, service.cancel_job, job_id, reason=(body or CancelBody()).reason)
 
 
@@ -306,13 +403,10 @@ def list_printers(principal: Principal = Depends(require("printJobs.read"))) -> 
 @router.post("/printing/reconcile", status_code=202)
 def reconcile_now(principal: Principal = Depends(require("printJobs.write"))) -> dict:
     """Poll SimplyPrint now (normally every poll_minutes)."""
-    from jobs import enqueue
-    from jobs.printing import reconcile
-
     with tenant_session(principal.tenant_id) as s:
         if service.manual_mode(s):
             return {"queued": False, "manualMode": True}
-    enqueue(reconcile, str(principal.tenant_id), queue_name="integrations")
+    service.request_reconcile(principal.tenant_id)
     return {"queued": True, "manualMode": False}
 
 
@@ -344,8 +438,15 @@ def connect(body: ConnectBody, principal: Principal = Depends(require("settings.
     """Save and test the credentials. The answer carries the webhook secret (generated
     when none was given) once, to paste into SimplyPrint's webhook settings."""
     with tenant_session(principal.tenant_id) as s:
-        conn = service.connect(s, company_id=body.companyId, api_key=body.apiKey, webhook_secret=body.webhookSecret,
-                               api_base_url=body.apiBaseUrl, files_base_url=body.filesBaseUrl, actor=principal)
+        conn = service.connect(
+            s,
+            company_id=body.companyId,
+            api_key=body.apiKey,
+            webhook_secret=body.webhookSecret,
+            api_base_url=body.apiBaseUrl,
+            files_base_url=body.filesBaseUrl,
+            actor=principal,
+        )
         s.commit()
         return {**connection_json(conn, service.webhook_url(s)), "webhookSecret": conn.webhook_secret}
 
@@ -355,8 +456,12 @@ def update_connection(body: ConnectionSettingsBody, principal: Principal = Depen
     fields = body.model_dump(exclude_unset=True)
     with tenant_session(principal.tenant_id) as s:
         conn = service.update_connection_settings(
-            s, actor=principal, poll_minutes=fields.get("pollMinutes"), reconcile_enabled=fields.get("reconcileEnabled"),
-            queue_group=fields["queueGroup"] if "queueGroup" in fields else "")
+            s,
+            actor=principal,
+            poll_minutes=fields.get("pollMinutes"),
+            reconcile_enabled=fields.get("reconcileEnabled"),
+            queue_group=fields.get("queueGroup", ""),
+        )
         s.commit()
         return connection_json(conn, service.webhook_url(s))
 

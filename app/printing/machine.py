@@ -11,29 +11,53 @@ job-history statuses, printer states) map to ours.
 
 from __future__ import annotations
 
-STATUSES = ("QUEUED", "ASSIGNED", "PRINTING", "COMPLETED", "FAILED", "CANCELLED")
+from app.platform.machine import Machine, Status, StatusTable
+
+STATUS = StatusTable(
+    Status("QUEUED", "Queued", "gray"),
+    Status("ASSIGNED", "Assigned", "iris"),
+    Status("PRINTING", "Printing", "blue"),
+    Status("COMPLETED", "Completed", "green"),
+    Status("FAILED", "Failed", "red"),
+    Status("CANCELLED", "Cancelled", "gray"),
+)
+STATUSES = STATUS.values
 ACTIVE = frozenset({"QUEUED", "ASSIGNED", "PRINTING"})
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 PURPOSES = ("ORDER", "STOCK")
 
-TRANSITIONS: dict[str, set[str]] = {
-    "QUEUED": {"ASSIGNED", "PRINTING", "COMPLETED", "FAILED", "CANCELLED"},
-    "ASSIGNED": {"QUEUED", "PRINTING", "COMPLETED", "FAILED", "CANCELLED"},
-    "PRINTING": {"COMPLETED", "FAILED", "CANCELLED"},
-    "FAILED": {"QUEUED", "ASSIGNED", "PRINTING", "COMPLETED"},
-    "CANCELLED": {"QUEUED"},
-    "COMPLETED": set(),
-}
+JOB = Machine(
+    "print job",
+    {
+        "QUEUED": {"ASSIGNED", "PRINTING", "COMPLETED", "FAILED", "CANCELLED"},
+        "ASSIGNED": {"QUEUED", "PRINTING", "COMPLETED", "FAILED", "CANCELLED"},
+        "PRINTING": {"COMPLETED", "FAILED", "CANCELLED"},
+        "FAILED": {"QUEUED", "ASSIGNED", "PRINTING", "COMPLETED"},
+        "CANCELLED": {"QUEUED"},
+        "COMPLETED": set(),
+    },
+    order=STATUSES,
+    message="a {current} job cannot go to {target}; allowed: {allowed}",
+    details=True,
+)
+TRANSITIONS = JOB.transitions
 
 # What operators may do by hand in manual mode (no SimplyPrint connection).
-MANUAL_TRANSITIONS: dict[str, set[str]] = {
-    "QUEUED": {"ASSIGNED", "PRINTING", "COMPLETED", "CANCELLED"},
-    "ASSIGNED": {"QUEUED", "PRINTING", "CANCELLED"},
-    "PRINTING": {"COMPLETED", "FAILED", "CANCELLED"},
-    "FAILED": {"QUEUED"},
-    "CANCELLED": {"QUEUED"},
-    "COMPLETED": set(),
-}
+MANUAL = Machine(
+    "print job (by hand)",
+    {
+        "QUEUED": {"ASSIGNED", "PRINTING", "COMPLETED", "CANCELLED"},
+        "ASSIGNED": {"QUEUED", "PRINTING", "CANCELLED"},
+        "PRINTING": {"COMPLETED", "FAILED", "CANCELLED"},
+        "FAILED": {"QUEUED"},
+        "CANCELLED": {"QUEUED"},
+        "COMPLETED": set(),
+    },
+    order=STATUSES,
+    message="a {current} job cannot be moved to {target}; allowed: {allowed}",
+    details=True,
+)
+MANUAL_TRANSITIONS = MANUAL.transitions
 
 REQUEUEABLE = frozenset({"FAILED", "CANCELLED"})
 CANCELLABLE = ACTIVE
@@ -79,20 +103,35 @@ JOB_STATE: dict[str, str] = {
     "error": "FAILED",
 }
 
-PRINTER_STATES = ("operational", "printing", "paused", "pausing", "resuming", "cancelling", "downloading", "error",
-                  "offline", "not_ready")
+PRINTER_STATES = (
+    "operational",
+    "printing",
+    "paused",
+    "pausing",
+    "resuming",
+    "cancelling",
+    "downloading",
+    "error",
+    "offline",
+    "not_ready",
+)
 
 
 def can_move(current: str, target: str) -> bool:
-    return target in TRANSITIONS.get(current, set())
+    return JOB.can(current, target)
 
 
 def can_move_manually(current: str, target: str) -> bool:
-    return target in MANUAL_TRANSITIONS.get(current, set())
+    return MANUAL.can(current, target)
 
 
 def allowed_manual(current: str) -> list[str]:
-    return [s for s in STATUSES if s in MANUAL_TRANSITIONS.get(current, set())]
+    return MANUAL.allowed(current)
+
+
+def check_manual(current: str, target: str) -> None:
+    """Raise InvalidTransition unless an operator may move a job from `current` to `target` by hand."""
+    MANUAL.check(current, target)
 
 
 def is_revival(previous: str, new: str) -> bool:

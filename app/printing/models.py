@@ -74,8 +74,7 @@ class PrintJob(TenantScoped, table=True):
     sequence: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
     order_id: uuid.UUID | None = Field(default=None, foreign_key="orders.id", ondelete="CASCADE")
     line_item_id: uuid.UUID | None = Field(default=None, foreign_key="order_line_items.id", ondelete="CASCADE")
-    product_mapping_id: uuid.UUID | None = Field(default=None, foreign_key="product_mappings.id",
-                                                 ondelete="SET NULL")
+    product_mapping_id: uuid.UUID | None = Field(default=None, foreign_key="product_mappings.id", ondelete="SET NULL")
     assembly_part_id: uuid.UUID | None = Field(default=None, foreign_key="assembly_parts.id", ondelete="SET NULL")
     sku: str = Field(default="", max_length=100)
     part_name: str = Field(default="", max_length=200)
@@ -149,9 +148,16 @@ class ProcessedSimplyPrintWebhook(TenantScoped, table=True):
     worker drains (processed_at is set once it is applied)."""
 
     __tablename__ = "processed_simplyprint_webhooks"
-    __table_args__ = (UniqueConstraint("tenant_id", "webhook_id", "event", "job_uid", "timestamp"),
-                      Index("ix_sp_webhooks_pending", "tenant_id", "timestamp", "received_at",
-                            postgresql_where="processed_at IS NULL AND outcome = 'received'"))
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "webhook_id", "event", "job_uid", "timestamp"),
+        Index(
+            "ix_sp_webhooks_pending",
+            "tenant_id",
+            "timestamp",
+            "received_at",
+            postgresql_where="processed_at IS NULL AND outcome = 'received'",
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     webhook_id: str = Field(max_length=40)

@@ -3,6 +3,7 @@ session, and drive Debian's Chromium with Playwright."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,15 +16,20 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from app.platform.db import reset_engine
+from app.platform.tasks import redis_conn
 from app.settings import ROOT, get_settings
-from jobs import redis_conn
 from tests import factories, testenv
 
 expect.set_options(timeout=30_000)  # the dev server compiles a page on its first visit
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM_ARGS = [
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -52,15 +58,31 @@ def app_url():
     s = get_settings()
     quiet_dir = ROOT / "var" / "e2e-no-reload"  # nothing changes here: no hot reload mid-test
     quiet_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REFLEX_USE_NPM": "1",
-           "REFLEX_HOT_RELOAD_OVERRIDE_PATHS": str(quiet_dir),
-           "PATH": f"{ROOT}/.tools/node_modules/.bin:{ROOT}/.venv/bin:{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "REFLEX_USE_NPM": "1",
+        "REFLEX_HOT_RELOAD_OVERRIDE_PATHS": str(quiet_dir),
+        "PATH": f"{ROOT}/.tools/node_modules/.bin:{ROOT}/.venv/bin:{os.environ.get('PATH', '')}",
+    }
     with open(log, "w") as out:
-        proc = subprocess.Popen(["reflex", "run", "--env", "dev", "--loglevel", "info"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["reflex", "run", "--env", "dev", "--loglevel", "info"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     with open(ARTIFACTS / "worker.log", "w") as out:  # background work (imports, events) as in make dev
-        worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env, stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "jobs.worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     started = time.time()
     try:
         _wait_for(f"{s.api_url}/health/ready", proc, log, 600)
@@ -78,10 +100,8 @@ def app_url():
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=20)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +127,9 @@ def shot(page: Page, name: str) -> Path:
     return path
 
 
-def sign_in(page: Page, username: str, password: str = factories.PASSWORD, shop: str | None = None,
-            next_path: str | None = None) -> None:
+def sign_in(
+    page: Page, username: str, password: str = factories.PASSWORD, shop: str | None = None, next_path: str | None = None
+) -> None:
     page.goto("/login" + (f"?next={next_path}" if next_path else ""))
     page.locator("#username").fill(username)
     page.locator("#password").fill(password)

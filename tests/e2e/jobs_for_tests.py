@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jobs import redis_conn
+from app.platform.tasks import redis_conn
 
 
 def fail_once(tenant_id: str, key: str) -> str:

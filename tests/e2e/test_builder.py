@@ -29,18 +29,34 @@ def shop():
     return tenant
 
 
-def _long_gpu_and_compact_case(tenant_id) -> tuple[str, str, int, int]:  # noqa: ANN001
+def _long_gpu_and_compact_case(tenant_id) -> tuple[str, str, int, int]:
     """A case the shop sells with a known, small GPU clearance, and a GPU it
     sells that is longer than that (both from the real catalog)."""
     with tenant_session(tenant_id) as s:
-        rows = s.exec(select(CatalogPart, PartOffer).join(PartOffer, PartOffer.part_id == CatalogPart.id)
-                      .where(PartOffer.active, CatalogPart.slot.in_(["case", "gpu"]))).all()
-    cases = sorted(((p.specs.get("max_gpu_length_mm"), p.name) for p, _ in rows
-                    if p.slot == "case" and p.specs.get("max_gpu_length_mm")
-                    and "ATX" in (p.specs.get("board_form_factors") or [])), key=lambda c: c[0])
+        rows = s.exec(
+            select(CatalogPart, PartOffer)
+            .join(PartOffer, PartOffer.part_id == CatalogPart.id)
+            .where(PartOffer.active, CatalogPart.slot.in_(["case", "gpu"]))
+        ).all()
+    cases = sorted(
+        (
+            (p.specs.get("max_gpu_length_mm"), p.name)
+            for p, _ in rows
+            if p.slot == "case"
+            and p.specs.get("max_gpu_length_mm")
+            and "ATX" in (p.specs.get("board_form_factors") or [])
+        ),
+        key=lambda c: c[0],
+    )
     fits, case_name = cases[0]
-    gpus = sorted(((p.specs.get("length_mm"), p.name) for p, _ in rows
-                   if p.slot == "gpu" and (p.specs.get("length_mm") or 0) > fits + 20), key=lambda g: -g[0])
+    gpus = sorted(
+        (
+            (p.specs.get("length_mm"), p.name)
+            for p, _ in rows
+            if p.slot == "gpu" and (p.specs.get("length_mm") or 0) > fits + 20
+        ),
+        key=lambda g: -g[0],
+    )
     length, gpu_name = gpus[0]
     return gpu_name, case_name, length, fits
 

@@ -50,8 +50,12 @@ def test_a_build_from_order_to_booklets(page, tmp_path):
 
     # the photos are taken on a phone (390 px, touch) from the QR code's page
     phone_url = page.get_by_role("link", name="Phone page").get_attribute("href")
-    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
-                                             is_mobile=True, storage_state=page.context.storage_state())
+    phone = page.context.browser.new_context(
+        viewport={"width": 390, "height": 844},
+        has_touch=True,
+        is_mobile=True,
+        storage_state=page.context.storage_state(),
+    )
     mobile = phone.new_page()
     mobile.goto(phone_url)
     for i, slot in enumerate(REQUIRED_SLOTS):
@@ -95,7 +99,8 @@ def test_a_build_from_order_to_booklets(page, tmp_path):
     page.locator("input[name=score]").first.fill("17650")
     page.locator("input[name=notes]").fill("3DMark Time Spy")
     page.locator("form").filter(has=page.get_by_placeholder("Notes (e.g. 3DMark Time Spy)")).get_by_role(
-        "button", name="Add").click()
+        "button", name="Add"
+    ).click()
     expect(page.get_by_text("Test run added.")).to_be_visible()
     run_row = page.get_by_role("row").filter(has_text="3DMark Time Spy")
     run_row.get_by_role("combobox").click()

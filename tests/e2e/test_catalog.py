@@ -22,8 +22,12 @@ def test_admin_imports_catalog_and_uploads_a_price_list(page):
     service.ensure_catalog_and_demo_prices(tenant.id)
     total_parts = sum(service.slot_counts().values())
     with tenant_session(tenant.id) as s:
-        offer, part = s.exec(select(PartOffer, CatalogPart).join(CatalogPart, CatalogPart.id == PartOffer.part_id)
-                             .where(PartOffer.slot == "gpu").order_by(CatalogPart.name)).first()
+        _offer, part = s.exec(
+            select(PartOffer, CatalogPart)
+            .join(CatalogPart, CatalogPart.id == PartOffer.part_id)
+            .where(PartOffer.slot == "gpu")
+            .order_by(CatalogPart.name)
+        ).first()
     before = importer.latest_run()
 
     sign_in(page, admin.username, shop=tenant.slug, next_path="/catalog")
@@ -46,7 +50,8 @@ def test_admin_imports_catalog_and_uploads_a_price_list(page):
     unknown = uuid.uuid4()
     csv_text = f"opendb_id;price;stock\n{part.id};777,77;7\n{unknown};10;1\n"
     page.get_by_test_id("price-upload").locator("input[type=file]").set_input_files(
-        {"name": "prices.csv", "mimeType": "text/csv", "buffer": csv_text.encode()})
+        {"name": "prices.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}
+    )
     expect(page.get_by_test_id("price-upload-selected")).to_have_text("prices.csv")
     page.get_by_test_id("price-upload-submit").click()
     errors = page.get_by_test_id("price-upload-errors")

@@ -14,7 +14,7 @@ from app.orders.inputs import LineInput, OrderInput
 from app.platform import auth
 from app.platform.db import tenant_session
 from tests import factories
-from tests.e2e.conftest import CHROMIUM_ARGS, shot  # noqa: F401
+from tests.e2e.conftest import shot
 
 
 def test_phone_page_takes_all_photos(browser, app_url, tmp_path):
@@ -22,13 +22,19 @@ def test_phone_page_takes_all_photos(browser, app_url, tmp_path):
     user = factories.make_user(tenant, "operator")
     principal = auth.login(user.username, factories.PASSWORD).principal
     with tenant_session(tenant.id) as s:
-        order = orders.create_manual_order(s, OrderInput(source="manual", customer_name="Phone Test", lines=[
-            LineInput(sku="PC", title="PC", quantity=1)]), actor=principal)
+        order = orders.create_manual_order(
+            s,
+            OrderInput(
+                source="manual", customer_name="Phone Test", lines=[LineInput(sku="PC", title="PC", quantity=1)]
+            ),
+            actor=principal,
+        )
         build = builds.create_build(s, order.id, actor=principal)
         s.commit()
 
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-                                  device_scale_factor=2, base_url=app_url)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2, base_url=app_url
+    )
     page = context.new_page()
     page.goto(f"/login?next=/floor/builds/{build.id}/photos")
     page.locator("#username").fill(user.username)

@@ -9,11 +9,11 @@ import uuid
 import httpx
 from playwright.sync_api import expect
 
+from app.platform.tasks import queue
 from app.settings import get_settings
-from jobs import queue
-from tests.e2e.jobs_for_tests import fail_once
 from tests import factories
 from tests.e2e.conftest import shot, sign_in
+from tests.e2e.jobs_for_tests import fail_once
 
 
 def test_operator_signs_in_sees_the_shop_and_signs_out(page):
@@ -55,8 +55,8 @@ def test_viewer_is_refused_the_queue_dashboard(page):
     expect(page.get_by_test_id("forbidden")).to_contain_text("admin.operations")
     expect(page.get_by_test_id("failed-jobs")).to_have_count(0)
     status = page.evaluate(
-        "async (api) => (await fetch(api + '/api/v1/queues', {credentials: 'include'})).status",
-        get_settings().api_url)
+        "async (api) => (await fetch(api + '/api/v1/queues', {credentials: 'include'})).status", get_settings().api_url
+    )
     assert status == 403
     shot(page, "04-queues-refused-viewer")
 
@@ -151,11 +151,13 @@ def test_server_limits_bodies_cors_and_reports_health(app_url):
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
     r = httpx.post(f"{api}/api/v1/webhooks/shopify", content=big, headers={"content-type": "application/json"})
     assert r.status_code == 413
-    evil = httpx.options(f"{api}/api/v1/auth/login", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    evil = httpx.options(
+        f"{api}/api/v1/auth/login", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert evil.headers.get("access-control-allow-origin") is None
-    good = httpx.options(f"{api}/api/v1/auth/login", headers={
-        "Origin": app_url, "Access-Control-Request-Method": "POST"})
+    good = httpx.options(
+        f"{api}/api/v1/auth/login", headers={"Origin": app_url, "Access-Control-Request-Method": "POST"}
+    )
     assert good.headers.get("access-control-allow-origin") == app_url
     assert httpx.get(f"{api}/health/ready").json()["status"] == "ok"
     docs = httpx.get(f"{api}/api/docs")

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from app.settings import get_settings
+from standins import shopify as standin
 from tests import factories
 from tests.e2e.conftest import shot, sign_in
-from tests.standins import shopify as standin
 
 SECRET = "e2e-webhook-secret"
 
@@ -46,22 +46,23 @@ def test_orders_arrive_by_webhook_and_backfill_and_staff_work_them(page, shopify
     page.locator("input[name=webhook_secret]").fill(SECRET)
     page.locator("input[name=api_base_url]").fill(shopify.base_url)
     page.get_by_role("button", name="Connect", exact=True).or_(
-        page.get_by_role("button", name="Update connection", exact=True)).click()
+        page.get_by_role("button", name="Update connection", exact=True)
+    ).click()
     expect(page.get_by_test_id("shopify-connected")).to_contain_text(domain)
 
     # 2. Shopify sends three orders by webhook (signed with the shop's secret)
     api = get_settings().api_url
     webhook_orders = [_unique_order(n, tag) for n in (1, 2, 3)]
     for payload in webhook_orders:
-        r = standin.send_webhook(f"{api}/api/v1/webhooks/shopify", "orders/create", payload, SECRET,
-                                 shop_domain=domain)
+        r = standin.send_webhook(f"{api}/api/v1/webhooks/shopify", "orders/create", payload, SECRET, shop_domain=domain)
         assert r.status_code == 200 and r.json()["status"] == "created", r.text
-    forged = standin.send_webhook(f"{api}/api/v1/webhooks/shopify", "orders/create", _unique_order(9, tag),
-                                  "wrong-secret", shop_domain=domain)
+    forged = standin.send_webhook(
+        f"{api}/api/v1/webhooks/shopify", "orders/create", _unique_order(9, tag), "wrong-secret", shop_domain=domain
+    )
     assert forged.status_code == 401
 
     # 3. and five older orders come in through the backfill, with live progress
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for n in range(4, 9):
         shopify.add_order(_unique_order(n, tag, created_at=now - timedelta(days=n)))
     page.get_by_test_id("backfill-since").fill((now - timedelta(days=20)).date().isoformat())
@@ -124,21 +125,30 @@ def test_new_orders_show_up_live_and_ring_the_bell(page, shopify):
     page.wait_for_url("**/orders")
     page.get_by_test_id("order-search").fill(f"E2E-{tag}")
     expect(page.get_by_test_id("order-total")).to_have_text("0 orders")
+    from sqlmodel import select
+
     from app.orders.models import ShopifyShop
     from app.platform.db import tenant_session
-    from sqlmodel import select
 
     with tenant_session(tenant.id) as s:
         shop = s.exec(select(ShopifyShop)).first()
         if shop is None:  # this test alone: connect without the page
-            s.add(ShopifyShop(tenant_id=tenant.id, shop_domain=f"e2e-{tag}.myshopify.com", access_token="x",
-                              webhook_secret=SECRET, api_base_url=shopify.base_url))
+            s.add(
+                ShopifyShop(
+                    tenant_id=tenant.id,
+                    shop_domain=f"e2e-{tag}.myshopify.com",
+                    access_token="x",
+                    webhook_secret=SECRET,
+                    api_base_url=shopify.base_url,
+                )
+            )
             s.commit()
             shop = s.exec(select(ShopifyShop)).one()
         domain, secret = shop.shop_domain, shop.webhook_secret
     payload = _unique_order(1, tag)
-    r = standin.send_webhook(f"{get_settings().api_url}/api/v1/webhooks/shopify", "orders/create", payload, secret,
-                             shop_domain=domain)
+    r = standin.send_webhook(
+        f"{get_settings().api_url}/api/v1/webhooks/shopify", "orders/create", payload, secret, shop_domain=domain
+    )
     assert r.status_code == 200
     expect(page.get_by_test_id("order-total")).to_have_text("1 orders", timeout=20_000)  # no reload
     page.reload()

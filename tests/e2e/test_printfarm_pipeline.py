@@ -21,11 +21,11 @@ from app.platform.db import tenant_session
 from app.platform.models import Tenant
 from app.printing import service as printing
 from app.settings import get_settings
+from standins import shopify as shopify_standin
+from standins.simplyprint import SimplyPrintStandin
 from tests import factories
 from tests.e2e.conftest import shot, sign_in
 from tests.e2e.test_printfarm import _gcode, _jobs, _principal, _wait
-from tests.standins import shopify as shopify_standin
-from tests.standins.simplyprint import SimplyPrintStandin
 
 SHOPIFY_SECRET = "e2e-pipeline-shopify-secret"
 SP_SECRET = "e2e-pipeline-simplyprint-secret"
@@ -33,7 +33,7 @@ LIVE = 30_000  # ms: webhook → worker → live update, with slack for a busy m
 
 
 @pytest.fixture(scope="module")
-def pipeline(app_url):  # noqa: ARG001 — the app and its worker must run: set-up work is queued
+def pipeline(app_url):
     """A shop of its own with Shopify (webhook secret) and SimplyPrint (two printers, stepped by the
     test) connected, a printed product of two parts (Body ×1, Lid ×2) and a one-part keychain, all
     G-code uploaded; one keychain queued for stock."""
@@ -44,22 +44,37 @@ def pipeline(app_url):  # noqa: ARG001 — the app and its worker must run: set-
     tag = uuid.uuid4().hex[:5]
     with tenant_session(tenant.id) as s:
         url = printing.webhook_url(s)
-    with shopify_standin.ShopifyStandin() as shop, \
-            SimplyPrintStandin(webhook_url=url, webhook_secret=SP_SECRET, speed=50) as sp:
+    with (
+        shopify_standin.ShopifyStandin() as shop,
+        SimplyPrintStandin(webhook_url=url, webhook_secret=SP_SECRET, speed=50) as sp,
+    ):
         sp.add_printer("Prusa MK4 left", model="MK4")
         sp.add_printer("Prusa MK4 right", model="MK4")
         with tenant_session(tenant.id) as s:
-            s.add(ShopifyShop(tenant_id=tenant.id, shop_domain=domain, access_token=shop.access_token,
-                              webhook_secret=SHOPIFY_SECRET, api_base_url=shop.base_url))
-            printing.connect(s, company_id=sp.company_id, api_key=sp.api_key, webhook_secret=SP_SECRET,
-                             api_base_url=sp.base_url, files_base_url=sp.files_url, actor=actor)
+            s.add(
+                ShopifyShop(
+                    tenant_id=tenant.id,
+                    shop_domain=domain,
+                    access_token=shop.access_token,
+                    webhook_secret=SHOPIFY_SECRET,
+                    api_base_url=shop.base_url,
+                )
+            )
+            printing.connect(
+                s,
+                company_id=sp.company_id,
+                api_key=sp.api_key,
+                webhook_secret=SP_SECRET,
+                api_base_url=sp.base_url,
+                files_base_url=sp.files_url,
+                actor=actor,
+            )
             s.commit()
         with tenant_session(tenant.id) as s:
             vase = printing.create_mapping(s, sku=f"PF-VASE-{tag}", name="Spiral vase", actor=actor)
             for name, qty, minutes, grams in (("Body", 1, 62, 12.5), ("Lid", 2, 25, 4.0)):
                 part = printing.add_part(s, vase.id, part_name=name, quantity_per_product=qty, actor=actor)
-                printing.upload_part_file(s, part.id, f"vase-{name.lower()}.gcode", _gcode(minutes, grams),
-                                          actor=actor)
+                printing.upload_part_file(s, part.id, f"vase-{name.lower()}.gcode", _gcode(minutes, grams), actor=actor)
             keychain = printing.create_mapping(s, sku=f"PF-KEY-{tag}", name="Keychain", actor=actor)
             part = printing.add_part(s, keychain.id, part_name="Tag", actor=actor)
             printing.upload_part_file(s, part.id, "keychain-tag.gcode", _gcode(14, 3.2), actor=actor)
@@ -68,8 +83,15 @@ def pipeline(app_url):  # noqa: ARG001 — the app and its worker must run: set-
             stock = printing.create_stock_jobs(s, keychain.id, 1, actor=actor)
             stock_id = stock[0].id
             s.commit()
-        yield {"tenant": tenant, "shop": shop, "sp": sp, "domain": domain, "tag": tag, "sku": f"PF-VASE-{tag}",
-               "stock_id": stock_id}
+        yield {
+            "tenant": tenant,
+            "shop": shop,
+            "sp": sp,
+            "domain": domain,
+            "tag": tag,
+            "sku": f"PF-VASE-{tag}",
+            "stock_id": stock_id,
+        }
     with tenant_session(tenant.id) as s:  # the stand-in is gone: leave the shop in manual mode
         if printing.connection(s) is not None:
             printing.disconnect(s, actor=actor)
@@ -87,8 +109,14 @@ def _shopify_sends_order(env: dict, n: int, quantity: int = 1) -> tuple[str, str
     payload["admin_graphql_api_id"] = f"gid://shopify/Order/{payload['id']}"
     payload["name"] = f"#PF-{env['tag']}-{n}"
     env["shop"].add_order(payload)
-    r = shopify_standin.send_webhook(f"{get_settings().api_url}/api/v1/webhooks/shopify", "orders/create", payload,
-                                     SHOPIFY_SECRET, shop_domain=env["domain"], timeout=30)
+    r = shopify_standin.send_webhook(
+        f"{get_settings().api_url}/api/v1/webhooks/shopify",
+        "orders/create",
+        payload,
+        SHOPIFY_SECRET,
+        shop_domain=env["domain"],
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
 
     def stored() -> Order | None:
@@ -101,8 +129,10 @@ def _shopify_sends_order(env: dict, n: int, quantity: int = 1) -> tuple[str, str
 
 def _item_ids(tenant: Tenant, order_id: str) -> list[int]:
     """The order's SimplyPrint queue item ids, once every job of it has one."""
-    jobs = _wait(lambda: (js := _jobs(tenant, order_id)) and all(j.simplyprint_queue_item_id for j in js) and js,
-                 "every job of the order on the SimplyPrint queue")
+    jobs = _wait(
+        lambda: (js := _jobs(tenant, order_id)) and all(j.simplyprint_queue_item_id for j in js) and js,
+        "every job of the order on the SimplyPrint queue",
+    )
     return [j.simplyprint_queue_item_id for j in jobs]
 
 
@@ -118,15 +148,15 @@ def _sp_queue(sp: SimplyPrintStandin) -> list[int]:
     return [i["id"] for i in sp.queue_snapshot()]
 
 
-def _queue_rows(page: Page, number: str):  # noqa: ANN202
+def _queue_rows(page: Page, number: str):
     return page.get_by_test_id("order-queue").get_by_test_id("queue-row").filter(has_text=number)
 
 
-def _job_rows(page: Page, number: str):  # noqa: ANN202
+def _job_rows(page: Page, number: str):
     return page.get_by_test_id("jobs-table").get_by_test_id("job-row").filter(has_text=number)
 
 
-def _with_status(rows, status: str):  # noqa: ANN001, ANN202
+def _with_status(rows, status: str):
     return rows.get_by_test_id("job-status").filter(has_text=status)
 
 
@@ -275,15 +305,18 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
     page.goto(f"/orders/{order2_id}")
     expect(page.get_by_test_id("order-status")).to_have_text("CANCELLED")
     expect(page.get_by_test_id("timeline")).to_contain_text(
-        "Printing: 1 job(s) cancelled, 2 printing job(s) flagged for review")
+        "Printing: 1 job(s) cancelled, 2 printing job(s) flagged for review"
+    )
     _tall(page, "pipeline-09-order2-timeline", 1700)
 
     # 10. the printers finish the flagged prints and nothing else starts: the cancelled part is never printed
     sp.run_until_idle()
     assert all(j["queue_item_id"] != waiting.simplyprint_queue_item_id for j in sp.jobs)
     assert all(p["job"] is None for p in sp.printers.values())
-    _wait(lambda: all(j.status != "PRINTING" for j in _jobs(tenant, order2_id) if j.id in printing_ids),
-          "the flagged prints reported finished")
+    _wait(
+        lambda: all(j.status != "PRINTING" for j in _jobs(tenant, order2_id) if j.id in printing_ids),
+        "the flagged prints reported finished",
+    )
     with tenant_session(tenant.id) as s:
         order2 = s.get(Order, uuid.UUID(order2_id))
         assert order2.status == "CANCELLED" and order2.fulfillment_status != "ready"

@@ -3,12 +3,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
 from app.platform.db import reset_engine
-from jobs import QUEUES, queue, redis_conn
+from app.platform.tasks import QUEUES, ShopWorker, queue, redis_conn
 from tests import testenv
 
 
@@ -32,7 +31,7 @@ def drain(timeout: float = 20.0, queues: tuple[str, ...] = QUEUES) -> None:
         # Move due retries into their queues. Done here without the scheduler
         # lock: a SIGKILLed worker's lock outlives it until its TTL runs out.
         scheduler.enqueue_scheduled_jobs()
-        SimpleWorker(qs, connection=redis_conn()).work(burst=True)
+        ShopWorker(qs, connection=redis_conn()).work(burst=True)
         scheduled = sum(ScheduledJobRegistry(queue=q).count for q in qs)
         if not scheduled and all(q.count == 0 for q in qs):
             return

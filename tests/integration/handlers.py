@@ -10,13 +10,19 @@ from sqlmodel import Session
 
 from app.platform.events import handles
 from app.platform.models import EventLog
-from jobs import redis_conn
+from app.platform.tasks import redis_conn
 
 
 @handles("test.recorded")
 def record(session: Session, event: dict) -> None:
-    session.add(EventLog(tenant_id=event["tenantId"], event_type="test.recorded",
-                         message=event.get("note", ""), meta={"eventId": event["eventId"]}))
+    session.add(
+        EventLog(
+            tenant_id=event["tenantId"],
+            event_type="test.recorded",
+            message=event.get("note", ""),
+            meta={"eventId": event["eventId"]},
+        )
+    )
 
 
 @handles("test.flaky")
@@ -32,8 +38,11 @@ def flaky(session: Session, event: dict) -> None:
 def slow(session: Session, event: dict) -> None:
     """Writes its effect, then (first attempt only) blocks so the test can
     SIGKILL the worker with the transaction still open."""
-    session.add(EventLog(tenant_id=event["tenantId"], event_type="test.slow",
-                         message="applied", meta={"eventId": event["eventId"]}))
+    session.add(
+        EventLog(
+            tenant_id=event["tenantId"], event_type="test.slow", message="applied", meta={"eventId": event["eventId"]}
+        )
+    )
     session.flush()
     r = redis_conn()
     if r.incr(f"test:slow:{event['eventId']}") == 1:
@@ -65,7 +74,8 @@ def batched(session: Session, events: list[dict]) -> None:
     one test.recorded per event; an event with `poison` fails the call."""
     if any(e.get("poison") for e in events):
         raise RuntimeError("poisoned event")
-    session.add(EventLog(tenant_id=events[0]["tenantId"], event_type="test.batch-call",
-                         message=str(len(events)), meta={}))
+    session.add(
+        EventLog(tenant_id=events[0]["tenantId"], event_type="test.batch-call", message=str(len(events)), meta={})
+    )
     for event in events:
         record(session, event)

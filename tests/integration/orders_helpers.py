@@ -10,8 +10,8 @@ from app.orders import shopify as shopify_domain
 from app.platform import auth
 from app.platform.db import tenant_session
 from app.platform.models import Tenant, User
+from standins import shopify as standin
 from tests.factories import PASSWORD, make_tenant, make_user
-from tests.standins import shopify as standin
 
 SECRET = "shpss_test_secret_123"
 
@@ -23,8 +23,16 @@ class ShopCtx:
     domain: str
     client: TestClient
 
-    def webhook(self, topic: str, payload: dict, *, webhook_id: str | None = None, secret: str = SECRET,
-                headers: dict | None = None, raw: bytes | None = None):
+    def webhook(
+        self,
+        topic: str,
+        payload: dict,
+        *,
+        webhook_id: str | None = None,
+        secret: str = SECRET,
+        headers: dict | None = None,
+        raw: bytes | None = None,
+    ):
         import json
 
         body = raw if raw is not None else json.dumps(payload, separators=(",", ":")).encode()
@@ -39,8 +47,9 @@ def connect_tenant(api, base_url: str = "http://127.0.0.1:1", token: str = stand
     domain = f"{tenant.slug}.myshopify.com"
     principal = auth.login(admin.username, PASSWORD, shop=tenant.slug).principal
     with tenant_session(tenant.id) as s:
-        shopify_domain.connect(s, shop_domain=domain, access_token=token, webhook_secret=SECRET,
-                               api_base_url=base_url, actor=principal)
+        shopify_domain.connect(
+            s, shop_domain=domain, access_token=token, webhook_secret=SECRET, api_base_url=base_url, actor=principal
+        )
         s.commit()
     client = TestClient(api)
     client.post("/api/v1/auth/login", json={"username": admin.username, "password": PASSWORD, "shop": tenant.slug})

@@ -30,7 +30,7 @@ def wait_gone(pid: int, timeout: float = 10) -> None:
             os.kill(pid, 0)
         except ProcessLookupError:
             return
-        try:  # reap it if it is our grandchild re-parented to us
+        try:  # reap it if it is our grandchild re-parented to us  # noqa: SIM105
             os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             pass

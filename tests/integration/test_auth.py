@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from app.api import create_api
 from app.platform import auth
 from app.platform.db import tenant_session
 from app.platform.errors import Unauthorized
 from app.platform.models import AuditLog, UserSession, utcnow
-from app.platform.web import create_api
 from app.settings import get_settings
 from tests.factories import PASSWORD, make_tenant, make_user
 
@@ -28,7 +28,9 @@ def client(api):
 
 
 def _login(client, tenant, user, password=PASSWORD):
-    return client.post("/api/v1/auth/login", json={"username": user.username, "password": password, "shop": tenant.slug})
+    return client.post(
+        "/api/v1/auth/login", json={"username": user.username, "password": password, "shop": tenant.slug}
+    )
 
 
 def _audit(tenant, action):

@@ -7,14 +7,13 @@ import subprocess
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api import create_api
 from app.booklets import service as booklets
 from app.builds.models import PHOTO_SLOTS
 from app.platform.db import tenant_session
 from app.platform.models import Attachment
-from app.platform.web import create_api
 from app.settings import ROOT
 from tests.factories import PASSWORD, make_tenant, make_user
-from tests.integration.test_builds import jpeg
 
 ARTIFACTS = ROOT / "test-artifacts" / "booklets"
 
@@ -25,7 +24,9 @@ def api():
 
 
 def _pdf_text(data: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def test_completing_a_build_renders_both_booklets(api, worker):
@@ -33,26 +34,46 @@ def test_completing_a_build_renders_both_booklets(api, worker):
     user = make_user(tenant, "operator")
     c = TestClient(api)
     c.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD, "shop": tenant.slug})
-    oid = c.post("/api/v1/orders", json={"customerName": "Ada Lovelace", "countryCode": "NL", "lineItems": [
-        {"sku": "CPU-7800X3D", "title": "AMD Ryzen 7 7800X3D", "quantity": 1, "unitPrice": "389.00"},
-        {"sku": "GPU-4070S", "title": "GeForce RTX 4070 Super", "quantity": 1, "unitPrice": "619.00"}]}).json()["id"]
+    oid = c.post(
+        "/api/v1/orders",
+        json={
+            "customerName": "Ada Lovelace",
+            "countryCode": "NL",
+            "lineItems": [
+                {"sku": "CPU-7800X3D", "title": "AMD Ryzen 7 7800X3D", "quantity": 1, "unitPrice": "389.00"},
+                {"sku": "GPU-4070S", "title": "GeForce RTX 4070 Super", "quantity": 1, "unitPrice": "619.00"},
+            ],
+        },
+    ).json()["id"]
     bid = c.post("/api/v1/builds", json={"orderId": oid}).json()["id"]
     colours = [(40, 40, 60), (200, 60, 60), (60, 160, 90), (230, 180, 40), (70, 90, 200)]
     for i, slot in enumerate(PHOTO_SLOTS):
-        from PIL import Image
         import io
+
+        from PIL import Image
 
         img = Image.new("RGB", (1600, 1200), colours[i % len(colours)])
         buf = io.BytesIO()
         img.save(buf, "JPEG")
-        assert c.post(f"/api/v1/builds/{bid}/photos/{slot}", files={"file": ("p.jpg", buf.getvalue(), "image/jpeg")}).status_code == 201
-    c.put(f"/api/v1/builds/{bid}/qa", json={
-        "checklist": [{"item": "All fans spin", "done": True}, {"item": "BIOS updated, XMP on", "done": True}],
-        "temperatures": {"cpuIdle": 36, "cpuLoad": 81, "gpuIdle": 33, "gpuLoad": 72, "ambient": 21},
-        "systemConfig": {"OS": "Windows 11 Pro 24H2", "BIOS": "1.40"}})
+        assert (
+            c.post(
+                f"/api/v1/builds/{bid}/photos/{slot}", files={"file": ("p.jpg", buf.getvalue(), "image/jpeg")}
+            ).status_code
+            == 201
+        )
+    c.put(
+        f"/api/v1/builds/{bid}/qa",
+        json={
+            "checklist": [{"item": "All fans spin", "done": True}, {"item": "BIOS updated, XMP on", "done": True}],
+            "temperatures": {"cpuIdle": 36, "cpuLoad": 81, "gpuIdle": 33, "gpuLoad": 72, "ambient": 21},
+            "systemConfig": {"OS": "Windows 11 Pro 24H2", "BIOS": "1.40"},
+        },
+    )
     c.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": True})
-    c.post(f"/api/v1/builds/{bid}/test-runs", json={"type": "benchmark", "status": "passed", "score": 18250,
-                                                    "notes": "3DMark Time Spy"})
+    c.post(
+        f"/api/v1/builds/{bid}/test-runs",
+        json={"type": "benchmark", "status": "passed", "score": 18250, "notes": "3DMark Time Spy"},
+    )
     for status in ("in_progress", "testing", "completed"):
         r = c.patch(f"/api/v1/builds/{bid}", json={"status": status})
     assert r.json()["booklets"]["status"] == "queued"  # the answer does not wait

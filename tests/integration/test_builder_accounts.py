@@ -18,6 +18,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
+from app.api import create_api
 from app.builder import cookie as build_cookie
 from app.builder import service as builder
 from app.builder.models import SavedBuild
@@ -29,7 +30,6 @@ from app.platform import auth
 from app.platform.db import platform_session, tenant_session
 from app.platform.errors import Conflict, Gone, NotFound, ValidationFailed
 from app.platform.models import AuditLog
-from app.platform.web import create_api
 from app.settings import get_settings
 from tests.factories import PASSWORD, default_tenant, make_tenant, make_user
 
@@ -46,14 +46,46 @@ DRIVE = "18e3b4f5-7f63-4cf9-a266-141344d2cd82"  # Samsung 990 Pro 2TB (M.2 NVMe)
 PSU = "1904d6f1-b154-4eb3-bae7-79b50ca97770"  # Corsair RM850x (ATX, 850 W)
 CASE = "396af85d-f126-4894-92a5-4cb49946d05e"  # Gigabyte C200 (ATX, GPU ≤ 330 mm, cooler ≤ 165 mm)
 COOLER = "0f209c92-bf00-4a8d-a345-2c76731aea28"  # Noctua NH-U12S redux (158 mm, AM5)
-PARTS = {CPU: "cpu", BOARD: "motherboard", RAM: "ram", GPU: "gpu", LONG_GPU: "gpu", DRIVE: "storage",
-         PSU: "psu", CASE: "case", COOLER: "cooler"}
-PRICES = {CPU: "329.00", BOARD: "219.90", RAM: "109.95", GPU: "399.00", LONG_GPU: "1999.00", DRIVE: "169.99",
-          PSU: "139.90", CASE: "69.95", COOLER: "49.90"}
-GOOD_BUILD = {"cpu": [CPU], "motherboard": [BOARD], "ram": [RAM, RAM], "gpu": [GPU], "storage": [DRIVE],
-              "psu": [PSU], "case": [CASE], "cooler": [COOLER]}
-ADDRESS = {"name": "Ada Lovelace", "street": "Damrak", "house_number": "1", "postal_code": "1012 LG",
-           "city": "Amsterdam", "country_code": "nl"}
+PARTS = {
+    CPU: "cpu",
+    BOARD: "motherboard",
+    RAM: "ram",
+    GPU: "gpu",
+    LONG_GPU: "gpu",
+    DRIVE: "storage",
+    PSU: "psu",
+    CASE: "case",
+    COOLER: "cooler",
+}
+PRICES = {
+    CPU: "329.00",
+    BOARD: "219.90",
+    RAM: "109.95",
+    GPU: "399.00",
+    LONG_GPU: "1999.00",
+    DRIVE: "169.99",
+    PSU: "139.90",
+    CASE: "69.95",
+    COOLER: "49.90",
+}
+GOOD_BUILD = {
+    "cpu": [CPU],
+    "motherboard": [BOARD],
+    "ram": [RAM, RAM],
+    "gpu": [GPU],
+    "storage": [DRIVE],
+    "psu": [PSU],
+    "case": [CASE],
+    "cooler": [COOLER],
+}
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "street": "Damrak",
+    "house_number": "1",
+    "postal_code": "1012 LG",
+    "city": "Amsterdam",
+    "country_code": "nl",
+}
 
 
 # --- fixtures and helpers --------------------------------------------------------------------
@@ -80,8 +112,9 @@ def new_email(prefix: str = "ada") -> str:
 
 
 def signup(client, email=None, name="Ada Lovelace", password=CUSTOMER_PASSWORD):
-    return client.post(f"{SHOP}/customers/signup",
-                       json={"email": email or new_email(), "name": name, "password": password})
+    return client.post(
+        f"{SHOP}/customers/signup", json={"email": email or new_email(), "name": name, "password": password}
+    )
 
 
 def signed_up_client(api) -> tuple[TestClient, str]:
@@ -143,9 +176,19 @@ def catalog_parts():
         with platform_session() as s:
             for slot, raw in _records(todo):
                 name, manufacturer, specs = normalize.normalize(slot, raw)
-                s.execute(insert(CatalogPart).values(
-                    id=uuid.UUID(raw["opendb_id"]), slot=slot, name=name, manufacturer=manufacturer, specs=specs,
-                    raw=raw, source_hash=uuid.uuid4().hex).on_conflict_do_nothing(index_elements=["id"]))
+                s.execute(
+                    insert(CatalogPart)
+                    .values(
+                        id=uuid.UUID(raw["opendb_id"]),
+                        slot=slot,
+                        name=name,
+                        manufacturer=manufacturer,
+                        specs=specs,
+                        raw=raw,
+                        source_hash=uuid.uuid4().hex,
+                    )
+                    .on_conflict_do_nothing(index_elements=["id"])
+                )
             s.commit()
         versions.bump_catalog_version()
     assert not missing()
@@ -160,11 +203,22 @@ def set_offers(tenant, prices: dict[str, str] | None = None, *, inactive: tuple[
     with tenant_session(tenant.id) as s:
         for part_id, price in (prices or PRICES).items():
             stmt = insert(PartOffer).values(
-                id=uuid.uuid4(), tenant_id=tenant.id, part_id=uuid.UUID(part_id), slot=PARTS[part_id],
-                price=Decimal(price), currency="EUR", stock=5, active=part_id not in inactive, is_demo=False)
-            s.execute(stmt.on_conflict_do_update(
-                index_elements=["tenant_id", "part_id"],
-                set_={"price": stmt.excluded.price, "active": stmt.excluded.active, "stock": stmt.excluded.stock}))
+                id=uuid.uuid4(),
+                tenant_id=tenant.id,
+                part_id=uuid.UUID(part_id),
+                slot=PARTS[part_id],
+                price=Decimal(price),
+                currency="EUR",
+                stock=5,
+                active=part_id not in inactive,
+                is_demo=False,
+            )
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["tenant_id", "part_id"],
+                    set_={"price": stmt.excluded.price, "active": stmt.excluded.active, "stock": stmt.excluded.stock},
+                )
+            )
         s.commit()
     bump_offers_version(tenant.id)
 
@@ -200,8 +254,9 @@ def test_signup_signs_in_with_an_httponly_cookie(client):
         row = s.exec(select(CustomerSession).join(Customer).where(Customer.email == email.lower())).one()
         assert row.token_hash != token and len(row.token_hash) == 64
         assert 29 <= (row.expires_at - row.created_at).days <= 30
-        assert auth.verify_password(s.exec(select(Customer.password_hash).where(
-            Customer.email == email.lower())).one(), CUSTOMER_PASSWORD)
+        assert auth.verify_password(
+            s.exec(select(Customer.password_hash).where(Customer.email == email.lower())).one(), CUSTOMER_PASSWORD
+        )
 
 
 def test_login_logout_and_wrong_password(api, client):
@@ -251,15 +306,20 @@ def test_failed_sign_ins_are_throttled_per_email(api, client, shop):
     r = client.post(f"{SHOP}/customers/login", json={"email": email, "password": CUSTOMER_PASSWORD})
     assert r.status_code == 429 and "too many failed sign-ins" in r.json()["error"]["message"]
     assert int(r.headers["retry-after"]) > 0
-    assert client.post(f"{SHOP}/customers/login", json={"email": other, "password": CUSTOMER_PASSWORD}).status_code == 200
+    assert (
+        client.post(f"{SHOP}/customers/login", json={"email": other, "password": CUSTOMER_PASSWORD}).status_code == 200
+    )
     with tenant_session(shop.id) as s:
         actions = {a.action for a in s.exec(select(AuditLog).where(AuditLog.target_id == email))}
     assert {"customer.login.failed", "customer.login.throttled", "customer.login.success"} <= actions
 
 
 def test_foreign_origin_is_refused(client):
-    r = client.post(f"{SHOP}/customers/signup", headers={"Origin": "https://evil.example"},
-                    json={"email": new_email(), "name": "Eve", "password": CUSTOMER_PASSWORD})
+    r = client.post(
+        f"{SHOP}/customers/signup",
+        headers={"Origin": "https://evil.example"},
+        json={"email": new_email(), "name": "Eve", "password": CUSTOMER_PASSWORD},
+    )
     assert r.status_code == 403 and "not Shopfloor" in r.json()["error"]["message"]
     r = signup(client)
     assert r.status_code == 201
@@ -272,8 +332,12 @@ def test_foreign_origin_is_refused(client):
 def test_staff_and_customer_cookies_do_not_cross(api, shop):
     staff_user = make_user(shop, "admin")
     staff = TestClient(api)
-    assert staff.post("/api/v1/auth/login", json={"username": staff_user.username, "password": PASSWORD,
-                                                  "shop": shop.slug}).status_code == 200
+    assert (
+        staff.post(
+            "/api/v1/auth/login", json={"username": staff_user.username, "password": PASSWORD, "shop": shop.slug}
+        ).status_code
+        == 200
+    )
     staff_cookie = staff.cookies[get_settings().session_cookie_name]
     assert staff.get(f"{SHOP}/customers/me").status_code == 401
     assert customers.authenticate_customer(staff_cookie) is None
@@ -373,8 +437,17 @@ def test_tampered_cookie_is_ignored(api, shop):
         assert build_cookie.decode_anonymous(s, value)[0]
         head, sig = value.rsplit(".", 1)
         forged = build_cookie._serializer().dumps({"s": rand_slots()})[:-4] + "AAAA"
-        for bad in (head + "." + sig[::-1], head[:-2] + "." + sig, "garbage", "", None, "a.b.c", forged, "x" * 9000,
-                    URLSafeTimedSerializer("another-secret", salt=build_cookie._SALT).dumps({"s": rand_slots()})):
+        for bad in (
+            head + "." + sig[::-1],
+            head[:-2] + "." + sig,
+            "garbage",
+            "",
+            None,
+            "a.b.c",
+            forged,
+            "x" * 9000,
+            URLSafeTimedSerializer("another-secret", salt=build_cookie._SALT).dumps({"s": rand_slots()}),
+        ):
             assert build_cookie.decode_anonymous(s, bad) == ({}, None)
     browser = TestClient(api, cookies={build_cookie.COOKIE_NAME: head + "." + sig[::-1]})
     assert browser.get(f"{SHOP}/cookie-build").json()["slots"] == {}
@@ -563,8 +636,11 @@ def test_saved_builds_are_isolated_between_tenants():
 
 
 def _expected_lines() -> dict[str, tuple[str, int, Decimal]]:
-    return {f"PC-{slot.upper()}-{pid[:8]}": (slot, 2 if pid == RAM else 1, Decimal(PRICES[pid]))
-            for slot, ids in GOOD_BUILD.items() for pid in ids}
+    return {
+        f"PC-{slot.upper()}-{pid[:8]}": (slot, 2 if pid == RAM else 1, Decimal(PRICES[pid]))
+        for slot, ids in GOOD_BUILD.items()
+        for pid in ids
+    }
 
 
 def test_order_build_creates_a_builder_order_at_current_prices(selling_shop):
@@ -579,9 +655,14 @@ def test_order_build_creates_a_builder_order_at_current_prices(selling_shop):
         assert order.source == "builder" and order.number == "B-00001"
         assert order.customer_id == ada.customer_id and order.saved_build_id == build.id
         assert order.customer_name == "Grace Hopper" and order.customer_email == ada.email
-        assert (order.ship_name, order.ship_street, order.ship_house_number, order.ship_postal_code,
-                order.ship_city, order.ship_country_code) == ("Ada Lovelace", "Damrak", "1", "1012 LG", "Amsterdam",
-                                                              "NL")
+        assert (
+            order.ship_name,
+            order.ship_street,
+            order.ship_house_number,
+            order.ship_postal_code,
+            order.ship_city,
+            order.ship_country_code,
+        ) == ("Ada Lovelace", "Damrak", "1", "1012 LG", "Amsterdam", "NL")
         expected = _expected_lines()
         assert {li.sku: (li.properties["slot"], li.quantity, li.unit_price) for li in lines} == expected
         assert [li.properties["slot"] for li in lines] == list(GOOD_BUILD)  # slot order
@@ -617,15 +698,20 @@ def test_order_refusals_and_block_acknowledgement(selling_shop):
         assert "358" in exc.value.message and "330" in exc.value.message
 
         good = builder.save_build(s, ada, GOOD_BUILD)
-        for bad, field in (({**ADDRESS, "street": ""}, "street"), ({**ADDRESS, "country_code": "NLD"}, "country_code"),
-                           ({**ADDRESS, "country_code": "1x"}, "country_code"), ({}, "name")):
+        for bad, field in (
+            ({**ADDRESS, "street": ""}, "street"),
+            ({**ADDRESS, "country_code": "NLD"}, "country_code"),
+            ({**ADDRESS, "country_code": "1x"}, "country_code"),
+            ({}, "name"),
+        ):
             with pytest.raises(ValidationFailed) as exc:
                 builder.order_build(s, ada, good.id, bad)
             assert field in exc.value.details["fields"]
         assert s.exec(select(Order)).all() == []
 
-        order = builder.order_build(s, ada, blocked.id, {**ADDRESS, "houseNumber": "2", "house_number": None},
-                                    acknowledge_blocks=True)
+        order = builder.order_build(
+            s, ada, blocked.id, {**ADDRESS, "houseNumber": "2", "house_number": None}, acknowledge_blocks=True
+        )
         assert order.source == "builder" and order.ship_house_number == "2"
         assert "acknowledged" in order.note and "358" in order.note
         gpu = next(li for li in orders.line_items(s, order.id) if li.properties["slot"] == "gpu")
@@ -644,8 +730,14 @@ def test_order_a_build_through_the_api(api, shop, catalog_parts):
     set_offers(shop)
     c, email = signed_up_client(api)
     bid = c.post(f"{SHOP}/builds", json={"name": "API build", "slots": {**GOOD_BUILD, "gpu": [LONG_GPU]}}).json()["id"]
-    address = {"name": "Ada Lovelace", "street": "Damrak", "houseNumber": "1", "postalCode": "1012 LG",
-               "city": "Amsterdam", "countryCode": "NL"}
+    address = {
+        "name": "Ada Lovelace",
+        "street": "Damrak",
+        "houseNumber": "1",
+        "postalCode": "1012 LG",
+        "city": "Amsterdam",
+        "countryCode": "NL",
+    }
     r = c.post(f"{SHOP}/builds/{bid}/order", json={"address": address})
     assert r.status_code == 409 and r.json()["error"]["code"] == "blocks_not_acknowledged"
     assert r.json()["error"]["details"]["blocks"]
@@ -679,8 +771,9 @@ def test_shared_build_shows_verdicts_and_prices(api, shop, catalog_parts):
     assert body["slots"]["gpu"] == [LONG_GPU] and body["builderUrl"].startswith("/build?")
     ev = body["evaluation"]
     assert ev["overall"] == "block" and ev["state"] == "Complete" and ev["currency"] == "EUR"
-    assert Decimal(ev["total"]) == sum(Decimal(PRICES[p]) for ids in {**GOOD_BUILD, "gpu": [LONG_GPU]}.values()
-                                       for p in ids)
+    assert Decimal(ev["total"]) == sum(
+        Decimal(PRICES[p]) for ids in {**GOOD_BUILD, "gpu": [LONG_GPU]}.values() for p in ids
+    )
     assert any(v["severity"] == "block" and "358" in v["message"] for v in ev["verdicts"])
     assert ev["parts"]["ram"][0]["price"] == PRICES[RAM]
 

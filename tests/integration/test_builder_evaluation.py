@@ -13,7 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 
 from app.builder import evaluation as ev
-from app.catalog import index, service
+from app.builder import index
+from app.catalog import service
 from app.catalog.models import PartOffer
 from app.catalog.versions import bump_offers_version
 from app.platform.db import tenant_session
@@ -23,7 +24,7 @@ from tests.factories import make_tenant
 # --- real parts, chosen by their specs ----------------------------------------------------------
 
 
-def _first(slot: str, pred, *, n: int = 1, exclude: tuple[str, ...] = ()):  # noqa: ANN001, ANN202
+def _first(slot: str, pred, *, n: int = 1, exclude: tuple[str, ...] = ()):
     found = [e.part for e in index.catalog().by_slot[slot] if e.part.id not in exclude and pred(e.part.specs)]
     assert len(found) >= n, f"the catalog lacks {n} {slot} part(s) for this test"
     return found[:n] if n > 1 else found[0]
@@ -33,60 +34,118 @@ def _first(slot: str, pred, *, n: int = 1, exclude: tuple[str, ...] = ()):  # no
 def parts(catalog):
     """A compact AM5 Mini-ITX build (case fits GPUs up to 255 mm, coolers up to
     170 mm) plus the candidates the tests offer around it."""
-    case = _first("case", lambda s: s["board_form_factors"] == ["Mini-ITX"] and s["max_gpu_length_mm"] == 255
-                  and (s["max_cooler_height_mm"] or 0) >= 165 and s["includes_psu"] is False)
+    case = _first(
+        "case",
+        lambda s: (
+            s["board_form_factors"] == ["Mini-ITX"]
+            and s["max_gpu_length_mm"] == 255
+            and (s["max_cooler_height_mm"] or 0) >= 165
+            and s["includes_psu"] is False
+        ),
+    )
     room = case.specs["max_gpu_length_mm"]
-    board = _first("motherboard", lambda s: s["socket"] == "AM5" and s["form_factor"] == "Mini-ITX"
-                   and s["memory_type"] == "DDR5" and s["memory_slots"] == 2 and (s["memory_max_gb"] or 0) >= 96
-                   and (s["m2_slots"] or 0) >= 1 and s["sata_ports"])
-    cpu = _first("cpu", lambda s: s["socket"] == "AM5" and s["memory_types"] == ["DDR5"] and s["tdp_w"] == 65
-                 and s["includes_cooler"] is False)
+    board = _first(
+        "motherboard",
+        lambda s: (
+            s["socket"] == "AM5"
+            and s["form_factor"] == "Mini-ITX"
+            and s["memory_type"] == "DDR5"
+            and s["memory_slots"] == 2
+            and (s["memory_max_gb"] or 0) >= 96
+            and (s["m2_slots"] or 0) >= 1
+            and s["sata_ports"]
+        ),
+    )
+    cpu = _first(
+        "cpu",
+        lambda s: (
+            s["socket"] == "AM5"
+            and s["memory_types"] == ["DDR5"]
+            and s["tdp_w"] == 65
+            and s["includes_cooler"] is False
+        ),
+    )
     cooler = _first("cooler", lambda s: s["water_cooled"] is False and s["height_mm"] == 155 and "AM5" in s["sockets"])
     psu = _first("psu", lambda s: s["wattage_w"] == 750 and s["form_factor"] == "ATX")
     drive = _first("storage", lambda s: s["bus"] == "m2" and s["nvme"] is True and s["kind"] == "SSD")
-    small_power = lambda s: s["board_power_w"] is not None and s["board_power_w"] <= 200  # noqa: E731
-    long_gpu = _first("gpu", lambda s: 320 <= (s["length_mm"] or 0) <= 340 and s["board_power_w"] is not None
-                      and s["board_power_w"] <= 320)
-    still_long = _first("gpu", lambda s: s["length_mm"] is not None and room < s["length_mm"] <= 290
-                        and small_power(s))
-    short_gpus = _first("gpu", lambda s: s["length_mm"] is not None and s["length_mm"] <= room - 15 and small_power(s),
-                        n=3)
-    big_case = _first("case", lambda s: "Mini-ITX" in s["board_form_factors"] and (s["max_gpu_length_mm"] or 0) >= 360
-                      and (s["max_cooler_height_mm"] or 0) >= 165 and not s["psu_form_factors"]
-                      and s["includes_psu"] is False)
-    low_case = _first("case", lambda s: "Mini-ITX" in s["board_form_factors"]  # fits the GPU, not the cooler
-                      and (s["max_gpu_length_mm"] or 0) >= 360 and (s["max_cooler_height_mm"] or 999) < 140)
-    ddr5_two = _first("ram", lambda s: s["memory_type"] == "DDR5" and s["modules"] == 2 and s["module_gb"] == 16,
-                      n=3)
-    ddr5_one = _first("ram", lambda s: s["memory_type"] == "DDR5" and s["modules"] == 1 and s["module_gb"] == 16,
-                      n=2)
+    small_power = lambda s: s["board_power_w"] is not None and s["board_power_w"] <= 200
+    long_gpu = _first(
+        "gpu",
+        lambda s: 320 <= (s["length_mm"] or 0) <= 340 and s["board_power_w"] is not None and s["board_power_w"] <= 320,
+    )
+    still_long = _first("gpu", lambda s: s["length_mm"] is not None and room < s["length_mm"] <= 290 and small_power(s))
+    short_gpus = _first(
+        "gpu", lambda s: s["length_mm"] is not None and s["length_mm"] <= room - 15 and small_power(s), n=3
+    )
+    big_case = _first(
+        "case",
+        lambda s: (
+            "Mini-ITX" in s["board_form_factors"]
+            and (s["max_gpu_length_mm"] or 0) >= 360
+            and (s["max_cooler_height_mm"] or 0) >= 165
+            and not s["psu_form_factors"]
+            and s["includes_psu"] is False
+        ),
+    )
+    low_case = _first(
+        "case",
+        lambda s: (
+            "Mini-ITX" in s["board_form_factors"]  # fits the GPU, not the cooler
+            and (s["max_gpu_length_mm"] or 0) >= 360
+            and (s["max_cooler_height_mm"] or 999) < 140
+        ),
+    )
+    ddr5_two = _first("ram", lambda s: s["memory_type"] == "DDR5" and s["modules"] == 2 and s["module_gb"] == 16, n=3)
+    ddr5_one = _first("ram", lambda s: s["memory_type"] == "DDR5" and s["modules"] == 1 and s["module_gb"] == 16, n=2)
     ddr4_two = _first("ram", lambda s: s["memory_type"] == "DDR4" and s["modules"] == 2 and s["module_gb"] == 8, n=2)
     ddr5_four = _first("ram", lambda s: s["memory_type"] == "DDR5" and s["modules"] == 4 and s["module_gb"] == 16)
     return {
-        "case": case, "board": board, "cpu": cpu, "cooler": cooler, "psu": psu, "drive": drive,
-        "long_gpu": long_gpu, "still_long": still_long, "short_gpus": short_gpus, "big_case": big_case,
-        "low_case": low_case, "ddr5_two": ddr5_two, "ddr5_one": ddr5_one, "ddr4_two": ddr4_two,
+        "case": case,
+        "board": board,
+        "cpu": cpu,
+        "cooler": cooler,
+        "psu": psu,
+        "drive": drive,
+        "long_gpu": long_gpu,
+        "still_long": still_long,
+        "short_gpus": short_gpus,
+        "big_case": big_case,
+        "low_case": low_case,
+        "ddr5_two": ddr5_two,
+        "ddr5_one": ddr5_one,
+        "ddr4_two": ddr4_two,
         "ddr5_four": ddr5_four,
     }
 
 
-def sell(tenant, prices: list[tuple], *, inactive: tuple = (), stock: int = 4) -> None:  # noqa: ANN001
+def sell(tenant, prices: list[tuple], *, inactive: tuple = (), stock: int = 4) -> None:
     """The tenant sells these parts ((rules.Part, price) pairs), upserted, then
     its offers version is bumped (direct inserts bypass the service's bump)."""
     off = {part.id for part in inactive}
     with tenant_session(tenant.id) as s:
         for part, price in prices:
             stmt = insert(PartOffer).values(
-                id=uuid.uuid4(), tenant_id=tenant.id, part_id=uuid.UUID(part.id), slot=part.slot,
-                price=Decimal(price), currency="EUR", stock=stock, active=part.id not in off, is_demo=False)
-            s.execute(stmt.on_conflict_do_update(
-                index_elements=["tenant_id", "part_id"],
-                set_={"price": stmt.excluded.price, "active": stmt.excluded.active, "stock": stmt.excluded.stock}))
+                id=uuid.uuid4(),
+                tenant_id=tenant.id,
+                part_id=uuid.UUID(part.id),
+                slot=part.slot,
+                price=Decimal(price),
+                currency="EUR",
+                stock=stock,
+                active=part.id not in off,
+                is_demo=False,
+            )
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["tenant_id", "part_id"],
+                    set_={"price": stmt.excluded.price, "active": stmt.excluded.active, "stock": stmt.excluded.stock},
+                )
+            )
         s.commit()
     bump_offers_version(tenant.id)
 
 
-def slots_of(**chosen) -> dict:  # noqa: ANN003
+def slots_of(**chosen) -> dict:
     return {slot: [p.id for p in (v if isinstance(v, list) else [v])] for slot, v in chosen.items()}
 
 
@@ -94,14 +153,36 @@ def slots_of(**chosen) -> dict:  # noqa: ANN003
 def compact(parts):
     """The compact build with the too-long GPU, and a shop selling it all."""
     p = parts
-    build = slots_of(cpu=p["cpu"], motherboard=p["board"], ram=p["ddr5_two"][0], gpu=p["long_gpu"],
-                     storage=p["drive"], psu=p["psu"], case=p["case"], cooler=p["cooler"])
+    build = slots_of(
+        cpu=p["cpu"],
+        motherboard=p["board"],
+        ram=p["ddr5_two"][0],
+        gpu=p["long_gpu"],
+        storage=p["drive"],
+        psu=p["psu"],
+        case=p["case"],
+        cooler=p["cooler"],
+    )
     tenant = make_tenant()
-    sell(tenant, [(p["cpu"], "229.00"), (p["board"], "189.90"), (p["ddr5_two"][0], "99.00"),
-                  (p["long_gpu"], "799.00"), (p["drive"], "89.50"), (p["psu"], "119.00"), (p["case"], "79.00"),
-                  (p["cooler"], "49.90"), (p["low_case"], "30.00"), (p["still_long"], "40.00"),
-                  (p["big_case"], "90.00"), (p["short_gpus"][0], "120.00"), (p["short_gpus"][1], "150.00"),
-                  (p["short_gpus"][2], "400.00")])
+    sell(
+        tenant,
+        [
+            (p["cpu"], "229.00"),
+            (p["board"], "189.90"),
+            (p["ddr5_two"][0], "99.00"),
+            (p["long_gpu"], "799.00"),
+            (p["drive"], "89.50"),
+            (p["psu"], "119.00"),
+            (p["case"], "79.00"),
+            (p["cooler"], "49.90"),
+            (p["low_case"], "30.00"),
+            (p["still_long"], "40.00"),
+            (p["big_case"], "90.00"),
+            (p["short_gpus"][0], "120.00"),
+            (p["short_gpus"][1], "150.00"),
+            (p["short_gpus"][2], "400.00"),
+        ],
+    )
     return tenant, build
 
 
@@ -111,10 +192,25 @@ def compact(parts):
 def test_total_counts_sold_parts_and_flags_the_others(parts):
     p = parts
     tenant = make_tenant()
-    sell(tenant, [(p["cpu"], "229.00"), (p["board"], "189.90"), (p["ddr5_two"][0], "99.00"), (p["case"], "79.00"),
-                  (p["cooler"], "49.90")], inactive=(p["cooler"],))
-    build = slots_of(cpu=p["cpu"], motherboard=p["board"], ram=[p["ddr5_two"][0], p["ddr5_two"][0]],
-                     case=p["case"], cooler=p["cooler"], psu=p["psu"])
+    sell(
+        tenant,
+        [
+            (p["cpu"], "229.00"),
+            (p["board"], "189.90"),
+            (p["ddr5_two"][0], "99.00"),
+            (p["case"], "79.00"),
+            (p["cooler"], "49.90"),
+        ],
+        inactive=(p["cooler"],),
+    )
+    build = slots_of(
+        cpu=p["cpu"],
+        motherboard=p["board"],
+        ram=[p["ddr5_two"][0], p["ddr5_two"][0]],
+        case=p["case"],
+        cooler=p["cooler"],
+        psu=p["psu"],
+    )
     build["gpu"] = [str(uuid.uuid4())]  # not in the catalog: dropped
     with tenant_session(tenant.id) as s:
         view = ev.evaluate_build(s, build)
@@ -134,8 +230,9 @@ def test_a_complete_build_reports_state_draw_badges_and_not_checked(compact, par
     with tenant_session(tenant.id) as s:
         view = ev.evaluate_build(s, build)
     assert view.state == "Complete" and view.overall == "block" and view.unavailable == []
-    assert view.total == sum(Decimal(x) for x in ("229.00", "189.90", "99.00", "799.00", "89.50", "119.00",
-                                                     "79.00", "49.90"))
+    assert view.total == sum(
+        Decimal(x) for x in ("229.00", "189.90", "99.00", "799.00", "89.50", "119.00", "79.00", "49.90")
+    )
     assert view.draw_w == parts["cpu"].specs["tdp_w"] + parts["long_gpu"].specs["board_power_w"] + 50 + 10 + 7 + 15
     assert dict(view.draw_parts)["Motherboard (allowance)"] == 50
     assert view.slot_severity["gpu"] == "block" and view.slot_severity["case"] == "block"
@@ -175,9 +272,12 @@ def test_compatible_only_hides_a_too_long_gpu_and_show_all_says_why(compact, par
 def test_facets_filters_sorting_and_paging(parts):
     p = parts
     tenant = make_tenant()
-    kits = [*((k, f"{60 + i}.00") for i, k in enumerate(p["ddr5_two"])),
-            *((k, f"{30 + i}.00") for i, k in enumerate(p["ddr5_one"])),
-            *((k, f"{20 + i}.00") for i, k in enumerate(p["ddr4_two"])), (p["ddr5_four"], "150.00")]
+    kits = [
+        *((k, f"{60 + i}.00") for i, k in enumerate(p["ddr5_two"])),
+        *((k, f"{30 + i}.00") for i, k in enumerate(p["ddr5_one"])),
+        *((k, f"{20 + i}.00") for i, k in enumerate(p["ddr4_two"])),
+        (p["ddr5_four"], "150.00"),
+    ]
     sell(tenant, kits)
     build = slots_of(cpu=p["cpu"], motherboard=p["board"])  # DDR5, 2 memory slots
     with tenant_session(tenant.id) as s:
@@ -226,6 +326,7 @@ def test_search_matches_every_word_in_name_or_manufacturer(parts):
     manufacturer = index.catalog().get(target.id).manufacturer
     words = target.name.split()
     with tenant_session(tenant.id) as s:
+
         def found(search: str) -> set[str]:
             return {i.part_id for i in ev.pick_list(s, {}, "ram", search=search, page_size=100).items}
 
@@ -235,8 +336,11 @@ def test_search_matches_every_word_in_name_or_manufacturer(parts):
         for part_id in by_maker:
             entry = index.catalog().get(part_id)
             assert manufacturer.lower() in f"{entry.name} {entry.manufacturer}".lower()
-        assert {k.id for k in kits if manufacturer.lower() not in k.name.lower()
-                and index.catalog().get(k.id).manufacturer != manufacturer} & by_maker == set()
+        assert {
+            k.id
+            for k in kits
+            if manufacturer.lower() not in k.name.lower() and index.catalog().get(k.id).manufacturer != manufacturer
+        } & by_maker == set()
         assert found(f"{words[0]} no-such-word-anywhere") == set()
         assert found("") == {k.id for k in kits}
 
@@ -278,21 +382,29 @@ def test_gpu_length_block_suggests_the_three_cheapest_real_fixes(compact, parts)
         got = [(sg.slot, sg.part_id, sg.price) for sg in block.suggestions]
         # not the 30.00 case (the cooler would no longer fit: a new block), not the 40.00 GPU (still too
         # long), not the fourth-cheapest fix
-        assert got == [("case", p["big_case"].id, Decimal("90.00")), ("gpu", p["short_gpus"][0].id, Decimal("120.00")),
-                       ("gpu", p["short_gpus"][1].id, Decimal("150.00"))]
+        assert got == [
+            ("case", p["big_case"].id, Decimal("90.00")),
+            ("gpu", p["short_gpus"][0].id, Decimal("120.00")),
+            ("gpu", p["short_gpus"][1].id, Decimal("150.00")),
+        ]
         for sg in block.suggestions:
             assert sg.currency == "EUR" and sg.index is None
             assert sg.name == index.catalog().get(sg.part_id).name
             assert sg.slots == {**build, sg.slot: [sg.part_id]}
             applied = ev.evaluate_build(s, sg.slots)  # one click: the block is gone, nothing new blocks
             assert [v for v in applied.verdicts if v.severity == "block"] == []
-            assert applied.total == view.total - {"case": Decimal("79.00"), "gpu": Decimal("799.00")}[sg.slot] + sg.price
+            assert (
+                applied.total == view.total - {"case": Decimal("79.00"), "gpu": Decimal("799.00")}[sg.slot] + sg.price
+            )
 
 
 def test_suggestions_only_name_parts_the_shop_sells(compact, parts):
     tenant, build = compact
-    sell(tenant, [(parts["big_case"], "90.00"), (parts["short_gpus"][0], "120.00")],
-         inactive=(parts["big_case"], parts["short_gpus"][0]))
+    sell(
+        tenant,
+        [(parts["big_case"], "90.00"), (parts["short_gpus"][0], "120.00")],
+        inactive=(parts["big_case"], parts["short_gpus"][0]),
+    )
     with tenant_session(tenant.id) as s:
         block = next(v for v in ev.evaluate_build(s, build).verdicts if v.rule == "gpu_length")
     assert [sg.part_id for sg in block.suggestions] == [parts["short_gpus"][1].id, parts["short_gpus"][2].id]

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import func, select
 
+from app.api import create_api
 from app.builds.models import PHOTO_SLOTS, REQUIRED_SLOTS
 from app.platform import storage
 from app.platform.db import tenant_session
 from app.platform.models import Attachment
-from app.platform.web import create_api
 from tests.factories import PASSWORD, make_tenant, make_user
 
 
@@ -34,8 +34,14 @@ def shop(api):
 
 
 def _order(client) -> str:
-    r = client.post("/api/v1/orders", json={"customerName": "Ada", "countryCode": "NL", "lineItems": [
-        {"sku": "PC-1", "title": "Gaming PC", "quantity": 1, "unitPrice": "1500.00"}]})
+    r = client.post(
+        "/api/v1/orders",
+        json={
+            "customerName": "Ada",
+            "countryCode": "NL",
+            "lineItems": [{"sku": "PC-1", "title": "Gaming PC", "quantity": 1, "unitPrice": "1500.00"}],
+        },
+    )
     return r.json()["id"]
 
 
@@ -63,7 +69,7 @@ def _upload(client, bid, slot, data, name="photo.jpg", ctype="image/jpeg"):
 
 
 def test_one_build_per_order_even_when_two_requests_race(shop, api):
-    tenant, client = shop
+    _tenant, client = shop
     oid = _order(client)
     cookies = dict(client.cookies)
 
@@ -113,8 +119,9 @@ def test_packaging_gate_lists_what_is_missing_until_done(shop):
     assert missing == [f"photo {s}" for s in REQUIRED_SLOTS] + ["QA checklist"]
     for slot in REQUIRED_SLOTS:
         assert _upload(client, bid, slot, jpeg()).status_code == 201
-    assert client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"}).json()["error"][
-        "details"]["missing"] == ["QA checklist"]
+    assert client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"}).json()["error"]["details"][
+        "missing"
+    ] == ["QA checklist"]
     client.put(f"/api/v1/builds/{bid}/qa", json={"checklist": [{"item": "Cables tied", "done": True}]})
     r = client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"})
     assert r.status_code == 200 and r.json()["fulfillmentStatus"] == "packaging"  # thermalPhoto is optional
@@ -175,25 +182,35 @@ def test_qa_sign_off_and_test_runs(shop):
     _, bid = _build(client)
     r = client.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": True})
     assert r.status_code == 422 and "checklist" in r.json()["error"]["message"]
-    client.put(f"/api/v1/builds/{bid}/qa", json={
-        "checklist": [{"item": "BIOS updated", "done": True}, {"item": "XMP enabled", "done": False}],
-        "temperatures": {"cpuIdle": 34.5, "cpuLoad": 78, "gpuIdle": 31, "gpuLoad": 71, "ambient": 22},
-        "systemConfig": {"os": "Windows 11 Pro", "bios": "F12"}})
+    client.put(
+        f"/api/v1/builds/{bid}/qa",
+        json={
+            "checklist": [{"item": "BIOS updated", "done": True}, {"item": "XMP enabled", "done": False}],
+            "temperatures": {"cpuIdle": 34.5, "cpuLoad": 78, "gpuIdle": 31, "gpuLoad": 71, "ambient": 22},
+            "systemConfig": {"os": "Windows 11 Pro", "bios": "F12"},
+        },
+    )
     r = client.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": True})
     assert r.status_code == 422 and "XMP enabled" in r.json()["error"]["message"]
     bad = client.put(f"/api/v1/builds/{bid}/qa", json={"temperatures": {"cpuIdle": 900}})
     assert bad.status_code == 422
-    client.put(f"/api/v1/builds/{bid}/qa", json={"checklist": [{"item": "BIOS updated", "done": True},
-                                                               {"item": "XMP enabled", "done": True}]})
+    client.put(
+        f"/api/v1/builds/{bid}/qa",
+        json={"checklist": [{"item": "BIOS updated", "done": True}, {"item": "XMP enabled", "done": True}]},
+    )
     signed = client.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": True}).json()
     assert signed["qa"]["result"] is True and signed["qa"]["passedAt"] and signed["qa"]["signedOffById"]
     assert signed["temperatures"]["cpuLoad"] == 78
-    r = client.post(f"/api/v1/builds/{bid}/test-runs", json={"type": "benchmark", "status": "passed",
-                                                             "score": 14210, "notes": "3DMark Time Spy"})
+    r = client.post(
+        f"/api/v1/builds/{bid}/test-runs",
+        json={"type": "benchmark", "status": "passed", "score": 14210, "notes": "3DMark Time Spy"},
+    )
     assert r.status_code == 201
     assert client.post(f"/api/v1/builds/{bid}/test-runs", json={"type": "vibes"}).status_code == 422
-    r = client.post(f"/api/v1/builds/{bid}/events", json={"eventType": "incident", "severity": "error",
-                                                          "message": "Scratched side panel"})
+    r = client.post(
+        f"/api/v1/builds/{bid}/events",
+        json={"eventType": "incident", "severity": "error", "message": "Scratched side panel"},
+    )
     assert r.status_code == 201
     detail = client.get(f"/api/v1/builds/{bid}").json()
     assert detail["testRuns"][0]["score"] == 14210
@@ -213,7 +230,6 @@ def test_viewer_cannot_touch_builds(api, shop):
 
 
 def test_truncated_photos_fail_even_after_weasyprint_relaxed_pillow(shop):
-    import weasyprint  # noqa: F401  sets ImageFile.LOAD_TRUNCATED_IMAGES = True process-wide
     from PIL import ImageFile
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True
@@ -237,11 +253,18 @@ def test_test_runs_are_edited_and_benchmarks_point_at_a_photo(shop):
     from app.platform.permissions import PERMISSIONS
 
     tenant = shop[0]
-    actor = Principal(tenant_id=tenant.id, tenant_name="", tenant_slug="", user_id=None, username="t",
-                      display_name="t", roles=("admin",), permissions=frozenset(PERMISSIONS))
-    with tenant_session(tenant.id) as s:
-        with pytest.raises(Exception, match="no photo yet"):
-            builds_service.add_benchmark(s, bid, name="Time Spy", score=17000, photo_slot="gpuIoPhoto", actor=actor)
+    actor = Principal(
+        tenant_id=tenant.id,
+        tenant_name="",
+        tenant_slug="",
+        user_id=None,
+        username="t",
+        display_name="t",
+        roles=("admin",),
+        permissions=frozenset(PERMISSIONS),
+    )
+    with tenant_session(tenant.id) as s, pytest.raises(Exception, match="no photo yet"):
+        builds_service.add_benchmark(s, bid, name="Time Spy", score=17000, photo_slot="gpuIoPhoto", actor=actor)
     _upload(client, bid, "gpuIoPhoto", jpeg())
     with tenant_session(tenant.id) as s:
         b = builds_service.add_benchmark(s, bid, name="Time Spy", score=17000, photo_slot="gpuIoPhoto", actor=actor)

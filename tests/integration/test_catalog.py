@@ -15,15 +15,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 from sqlmodel import select
 
+from app.api import create_api
 from app.catalog import importer, normalize, service
 from app.catalog.models import CatalogPart, PartOffer, PriceListImport
 from app.platform import auth
 from app.platform.db import platform_session, tenant_session
 from app.platform.errors import ValidationFailed
 from app.platform.models import AuditLog, EventLog
-from app.platform.web import BodySizeLimit, create_api
+from app.platform.tasks import redis_conn
+from app.platform.web import BodySizeLimit
 from app.settings import get_settings
-from jobs import redis_conn
 from tests.factories import PASSWORD, make_tenant, make_user
 
 
@@ -32,17 +33,16 @@ def api():
     return create_api()
 
 
-def _client(api, role: str = "admin"):  # noqa: ANN001, ANN202
+def _client(api, role: str = "admin"):
     tenant = make_tenant()
     user = make_user(tenant, role)
     client = TestClient(api)
-    r = client.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD,
-                                                "shop": tenant.slug})
+    r = client.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD, "shop": tenant.slug})
     assert r.status_code == 200, r.text
     return tenant, user, client
 
 
-def _principal(tenant, user) -> auth.Principal:  # noqa: ANN001
+def _principal(tenant, user) -> auth.Principal:
     return auth.login(user.username, PASSWORD, shop=tenant.slug).principal
 
 
@@ -72,8 +72,7 @@ def test_counts_per_slot_match_the_data_files(catalog):
     assert list(catalog) == list(normalize.SLOTS)
     assert sum(catalog.values()) > 25_000
     with platform_session() as s:  # normalised specs and the upstream record are both kept
-        cpu = s.exec(select(CatalogPart).where(CatalogPart.slot == "cpu", CatalogPart.name.ilike("%7800X3D%"))
-                     ).first()
+        cpu = s.exec(select(CatalogPart).where(CatalogPart.slot == "cpu", CatalogPart.name.ilike("%7800X3D%"))).first()
     assert cpu.specs["socket"] == "AM5" and cpu.raw["opendb_id"] == str(cpu.id) and len(cpu.source_hash) == 64
 
 
@@ -107,8 +106,11 @@ def test_reimport_changes_nothing_and_reports_progress_live(catalog):
 def test_a_changed_record_is_updated(catalog):
     part = _some_parts("gpu", 1)[0]
     with platform_session() as s:  # as if upstream had changed this record
-        s.execute(update(CatalogPart).where(CatalogPart.id == part.id)
-                  .values(name="stale name", source_hash="0" * 64, specs={}))
+        s.execute(
+            update(CatalogPart)
+            .where(CatalogPart.id == part.id)
+            .values(name="stale name", source_hash="0" * 64, specs={})
+        )
         s.commit()
     version = service.catalog_version()
     run = service.import_catalog(started_by="tests")
@@ -119,7 +121,7 @@ def test_a_changed_record_is_updated(catalog):
     assert again.name == part.name and again.specs == part.specs and again.source_hash == part.source_hash
 
 
-def _write_gz(path, lines: list) -> None:  # noqa: ANN001
+def _write_gz(path, lines: list) -> None:
     with gzip.open(path, "wt", encoding="utf-8") as fh:
         for line in lines:
             fh.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
@@ -172,18 +174,20 @@ def test_price_list_applies_valid_rows_and_reports_each_bad_one(catalog):
     p = _principal(tenant, admin)
     cpus = _some_parts("cpu", 4)
     version = service.offers_version(tenant.id)
-    csv_text = "\n".join([
-        "\ufeffOpenDB_ID;Price;Stock;Active",
-        f"{cpus[0].id};1.299,90;3;yes",                     # 2: ok (decimal comma, thousands dot)
-        f"{cpus[1].id};€ 249,5;0;",                          # 3: ok
-        f"{cpus[2].id};abc;1;",                              # 4: bad price
-        f"{cpus[3].id};10;-2;",                              # 5: negative stock
-        f"{cpus[0].id};12;1;",                               # 6: duplicate of row 2
-        f"{uuid.uuid4()};10;1;",                             # 7: unknown part
-        "not-an-id;10;1;",                                   # 8: not a uuid
-        f"{cpus[3].id};0;1;",                                # 9: price 0 (also the 2nd row of cpus[3])
-        "",
-    ])
+    csv_text = "\n".join(
+        [
+            "\ufeffOpenDB_ID;Price;Stock;Active",
+            f"{cpus[0].id};1.299,90;3;yes",  # 2: ok (decimal comma, thousands dot)
+            f"{cpus[1].id};€ 249,5;0;",  # 3: ok
+            f"{cpus[2].id};abc;1;",  # 4: bad price
+            f"{cpus[3].id};10;-2;",  # 5: negative stock
+            f"{cpus[0].id};12;1;",  # 6: duplicate of row 2
+            f"{uuid.uuid4()};10;1;",  # 7: unknown part
+            "not-an-id;10;1;",  # 8: not a uuid
+            f"{cpus[3].id};0;1;",  # 9: price 0 (also the 2nd row of cpus[3])
+            "",
+        ]
+    )
     with tenant_session(tenant.id) as s:
         result = service.import_price_list(s, csv_text.encode(), "prices.csv", p)
         s.commit()
@@ -206,8 +210,9 @@ def test_price_list_applies_valid_rows_and_reports_each_bad_one(catalog):
     # the same list again changes nothing; a changed price updates one offer
     version = service.offers_version(tenant.id)
     with tenant_session(tenant.id) as s:
-        again = service.import_price_list(s, f"opendb_id,price,stock\n{cpus[0].id},1299.90,3\n"
-                                             f"{cpus[1].id},\"260,00\",0\n", "again.csv", p)
+        again = service.import_price_list(
+            s, f'opendb_id,price,stock\n{cpus[0].id},1299.90,3\n{cpus[1].id},"260,00",0\n', "again.csv", p
+        )
         s.commit()
     assert (again.created, again.updated, again.unchanged, again.failed) == (0, 1, 1, 0)
     assert service.offers_version(tenant.id) == version + 1
@@ -223,20 +228,22 @@ def test_rolled_back_offer_changes_do_not_bump_the_version(catalog):
     assert service.offers_version(tenant.id) == version
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    (b"", "empty_file"),
-    (b"\n\n", "empty_file"),
-    (b"opendb_id,price,stock\n", "empty_file"),
-    (b"0000caee-142c-48f6-99be-9c6f4dd18845,10,1\n", "no_header"),
-    (b"id_of_part,cost,qty\nx,1,1\n", "wrong_columns"),
-    (b"opendb_id,price\nx,1\n", "wrong_columns"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not_text"),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"", "empty_file"),
+        (b"\n\n", "empty_file"),
+        (b"opendb_id,price,stock\n", "empty_file"),
+        (b"0000caee-142c-48f6-99be-9c6f4dd18845,10,1\n", "no_header"),
+        (b"id_of_part,cost,qty\nx,1,1\n", "wrong_columns"),
+        (b"opendb_id,price\nx,1\n", "wrong_columns"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not_text"),
+    ],
+)
 def test_unreadable_price_lists_are_refused_whole(catalog, body, code):
     tenant = make_tenant()
-    with tenant_session(tenant.id) as s:
-        with pytest.raises(ValidationFailed) as err:
-            service.import_price_list(s, body, "list.csv", None)
+    with tenant_session(tenant.id) as s, pytest.raises(ValidationFailed) as err:
+        service.import_price_list(s, body, "list.csv", None)
     assert err.value.code == code
 
 
@@ -258,9 +265,8 @@ def test_single_offer_edits(catalog):
         s.commit()
     assert not offer.active
     viewer = _principal(tenant, make_user(tenant, "viewer"))
-    with tenant_session(tenant.id) as s:
-        with pytest.raises(Exception, match="catalog.write"):
-            service.set_offer(s, part.id, price="10", stock=1, actor=viewer)
+    with tenant_session(tenant.id) as s, pytest.raises(Exception, match="catalog.write"):  # noqa: RUF043
+        service.set_offer(s, part.id, price="10", stock=1, actor=viewer)
 
 
 # --- demo prices, listing, isolation -------------------------------------------------------------------
@@ -280,7 +286,7 @@ def test_demo_price_list_is_varied_deterministic_and_idempotent(catalog):
     assert {o.part_id: o.price for o, _ in rows} == prices_b  # seeded: the same everywhere
     assert all(250 <= c["offers"] <= 400 and c["demo"] == c["offers"] for c in counts.values()), counts
     by = {slot: [(o, p) for o, p in rows if p.slot == slot] for slot in normalize.SLOTS}
-    spec = lambda slot, key: {p.specs.get(key) for _, p in by[slot]}  # noqa: E731
+    spec = lambda slot, key: {p.specs.get(key) for _, p in by[slot]}
     assert {"AM5", "LGA 1700", "AM4"} <= spec("cpu", "socket") and {"AM5", "LGA 1700"} <= spec("motherboard", "socket")
     assert {"DDR4", "DDR5"} <= spec("ram", "memory_type") and {"DDR4", "DDR5"} <= spec("motherboard", "memory_type")
     assert {"ATX", "SFX"} <= spec("psu", "form_factor") and {"m2", "sata"} <= spec("storage", "bus")
@@ -305,15 +311,17 @@ def test_offers_list_filters_sorts_pages_and_is_tenant_isolated(api, catalog):
             service.set_offer(s, part.id, price=str(100 + 50 * i), stock=i, actor=None)
         service.set_offer(s, _some_parts("ram", 1)[0].id, price="80", stock=5, actor=None)
         s.commit()
-        rows, total = service.list_offers(s, service.OfferFilter(slot="gpu", sort="price", descending=True,
-                                                                 page_size=2))
+        rows, total = service.list_offers(
+            s, service.OfferFilter(slot="gpu", sort="price", descending=True, page_size=2)
+        )
         assert total == 3 and [o.price for o, _ in rows] == [Decimal("200.00"), Decimal("150.00")]
         rows, _ = service.list_offers(s, service.OfferFilter(slot="gpu", sort="price", page=1, page_size=2))
         assert [o.price for o, _ in rows] == [Decimal("200.00")]
         rows, total = service.list_offers(s, service.OfferFilter(search=str(gpus[1].id)[:13]))
         assert total == 1 and rows[0][1].id == gpus[1].id
-        rows, total = service.list_offers(s, service.OfferFilter(slot="gpu", whole_catalog=True, status="unsold",
-                                                                 page_size=5))
+        rows, total = service.list_offers(
+            s, service.OfferFilter(slot="gpu", whole_catalog=True, status="unsold", page_size=5)
+        )
         assert total == catalog["gpu"] - 3 and all(o is None for o, _ in rows)
 
     r = client_a.get("/api/v1/catalog/offers", params={"slot": "gpu", "sort": "price"})
@@ -334,9 +342,13 @@ def test_offers_list_filters_sorts_pages_and_is_tenant_isolated(api, catalog):
 
 def test_api_needs_sign_in_and_permissions(api, catalog):
     anon = TestClient(api)
-    for method, path in (("get", "/api/v1/catalog/parts"), ("get", "/api/v1/catalog/offers"),
-                         ("post", "/api/v1/catalog/imports"), ("get", "/api/v1/catalog/price-lists"),
-                         ("post", "/api/v1/catalog/price-lists")):
+    for method, path in (
+        ("get", "/api/v1/catalog/parts"),
+        ("get", "/api/v1/catalog/offers"),
+        ("post", "/api/v1/catalog/imports"),
+        ("get", "/api/v1/catalog/price-lists"),
+        ("post", "/api/v1/catalog/price-lists"),
+    ):
         assert getattr(anon, method)(path).status_code == 401, path
     _, _, viewer = _client(api, "viewer")
     assert viewer.get("/api/v1/catalog/parts").status_code == 200
@@ -355,7 +367,9 @@ def test_api_parts_search_slot_and_paging(api, catalog):
     assert all(p["slot"] == "cpu" and "7800X3D" in p["name"] for p in body["parts"])
     page0 = client.get("/api/v1/catalog/parts", params={"slot": "case", "pageSize": 3}).json()
     page1 = client.get("/api/v1/catalog/parts", params={"slot": "case", "pageSize": 3, "page": 1}).json()
-    assert page0["total"] == catalog["case"] and not {p["id"] for p in page0["parts"]} & {p["id"] for p in page1["parts"]}
+    assert page0["total"] == catalog["case"] and not {p["id"] for p in page0["parts"]} & {
+        p["id"] for p in page1["parts"]
+    }
     assert client.get("/api/v1/catalog/parts", params={"slot": "toaster"}).status_code == 422
     one = client.get(f"/api/v1/catalog/parts/{page0['parts'][0]['id']}").json()
     assert one["raw"]["opendb_id"] == one["id"]
@@ -384,8 +398,9 @@ def test_api_price_list_upload_and_validation(api, catalog):
         r = client.post("/api/v1/catalog/price-lists", files=files)
         assert r.status_code == status, (label, r.text)
         assert r.json()["error"]["message"], label
-    r = client.post("/api/v1/catalog/price-lists", content=b"opendb_id,price,stock\n",
-                    headers={"content-type": "text/csv"})
+    r = client.post(
+        "/api/v1/catalog/price-lists", content=b"opendb_id,price,stock\n", headers={"content-type": "text/csv"}
+    )
     assert r.status_code == 400
     limited = TestClient(BodySizeLimit(api), cookies=client.cookies)  # as app.app wraps it (api_transformer)
     too_big = b"opendb_id,price,stock\n" + b"x" * (get_settings().max_body_bytes + 10)
@@ -407,10 +422,10 @@ def test_versions_survive_a_redis_flush_without_repeating():
 
 
 def test_demo_loader_gives_the_demo_shop_its_prices(catalog):
+    from app import domains
     from app.catalog import demo
-    from app.demo import _loaders
 
-    assert demo.load in _loaders()
+    assert demo.load in [loader for _, loader in domains.demo_loaders()]
     tenant = make_tenant()
     with tenant_session(tenant.id) as s:
         demo.load(s)  # commits itself, like the other demo loaders

@@ -9,13 +9,12 @@ import pytest
 from rq.registry import FailedJobRegistry
 from sqlmodel import func, select
 
-import jobs
-from app.platform import events
+from app.platform import events, tasks
 from app.platform.db import tenant_session
 from app.platform.models import EventLog, Outbox, ProcessedEvent
-from jobs import queue
+from app.platform.tasks import queue
 from tests.factories import make_tenant
-from tests.integration import handlers  # noqa: F401  registers the test handlers
+from tests.integration import handlers
 
 
 def _recorded(tenant) -> int:
@@ -39,21 +38,26 @@ def test_events_of_many_transactions_go_as_one_job_per_handler(worker):
     with events.batched_relay():
         ids = _publish_each(tenant, "test.recorded", [{"note": f"n{i}"} for i in range(30)])
         with tenant_session(tenant.id) as s:  # committed, not yet relayed: the block has not ended
-            assert s.exec(select(func.count()).select_from(Outbox).where(
-                Outbox.id.in_(ids), Outbox.sent_at.is_(None))).one() == 30
+            assert (
+                s.exec(
+                    select(func.count()).select_from(Outbox).where(Outbox.id.in_(ids), Outbox.sent_at.is_(None))
+                ).one()
+                == 30
+            )
     assert queue("events").count == before + 1  # one job carries all 30
     worker()
     assert _recorded(tenant) == 30
     with tenant_session(tenant.id) as s:
-        assert s.exec(select(func.count()).select_from(ProcessedEvent).where(
-            ProcessedEvent.event_id.in_(ids))).one() == 30
+        assert (
+            s.exec(select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id.in_(ids))).one() == 30
+        )
 
 
 def test_a_condition_keeps_unwanted_events_out_of_the_queue(worker):
     tenant = make_tenant()
     worker()
     before = queue("events").count
-    unwanted, wanted = _publish_each(tenant, "test.conditional", [{"wanted": False}, {"wanted": True}])
+    unwanted, _wanted = _publish_each(tenant, "test.conditional", [{"wanted": False}, {"wanted": True}])
     assert queue("events").count == before + 1
     with tenant_session(tenant.id) as s:
         assert s.get(Outbox, unwanted).sent_at is not None  # stored, already sent: nothing to relay
@@ -76,31 +80,36 @@ def test_a_poisoned_event_fails_alone_and_the_rest_of_its_batch_applies(worker):
     assert _recorded(tenant) == 2
     worker()  # the relayed job fails after its retries and is parked in the failed registry
     failed = FailedJobRegistry(queue=queue("events"))
-    assert any(str(ids[1]) in str(jobs_args) for jobs_args in
-               (job.args for job in (queue("events").fetch_job(j) for j in failed.get_job_ids()) if job))
+    assert any(
+        str(ids[1]) in str(jobs_args)
+        for jobs_args in (job.args for job in (queue("events").fetch_job(j) for j in failed.get_job_ids()) if job)
+    )
 
 
 def test_a_burst_of_triggers_costs_one_job_and_none_is_missed(worker):
     worker()
     key = "test-burst"
-    jobs.release_once(key)
+    tasks.release_once(key)
     before = queue("default").count
-    assert jobs.enqueue_once(key, _recorded_noop, queue_name="default") is True
-    assert not any(jobs.enqueue_once(key, _recorded_noop, queue_name="default") for _ in range(20))
+    assert tasks.enqueue_once(key, _recorded_noop, queue_name="default") is True
+    assert not any(tasks.enqueue_once(key, _recorded_noop, queue_name="default") for _ in range(20))
     assert queue("default").count == before + 1
     worker()  # the job releases the key first thing: the next trigger queues the next run
-    assert jobs.enqueue_once(key, _recorded_noop, queue_name="default") is True
+    assert tasks.enqueue_once(key, _recorded_noop, queue_name="default") is True
     worker()
 
 
 def _recorded_noop() -> None:
-    jobs.release_once("test-burst")
+    tasks.release_once("test-burst")
 
 
 def _calls(tenant) -> list[str]:
     with tenant_session(tenant.id) as s:
-        return list(s.exec(select(EventLog.message).where(EventLog.event_type == "test.batch-call")
-                           .order_by(EventLog.created_at)))
+        return list(
+            s.exec(
+                select(EventLog.message).where(EventLog.event_type == "test.batch-call").order_by(EventLog.created_at)
+            )
+        )
 
 
 def test_a_batch_handler_gets_a_jobs_events_in_one_call_each_exactly_once(worker):
@@ -111,7 +120,10 @@ def test_a_batch_handler_gets_a_jobs_events_in_one_call_each_exactly_once(worker
     assert _calls(tenant) == ["12"] and _recorded(tenant) == 12
     # redelivered (or retried after a crash): nothing is applied twice
     assert events.run_handlers(tenant.id, ids, events.handler_name(handlers.batched)) == {
-        "handled": 0, "duplicate": 12, "failed": 0}
+        "handled": 0,
+        "duplicate": 12,
+        "failed": 0,
+    }
     assert _recorded(tenant) == 12
 
 

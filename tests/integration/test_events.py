@@ -8,13 +8,12 @@ from redis import Redis
 from rq.registry import FailedJobRegistry
 from sqlmodel import func, select
 
-import jobs
-from app.platform import events
+from app.platform import events, tasks
 from app.platform.db import tenant_session
 from app.platform.models import EventLog, Outbox, ProcessedEvent
-from jobs import queue
+from app.platform.tasks import queue
 from tests.factories import make_tenant
-from tests.integration import handlers  # noqa: F401  registers the test handlers
+from tests.integration import handlers
 
 
 def _count(tenant, model, *where):
@@ -49,7 +48,7 @@ def test_published_event_is_relayed_after_commit_and_handled_once(worker):
     worker()
     assert _count(tenant, EventLog, EventLog.event_type == "test.recorded") == 1
     # redelivery of the same event (a second enqueue) changes nothing
-    jobs.enqueue_event_handlers(tenant.id, [event_id], events.handler_name(handlers.record))
+    events.enqueue_event_handlers(tenant.id, [event_id], events.handler_name(handlers.record))
     worker()
     assert events.run_handler(tenant.id, event_id, events.handler_name(handlers.record)) == "duplicate"
     assert _count(tenant, EventLog, EventLog.event_type == "test.recorded") == 1
@@ -69,7 +68,7 @@ def test_rolled_back_transaction_publishes_nothing(worker):
 def test_event_published_while_redis_is_down_is_handled_exactly_once(monkeypatch, worker):
     tenant = make_tenant()
     unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, socket_timeout=0.5)
-    monkeypatch.setattr(jobs, "redis_conn", lambda: unreachable)
+    monkeypatch.setattr(tasks, "redis_conn", lambda: unreachable)
 
     event_id = _publish(tenant, "test.recorded", note="redis was down")  # commit succeeds anyway
 

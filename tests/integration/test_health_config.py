@@ -7,12 +7,11 @@ from fastapi.testclient import TestClient
 from redis import Redis
 from sqlalchemy import Column, MetaData, String, Table, create_engine, text
 
-import jobs
-from app.platform import config, crypto
+from app.api import create_api
+from app.platform import config, crypto, tasks
 from app.platform.db import tenant_session
 from app.platform.errors import ValidationFailed
 from app.platform.models import EventLog
-from app.platform.web import create_api
 from app.settings import get_settings
 from tests.factories import PASSWORD, make_tenant, make_user
 
@@ -29,10 +28,10 @@ def test_live_and_ready(client):
 
 
 def test_ready_names_the_failing_part(client, monkeypatch):
-    monkeypatch.setattr(jobs, "redis_conn", lambda: Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.3))
+    monkeypatch.setattr(tasks, "redis_conn", lambda: Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.3))
     import app.platform.health as health
 
-    monkeypatch.setattr(health, "redis_conn", jobs.redis_conn)
+    monkeypatch.setattr(health, "redis_conn", tasks.redis_conn)
     r = client.get("/health/ready")
     assert r.status_code == 503
     body = r.json()
@@ -79,8 +78,9 @@ def test_secrets_are_encrypted_at_rest():
 
     engine = create_engine(get_settings().migrations_database_url)
     md = MetaData()
-    table = Table("tmp_secret_test", md, Column("id", String, primary_key=True),
-                  Column("secret", crypto.EncryptedString()))
+    table = Table(
+        "tmp_secret_test", md, Column("id", String, primary_key=True), Column("secret", crypto.EncryptedString())
+    )
     with engine.begin() as conn:
         table.create(conn)
         try:

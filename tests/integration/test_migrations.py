@@ -7,7 +7,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401
 from app.settings import get_settings
 
 

@@ -9,24 +9,24 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq.registry import StartedJobRegistry
 from sqlmodel import func, select
 
+from app.api import create_api
 from app.orders import shopify as shopify_domain
 from app.orders.models import Order, ShopifyBackfill
 from app.platform import auth
 from app.platform.db import tenant_session
-from app.platform.web import create_api
+from app.platform.tasks import queue, redis_conn
 from app.settings import ROOT
-from jobs import queue, redis_conn
+from standins import shopify as standin
 from tests.factories import PASSWORD
 from tests.integration.orders_helpers import connect_tenant
-from tests.standins import shopify as standin
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture(scope="module")
@@ -99,14 +99,17 @@ def test_backfill_resumes_after_a_worker_crash_without_duplicates(api, worker):
         with tenant_session(shop.tenant.id) as s:
             run = shopify_domain.start_backfill(s, NOW - timedelta(days=30), actor=principal)
             s.commit()
-        from jobs import enqueue
-        from jobs.orders import backfill
 
-        proc = subprocess.Popen([sys.executable, "-m", "jobs.worker", "integrations"], cwd=ROOT,
-                                start_new_session=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobs.worker", "integrations"],
+            cwd=ROOT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
-            enqueue(backfill, str(shop.tenant.id), str(run.id), queue_name="integrations", job_timeout=600)
+            shopify_domain.queue_backfill(shop.tenant.id, run.id)
             deadline = time.time() + 60
             while True:
                 with tenant_session(shop.tenant.id) as s:

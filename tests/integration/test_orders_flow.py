@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from app.api import create_api
 from app.orders import service
 from app.orders.models import Order
 from app.platform.db import tenant_session
 from app.platform.models import Notification, RetryEntry
-from app.platform.web import create_api
+from standins import shopify as standin
 from tests.integration.orders_helpers import connect_tenant
-from tests.standins import shopify as standin
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +20,17 @@ def api():
 
 
 def _manual(client, **extra):
-    body = {"customerName": "Grace Hopper", "customerEmail": "grace@example.com", "street": "Damrak",
-            "houseNumber": "1", "city": "Amsterdam", "postalCode": "1012 LG", "countryCode": "nl",
-            "lineItems": [{"sku": "PC-CUSTOM", "title": "Custom gaming PC", "quantity": 1, "unitPrice": "1899.00"}],
-            **extra}
+    body = {
+        "customerName": "Grace Hopper",
+        "customerEmail": "grace@example.com",
+        "street": "Damrak",
+        "houseNumber": "1",
+        "city": "Amsterdam",
+        "postalCode": "1012 LG",
+        "countryCode": "nl",
+        "lineItems": [{"sku": "PC-CUSTOM", "title": "Custom gaming PC", "quantity": 1, "unitPrice": "1899.00"}],
+        **extra,
+    }
     return client.post("/api/v1/orders", json=body)
 
 
@@ -53,8 +60,15 @@ def test_fulfillment_steps_in_order_with_clear_refusals(api):
     for step in ("ready", "packaging"):
         r = shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": step})
         assert r.status_code == 200 and r.json()["fulfillmentStatus"] == step
-    r = shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "shipped", "trackingNumber": "3SABC1",
-                                                       "carrier": "PostNL", "trackingUrl": "https://t.example/3SABC1"})
+    r = shop.client.patch(
+        f"/api/v1/orders/{oid}",
+        json={
+            "fulfillmentStatus": "shipped",
+            "trackingNumber": "3SABC1",
+            "carrier": "PostNL",
+            "trackingUrl": "https://t.example/3SABC1",
+        },
+    )
     assert r.json()["tracking"] == {"number": "3SABC1", "url": "https://t.example/3SABC1", "carrier": "PostNL"}
     r = shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "completed"})
     assert r.json()["status"] == "COMPLETED"
@@ -128,8 +142,10 @@ def test_shipping_a_shopify_order_pushes_the_fulfillment_with_tracking(api, work
             oid = str(s.exec(select(Order)).one().id)
         for step in ("ready", "packaging"):
             shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": step})
-        shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "shipped", "trackingNumber": "3SXYZ",
-                                                        "carrier": "PostNL"})
+        shop.client.patch(
+            f"/api/v1/orders/{oid}",
+            json={"fulfillmentStatus": "shipped", "trackingNumber": "3SXYZ", "carrier": "PostNL"},
+        )
         worker()
         assert len(shopify.fulfillments) == 1
         assert shopify.fulfillments[0]["trackingInfo"][0]["number"] == "3SXYZ"

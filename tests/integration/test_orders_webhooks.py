@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
+from app.api import create_api
 from app.orders.models import LineItem, Order, ProcessedWebhook, ShopifyShop
 from app.platform.db import get_engine, tenant_session
 from app.platform.models import EventLog, Notification, Outbox
-from app.platform.web import create_api
+from standins import shopify as standin
 from tests.integration.orders_helpers import connect_tenant
-from tests.standins import shopify as standin
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +58,16 @@ def test_forged_or_unsigned_webhooks_are_refused_and_store_nothing(shop):
     r = shop.webhook("orders/create", payload, secret="not-the-secret")
     assert r.status_code == 401 and r.json()["error"]["message"] == "the webhook signature does not match"
     body = json.dumps(payload).encode()
-    r = shop.client.post("/api/v1/webhooks/shopify", content=body, headers={
-        "X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": shop.domain, "X-Shopify-Webhook-Id": "x"})
+    r = shop.client.post(
+        "/api/v1/webhooks/shopify",
+        content=body,
+        headers={"X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": shop.domain, "X-Shopify-Webhook-Id": "x"},
+    )
     assert r.status_code == 401 and "x-shopify-hmac-sha256" in r.json()["error"]["message"]
     tampered = body.replace(b'"quantity": ', b'"quantity": 9')
-    headers = standin.webhook_headers(body, topic="orders/create", secret="shpss_test_secret_123",
-                                      shop_domain=shop.domain)
+    headers = standin.webhook_headers(
+        body, topic="orders/create", secret="shpss_test_secret_123", shop_domain=shop.domain
+    )
     assert shop.client.post("/api/v1/webhooks/shopify", content=tampered, headers=headers).status_code == 401
     r = shop.webhook("orders/create", payload, headers={"X-Shopify-Shop-Domain": "unknown.myshopify.com"})
     assert r.status_code == 401
@@ -73,8 +77,13 @@ def test_forged_or_unsigned_webhooks_are_refused_and_store_nothing(shop):
 def test_ten_concurrent_replays_create_exactly_one_order(shop, api):
     payload = standin.make_order(11)
     body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = standin.webhook_headers(body, topic="orders/create", secret="shpss_test_secret_123",
-                                      shop_domain=shop.domain, webhook_id="replayed-delivery-1")
+    headers = standin.webhook_headers(
+        body,
+        topic="orders/create",
+        secret="shpss_test_secret_123",
+        shop_domain=shop.domain,
+        webhook_id="replayed-delivery-1",
+    )
 
     def deliver(_):
         return TestClient(api).post("/api/v1/webhooks/shopify", content=body, headers=headers).json()["status"]

@@ -10,17 +10,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
+from app.api import create_api
 from app.orders import service as orders
 from app.orders.models import LineItem
+from app.platform import tasks
 from app.platform.db import tenant_session
 from app.platform.errors import InvalidTransition
 from app.platform.models import EventLog, Outbox, RetryEntry
-from app.platform.web import create_api
 from app.printing import service
-from app.printing.models import AssemblyPart, PrintJob, Printer, ProcessedSimplyPrintWebhook, ProductMapping
+from app.printing.models import AssemblyPart, Printer, PrintJob, ProcessedSimplyPrintWebhook, ProductMapping
+from standins.simplyprint import SimplyPrintStandin
 from tests.factories import PASSWORD, make_user
 from tests.integration.printing_helpers import SECRET, ApiServer, make_farm, run_farm
-from tests.standins.simplyprint import SimplyPrintStandin
 
 
 @pytest.fixture(scope="module")
@@ -167,8 +168,15 @@ def test_jobs_wait_for_a_file_and_parts_uploaded_in_manual_mode_go_up_on_connect
         part = s.exec(select(AssemblyPart)).one()
         assert part.file_key and not part.simplyprint_file_id
         assert part.estimated_minutes == 62 and part.estimated_filament_g == 12.34
-        service.connect(s, company_id=standin.company_id, api_key=standin.api_key, webhook_secret=SECRET,
-                        api_base_url=standin.base_url, files_base_url=standin.files_url, actor=farm.admin)
+        service.connect(
+            s,
+            company_id=standin.company_id,
+            api_key=standin.api_key,
+            webhook_secret=SECRET,
+            api_base_url=standin.base_url,
+            files_base_url=standin.files_url,
+            actor=farm.admin,
+        )
         s.commit()
     worker()
     (job,) = farm.jobs(order_id)
@@ -191,14 +199,19 @@ def test_webhook_secret_in_either_header_wrong_secret_401_and_malformed_400(api,
     assert farm.post_webhook("job.started", ok, timestamp=101, header="X-SP-Token").json()["status"] == "accepted"
     r = farm.post_webhook("job.started", ok, timestamp=102, secret="nope")
     assert r.status_code == 401
-    r = farm.client.post(f"/api/v1/webhooks/simplyprint/{farm.tenant.slug}", content=b'{"event": "job.done"',
-                         headers={"X-SP-Secret": SECRET})
+    r = farm.client.post(
+        f"/api/v1/webhooks/simplyprint/{farm.tenant.slug}",
+        content=b'{"event": "job.done"',
+        headers={"X-SP-Secret": SECRET},
+    )
     assert r.status_code in (400, 422) and r.json()["error"]["code"] == "malformed_json"
-    r = farm.client.post(f"/api/v1/webhooks/simplyprint/{farm.tenant.slug}", content=b'{"hello": 1}',
-                         headers={"X-SP-Secret": SECRET})
+    r = farm.client.post(
+        f"/api/v1/webhooks/simplyprint/{farm.tenant.slug}", content=b'{"hello": 1}', headers={"X-SP-Secret": SECRET}
+    )
     assert r.status_code in (400, 422)
-    r = farm.client.post("/api/v1/webhooks/simplyprint/no-such-shop", content=b'{"event": "job.done"}',
-                         headers={"X-SP-Secret": SECRET})
+    r = farm.client.post(
+        "/api/v1/webhooks/simplyprint/no-such-shop", content=b'{"event": "job.done"}', headers={"X-SP-Secret": SECRET}
+    )
     assert r.status_code == 401
     r = farm.client.post(f"/api/v1/webhooks/simplyprint/{farm.tenant.slug}", content=b'{"event": "job.done"}')
     assert r.status_code == 401
@@ -243,8 +256,9 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing_twice(api, worker, s
 
 
 def test_simulated_printers_drive_an_order_to_ready_with_no_human_step(api, server, worker):
-    with SimplyPrintStandin(speed=50.0, duplicate_webhooks=True, shuffle_webhooks=True,
-                            secret_header="X-SP-Token") as standin:
+    with SimplyPrintStandin(
+        speed=50.0, duplicate_webhooks=True, shuffle_webhooks=True, secret_header="X-SP-Token"
+    ) as standin:
         farm = make_farm(api, standin)
         standin.webhook_url, standin.webhook_secret = farm.webhook_url(server), SECRET
         standin.add_printer("MK4 #1")
@@ -390,8 +404,9 @@ def test_requeue_revives_the_order_and_it_reaches_ready(api, worker, standin):
     order = farm.get_order(order_id)
     assert order.status == "PROCESSING"
     with tenant_session(farm.tenant.id) as s:
-        revived = s.exec(select(EventLog).where(EventLog.event_type == "order.revived",
-                                                EventLog.order_id == order_id)).all()
+        revived = s.exec(
+            select(EventLog).where(EventLog.event_type == "order.revived", EventLog.order_id == order_id)
+        ).all()
     assert len(revived) == 1 and len(_outbox(farm.tenant, "order.revived")) == 1
     requeued = next(j for j in farm.jobs(order_id) if j.id == failed.id)
     assert requeued.simplyprint_queue_item_id not in (None, old_item)
@@ -506,8 +521,15 @@ def test_connecting_re_initialises_every_process_client_without_a_restart(api, w
     farm = make_farm(api)
     with tenant_session(farm.tenant.id) as s:
         assert service.client(s) is None
-        conn = service.connect(s, company_id=standin.company_id, api_key=standin.api_key, webhook_secret="",
-                               api_base_url=standin.base_url, files_base_url=standin.files_url, actor=farm.admin)
+        conn = service.connect(
+            s,
+            company_id=standin.company_id,
+            api_key=standin.api_key,
+            webhook_secret="",
+            api_base_url=standin.base_url,
+            files_base_url=standin.files_url,
+            actor=farm.admin,
+        )
         secret = conn.webhook_secret
         s.commit()
     assert len(secret) >= 24  # generated when left empty
@@ -530,10 +552,15 @@ def test_connecting_re_initialises_every_process_client_without_a_restart(api, w
     actions = [e.payload["action"] for e in _outbox(farm.tenant, "integration.simplyprint-changed")]
     assert actions == ["connected", "disconnected"]
     # wrong credentials are refused at connect time
-    with tenant_session(farm.tenant.id) as s:
-        with pytest.raises(Exception, match="refused"):
-            service.connect(s, company_id=standin.company_id, api_key="wrong", api_base_url=standin.base_url,
-                            files_base_url=standin.files_url, actor=farm.admin)
+    with tenant_session(farm.tenant.id) as s, pytest.raises(Exception, match="refused"):
+        service.connect(
+            s,
+            company_id=standin.company_id,
+            api_key="wrong",
+            api_base_url=standin.base_url,
+            files_base_url=standin.files_url,
+            actor=farm.admin,
+        )
 
 
 def test_connection_api_and_secrets_encrypted_at_rest(api, standin):
@@ -543,13 +570,25 @@ def test_connection_api_and_secrets_encrypted_at_rest(api, standin):
 
     farm = make_farm(api)
     admin = TestClient(api)
-    admin.post("/api/v1/auth/login", json={"username": farm.admin.username, "password": PASSWORD,
-                                           "shop": farm.tenant.slug})
-    assert farm.client.put("/api/v1/integrations/simplyprint", json={
-        "companyId": "4242", "apiKey": standin.api_key}).status_code == 403  # operators cannot
-    r = admin.put("/api/v1/integrations/simplyprint", json={
-        "companyId": str(standin.company_id), "apiKey": standin.api_key, "webhookSecret": SECRET,
-        "apiBaseUrl": standin.base_url, "filesBaseUrl": standin.files_url})
+    admin.post(
+        "/api/v1/auth/login", json={"username": farm.admin.username, "password": PASSWORD, "shop": farm.tenant.slug}
+    )
+    assert (
+        farm.client.put(
+            "/api/v1/integrations/simplyprint", json={"companyId": "4242", "apiKey": standin.api_key}
+        ).status_code
+        == 403
+    )  # operators cannot
+    r = admin.put(
+        "/api/v1/integrations/simplyprint",
+        json={
+            "companyId": str(standin.company_id),
+            "apiKey": standin.api_key,
+            "webhookSecret": SECRET,
+            "apiBaseUrl": standin.base_url,
+            "filesBaseUrl": standin.files_url,
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["connected"] and body["webhookUrl"].endswith(f"/api/v1/webhooks/simplyprint/{farm.tenant.slug}")
@@ -590,8 +629,15 @@ def test_webhooks_reach_only_the_tenant_whose_secret_matches(api, worker, standi
     with SimplyPrintStandin() as other_sp:
         b = make_farm(api, other_sp)
         with tenant_session(b.tenant.id) as s:
-            service.connect(s, company_id=other_sp.company_id, api_key=other_sp.api_key, webhook_secret="b-secret",
-                            api_base_url=other_sp.base_url, files_base_url=other_sp.files_url, actor=b.admin)
+            service.connect(
+                s,
+                company_id=other_sp.company_id,
+                api_key=other_sp.api_key,
+                webhook_secret="b-secret",
+                api_base_url=other_sp.base_url,
+                files_base_url=other_sp.files_url,
+                actor=b.admin,
+            )
             s.commit()
         job = {"id": 5, "uid": "u-5", "printer_id": 1}
         assert b.post_webhook("job.done", job, timestamp=1, secret=SECRET).status_code == 401
@@ -602,9 +648,13 @@ def test_webhooks_reach_only_the_tenant_whose_secret_matches(api, worker, standi
 def test_printing_api_needs_sign_in_and_permissions(api, worker):
     farm = make_farm(api)
     anon = TestClient(api)
-    for method, path in (("get", "/api/v1/printing/jobs"), ("get", "/api/v1/printing/mappings"),
-                         ("post", "/api/v1/printing/mappings"), ("get", "/api/v1/printing/printers"),
-                         ("get", "/api/v1/integrations/simplyprint")):
+    for method, path in (
+        ("get", "/api/v1/printing/jobs"),
+        ("get", "/api/v1/printing/mappings"),
+        ("post", "/api/v1/printing/mappings"),
+        ("get", "/api/v1/printing/printers"),
+        ("get", "/api/v1/integrations/simplyprint"),
+    ):
         assert getattr(anon, method)(path).status_code == 401, path
     viewer = make_user(farm.tenant, "viewer")
     vc = TestClient(api)
@@ -613,23 +663,36 @@ def test_printing_api_needs_sign_in_and_permissions(api, worker):
     assert vc.get("/api/v1/printing/queue").status_code == 200
     assert vc.post("/api/v1/printing/mappings", json={"sku": "X", "name": "X"}).status_code == 403
     assert vc.get("/api/v1/integrations/simplyprint").status_code == 403  # viewers lack settings.read
-    assert farm.client.put("/api/v1/integrations/simplyprint", json={"companyId": "1", "apiKey": "k"}).status_code == 403
+    assert (
+        farm.client.put("/api/v1/integrations/simplyprint", json={"companyId": "1", "apiKey": "k"}).status_code == 403
+    )
 
     # operators manage mappings, parts and files through the API
-    r = farm.client.post("/api/v1/printing/mappings", json={
-        "sku": "LITHO-A5", "name": "Lithophane frame", "defaultPrintProfile": {"layer_height": 0.12, "infill": 20}})
+    r = farm.client.post(
+        "/api/v1/printing/mappings",
+        json={
+            "sku": "LITHO-A5",
+            "name": "Lithophane frame",
+            "defaultPrintProfile": {"layer_height": 0.12, "infill": 20},
+        },
+    )
     assert r.status_code == 201, r.text
     mapping_id = r.json()["id"]
     assert farm.client.post("/api/v1/printing/mappings", json={"sku": "litho-a5", "name": "Again"}).status_code == 409
-    r = farm.client.post(f"/api/v1/printing/mappings/{mapping_id}/parts", json={
-        "partName": "Frame", "partNumber": "F-1", "quantityPerProduct": 2, "printProfile": {"infill": 40}})
+    r = farm.client.post(
+        f"/api/v1/printing/mappings/{mapping_id}/parts",
+        json={"partName": "Frame", "partNumber": "F-1", "quantityPerProduct": 2, "printProfile": {"infill": 40}},
+    )
     assert r.status_code == 201
     part_id = r.json()["id"]
-    r = farm.client.post(f"/api/v1/printing/parts/{part_id}/file",
-                         files={"file": ("frame.exe", b"MZ", "application/octet-stream")})
+    r = farm.client.post(
+        f"/api/v1/printing/parts/{part_id}/file", files={"file": ("frame.exe", b"MZ", "application/octet-stream")}
+    )
     assert r.status_code == 422
-    r = farm.client.post(f"/api/v1/printing/parts/{part_id}/file",
-                         files={"file": ("frame.gcode", b";TIME:5400\n;Filament used: 2.0m\nG28\n", "text/plain")})
+    r = farm.client.post(
+        f"/api/v1/printing/parts/{part_id}/file",
+        files={"file": ("frame.gcode", b";TIME:5400\n;Filament used: 2.0m\nG28\n", "text/plain")},
+    )
     assert r.status_code == 200 and r.json()["estimatedMinutes"] == 90 and r.json()["hasFile"]
     r = farm.client.get(f"/api/v1/printing/mappings/{mapping_id}")
     assert r.json()["parts"][0]["printProfile"] == {"infill": 40}
@@ -675,7 +738,7 @@ def test_a_drain_that_finds_another_one_busy_comes_back_instead_of_waiting(api, 
     from rq.registry import ScheduledJobRegistry
 
     import jobs.printing as entry
-    from jobs import queue as rq_queue
+    from app.platform.tasks import queue as rq_queue
 
     farm = make_farm(api, standin)
     farm.mapping("BENCHY", [("Boat", 1)])
@@ -686,7 +749,7 @@ def test_a_drain_that_finds_another_one_busy_comes_back_instead_of_waiting(api, 
     scheduled = ScheduledJobRegistry(queue=rq_queue("integrations"))
     before = scheduled.count
     now = int(time.time())
-    with service._advisory_lock(f"simplyprint-inbox:{farm.tenant.id}"):  # another run is busy
+    with tasks.advisory_lock(f"simplyprint-inbox:{farm.tenant.id}"):  # another run is busy
         r = farm.post_webhook("job.started", _job_payload(standin, pid), timestamp=now)
         assert r.json()["status"] == "accepted"
         waiting = rq_queue("integrations").count

@@ -13,12 +13,12 @@ import time
 
 from rq.registry import StartedJobRegistry
 
-from app.platform.web import create_api
+from app.api import create_api
+from app.platform.tasks import queue
 from app.settings import ROOT
-from jobs import queue
+from standins.simplyprint import SimplyPrintStandin
 from tests.integration.printing_helpers import make_farm
 from tests.integration.processes import children, wait_gone
-from tests.standins.simplyprint import SimplyPrintStandin
 
 
 def test_sigkill_while_adding_to_simplyprint_loses_nothing_and_duplicates_nothing(worker):
@@ -28,7 +28,7 @@ def test_sigkill_while_adding_to_simplyprint_loses_nothing_and_duplicates_nothin
         added, release = threading.Event(), threading.Event()
         add_item = standin._queue_add
 
-        def slow_add(query: dict, body: dict):  # noqa: ANN202
+        def slow_add(query: dict, body: dict):
             """The second AddItem takes effect on SimplyPrint, then hangs before answering."""
             answer = add_item(query, body)
             if sum(1 for r in standin.requests if r["endpoint"] == "queue/AddItem") == 2:
@@ -38,8 +38,13 @@ def test_sigkill_while_adding_to_simplyprint_loses_nothing_and_duplicates_nothin
 
         standin._queue_add = slow_add
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jobs.worker", "events", "integrations"], cwd=ROOT, start_new_session=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", "jobs.worker", "events", "integrations"],
+            cwd=ROOT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             order_id = farm.order([("PLANTER-S", 2)])  # four jobs
             assert added.wait(60), "the worker never reached SimplyPrint"

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 
+from app.api import create_api
 from app.platform import storage
 from app.platform.errors import NotFound, ValidationFailed
-from app.platform.web import create_api
 from app.settings import get_settings
 from tests.factories import PASSWORD, make_tenant, make_user
 
@@ -44,8 +44,9 @@ def test_local_backend_roundtrip(tmp_path):
 
 
 def test_s3_backend_roundtrip_against_moto(s3_server):
-    backend = storage.S3Backend("shopfloor-test", endpoint_url=s3_server, region="us-east-1",
-                                access_key_id="test", secret_access_key="test")
+    backend = storage.S3Backend(
+        "shopfloor-test", endpoint_url=s3_server, region="us-east-1", access_key_id="test", secret_access_key="test"
+    )
     backend.ensure_bucket()
     tenant = make_tenant()
     _roundtrip(storage.TenantStorage(tenant.id, backend))

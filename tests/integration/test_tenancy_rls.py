@@ -9,7 +9,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel, select
 
-import app.models  # noqa: F401
 from app.platform import config
 from app.platform.db import get_engine, platform_session, tenant_session
 from app.platform.models import SystemConfig, User
@@ -18,11 +17,11 @@ from tests.factories import make_tenant, make_user
 
 def test_app_role_cannot_bypass_rls():
     with get_engine().connect() as conn:
-        row = conn.execute(text(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
+        row = conn.execute(text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
         assert row == (False, False)
-        owned = conn.execute(text(
-            "SELECT count(*) FROM pg_tables WHERE schemaname='public' AND tableowner = current_user")).scalar()
+        owned = conn.execute(
+            text("SELECT count(*) FROM pg_tables WHERE schemaname='public' AND tableowner = current_user")
+        ).scalar()
         assert owned == 0
 
 
@@ -30,10 +29,13 @@ def test_every_tenant_table_forces_rls_with_a_policy():
     tenant_tables = sorted(t.name for t in SQLModel.metadata.sorted_tables if "tenant_id" in t.columns)
     assert "users" in tenant_tables and "outbox" in tenant_tables
     with get_engine().connect() as conn:
-        rows = conn.execute(text(
-            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
-            "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) "
-            "FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'")).all()
+        rows = conn.execute(
+            text(
+                "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+                "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) "
+                "FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
+            )
+        ).all()
     state = {r[0]: r[1:] for r in rows}
     for table in tenant_tables:
         assert state[table] == (True, True, 1), f"{table} is not protected by a forced RLS policy"
@@ -74,9 +76,8 @@ def test_insert_with_another_tenants_id_is_refused():
 def test_moving_a_row_to_another_tenant_is_refused():
     a, b = make_tenant(), make_tenant()
     user = make_user(a)
-    with tenant_session(a.id) as s:
-        with pytest.raises(DBAPIError, match="row-level security"):
-            s.execute(text("UPDATE users SET tenant_id = :b WHERE id = :id"), {"b": b.id, "id": user.id})
+    with tenant_session(a.id) as s, pytest.raises(DBAPIError, match="row-level security"):
+        s.execute(text("UPDATE users SET tenant_id = :b WHERE id = :id"), {"b": b.id, "id": user.id})
 
 
 def test_a_session_without_tenant_sees_nothing():
@@ -104,10 +105,8 @@ def test_pooled_connection_does_not_leak_tenant_setting():
 
 
 def test_tenant_session_requires_a_tenant():
-    with pytest.raises(ValueError):
-        with tenant_session(""):
-            pass
-    with pytest.raises(ValueError):
-        with tenant_session("not-a-uuid"):
-            pass
+    with pytest.raises(ValueError), tenant_session(""):
+        pass
+    with pytest.raises(ValueError), tenant_session("not-a-uuid"):
+        pass
     assert uuid.UUID(str(make_tenant().id))

@@ -14,10 +14,10 @@ from sqlmodel import func, select
 from app.platform import events
 from app.platform.db import tenant_session
 from app.platform.models import EventLog, ProcessedEvent
+from app.platform.tasks import queue, redis_conn
 from app.settings import ROOT
-from jobs import queue, redis_conn
 from tests.factories import make_tenant
-from tests.integration import handlers  # noqa: F401
+from tests.integration import handlers
 from tests.integration.processes import wait_gone
 
 
@@ -31,8 +31,12 @@ def _applied(tenant, event_id) -> tuple[int, int]:
 def test_sigkill_mid_job_is_retried_and_applied_once(worker):
     tenant = make_tenant()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jobs.worker", "events"], cwd=ROOT, start_new_session=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "jobs.worker", "events"],
+        cwd=ROOT,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         with tenant_session(tenant.id) as s:

@@ -101,8 +101,10 @@ CASE_322 = "Silverstone FARA R1 PRO ATX Mid Tower Black Tempered Glass Side Pane
 CASE_ATX_PSU = "TRYX FLOVA F50 Black"  # PSU list ["ATX"]
 CASE_SFX = "NZXT H2 Flow Black"  # Mini-ITX, PSU SFX / SFX-L
 CASE_WITH_PSU = "Corsair 4000D Airflow ATX Mid Tower Black Tempered Glass Side Panel, w/750 W Power Supply"
-CASE_UNKNOWN = ("NZXT H7 - CM-H71BW-01 - ATX Mid Tower PC Gaming Case - Front I/O USB Type-C Port - "
-                "Quick-Release Tempered Glass Side Panel - White")  # no GPU length, no cooler height
+CASE_UNKNOWN = (
+    "NZXT H7 - CM-H71BW-01 - ATX Mid Tower PC Gaming Case - Front I/O USB Type-C Port - "
+    "Quick-Release Tempered Glass Side Panel - White"
+)  # no GPU length, no cooler height
 CASE_NO_BOARDS = "Antec FLUX REAR Mid Tower Case With Tempered Glass"  # no board form factor list
 COOLER_AM5 = "Noctua NH-U12S chromax.Black"  # 158 mm, AM5
 COOLER_168 = "Noctua NH-D15 Air 168mm G2 LBC 91.58 CFM Brown / Silver"
@@ -161,9 +163,17 @@ def test_source_files_name_one_file_per_slot():
 def test_normalize_cpu(cat):
     name, maker, specs = normalize("cpu", cat.raw("cpu", CPU_AM5))
     assert (name, maker) == (CPU_AM5, "AMD")
-    assert specs == {"socket": "AM5", "tdp_w": 120, "memory_types": ["DDR5"], "has_igpu": True,
-                     "includes_cooler": False, "cores": 8, "threads": 16, "boost_ghz": 5.0,
-                     "series": "Ryzen 7 7000"}
+    assert specs == {
+        "socket": "AM5",
+        "tdp_w": 120,
+        "memory_types": ["DDR5"],
+        "has_igpu": True,
+        "includes_cooler": False,
+        "cores": 8,
+        "threads": 16,
+        "boost_ghz": 5.0,
+        "series": "Ryzen 7 7000",
+    }
     assert cat.part("cpu", CPU_2011_3_UNKNOWN_MEM).specs["memory_types"] == []
 
 
@@ -198,13 +208,21 @@ def test_normalize_motherboard_keeps_odd_sockets_and_sums_sata(cat):
     assert board["sata_ports"] == 4 and board["memory_slots"] == 4 and board["memory_max_gb"] == 192
     # 0 SATA ports of both speeds is unfilled upstream data, not "no ports"
     raw = cat.raw("motherboard", BOARD_AM5)
-    assert normalize("motherboard", {**raw, "storage_devices": {"sata_6_gb_s": 0, "sata_3_gb_s": 0}})[2][
-        "sata_ports"] is None
+    assert (
+        normalize("motherboard", {**raw, "storage_devices": {"sata_6_gb_s": 0, "sata_3_gb_s": 0}})[2]["sata_ports"]
+        is None
+    )
 
 
 def test_normalize_other_slots(cat):
-    assert cat.part("ram", RAM_DDR5_4X16).specs == {"memory_type": "DDR5", "speed_mts": 6400, "modules": 4,
-                                                    "module_gb": 16, "total_gb": 64, "cas_latency": 32}
+    assert cat.part("ram", RAM_DDR5_4X16).specs == {
+        "memory_type": "DDR5",
+        "speed_mts": 6400,
+        "modules": 4,
+        "module_gb": 16,
+        "total_gb": 64,
+        "cas_latency": 32,
+    }
     assert cat.part("gpu", GPU_LONG).specs["length_mm"] == 358
     assert cat.part("gpu", GPU_LONG).specs["board_power_w"] == 450
     # upstream length 0 is a placeholder → unknown
@@ -235,8 +253,9 @@ def test_normalize_never_crashes_on_odd_values():
     assert odd["length_mm"] is None and odd["board_power_w"] is None
     assert odd["memory_gb"] is None and odd["slot_width"] is None
     assert normalize("gpu", {"length": "300 mm", "tdp": 220.4})[2]["length_mm"] == 300
-    case = normalize("case", {"supported_motherboard_form_factors": None, "power_supply": "SFX/SFX-L",
-                              "max_cpu_cooler_height": 0})[2]
+    case = normalize(
+        "case", {"supported_motherboard_form_factors": None, "power_supply": "SFX/SFX-L", "max_cpu_cooler_height": 0}
+    )[2]
     assert case["board_form_factors"] == [] and case["includes_psu"] is None
     assert case["max_cooler_height_mm"] is None
     cpu = normalize("cpu", {"socket": "", "specifications": {"memory": {"types": ["DDR4", None, 5, "DDR4"]}}})[2]
@@ -299,8 +318,17 @@ def test_overall():
 
 
 def test_complete_compatible_build_has_no_warn_or_block(cat):
-    build = sel(cat, cpu=CPU_AM5, motherboard=BOARD_AM5, ram=RAM_DDR5_2X16, gpu=GPU_SHORT,
-                storage=[M2_SSD, SATA_HDD], psu=PSU_750, case=CASE_ATX_PSU, cooler=COOLER_AM5)
+    build = sel(
+        cat,
+        cpu=CPU_AM5,
+        motherboard=BOARD_AM5,
+        ram=RAM_DDR5_2X16,
+        gpu=GPU_SHORT,
+        storage=[M2_SSD, SATA_HDD],
+        psu=PSU_750,
+        case=CASE_ATX_PSU,
+        cooler=COOLER_AM5,
+    )
     verdicts = evaluate(build)
     assert overall(verdicts) == "pass", verdicts
     expected = {r.name for r in rules.RULES} - {"drive_interface"}  # no SAS / unknown drive here
@@ -308,8 +336,17 @@ def test_complete_compatible_build_has_no_warn_or_block(cat):
 
 
 def test_block_messages_name_both_values(cat):
-    build = sel(cat, cpu=CPU_AM5, motherboard=BOARD_LGA1700_DDR4, ram=RAM_DDR5_2X16, gpu=GPU_LONG,
-                storage=M2_SSD, psu=PSU_650, case=CASE_322, cooler=COOLER_NO_AM5)
+    build = sel(
+        cat,
+        cpu=CPU_AM5,
+        motherboard=BOARD_LGA1700_DDR4,
+        ram=RAM_DDR5_2X16,
+        gpu=GPU_LONG,
+        storage=M2_SSD,
+        psu=PSU_650,
+        case=CASE_322,
+        cooler=COOLER_NO_AM5,
+    )
     blocks = {v.rule: v.message for v in evaluate(build) if v.severity == "block"}
     assert blocks == {
         "cpu_socket": "CPU socket is AM5; this motherboard has LGA 1700",
@@ -322,9 +359,17 @@ def test_block_messages_name_both_values(cat):
 
 
 def test_not_checked_infos_say_so(cat):
-    build = sel(cat, cpu=CPU_2011_3_UNKNOWN_MEM, motherboard=BOARD_UNKNOWN, ram=RAM_DDR4_2X16,
-                gpu=GPU_NO_LENGTH, storage=[DRIVE_UNKNOWN, SAS_HDD], psu=PSU_UNKNOWN, case=CASE_UNKNOWN,
-                cooler=COOLER_NO_HEIGHT)
+    build = sel(
+        cat,
+        cpu=CPU_2011_3_UNKNOWN_MEM,
+        motherboard=BOARD_UNKNOWN,
+        ram=RAM_DDR4_2X16,
+        gpu=GPU_NO_LENGTH,
+        storage=[DRIVE_UNKNOWN, SAS_HDD],
+        psu=PSU_UNKNOWN,
+        case=CASE_UNKNOWN,
+        cooler=COOLER_NO_HEIGHT,
+    )
     verdicts = evaluate(build)
     missing = [v for v in verdicts if v.not_checked]
     assert len(missing) >= 8
@@ -380,8 +425,9 @@ def test_psu_wattage(cat):
     assert block.slots == ("psu", "cpu", "gpu")
     warn = one(sel(cat, **base, psu=PSU_750), "psu_wattage")
     assert warn.severity == "warn"
-    assert warn.message == ("PSU is 750 W; the build draws about 652 W, less than 20 % headroom "
-                            "(aim for 783 W or more)")
+    assert warn.message == (
+        "PSU is 750 W; the build draws about 652 W, less than 20 % headroom (aim for 783 W or more)"
+    )
     ok = one(sel(cat, **base, psu=PSU_1000), "psu_wattage")
     assert ok.severity == "pass" and ok.message == "PSU is 1000 W; the build draws about 652 W (53 % headroom)"
     # a CPU alone is enough to run the check
@@ -510,8 +556,10 @@ def test_m2_slots(cat):
     ok = one(sel(cat, motherboard=BOARD_AM5, storage=[M2_SSD, M2_SSD, SATA_HDD]), "m2_slots")
     assert (ok.severity, ok.message) == ("pass", "Storage is 2 M.2 drives; this motherboard has 2 M.2 (key M) slots")
     block = one(sel(cat, motherboard=BOARD_AM5, storage=[M2_SSD] * 3), "m2_slots")
-    assert (block.severity, block.message) == ("block",
-                                               "Storage is 3 M.2 drives; this motherboard has 2 M.2 (key M) slots")
+    assert (block.severity, block.message) == (
+        "block",
+        "Storage is 3 M.2 drives; this motherboard has 2 M.2 (key M) slots",
+    )
     assert block.slots == ("storage", "motherboard")
     unknown = one(sel(cat, motherboard=BOARD_SPARSE, storage=M2_SSD), "m2_slots")
     assert unknown.not_checked and "M.2 slot list is empty upstream" in unknown.message
@@ -601,12 +649,39 @@ def test_rules_read_only_the_compat_key_values(cat):
         return Part(part.id, part.slot, "", {k: part.specs[k] for k in keys})
 
     builds = [
-        sel(cat, cpu=CPU_AM5, motherboard=BOARD_LGA1700_DDR4, ram=[RAM_DDR5_2X16, RAM_DDR4_2X16], gpu=GPU_LONG,
-            storage=[M2_SSD, SATA_HDD, SAS_HDD, DRIVE_UNKNOWN], psu=PSU_SFX, case=CASE_ATX_PSU, cooler=COOLER_AIO),
-        sel(cat, cpu=CPU_AM5_BOXED, motherboard=BOARD_SPARSE, ram=RAM_DDR5_4X64, gpu=GPU_NO_POWER,
-            storage=[M2_SSD] * 3, psu=PSU_750, case=CASE_WITH_PSU, cooler=COOLER_162),
-        sel(cat, cpu=CPU_2011_3_UNKNOWN_MEM, motherboard=BOARD_UNKNOWN, ram=RAM_DDR4_2X16, gpu=GPU_NO_LENGTH,
-            storage=SATA_SSD, psu=PSU_UNKNOWN, case=CASE_322, cooler=COOLER_168),
+        sel(
+            cat,
+            cpu=CPU_AM5,
+            motherboard=BOARD_LGA1700_DDR4,
+            ram=[RAM_DDR5_2X16, RAM_DDR4_2X16],
+            gpu=GPU_LONG,
+            storage=[M2_SSD, SATA_HDD, SAS_HDD, DRIVE_UNKNOWN],
+            psu=PSU_SFX,
+            case=CASE_ATX_PSU,
+            cooler=COOLER_AIO,
+        ),
+        sel(
+            cat,
+            cpu=CPU_AM5_BOXED,
+            motherboard=BOARD_SPARSE,
+            ram=RAM_DDR5_4X64,
+            gpu=GPU_NO_POWER,
+            storage=[M2_SSD] * 3,
+            psu=PSU_750,
+            case=CASE_WITH_PSU,
+            cooler=COOLER_162,
+        ),
+        sel(
+            cat,
+            cpu=CPU_2011_3_UNKNOWN_MEM,
+            motherboard=BOARD_UNKNOWN,
+            ram=RAM_DDR4_2X16,
+            gpu=GPU_NO_LENGTH,
+            storage=SATA_SSD,
+            psu=PSU_UNKNOWN,
+            case=CASE_322,
+            cooler=COOLER_168,
+        ),
     ]
     for build in builds:
         slim = {slot: tuple(trimmed(p) for p in parts) for slot, parts in build.items()}

@@ -30,7 +30,7 @@ def test_every_event_handler_is_guarded():
     checked = 0
     for cls in _all_states():
         for name, handler in cls.event_handlers.items():
-            if name in BUILTIN or name.startswith("set_") and name not in cls.__dict__:
+            if name in BUILTIN or (name.startswith("set_") and name not in cls.__dict__):
                 continue
             checked += 1
             if not getattr(handler.fn, GUARD_ATTR, None):
@@ -59,7 +59,8 @@ def test_storefront_states_grant_no_staff_permission():
     pages never show staff data, whatever cookie the browser has."""
     staff = [
         f"{cls.__name__}.{name}"
-        for cls in _all_states() if cls.__module__ in STOREFRONT_MODULES
+        for cls in _all_states()
+        if cls.__module__ in STOREFRONT_MODULES
         for name, h in cls.event_handlers.items()
         if getattr(h.fn, "__module__", "") in STOREFRONT_MODULES
         and getattr(h.fn, GUARD_ATTR, None) not in ("storefront", "customer")

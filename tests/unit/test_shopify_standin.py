@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.standins.shopify import (
+from standins.shopify import (
     DEFAULT_TOKEN,
     INVALID_TOKEN_BODY,
     LOCATION_GID,
@@ -82,8 +82,14 @@ def test_hmac_matches_the_contract_worked_example() -> None:
     assert sign(body + b"\n", "shpss_test_secret_123") == "fTdvXRVbY5K/lPke1T7gNLTrSgyOC/NzBY0+PkJnsOc="
     headers = webhook_headers(body, topic="orders/create", secret="shpss_test_secret_123")
     assert headers["X-Shopify-Hmac-Sha256"] == "CxoEDfkWWFvxnKwhKsWsbzEJx+33UsYv6MU4QvsSlxo="
-    for name in ("X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-API-Version",
-                 "X-Shopify-Webhook-Id", "X-Shopify-Triggered-At", "X-Shopify-Event-Id"):
+    for name in (
+        "X-Shopify-Topic",
+        "X-Shopify-Shop-Domain",
+        "X-Shopify-API-Version",
+        "X-Shopify-Webhook-Id",
+        "X-Shopify-Triggered-At",
+        "X-Shopify-Event-Id",
+    ):
         assert headers[name]
     again = webhook_headers(body, topic="orders/create", secret="x", webhook_id=headers["X-Shopify-Webhook-Id"])
     assert again["X-Shopify-Webhook-Id"] == headers["X-Shopify-Webhook-Id"]
@@ -173,9 +179,7 @@ def test_throttle_mode_then_success(shop: ShopifyStandin, client: httpx.Client, 
     assert (shop.requests, shop.throttled) == (2, 1)
 
 
-def test_fulfillment_create_closes_fo_and_rejects_over_fulfilment(
-    shop: ShopifyStandin, client: httpx.Client
-) -> None:
+def test_fulfillment_create_closes_fo_and_rejects_over_fulfilment(shop: ShopifyStandin, client: httpx.Client) -> None:
     order = shop.add_order(make_order(3, skus=[("BENCHY-PLA-RED", 2, "Benchy"), ("CABLE-CLIP-10", 1, "Cable clips")]))
     other = shop.add_order(make_order(4))
 
@@ -185,17 +189,24 @@ def test_fulfillment_create_closes_fo_and_rejects_over_fulfilment(
     assert fo["assignedLocation"]["location"]["id"] == LOCATION_GID
     lines = fo["lineItems"]["nodes"]
     assert [(li["lineItem"]["sku"], li["remainingQuantity"]) for li in lines] == [
-        ("BENCHY-PLA-RED", 2), ("CABLE-CLIP-10", 1)]
+        ("BENCHY-PLA-RED", 2),
+        ("CABLE-CLIP-10", 1),
+    ]
 
     def create(fo_id: str, items: list[dict[str, Any]] | None) -> dict[str, Any]:
         pair: dict[str, Any] = {"fulfillmentOrderId": fo_id}
         if items is not None:
             pair["fulfillmentOrderLineItems"] = items
-        response = gql(client, shop, CREATE_MUTATION, fulfillment={
-            "lineItemsByFulfillmentOrder": [pair],
-            "trackingInfo": {"company": "PostNL", "number": "3SABC1234567"},
-            "notifyCustomer": True,
-        })
+        response = gql(
+            client,
+            shop,
+            CREATE_MUTATION,
+            fulfillment={
+                "lineItemsByFulfillmentOrder": [pair],
+                "trackingInfo": {"company": "PostNL", "number": "3SABC1234567"},
+                "notifyCustomer": True,
+            },
+        )
         assert response.status_code == 200
         return response.json()["data"]["fulfillmentCreate"]
 
@@ -234,8 +245,14 @@ def test_send_webhook_signs_the_exact_bytes_it_posts() -> None:
     payload = make_order(1)
     with httpx.Client(transport=httpx.MockTransport(receiver)) as http:
         send_webhook("http://app.test/webhooks/shopify", "orders/create", payload, "s3cret", client=http)
-        send_webhook("http://app.test/webhooks/shopify", "orders/create", payload, "s3cret", client=http,
-                     webhook_id=captured[0].headers["X-Shopify-Webhook-Id"])
+        send_webhook(
+            "http://app.test/webhooks/shopify",
+            "orders/create",
+            payload,
+            "s3cret",
+            client=http,
+            webhook_id=captured[0].headers["X-Shopify-Webhook-Id"],
+        )
     first, retry = captured
     assert first.content == json.dumps(payload, separators=(",", ":")).encode()
     assert first.headers["Content-Type"] == "application/json"

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from app.integrations.simplyprint import SimplyPrintClient, SimplyPrintError, verify_webhook, webhook_dedupe_key
-from tests.standins.simplyprint import BAD_KEY_MESSAGE, NO_ACCESS_MESSAGE, THROTTLE_MESSAGE, SimplyPrintStandin
+from standins.simplyprint import BAD_KEY_MESSAGE, NO_ACCESS_MESSAGE, THROTTLE_MESSAGE, SimplyPrintStandin
 
 SECRET = "sp_whsec_9f2c41"
 
@@ -32,12 +32,18 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = dict(self.headers.items())
                 with receiver.lock:
-                    receiver.deliveries.append({"path": self.path, "headers": headers, "payload": json.loads(body),
-                                                "verified": verify_webhook(headers, SECRET)})
+                    receiver.deliveries.append(
+                        {
+                            "path": self.path,
+                            "headers": headers,
+                            "payload": json.loads(body),
+                            "verified": verify_webhook(headers, SECRET),
+                        }
+                    )
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -91,14 +97,16 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def client(sp: SimplyPrintStandin, sleeps: list[float]) -> Iterator[SimplyPrintClient]:
-    with SimplyPrintClient(sp.company_id, sp.api_key, api_base=sp.base_url, files_base=sp.files_url,
-                           timeout=5, sleep=sleeps.append) as c:
+    with SimplyPrintClient(
+        sp.company_id, sp.api_key, api_base=sp.base_url, files_base=sp.files_url, timeout=5, sleep=sleeps.append
+    ) as c:
         yield c
 
 
 def raw(sp: SimplyPrintStandin, method: str, endpoint: str, **kwargs: Any) -> httpx.Response:
-    return httpx.request(method, f"{sp.base_url}/{sp.company_id}/{endpoint}",
-                         headers={"x-api-key": sp.api_key}, timeout=5, **kwargs)
+    return httpx.request(
+        method, f"{sp.base_url}/{sp.company_id}/{endpoint}", headers={"x-api-key": sp.api_key}, timeout=5, **kwargs
+    )
 
 
 def queued(sp: SimplyPrintStandin, client: SimplyPrintClient, name: str = "benchy_red.gcode", **kw: Any) -> int:
@@ -114,25 +122,27 @@ def test_key_check_good_bad_and_status_false_with_http_200(sp: SimplyPrintStandi
     ok = raw(sp, "GET", "account/Test")
     assert ok.json() == {"status": True, "message": "Your API key is valid!"}
 
-    with SimplyPrintClient(sp.company_id, "wrong", api_base=sp.base_url, sleep=lambda s: None) as bad:
+    with SimplyPrintClient(sp.company_id, "wrong", api_base=sp.base_url, sleep=lambda s: None) as bad:  # noqa: SIM117
         with pytest.raises(SimplyPrintError) as err:
             bad.test()
     assert err.value.status_code == 200
     assert err.value.message == BAD_KEY_MESSAGE
     assert err.value.payload == {"status": False, "message": BAD_KEY_MESSAGE}
 
-    with SimplyPrintClient(sp.company_id + 1, sp.api_key, api_base=sp.base_url) as other:
+    with SimplyPrintClient(sp.company_id + 1, sp.api_key, api_base=sp.base_url) as other:  # noqa: SIM117
         with pytest.raises(SimplyPrintError, match=NO_ACCESS_MESSAGE):
             other.test()
 
     sp.bad_key_status = 401
-    with SimplyPrintClient(sp.company_id, "wrong", api_base=sp.base_url, sleep=lambda s: None) as bad:
+    with SimplyPrintClient(sp.company_id, "wrong", api_base=sp.base_url, sleep=lambda s: None) as bad:  # noqa: SIM117
         with pytest.raises(SimplyPrintError) as err:
             bad.test()
     assert err.value.status_code == 401
     # the header name is case-insensitive
-    assert httpx.get(f"{sp.base_url}/{sp.company_id}/account/Test",
-                     headers={"X-API-Key": sp.api_key}).json()["status"] is True
+    assert (
+        httpx.get(f"{sp.base_url}/{sp.company_id}/account/Test", headers={"X-API-Key": sp.api_key}).json()["status"]
+        is True
+    )
 
 
 # -- files and queue -------------------------------------------------------------------------------
@@ -174,8 +184,11 @@ def test_upload_and_add_item_failures(sp: SimplyPrintStandin, client: SimplyPrin
     with pytest.raises(SimplyPrintError, match="expired"):
         client.add_to_queue(file["id"])
     # the API host refuses uploads from API keys (files host only)
-    refused = httpx.post(f"{sp.base_url}/{sp.company_id}/files/Upload", headers={"X-API-KEY": sp.api_key},
-                         files={"file": ("a.gcode", b"G28")})
+    refused = httpx.post(
+        f"{sp.base_url}/{sp.company_id}/files/Upload",
+        headers={"X-API-KEY": sp.api_key},
+        files={"file": ("a.gcode", b"G28")},
+    )
     assert refused.status_code == 200 and refused.json()["status"] is False
 
 
@@ -207,8 +220,10 @@ def test_set_order_moves_items_and_answers_success(sp: SimplyPrintStandin, clien
 
 def test_set_order_stays_inside_the_queue_group() -> None:
     groups = [{"id": 1, "name": "Orders"}, {"id": 2, "name": "Stock"}]
-    with SimplyPrintStandin(queue_groups=groups) as sp, \
-            SimplyPrintClient(sp.company_id, sp.api_key, api_base=sp.base_url, files_base=sp.files_url) as client:
+    with (
+        SimplyPrintStandin(queue_groups=groups) as sp,
+        SimplyPrintClient(sp.company_id, sp.api_key, api_base=sp.base_url, files_base=sp.files_url) as client,
+    ):
         file = client.upload_file("x.gcode", b"G28")
         with pytest.raises(SimplyPrintError, match="queue group"):
             client.add_to_queue(file["id"])
@@ -246,8 +261,10 @@ def test_printers_get_pages_in_the_body(sp: SimplyPrintStandin, client: SimplyPr
     printers = client.printers()
     assert [p["id"] for p in printers] == ids
     calls = [r for r in sp.requests if r["endpoint"] == "printers/Get"]
-    assert [c["body"] for c in calls] == [{"page": 1, "page_size": 100, "search": ""},
-                                          {"page": 2, "page_size": 100, "search": ""}]
+    assert [c["body"] for c in calls] == [
+        {"page": 1, "page_size": 100, "search": ""},
+        {"page": 2, "page_size": 100, "search": ""},
+    ]
     first = printers[0]
     assert first["printer"]["state"] == "operational" and first["printer"]["online"] is True
     assert first["printer"]["model"] == {"id": 91, "name": "MK4", "brand": "Prusa"}
@@ -284,7 +301,8 @@ def wait_for(receiver: Receiver, count: int, timeout: float = 5.0) -> list[dict[
 
 
 def test_simulator_completes_and_fails_jobs_with_webhooks(
-        sp: SimplyPrintStandin, client: SimplyPrintClient, receiver: Receiver) -> None:
+    sp: SimplyPrintStandin, client: SimplyPrintClient, receiver: Receiver
+) -> None:
     sp.speed = 50
     pid = sp.add_printer("MK4 #1")
     a = queued(sp, client, "a.gcode")
@@ -297,11 +315,11 @@ def test_simulator_completes_and_fails_jobs_with_webhooks(
     sp.fail_current(pid)  # the copy is used up; the app decides to requeue
     assert client.queue_item(a)["left"] == 0 and [i["id"] for i in client.queue_items()] == [b]
 
-    sp.step()                                   # b copy 1 starts
+    sp.step()  # b copy 1 starts
     assert client.printers()[0]["job"]["percentage"] == 0
-    sp.step()                                   # 50 %
+    sp.step()  # 50 %
     assert client.printers()[0]["job"]["percentage"] == 50
-    events = [e["event"] for e in sp.step()]    # 100 % → done, then copy 2 starts
+    events = [e["event"] for e in sp.step()]  # 100 % → done, then copy 2 starts
     assert events == ["job.done", "job.started"]
     item = client.queue_item(b)
     assert (item["printed"], item["left"]) == (1, 1)
@@ -319,7 +337,14 @@ def test_simulator_completes_and_fails_jobs_with_webhooks(
     assert sp.flush_webhooks()
     deliveries = wait_for(receiver, 7)
     assert [d["payload"]["event"] for d in deliveries] == [
-        "job.started", "job.failed", "job.started", "job.done", "job.started", "job.done", "job.started"]
+        "job.started",
+        "job.failed",
+        "job.started",
+        "job.done",
+        "job.started",
+        "job.done",
+        "job.started",
+    ]
     assert all(d["verified"] for d in deliveries)
     assert all(d["path"] == "/api/v1/webhooks/simplyprint/acme" for d in deliveries)
     first = deliveries[0]
@@ -338,7 +363,8 @@ def test_simulator_completes_and_fails_jobs_with_webhooks(
 
 
 def test_webhook_header_options_duplicates_and_order(
-        sp: SimplyPrintStandin, client: SimplyPrintClient, receiver: Receiver) -> None:
+    sp: SimplyPrintStandin, client: SimplyPrintClient, receiver: Receiver
+) -> None:
     sp.speed = 100
     sp.add_printer("MK4 #1")
     queued(sp, client)
@@ -347,7 +373,7 @@ def test_webhook_header_options_duplicates_and_order(
     sp.step()
     sp.flush_webhooks()
     deliveries = wait_for(receiver, 2)
-    assert [d["payload"] for d in deliveries][0] == deliveries[1]["payload"]  # a duplicate delivery
+    assert next(d["payload"] for d in deliveries) == deliveries[1]["payload"]  # a duplicate delivery
     assert len({webhook_dedupe_key(d["payload"]) for d in deliveries}) == 1
     assert "X-SP-Secret" not in deliveries[0]["headers"] and deliveries[0]["headers"]["X-SP-Token"] == SECRET
     assert all(d["verified"] for d in deliveries)
@@ -356,9 +382,9 @@ def test_webhook_header_options_duplicates_and_order(
     sp.duplicate_webhooks = False
     sp.secret_header = "both"
     sp.hold_webhooks()
-    sp.step()                                   # job.done (then nothing left to start)
+    sp.step()  # job.done (then nothing left to start)
     queued(sp, client, "c.gcode")
-    sp.step()                                   # job.started
+    sp.step()  # job.started
     assert receiver.events() == []
     released = sp.release_webhooks(order="reverse")
     assert [e["event"] for e in released] == ["job.started", "job.done"]
@@ -489,8 +515,14 @@ def test_429_is_retried_with_backoff(sp: SimplyPrintStandin, client: SimplyPrint
 
 
 def mock_client(handler: Any, sleeps: list[float]) -> SimplyPrintClient:
-    return SimplyPrintClient(1, "k", api_base="http://sp.test", files_base="http://files.test",
-                             transport=httpx.MockTransport(handler), sleep=sleeps.append)
+    return SimplyPrintClient(
+        1,
+        "k",
+        api_base="http://sp.test",
+        files_base="http://files.test",
+        transport=httpx.MockTransport(handler),
+        sleep=sleeps.append,
+    )
 
 
 def test_5xx_and_transport_errors_retry_only_when_safe() -> None:
@@ -550,8 +582,12 @@ def test_verify_webhook_accepts_either_header() -> None:
     assert not verify_webhook({"X-SP-Secret": SECRET + "x"}, SECRET)
     assert not verify_webhook({}, SECRET)
     assert not verify_webhook({"X-SP-Secret": ""}, "")
-    payload = {"webhook_id": 42, "event": "job.done", "timestamp": 1746435067,
-               "data": {"job": {"id": 549145, "uid": "7df103aa-b12c-4b33-8305-b55f91c11a4d"}}}
+    payload = {
+        "webhook_id": 42,
+        "event": "job.done",
+        "timestamp": 1746435067,
+        "data": {"job": {"id": 549145, "uid": "7df103aa-b12c-4b33-8305-b55f91c11a4d"}},
+    }
     assert webhook_dedupe_key(payload) == ("42", "job.done", "7df103aa-b12c-4b33-8305-b55f91c11a4d", "1746435067")
 
 
@@ -564,9 +600,28 @@ def test_runs_as_a_module_for_make_dev(receiver: Receiver) -> None:
         port = s.getsockname()[1]
     receiver.clear()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.standins.simplyprint", "--port", str(port), "--auto", "--printers", "2",
-         "--interval", "0.05", "--speed", "50", "--webhook-url", receiver.url, "--webhook-secret", SECRET],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "standins.simplyprint",
+            "--port",
+            str(port),
+            "--auto",
+            "--printers",
+            "2",
+            "--interval",
+            "0.05",
+            "--speed",
+            "50",
+            "--webhook-url",
+            receiver.url,
+            "--webhook-secret",
+            SECRET,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         lines = [proc.stdout.readline() for _ in range(6)]  # type: ignore[union-attr]
         info = dict(line.strip().split(":", 1) for line in lines[1:] if ":" in line)

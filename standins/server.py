@@ -12,8 +12,9 @@ import uvicorn
 
 
 class ThreadedServer:
-    def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0, name: str = "asgi",  # noqa: ANN001
-                 health_path: str | None = None):
+    def __init__(
+        self, app, *, host: str = "127.0.0.1", port: int = 0, name: str = "asgi", health_path: str | None = None
+    ):
         # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
         # and accepted sockets inherit it. Without it every response body waits ~40 ms (Nagle
         # against the client's delayed ACK) behind its headers.
@@ -23,10 +24,12 @@ class ThreadedServer:
         self.port = sock.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
         self._socket = sock
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                                     timeout_graceful_shutdown=1))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name=f"{name}-{self.port}", daemon=True)
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1)
+        )
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"{name}-{self.port}", daemon=True
+        )
         self._thread.start()
         self._wait(name, health_path)
 

@@ -29,9 +29,9 @@ from sqlalchemy import String, cast, select
 from sqlmodel import Session
 
 from app.builder import rules
-from app.builder.slotmap import SLOTS
 from app.catalog import versions
 from app.catalog.models import CatalogPart, PartOffer
+from app.catalog.slots import SLOTS
 from app.platform.db import platform_session, session_tenant_id
 
 MAX_TENANTS = 64  # tenants whose offers stay cached in one process
@@ -94,7 +94,6 @@ class CatalogSnapshot(_Derived):
         return entry
 
 
-
 def _fmt_num(value: float) -> str:
     return f"{value:g}"
 
@@ -111,34 +110,56 @@ def summary(slot: str, s: dict) -> str:
     bits: list[str | None]
     if slot == "cpu":
         cores = f"{g('cores')}C/{g('threads') or g('cores')}T" if g("cores") else None
-        bits = [g("socket"), cores, f"{_fmt_num(g('boost_ghz'))} GHz" if g("boost_ghz") else None,
-                f"{g('tdp_w')} W" if g("tdp_w") else None, "iGPU" if g("has_igpu") else None,
-                "cooler included" if g("includes_cooler") else None]
+        bits = [
+            g("socket"),
+            cores,
+            f"{_fmt_num(g('boost_ghz'))} GHz" if g("boost_ghz") else None,
+            f"{g('tdp_w')} W" if g("tdp_w") else None,
+            "iGPU" if g("has_igpu") else None,
+            "cooler included" if g("includes_cooler") else None,
+        ]
     elif slot == "motherboard":
-        bits = [g("socket"), g("form_factor"), g("memory_type"),
-                f"{g('memory_slots')} DIMM" if g("memory_slots") else None,
-                f"{g('m2_slots')}× M.2" if g("m2_slots") else None,
-                f"{g('sata_ports')}× SATA" if g("sata_ports") else None]
+        bits = [
+            g("socket"),
+            g("form_factor"),
+            g("memory_type"),
+            f"{g('memory_slots')} DIMM" if g("memory_slots") else None,
+            f"{g('m2_slots')}× M.2" if g("m2_slots") else None,
+            f"{g('sata_ports')}× SATA" if g("sata_ports") else None,
+        ]
     elif slot == "ram":
         speed = f"{g('memory_type')}-{g('speed_mts')}" if g("memory_type") and g("speed_mts") else g("memory_type")
-        kit = f"{g('modules')}×{g('module_gb')} GB" if g("modules") and g("module_gb") else (
-            f"{g('total_gb')} GB" if g("total_gb") else None)
+        kit = (
+            f"{g('modules')}×{g('module_gb')} GB"
+            if g("modules") and g("module_gb")
+            else (f"{g('total_gb')} GB" if g("total_gb") else None)
+        )
         bits = [speed, kit, f"CL{g('cas_latency')}" if g("cas_latency") else None]
     elif slot == "gpu":
-        bits = [g("chipset"), f"{g('memory_gb')} GB" if g("memory_gb") else None,
-                f"{g('length_mm')} mm" if g("length_mm") else None,
-                f"{g('board_power_w')} W" if g("board_power_w") else None]
+        bits = [
+            g("chipset"),
+            f"{g('memory_gb')} GB" if g("memory_gb") else None,
+            f"{g('length_mm')} mm" if g("length_mm") else None,
+            f"{g('board_power_w')} W" if g("board_power_w") else None,
+        ]
     elif slot == "storage":
         bus = "NVMe" if g("nvme") else g("interface")
         bits = [_capacity(g("capacity_gb")), g("form_factor"), bus, g("kind")]
     elif slot == "psu":
         modular = g("modular")
-        bits = [f"{g('wattage_w')} W" if g("wattage_w") else None, g("form_factor"), g("efficiency"),
-                f"{modular} modular" if modular in ("Full", "Semi") else modular]
+        bits = [
+            f"{g('wattage_w')} W" if g("wattage_w") else None,
+            g("form_factor"),
+            g("efficiency"),
+            f"{modular} modular" if modular in ("Full", "Semi") else modular,
+        ]
     elif slot == "case":
-        bits = [g("type"), f"GPU ≤ {g('max_gpu_length_mm')} mm" if g("max_gpu_length_mm") else None,
-                f"cooler ≤ {g('max_cooler_height_mm')} mm" if g("max_cooler_height_mm") else None,
-                "PSU included" if g("includes_psu") else None]
+        bits = [
+            g("type"),
+            f"GPU ≤ {g('max_gpu_length_mm')} mm" if g("max_gpu_length_mm") else None,
+            f"cooler ≤ {g('max_cooler_height_mm')} mm" if g("max_cooler_height_mm") else None,
+            "PSU included" if g("includes_psu") else None,
+        ]
     elif slot == "cooler":
         if g("water_cooled") is True:
             kind = f"Liquid {g('radiator_mm')} mm" if g("radiator_mm") else "Liquid"
@@ -146,8 +167,11 @@ def summary(slot: str, s: dict) -> str:
             kind = "Air"
         else:
             kind = None
-        bits = [kind, f"{g('height_mm')} mm tall" if g("height_mm") else None,
-                f"{len(g('sockets'))} sockets" if g("sockets") else None]
+        bits = [
+            kind,
+            f"{g('height_mm')} mm tall" if g("height_mm") else None,
+            f"{len(g('sockets'))} sockets" if g("sockets") else None,
+        ]
     else:
         bits = []
     return " · ".join(str(b) for b in bits if b not in (None, ""))
@@ -158,22 +182,35 @@ def _load_catalog(version: Any) -> CatalogSnapshot:
     by_id: dict[str, CatalogEntry] = {}
     grouped: dict[str, list[CatalogEntry]] = {slot: [] for slot in SLOTS}
     with platform_session() as ps:
-        rows = ps.execute(select(CatalogPart.id, CatalogPart.slot, CatalogPart.name, CatalogPart.manufacturer,
-                                 CatalogPart.specs)).all()
+        rows = ps.execute(
+            select(CatalogPart.id, CatalogPart.slot, CatalogPart.name, CatalogPart.manufacturer, CatalogPart.specs)
+        ).all()
     for pid, slot, name, manufacturer, specs in rows:
         if slot not in grouped:
             continue
         specs = specs or {}
         part = rules.Part(id=str(pid), slot=slot, name=name, specs=specs)
-        entry = CatalogEntry(part=part, manufacturer=manufacturer or "",
-                             search=f"{name} {manufacturer or ''}".lower(), summary=summary(slot, specs))
+        entry = CatalogEntry(
+            part=part,
+            manufacturer=manufacturer or "",
+            search=f"{name} {manufacturer or ''}".lower(),
+            summary=summary(slot, specs),
+        )
         by_id[part.id] = entry
         grouped[slot].append(entry)
-    by_slot = {slot: tuple(sorted(entries, key=lambda e: (e.part.name.lower(), e.part.id)))
-               for slot, entries in grouped.items()}
+    by_slot = {
+        slot: tuple(sorted(entries, key=lambda e: (e.part.name.lower(), e.part.id)))
+        for slot, entries in grouped.items()
+    }
     position = {e.part.id: i for entries in by_slot.values() for i, e in enumerate(entries)}
-    return CatalogSnapshot(version=version, by_id=by_id, by_slot=by_slot, position=position, loaded_at=time.time(),
-                           load_seconds=time.perf_counter() - t0)
+    return CatalogSnapshot(
+        version=version,
+        by_id=by_id,
+        by_slot=by_slot,
+        position=position,
+        loaded_at=time.time(),
+        load_seconds=time.perf_counter() - t0,
+    )
 
 
 _catalog: CatalogSnapshot | None = None
@@ -243,7 +280,6 @@ class SlotOffers(_Derived):
         return o is not None and o.active
 
 
-
 class TenantOffers:
     """A tenant's offers at one offers version over one catalog snapshot;
     slots load on first use."""
@@ -269,13 +305,16 @@ class TenantOffers:
     def _load(self, session: Session, slot: str) -> SlotOffers:
         if session_tenant_id(session) != self.tenant_id:
             raise RuntimeError("offers must load through their own tenant's session")
-        rows = session.execute(select(cast(PartOffer.part_id, String), PartOffer.price, PartOffer.currency,
-                                      PartOffer.stock, PartOffer.active).where(PartOffer.slot == slot)).all()
+        rows = session.execute(
+            select(
+                cast(PartOffer.part_id, String), PartOffer.price, PartOffer.currency, PartOffer.stock, PartOffer.active
+            ).where(PartOffer.slot == slot)
+        ).all()
         offers: dict[str, Offer] = {}
         sold: list[tuple[Decimal, str, str, CatalogEntry]] = []
         get = self.catalog.get
         for pid, price, currency, stock, active in rows:
-            offer = offers[pid] = Offer(price, currency, stock or 0, active)
+            offers[pid] = Offer(price, currency, stock or 0, active)
             if active:
                 entry = get(pid, slot)
                 if entry is not None:

@@ -47,8 +47,9 @@ def _order(session: Session, event: dict) -> Order | None:
 
 def _statuses(session: Session, order_id: uuid.UUID) -> dict[uuid.UUID | None, list[str]]:
     out: dict[uuid.UUID | None, list[str]] = {}
-    for line_id, status in session.exec(select(PrintJob.line_item_id, PrintJob.status).where(
-            PrintJob.order_id == order_id, PrintJob.purpose == "ORDER")).all():
+    for line_id, status in session.exec(
+        select(PrintJob.line_item_id, PrintJob.status).where(PrintJob.order_id == order_id, PrintJob.purpose == "ORDER")
+    ).all():
         out.setdefault(line_id, []).append(status)
     return out
 
@@ -100,8 +101,12 @@ def recalculate(session: Session, order: Order, *, failures: bool = False) -> di
 def _unproducible(session: Session, order: Order) -> bool:
     """A line with a problem (no SKU, no print mapping) keeps the order from
     going to fulfillment on its own: staff decide."""
-    return session.exec(select(func.count()).select_from(LineItem).where(
-        LineItem.order_id == order.id, LineItem.problem != "")).one() > 0
+    return (
+        session.exec(
+            select(func.count()).select_from(LineItem).where(LineItem.order_id == order.id, LineItem.problem != "")
+        ).one()
+        > 0
+    )
 
 
 def check_ready(session: Session, order: Order) -> bool:
@@ -114,8 +119,9 @@ def check_ready(session: Session, order: Order) -> bool:
     if order.status in ("PENDING", "FAILED", "PARTIALLY_COMPLETED"):
         orders.change_status(session, order, "PROCESSING", reason="every part printed")
     orders.set_fulfillment_by_production(session, order, "ready", reason=f"all {order.total_parts} part(s) printed")
-    publish(session, "order.ready-for-fulfillment", {"orderId": str(order.id), "orderNumber": order.number},
-            source=SOURCE)
+    publish(
+        session, "order.ready-for-fulfillment", {"orderId": str(order.id), "orderNumber": order.number}, source=SOURCE
+    )
     return True
 
 
@@ -141,8 +147,9 @@ def _apply_failure(session: Session, order: Order) -> str | None:
         return None
     target = "FAILED" if len(failed) == len(statuses) else "PARTIALLY_COMPLETED"
     if order.status != target and machine.can_change_status(order.status, target):
-        orders.change_status(session, order, target,
-                             reason=f"{len(failed)} of {len(statuses)} print job(s) failed or were cancelled")
+        orders.change_status(
+            session, order, target, reason=f"{len(failed)} of {len(statuses)} print job(s) failed or were cancelled"
+        )
     return target
 
 
@@ -153,12 +160,21 @@ def on_print_job_failed(session: Session, event: dict) -> None:
         return
     _apply_failure(session, order)
     if order.status != "CANCELLED":
-        retry.schedule(session, "NOTIFICATION", order_id=order.id, payload={
-            "kind": "print-job.failed", "severity": "ERROR", "printJobId": event["printJobId"],
-            "title": f"A print for order {order.number} failed",
-            "body": (event.get("errorMessage") or "The print failed")[:500]
-            + ". Requeue it on the print farm when the printer is ready.",
-            "link": "/printfarm", "permission": "printJobs.read"})
+        retry.schedule(
+            session,
+            "NOTIFICATION",
+            order_id=order.id,
+            payload={
+                "kind": "print-job.failed",
+                "severity": "ERROR",
+                "printJobId": event["printJobId"],
+                "title": f"A print for order {order.number} failed",
+                "body": (event.get("errorMessage") or "The print failed")[:500]
+                + ". Requeue it on the print farm when the printer is ready.",
+                "link": "/printfarm",
+                "permission": "printJobs.read",
+            },
+        )
 
 
 @handles("print-job.cancelled")
@@ -184,8 +200,12 @@ def on_print_job_status_changed(session: Session, event: dict) -> None:
     order = _order(session, event)
     if order is None:
         return
-    orders.revive(session, order, reason=f"print job requeued ({event['previousStatus']} → {event['newStatus']})",
-                  meta={"printJobId": event["printJobId"]})
+    orders.revive(
+        session,
+        order,
+        reason=f"print job requeued ({event['previousStatus']} → {event['newStatus']})",
+        meta={"printJobId": event["printJobId"]},
+    )
     recalculate(session, order)
     if event.get("lineItemId"):
         li = session.get(LineItem, uuid.UUID(event["lineItemId"]))
@@ -204,17 +224,30 @@ def cancel_print_jobs(session: Session, event: dict) -> None:
     result = printing.cancel_jobs_for_order(session, order.id)
     recalculate(session, order)
     if result.cancelled or result.flagged or result.scrapped:
-        orders.log_event(session, order, "order.print-jobs-cancelled",
-                         f"Printing: {len(result.cancelled)} job(s) cancelled, {len(result.flagged)} printing "
-                         f"job(s) flagged for review, {len(result.scrapped)} printed part(s) scrapped",
-                         severity="WARNING", meta={"cancelled": [str(i) for i in result.cancelled],
-                                                   "flagged": [str(i) for i in result.flagged],
-                                                   "scrapped": [str(i) for i in result.scrapped]})
+        orders.log_event(
+            session,
+            order,
+            "order.print-jobs-cancelled",
+            f"Printing: {len(result.cancelled)} job(s) cancelled, {len(result.flagged)} printing "
+            f"job(s) flagged for review, {len(result.scrapped)} printed part(s) scrapped",
+            severity="WARNING",
+            meta={
+                "cancelled": [str(i) for i in result.cancelled],
+                "flagged": [str(i) for i in result.flagged],
+                "scrapped": [str(i) for i in result.scrapped],
+            },
+        )
     if result.flagged:
-        notify_staff(session, kind="print-job.needs-review", severity="WARNING", permission="printJobs.read",
-                     title=f"Order {order.number} was cancelled mid-print",
-                     body=f"{len(result.flagged)} job(s) are still printing: stop them or keep the parts.",
-                     link="/printfarm", order_id=order.id)
+        notify_staff(
+            session,
+            kind="print-job.needs-review",
+            severity="WARNING",
+            permission="printJobs.read",
+            title=f"Order {order.number} was cancelled mid-print",
+            body=f"{len(result.flagged)} job(s) are still printing: stop them or keep the parts.",
+            link="/printfarm",
+            order_id=order.id,
+        )
 
 
 @retry.operation("NOTIFICATION")
@@ -222,6 +255,13 @@ def send_notification(session: Session, entry: RetryEntry) -> None:
     """Retry queue NOTIFICATION: tell staff (payload: title, body, link,
     severity, kind, permission)."""
     p = entry.payload
-    notify_staff(session, kind=p.get("kind", "notification"), title=p.get("title", "Shopfloor"),
-                 body=p.get("body", ""), link=p.get("link", ""), order_id=entry.order_id,
-                 severity=p.get("severity", "INFO"), permission=p.get("permission", "orders.read"))
+    notify_staff(
+        session,
+        kind=p.get("kind", "notification"),
+        title=p.get("title", "Shopfloor"),
+        body=p.get("body", ""),
+        link=p.get("link", ""),
+        order_id=entry.order_id,
+        severity=p.get("severity", "INFO"),
+        permission=p.get("permission", "orders.read"),
+    )

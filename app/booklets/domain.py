@@ -1,0 +1,11 @@
+"""The booklets domain's door: the Quick Start Guide and Technical Dossier of
+a build, rendered on the booklets queue."""
+
+from app.platform.domain import Domain
+
+DOMAIN = Domain(
+    name="booklets",
+    title="Booklets",
+    handlers=("app.booklets.events",),
+    depends_on=("orders", "builds"),
+)

@@ -1,0 +1,287 @@
+"""The SimplyPrint connection: connect, disconnect, settings and test, and
+this process's caches that follow it (a client per tenant, the webhook route
+per shop slug), kept fresh by a version stamp in Redis so connecting or
+disconnecting re-initialises every web and worker process without a restart."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import threading
+import time
+import uuid
+
+from sqlmodel import Session, select
+
+from app.integrations import simplyprint as sp
+from app.platform import audit
+from app.platform.auth import Principal
+from app.platform.db import on_commit, platform_session, session_tenant_id, tenant_session
+from app.platform.errors import NotFound, ValidationFailed
+from app.platform.events import publish
+from app.platform.models import Tenant, utcnow
+from app.printing.models import SimplyPrintConnection
+from app.printing.service._common import SOURCE, _changed
+from app.printing.service.triggers import submit_after_commit
+from app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def connection(session: Session) -> SimplyPrintConnection | None:
+    return session.exec(select(SimplyPrintConnection).where(SimplyPrintConnection.disconnected_at.is_(None))).first()
+
+
+VERSION_KEY = "shopfloor:simplyprint:version:{tenant_id}"
+_clients: dict[uuid.UUID, tuple[tuple, sp.SimplyPrintClient]] = {}
+_clients_lock = threading.Lock()
+
+
+def _version(tenant_id: uuid.UUID) -> str:
+    from app.platform.tasks import redis_conn
+
+    try:
+        value = redis_conn().get(VERSION_KEY.format(tenant_id=tenant_id))
+    except Exception:
+        return "?"
+    return value.decode() if value else "0"
+
+
+def bump_version(tenant_id: uuid.UUID | str) -> None:
+    """Every process drops its cached client for the tenant at its next use."""
+    from app.platform.tasks import redis_conn
+
+    tid = uuid.UUID(str(tenant_id))
+    forget_client(tid)
+    forget_routes()
+    try:
+        redis_conn().incr(VERSION_KEY.format(tenant_id=tid))
+    except Exception as exc:
+        log.warning("could not bump the SimplyPrint client version: %s", exc)
+
+
+def _bump_after_commit(session: Session) -> None:
+    """bump_version once this transaction commits (once, however many changes)."""
+    tid = session_tenant_id(session)
+    on_commit(session, lambda: bump_version(tid), key="printing.bump_version")
+
+
+def forget_client(tenant_id: uuid.UUID | None = None) -> None:
+    with _clients_lock:
+        gone = [_clients.pop(tenant_id, None)] if tenant_id else list(_clients.values())
+        if tenant_id is None:
+            _clients.clear()
+    for hit in gone:
+        if hit:
+            with contextlib.suppress(Exception):
+                hit[1].close()
+
+
+def make_client(conn: SimplyPrintConnection, *, retries: int = 2) -> sp.SimplyPrintClient:
+    return sp.SimplyPrintClient(
+        conn.company_id,
+        conn.api_key,
+        api_base=conn.api_base_url or sp.DEFAULT_API_BASE,
+        files_base=conn.files_base_url or sp.DEFAULT_FILES_BASE,
+        timeout=15.0,
+        retries=retries,
+    )
+
+
+def client(session: Session) -> sp.SimplyPrintClient | None:
+    """This process's client for the session's tenant, or None in manual mode.
+    Re-created when the connection changed (Redis version stamp or row)."""
+    conn = connection(session)
+    tid = session_tenant_id(session)
+    if conn is None:
+        if tid in _clients:
+            forget_client(tid)
+        return None
+    stamp = (
+        _version(tid),
+        conn.id,
+        conn.company_id,
+        conn.api_key,
+        conn.api_base_url,
+        conn.files_base_url,
+        conn.connected_at,
+    )
+    with _clients_lock:
+        hit = _clients.get(tid)
+        if hit and hit[0] == stamp:
+            return hit[1]
+        fresh = make_client(conn)
+        _clients[tid] = (stamp, fresh)
+    if hit:
+        with contextlib.suppress(Exception):
+            hit[1].close()
+    return fresh
+
+
+# --- the webhook route per shop (tenant slug → tenant and secret) ----------------------------
+
+
+_ROUTE_TTL = 30.0
+_routes: dict[str, tuple[float, uuid.UUID, str, str]] = {}
+
+
+def _route(tenant_slug: str) -> tuple[uuid.UUID, str] | None:
+    """(tenant, webhook secret) for a tenant slug, cached briefly (webhooks come
+    in bursts); a changed secret or a disconnect (a new version stamp) takes
+    effect at once, anything else within _ROUTE_TTL."""
+    key = tenant_slug.strip().lower()
+    hit = _routes.get(key)
+    if hit and hit[0] > time.monotonic() and hit[3] == _version(hit[1]):
+        return hit[1], hit[2]
+    with platform_session() as ps:
+        tenant_id = ps.exec(select(Tenant.id).where(Tenant.slug == key)).first()
+    if tenant_id is None:
+        return None
+    with tenant_session(tenant_id) as s:
+        conn = connection(s)
+        if conn is None:
+            return None
+        secret = conn.webhook_secret
+    if len(_routes) > 1000:
+        _routes.clear()
+    _routes[key] = (time.monotonic() + _ROUTE_TTL, tenant_id, secret, _version(tenant_id))
+    return tenant_id, secret
+
+
+def forget_routes(tenant_slug: str | None = None) -> None:
+    """Drop one shop's cached webhook route, or every one."""
+    if tenant_slug is None:
+        _routes.clear()
+    else:
+        _routes.pop(tenant_slug.strip().lower(), None)
+
+
+# --- connecting and disconnecting ------------------------------------------------------------
+
+
+def webhook_url(session: Session) -> str:
+    """Where SimplyPrint should send this tenant's webhooks."""
+    slug = session.exec(select(Tenant.slug).where(Tenant.id == session_tenant_id(session))).first()
+    return f"{get_settings().api_url.rstrip('/')}/api/v1/webhooks/simplyprint/{slug}"
+
+
+def connect(
+    session: Session,
+    *,
+    company_id: str | int,
+    api_key: str,
+    webhook_secret: str = "",
+    api_base_url: str = "",
+    files_base_url: str = "",
+    actor: Principal,
+    test: bool = True,
+) -> SimplyPrintConnection:
+    """Save (and by default test) the credentials; every process re-initialises
+    its client. An empty webhook secret gets a generated one."""
+    actor.require("settings.write")
+    company = str(company_id).strip()
+    if not company.isdigit():
+        raise ValidationFailed("the company id is the number in your SimplyPrint panel URL (simplyprint.io/panel/<id>)")
+    if not api_key.strip():
+        raise ValidationFailed("enter the SimplyPrint API key")
+    secret = webhook_secret.strip() or secrets.token_urlsafe(24)
+    if len(secret) > 128:
+        raise ValidationFailed("the webhook secret has at most 128 characters")
+    for url in (api_base_url, files_base_url):
+        if url.strip() and not url.strip().startswith(("http://", "https://")):
+            raise ValidationFailed(f"'{url.strip()}' is not an http(s) URL")
+    conn = session.exec(select(SimplyPrintConnection)).first()
+    if conn is None:
+        conn = SimplyPrintConnection(
+            tenant_id=session_tenant_id(session), company_id=company, api_key="", webhook_secret=""
+        )
+    conn.company_id, conn.api_key, conn.webhook_secret = company, api_key.strip(), secret
+    conn.api_base_url, conn.files_base_url = api_base_url.strip().rstrip("/"), files_base_url.strip().rstrip("/")
+    if test:
+        with make_client(conn, retries=0) as c:
+            try:
+                c.test()
+            except sp.SimplyPrintError as exc:
+                raise ValidationFailed(f"SimplyPrint refused these credentials: {exc.message}") from exc
+    conn.connected_at, conn.disconnected_at, conn.last_error, conn.updated_at = utcnow(), None, "", utcnow()
+    session.add(conn)
+    session.flush()
+    audit.record(
+        session,
+        "integration.simplyprint.connected",
+        actor_user_id=actor.user_id,
+        target_type="simplyprint_connection",
+        target_id=company,
+    )
+    publish(session, "integration.simplyprint-changed", {"action": "connected"}, source=SOURCE)
+    _bump_after_commit(session)
+    _changed(session)
+    submit_after_commit(session)
+    return conn
+
+
+def disconnect(session: Session, *, actor: Principal) -> None:
+    """Forget the connection (kept, marked disconnected): manual mode from now on."""
+    actor.require("settings.write")
+    conn = connection(session)
+    if conn is None:
+        return
+    conn.disconnected_at, conn.updated_at = utcnow(), utcnow()
+    session.add(conn)
+    audit.record(
+        session,
+        "integration.simplyprint.disconnected",
+        actor_user_id=actor.user_id,
+        target_type="simplyprint_connection",
+        target_id=conn.company_id,
+    )
+    publish(session, "integration.simplyprint-changed", {"action": "disconnected"}, source=SOURCE)
+    _bump_after_commit(session)
+    _changed(session)
+
+
+def update_connection_settings(
+    session: Session,
+    *,
+    actor: Principal,
+    poll_minutes: int | None = None,
+    reconcile_enabled: bool | None = None,
+    queue_group: int | str | None = "",
+) -> SimplyPrintConnection:
+    actor.require("settings.write")
+    conn = connection(session)
+    if conn is None:
+        raise NotFound("SimplyPrint is not connected")
+    if poll_minutes is not None:
+        if not isinstance(poll_minutes, int) or not 1 <= poll_minutes <= 1440:
+            raise ValidationFailed("poll every 1 to 1440 minutes")
+        conn.poll_minutes = poll_minutes
+    if reconcile_enabled is not None:
+        conn.reconcile_enabled = bool(reconcile_enabled)
+    if queue_group != "":
+        conn.queue_group = int(queue_group) if queue_group not in (None, 0) else None
+    conn.updated_at = utcnow()
+    session.add(conn)
+    audit.record(
+        session,
+        "integration.simplyprint.settings",
+        actor_user_id=actor.user_id,
+        target_type="simplyprint_connection",
+        target_id=conn.company_id,
+        meta={"pollMinutes": conn.poll_minutes, "reconcileEnabled": conn.reconcile_enabled},
+    )
+    return conn
+
+
+def test_connection(session: Session) -> str:
+    """account/Test with the saved credentials; the message, or ValidationFailed."""
+    conn = connection(session)
+    if conn is None:
+        raise ValidationFailed("SimplyPrint is not connected (manual mode)")
+    with make_client(conn, retries=0) as c:
+        try:
+            c.test()
+        except sp.SimplyPrintError as exc:
+            raise ValidationFailed(f"SimplyPrint refused: {exc.message}") from exc
+    return f"Connected to SimplyPrint company {conn.company_id}: the API key is valid."

@@ -1,0 +1,118 @@
+"""LiveState: the one live-update background task of the staff pages.
+
+A page's loader returns `SomeState.watch`; while that page stays open the task
+follows the tenant's live channel (`app.platform.live.subscribe`) and reloads
+what the page shows when a message of one of `LIVE.kinds` arrives. A newer
+watcher (the page loaded again) replaces an older one; a watcher stops when the
+user leaves `LIVE.path`, after an hour, or once the permission is gone.
+
+A state mixes it in (`class OrdersState(LiveState, AppState)`), says how in
+`LIVE: ClassVar[Live] = Live(permission, path, kinds, settle=..., ...)`, and
+overrides a hook where the page needs more: `_live_start` (under the lock when
+the watcher starts; returns the channel), `_live_here`, `_live_wanted`,
+`_live_message` (under the lock, every message or quiet second) and
+`_live_refresh` (the reload, default `self._fetch(tenant_id)` in a thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import reflex as rx
+
+from app.platform import auth, live
+from state.base import GUARD_ATTR, checks_inside
+
+MAX_SECONDS = 3600  # at most an hour per page visit
+
+
+async def _ticks(every: float, max_seconds: float) -> AsyncIterator[None]:
+    for _ in range(int(max_seconds / every)):
+        await asyncio.sleep(every)
+        yield None
+
+
+@dataclass(frozen=True)
+class Live:
+    """How a state follows live updates (its `LIVE` class variable)."""
+
+    permission: str  # needed to watch (re-checked as the watcher starts)
+    path: str = ""  # the page; the watcher stops once the user leaves it
+    kinds: tuple[str, ...] = ()  # message kinds that ask for a reload
+    settle: float = 0.0  # while messages keep coming, reload at most every so many seconds
+    poll: float | None = None  # poll every so many seconds instead of following the channel
+    recheck: int | None = None  # re-check the permission every so many messages
+
+
+class LiveState(rx.State, mixin=True):
+    LIVE: ClassVar[Live] = Live("")
+
+    _watch_token: str = ""
+
+    def __init_subclass__(cls, mixin: bool = False, **kwargs):
+        super().__init_subclass__(mixin=mixin, **kwargs)
+        handler = None if mixin else cls.event_handlers.get("watch")
+        if handler is not None and cls.LIVE.permission:
+            setattr(handler.fn, GUARD_ATTR, cls.LIVE.permission)  # this state's own copy of watch
+
+    # --- hooks ----------------------------------------------------------------------------------
+
+    def _live_start(self, principal: auth.Principal) -> Any:
+        """Under the lock as the watcher starts: the channel to follow."""
+        return principal.tenant_id
+
+    def _live_here(self) -> bool:
+        """Is the user still on the page this watcher serves?"""
+        return self.router.url.path.rstrip("/") == self.LIVE.path
+
+    def _live_wanted(self, message: dict) -> bool:
+        """Does this message ask for a reload?"""
+        return message.get("kind") in self.LIVE.kinds
+
+    async def _live_message(self, principal: auth.Principal, message: dict | None) -> None:
+        """Under the lock, for every message (None: a quiet second)."""
+
+    async def _live_refresh(self, principal: auth.Principal, token: str) -> None:
+        """Reload what the page shows (called outside the lock)."""
+        async with self:
+            if self._watch_token == token:
+                await asyncio.to_thread(self._fetch, principal.tenant_id)
+
+    # --- the task -------------------------------------------------------------------------------
+
+    @rx.event(background=True)
+    @checks_inside("LIVE.permission")  # replaced per state by its own
+    async def watch(self):
+        """Live updates while the page is open."""
+        async with self:
+            token = self._watch_token = uuid.uuid4().hex  # a newer watcher replaces this one
+            _, principal = await self._check(self.LIVE.permission, True)
+            if principal is None:
+                return
+            channel = self._live_start(principal)
+        if self.LIVE.poll:
+            messages = _ticks(self.LIVE.poll, MAX_SECONDS)
+        else:
+            messages = live.subscribe(channel, max_seconds=MAX_SECONDS)
+        pending, last, count = False, 0.0, 0
+        async for message in messages:
+            count += 1
+            pending = pending or bool(self.LIVE.poll) or bool(message and self._live_wanted(message))
+            if pending and message is not None and time.monotonic() - last < self.LIVE.settle:
+                continue  # a burst: refresh on the next quiet second, or `settle` s after the last refresh
+            async with self:
+                if self._watch_token != token or not self._live_here():
+                    return
+                if self.LIVE.recheck and count % self.LIVE.recheck == 0:  # still signed in, still allowed?
+                    _, principal = await self._check(self.LIVE.permission, True)
+                    if principal is None:
+                        return
+                await self._live_message(principal, message)
+            if pending:
+                pending, last = False, time.monotonic()
+                await self._live_refresh(principal, token)
