@@ -25,10 +25,5 @@ app = rx.App(
 )
 
 for page in routes.PAGES:
-    app.add_page(
-        page.component,
-        route=page.path,
-        title=page.title,
-        on_load=list(page.on_load) or None,
-        meta=[dict(m) for m in page.meta] or None,
-    )
+    extra = {"meta": [dict(m) for m in page.meta]} if page.meta else {}  # else Reflex's default meta
+    app.add_page(page.component, route=page.path, title=page.title, on_load=list(page.on_load) or None, **extra)

@@ -30,6 +30,7 @@ from sqlmodel import Session
 
 from app.catalog import normalize
 from app.catalog.models import CatalogImport, CatalogPart
+from app.catalog.slots import SLOTS
 from app.platform import live
 from app.platform.db import get_engine, platform_session
 from app.platform.errors import Conflict, NotFound, ValidationFailed
@@ -75,7 +76,7 @@ def read_records(data_dir: Path) -> tuple[list[Record], int, int]:
     records: list[Record] = []
     seen: set[uuid.UUID] = set()
     read = skipped = 0
-    for slot in normalize.SLOTS:
+    for slot in SLOTS:
         for raw in normalize.iter_records(data_dir, slot):
             read += 1
             try:

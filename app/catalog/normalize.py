@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from app.catalog.slots import SLOTS as SLOTS  # the slots it reads files for (callers name it here too)
+
 # Build slot → upstream gzip JSON Lines file in the data folder.
 SOURCE_FILES: dict[str, str] = {
     "cpu": "cpu.jsonl.gz",
