@@ -25,5 +25,10 @@ app = rx.App(
 )
 
 for page in routes.PAGES:
-    extra = {"meta": [dict(m) for m in page.meta]} if page.meta else {}  # else Reflex's default meta
-    app.add_page(page.component, route=page.path, title=page.title, on_load=list(page.on_load) or None, **extra)
+    on_load = list(page.on_load) or None
+    if page.meta:
+        app.add_page(
+            page.component, route=page.path, title=page.title, on_load=on_load, meta=[dict(m) for m in page.meta]
+        )
+    else:  # Reflex's default meta
+        app.add_page(page.component, route=page.path, title=page.title, on_load=on_load)
