@@ -111,7 +111,7 @@ def _setup(sp: SimplyPrintStandin):
     from app.platform import auth
 
     with tenant_session(tenant.id) as s:
-        actor = auth._principal(s, tenant, admin)
+        actor = auth._principal(s, tenant, admin)  # the admin acting in set-up
         s.add(
             ShopifyShop(
                 tenant_id=tenant.id,

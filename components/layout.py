@@ -255,7 +255,7 @@ def staff_page(
     with layout=False, as it is: the phone pages). Every staff page's on_load
     starts with `AppState.guard_page`."""
     route = register_route(Route(path, title, permission, icon=icon, nav=nav, section=section))
-    loads = on_load if isinstance(on_load, (list, tuple)) else (on_load,)
+    loads = _as_tuple(on_load)
 
     def wrap(body: PageFn) -> PageFn:
         page = _in_layout(body, route.title) if layout else body
@@ -271,13 +271,17 @@ def public_page(
     path: str, title: str, *, on_load: Any = (), kind: str = "public", meta: tuple[dict[str, str], ...] = ()
 ) -> Callable[[PageFn], PageFn]:
     """Register a page anyone may open (sign-in) or a storefront page (customers)."""
-    loads = on_load if isinstance(on_load, (list, tuple)) else (on_load,)
 
     def wrap(page: PageFn) -> PageFn:
-        register_page(Page(path, title, page, kind=kind, on_load=tuple(loads), meta=meta))
+        register_page(Page(path, title, page, kind=kind, on_load=_as_tuple(on_load), meta=meta))
         return page
 
     return wrap
+
+
+def _as_tuple(on_load: Any) -> tuple[Any, ...]:
+    """One on_load handler or several."""
+    return tuple(on_load) if isinstance(on_load, (list, tuple)) else (on_load,)
 
 
 def _in_layout(body: PageFn, title: str) -> PageFn:

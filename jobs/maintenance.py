@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from app.platform import auth, tasks
-from app.platform.db import all_tenant_ids, tenant_session
+from app.platform.db import tenant_ids, tenant_session
 
 
 def purge_expired_sessions(tenant_id: str | None = None) -> int:
     total = 0
-    for tid in [tenant_id] if tenant_id else all_tenant_ids():
+    for tid in tenant_ids(tenant_id):
         with tenant_session(tid) as s:
             total += auth.purge_expired_sessions(s)
     return total

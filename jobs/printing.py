@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from app.platform import tasks
-from app.platform.db import all_tenant_ids, tenant_session
+from app.platform.db import tenant_session
 from app.printing import service
+from jobs.periodic import for_each_shop
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +51,6 @@ def reconcile_if_due(tenant_id: str) -> dict | None:
 
 
 def reconcile_due() -> int:
-    """Enqueue a reconciliation for every connected shop whose poll interval
-    has passed (one job per shop). Returns how many were enqueued."""
-    n = 0
-    for tid in all_tenant_ids():
-        with tenant_session(tid) as s:
-            due = service.reconcile_due(s)
-        if due:
-            tasks.enqueue(
-                "jobs.printing.reconcile",
-                str(tid),
-                queue_name="integrations",
-                shop=tid,
-                description=f"SimplyPrint reconcile ({tid})",
-            )
-            n += 1
-    return n
+    """What cron does every minute, now: one `reconcile_if_due` job per shop.
+    Returns how many shops were asked."""
+    return for_each_shop("jobs.printing.reconcile_if_due", "integrations")

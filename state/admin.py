@@ -328,7 +328,7 @@ class QueuesState(LiveState, AppState):
         try:
             await asyncio.to_thread(self._fetch, principal)
             self.error = ""
-        except Exception as exc:
+        except Exception as exc:  # Redis down: say so on the page
             self.error = f"Cannot read the queues: {exc}"
         self.loaded = True
 

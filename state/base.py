@@ -76,13 +76,14 @@ class StatePermission:
         return getattr(state, self.attr)
 
 
-def mark_permissions(cls: type, names: tuple[str, ...], attr: str) -> None:
-    """In a state mixin's `__init_subclass__`: mark the state's copies of the
-    handlers `names` with the permission the state names in `attr`."""
+def mark_permissions(cls: type, names: tuple[str, ...], permission: str) -> None:
+    """In a state mixin's `__init_subclass__`: mark the state's own copies of
+    the mixin's handlers `names` with the permission this state needs (the
+    guard test reads the mark; the handlers check it when they run)."""
     for name in names:
-        handler = cls.event_handlers.get(name)
-        if handler is not None and isinstance(getattr(handler.fn, GUARD_ATTR, None), StatePermission):
-            setattr(handler.fn, GUARD_ATTR, getattr(cls, attr))
+        handler = cls.event_handlers.get(name)  # type: ignore[attr-defined]
+        if handler is not None and permission:
+            setattr(handler.fn, GUARD_ATTR, permission)
 
 
 def guarded(permission: str | StatePermission | None, *, quiet: bool = False) -> Callable:
@@ -175,7 +176,7 @@ class AppState(rx.State):
         jar = SimpleCookie()
         try:
             jar.load(raw)
-        except Exception:
+        except Exception:  # a malformed cookie header is no cookie
             return None
         morsel = jar.get(name)
         return morsel.value if morsel else None

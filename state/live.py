@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import reflex as rx
 
 from app.platform import auth, live
-from state.base import GUARD_ATTR, checks_inside
+from state.base import checks_inside, mark_permissions
 
 MAX_SECONDS = 3600  # at most an hour per page visit
 
@@ -56,9 +56,8 @@ class LiveState(rx.State, mixin=True):
 
     def __init_subclass__(cls, mixin: bool = False, **kwargs):
         super().__init_subclass__(mixin=mixin, **kwargs)
-        handler = None if mixin else cls.event_handlers.get("watch")
-        if handler is not None and cls.LIVE.permission:
-            setattr(handler.fn, GUARD_ATTR, cls.LIVE.permission)  # this state's own copy of watch
+        if not mixin:
+            mark_permissions(cls, ("watch",), cls.LIVE.permission)
 
     # --- hooks ----------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ class PagedState(rx.State, mixin=True):
     def __init_subclass__(cls, mixin: bool = False, **kwargs):
         super().__init_subclass__(mixin=mixin, **kwargs)
         if not mixin:
-            mark_permissions(cls, PAGER_HANDLERS, "PAGE_PERMISSION")
+            mark_permissions(cls, PAGER_HANDLERS, cls.PAGE_PERMISSION)
 
     @rx.var
     def page_count(self) -> int:
@@ -51,9 +51,7 @@ class PagedState(rx.State, mixin=True):
 
     @guarded(_PERMISSION)
     async def prev_page(self):
-        if self.page > 0:
-            self.page -= 1
-            await self._reload_page()
+        await self._go(self.page - 1)
 
     @guarded(_PERMISSION)
     async def first_page(self):

@@ -249,8 +249,8 @@ class PrintFarmState(LiveState, PagedState, AppState):
 
     @guarded("printJobs.write")
     async def sync_now(self):
-        tid = current_principal().tenant_id
-        await asyncio.to_thread(service.request_reconcile, tid)
+        if not await in_tenant(service.reconcile_now):
+            return rx.toast.info("Manual mode: there is no SimplyPrint to ask.")
         return rx.toast.info("Asking SimplyPrint for the printers and jobs now.")
 
     # --- live updates ------------------------------------------------------------------------

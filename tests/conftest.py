@@ -5,4 +5,3 @@ testenv.apply()
 from app import domains  # noqa: E402
 
 domains.load()  # every table, handler and permission, as every entry point does
-domains.load_pages()  # every page's route (route and navigation tests)

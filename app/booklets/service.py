@@ -202,7 +202,7 @@ def generate(tenant_id: uuid.UUID | str, build_id: uuid.UUID | str) -> str:
             build = builds.get_build(s, build_id)
             pdfs = render(s, build)
             order = orders.get_order(s, build.order_id)
-    except Exception as exc:
+    except Exception as exc:  # recorded on the build with the reason
         _fail(tenant_id, build_id, f"{type(exc).__name__}: {exc}")
         return "failed"
     with tenant_session(tenant_id) as s:

@@ -56,7 +56,7 @@ def build_json(b: SavedBuild) -> dict:
     }
 
 
-def view_json(view: Any) -> dict:
+def view_json(view: Any) -> dict:  # an app.builder.evaluation.BuildView
     """A BuildView (verdicts, prices, wattage) as JSON."""
 
     def money(v: Any) -> str | None:

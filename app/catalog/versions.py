@@ -40,7 +40,7 @@ def _read(key: str) -> int:
 def _get(key: str) -> int:
     try:
         return _read(key)
-    except Exception as exc:
+    except Exception as exc:  # Redis down: degrade, never fail the caller
         log.warning("version stamp %s unavailable (%s)", key, exc)
         return _fallback()
 

@@ -142,6 +142,11 @@ def session_tenant_id(session: Session) -> uuid.UUID:
     return tid
 
 
+def tenant_ids(only: uuid.UUID | str | None = None) -> list[uuid.UUID]:
+    """`[only]` when a shop is named (cron's per-shop jobs), else every shop."""
+    return [uuid.UUID(str(only))] if only else all_tenant_ids()
+
+
 def all_tenant_ids() -> list[uuid.UUID]:
     """Every tenant, for periodic jobs that visit each one in its own session."""
     from sqlmodel import select

@@ -46,7 +46,7 @@ from sqlmodel import Session, select
 
 from app.platform import logs, tasks
 from app.platform.batching import AfterCommitBatch
-from app.platform.db import collect_on_commit, session_tenant_id, tenant_session
+from app.platform.db import collect_on_commit, session_tenant_id, tenant_ids, tenant_session
 from app.platform.models import Outbox, ProcessedEvent, utcnow
 
 log = logging.getLogger(__name__)
@@ -253,10 +253,7 @@ def _send(session: Session, tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, 
 def sweep_outbox(tenant_id: uuid.UUID | str | None = None, *, min_age_seconds: float = 5) -> int:
     """Relay one shop's stragglers (rows the post-commit relay missed): cron
     runs one such job per shop. Without a shop, every shop's, one by one."""
-    from app.platform.db import all_tenant_ids
-
-    shops = [uuid.UUID(str(tenant_id))] if tenant_id else all_tenant_ids()
-    return sum(relay(tid, older_than=timedelta(seconds=min_age_seconds)) for tid in shops)
+    return sum(relay(tid, older_than=timedelta(seconds=min_age_seconds)) for tid in tenant_ids(tenant_id))
 
 
 def run_handler_set(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], names: list[str]) -> dict:
@@ -288,14 +285,14 @@ def run_handlers(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], n
         if name in _BATCHED and len(event_ids) > 1:
             try:
                 return _run_batch(tenant_id, event_ids, name)
-            except Exception:
+            except Exception:  # find the culprit: one event at a time, each on its own
                 log.warning(
                     "batch of %d events for %s failed; applying them one by one", len(event_ids), name, exc_info=True
                 )
         for event_id in event_ids:
             try:
                 counts[run_handler(tenant_id, event_id, name)] += 1
-            except Exception as exc:
+            except Exception as exc:  # one poisoned event must not hold up the rest
                 counts["failed"] += 1
                 log.exception("handler %s failed on event %s", name, event_id)
                 first_error = first_error or exc

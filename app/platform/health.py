@@ -13,7 +13,7 @@ def check_database() -> str | None:
         with get_engine().connect() as conn:
             conn.execute(text("SELECT 1"))
         return None
-    except Exception as exc:
+    except Exception as exc:  # any failure means not ready
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
 
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from app.platform import tasks
-from app.platform.db import all_tenant_ids, collect_on_commit, session_tenant_id, tenant_session
+from app.platform.db import collect_on_commit, session_tenant_id, tenant_ids, tenant_session
 from app.platform.models import RetryEntry, utcnow
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def _run_after_commit(session: Session, entry_id: uuid.UUID) -> None:
         for eid in entry_ids:
             try:
                 _enqueue(tenant_id, eid)
-            except Exception as exc:
+            except Exception as exc:  # Redis down: the cron sweep runs it later
                 log.warning("could not enqueue retry entry %s (%s); the sweep will", eid, exc)
 
     collect_on_commit(session, "retry.run", enqueue_all).append(entry_id)
@@ -128,7 +128,7 @@ def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
                 raise RuntimeError(f"no operation registered for {entry.job_type}")
             fn(s, entry)
             s.commit()
-        except Exception as exc:
+        except Exception as exc:  # any failure counts as one attempt
             s.rollback()
             error = f"{type(exc).__name__}: {exc}"[:2000]
     with tenant_session(tenant_id) as s:
@@ -188,7 +188,7 @@ def sweep(tenant_id: uuid.UUID | str | None = None) -> int:
     """Run a shop's due PENDING entries whose delayed job was lost (cron runs
     one such job per shop; without a shop, every shop's)."""
     n = 0
-    for tid in [uuid.UUID(str(tenant_id))] if tenant_id else all_tenant_ids():
+    for tid in tenant_ids(tenant_id):
         with tenant_session(tid) as s:
             due = s.exec(
                 select(RetryEntry.id).where(

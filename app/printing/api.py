@@ -404,10 +404,9 @@ def list_printers(principal: Principal = Depends(require("printJobs.read"))) -> 
 def reconcile_now(principal: Principal = Depends(require("printJobs.write"))) -> dict:
     """Poll SimplyPrint now (normally every poll_minutes)."""
     with tenant_session(principal.tenant_id) as s:
-        if service.manual_mode(s):
-            return {"queued": False, "manualMode": True}
-    service.request_reconcile(principal.tenant_id)
-    return {"queued": True, "manualMode": False}
+        queued = service.reconcile_now(s)
+        s.commit()
+    return {"queued": queued, "manualMode": not queued}
 
 
 # --- the SimplyPrint connection ---------------------------------------------------------------------

@@ -33,7 +33,7 @@ LIVE = 30_000  # ms: webhook → worker → live update, with slack for a busy m
 
 
 @pytest.fixture(scope="module")
-def pipeline(app_url):
+def pipeline(app_url):  # the app and its worker must run: set-up work is queued
     """A shop of its own with Shopify (webhook secret) and SimplyPrint (two printers, stepped by the
     test) connected, a printed product of two parts (Body ×1, Lid ×2) and a one-part keychain, all
     G-code uploaded; one keychain queued for stock."""

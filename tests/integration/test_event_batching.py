@@ -14,7 +14,7 @@ from app.platform.db import tenant_session
 from app.platform.models import EventLog, Outbox, ProcessedEvent
 from app.platform.tasks import queue
 from tests.factories import make_tenant
-from tests.integration import handlers
+from tests.integration import handlers  # registers the test handlers
 
 
 def _recorded(tenant) -> int:

@@ -8,9 +8,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from app import domains
 from app.platform.permissions import PERMISSIONS, ROLES
 from app.platform.web import BodySizeLimit
 from app.routes import ROUTES, route_for
+
+domains.load_pages()  # every page registers its route where it is defined
 
 
 async def echo(request: Request) -> JSONResponse:

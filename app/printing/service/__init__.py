@@ -79,7 +79,7 @@ from app.printing.service.mappings import (
     update_part,
     upload_part_file,
 )
-from app.printing.service.reconciliation import ReconcileResult, reconcile, reconcile_due
+from app.printing.service.reconciliation import ReconcileResult, reconcile, reconcile_due, reconcile_now
 from app.printing.service.submission import SUBMIT_BATCH, pending_submissions, submit_pending
 from app.printing.service.triggers import request_drain, request_reconcile, request_submission, submit_after_commit
 from app.printing.service.webhooks import (
@@ -151,6 +151,7 @@ __all__ = [
     "queue",
     "reconcile",
     "reconcile_due",
+    "reconcile_now",
     "request_drain",
     "request_reconcile",
     "request_submission",

@@ -43,7 +43,7 @@ def _version(tenant_id: uuid.UUID) -> str:
 
     try:
         value = redis_conn().get(VERSION_KEY.format(tenant_id=tenant_id))
-    except Exception:
+    except Exception:  # Redis down: the connection row's fingerprint still guards the cache
         return "?"
     return value.decode() if value else "0"
 

@@ -455,12 +455,7 @@ def move_job(session: Session, job_id: uuid.UUID | str, status: str, *, actor: P
         raise Conflict("SimplyPrint reports this job's status; cancel or requeue it instead")
     if job.status == status:
         return job
-    if not machine.can_move_manually(job.status, status):
-        allowed = ", ".join(machine.allowed_manual(job.status)) or "none (final)"
-        raise InvalidTransition(
-            f"a {job.status} job cannot be moved to {status}; allowed: {allowed}",
-            details={"allowed": machine.allowed_manual(job.status)},
-        )
+    machine.check_manual(job.status, status)
     if status == "QUEUED" and job.order_id:
         order = session.get(Order, job.order_id)
         if order is not None and order.fulfillment_status in ("shipped", "completed"):

@@ -10,14 +10,15 @@ from sqlalchemy import true
 from sqlmodel import Session, select
 
 from app.integrations import simplyprint as sp
+from app.platform.db import on_commit, session_tenant_id
 from app.platform.models import utcnow
 from app.printing import machine
 from app.printing.models import Printer, PrintJob
 from app.printing.service._common import _changed, _int, _job_by_item, _log, _upsert_printer
 from app.printing.service.connection import client, connection
-from app.printing.service.jobs import apply_remote
+from app.printing.service.jobs import apply_remote, manual_mode
 from app.printing.service.submission import pending_submissions
-from app.printing.service.triggers import submit_after_commit
+from app.printing.service.triggers import request_reconcile, submit_after_commit
 
 
 @dataclass
@@ -136,6 +137,16 @@ def reconcile(session: Session, *, history_pages: int = 2) -> ReconcileResult:
             severity="WARNING",
         )
     return result
+
+
+def reconcile_now(session: Session) -> bool:
+    """Staff ask for a poll now (normally every poll_minutes). In manual mode
+    there is nothing to poll: False, and nothing is queued."""
+    if manual_mode(session):
+        return False
+    tenant_id = session_tenant_id(session)
+    on_commit(session, lambda: request_reconcile(tenant_id), key="printing.reconcile")
+    return True
 
 
 def reconcile_due(session: Session) -> bool:

@@ -32,7 +32,7 @@ def request_submission(tenant_id: uuid.UUID | str) -> None:
             shop=tenant_id,
             description=f"SimplyPrint submit ({tenant_id})",
         )
-    except Exception as exc:
+    except Exception as exc:  # Redis down: the reconciliation poll submits them
         log.warning("could not enqueue the SimplyPrint submission: %s", exc)
 
 
