@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from http.cookies import SimpleCookie
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import reflex as rx
@@ -35,6 +35,7 @@ GUARD_ATTR = "_shopfloor_permission"
 
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])  # a handler: decorators hand back its own type
 
 
 async def in_tenant(work: Callable[[Session], T]) -> T:
@@ -86,7 +87,7 @@ def mark_permissions(cls: type, names: tuple[str, ...], permission: str) -> None
             setattr(handler.fn, GUARD_ATTR, permission)
 
 
-def guarded(permission: str | StatePermission | None, *, quiet: bool = False) -> Callable:
+def guarded(permission: str | StatePermission | None, *, quiet: bool = False) -> Callable[[F], F]:
     """Decorate an event handler: signed in, holding `permission` (None: any
     signed-in user). DomainErrors raised inside become an error toast.
     `quiet=True` (page loaders): a refusal shows no toast, because the layout
@@ -95,7 +96,7 @@ def guarded(permission: str | StatePermission | None, *, quiet: bool = False) ->
     def needed(state: AppState) -> str | None:
         return permission(state) if isinstance(permission, StatePermission) else permission
 
-    def decorate(fn: Callable) -> Callable:
+    def decorate(fn: F) -> F:
         if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
 
             @functools.wraps(fn)
@@ -138,13 +139,13 @@ def guarded(permission: str | StatePermission | None, *, quiet: bool = False) ->
                     _principal.reset(token)
 
         setattr(wrapper, GUARD_ATTR, permission or "signed-in")
-        return wrapper
+        return cast(F, wrapper)
 
     return decorate
 
 
-def _marked(what: str) -> Callable:
-    def mark(fn: Callable) -> Callable:
+def _marked(what: str) -> Callable[[F], F]:
+    def mark(fn: F) -> F:
         setattr(fn, GUARD_ATTR, what)
         return fn
 
@@ -155,7 +156,7 @@ public = _marked("public")
 public.__doc__ = "Mark a handler that deliberately needs no sign-in (the login page)."
 
 
-def checks_inside(permission: str) -> Callable:
+def checks_inside(permission: str) -> Callable[[F], F]:
     """Mark a handler (a background task) that calls `self._check` itself."""
     return _marked(permission)
 

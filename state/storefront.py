@@ -14,7 +14,7 @@ import functools
 import inspect
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import reflex as rx
@@ -23,7 +23,7 @@ from sqlmodel import Session
 from app.customers import service as customers
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
-from state.base import GUARD_ATTR, AppState
+from state.base import GUARD_ATTR, AppState, F
 from state.util import sentence
 
 T = TypeVar("T")
@@ -33,7 +33,7 @@ STOREFRONT = "storefront"
 CUSTOMER = "customer"
 
 
-def storefront_public(fn: Callable) -> Callable:
+def storefront_public(fn: F) -> F:
     """A storefront handler anyone may call (the builder, a shared build).
     DomainErrors become an error toast."""
 
@@ -51,10 +51,10 @@ def storefront_public(fn: Callable) -> Callable:
             return rx.toast.error(sentence(exc.message, friendly=True))
 
     setattr(wrapper, GUARD_ATTR, STOREFRONT)
-    return wrapper
+    return cast(F, wrapper)
 
 
-def customer_required(fn: Callable) -> Callable:
+def customer_required(fn: F) -> F:
     """A handler for a signed-in customer (checked against the database on
     every event); anyone else is sent to the customer sign-in page."""
 
@@ -76,7 +76,7 @@ def customer_required(fn: Callable) -> Callable:
             _customer.reset(token)
 
     setattr(wrapper, GUARD_ATTR, CUSTOMER)
-    return wrapper
+    return cast(F, wrapper)
 
 
 def current_customer() -> Any:
