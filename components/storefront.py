@@ -7,11 +7,10 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from app.builder.rules import SEVERITY
 from app.settings import get_settings
 from state.storefront import StorefrontState
 
-SEVERITY_COLORS = {"pass": "green", "info": "blue", "warn": "amber", "block": "red"}
-SEVERITY_LABELS = {"pass": "Compatible", "info": "Note", "warn": "Warning", "block": "Incompatible"}
 SEVERITY_ICONS = {"pass": "circle-check", "info": "info", "warn": "triangle-alert", "block": "circle-x"}
 
 
@@ -29,17 +28,17 @@ def severity_badge(severity: rx.Var | str, testid: str | rx.Var | None = None) -
         severity,
         *[
             (
-                sev,
+                sev.value,
                 rx.badge(
-                    rx.icon(SEVERITY_ICONS[sev], size=12),
-                    SEVERITY_LABELS[sev],
-                    color_scheme=SEVERITY_COLORS[sev],
+                    rx.icon(SEVERITY_ICONS[sev.value], size=12),
+                    sev.label,
+                    color_scheme=sev.color,
                     variant="soft",
                     data_testid=testid,
-                    data_severity=sev,
+                    data_severity=sev.value,
                 ),
             )
-            for sev in ("pass", "info", "warn", "block")
+            for sev in SEVERITY
         ],
         rx.fragment(),
     )

@@ -89,8 +89,16 @@ def select(value, on_change, options: list[tuple[str, str]], label: str) -> rx.C
     )
 
 
+def status_color(status: rx.Var, table: StatusTable) -> rx.Var:
+    """The Radix colour scheme of `status`, from its status table."""
+    return rx.match(status, *[(s.value, s.color) for s in table], table.default_color)
+
+
+def status_shade(status: rx.Var, table: StatusTable, shade: int = 9) -> rx.Var:
+    """A CSS colour (one shade of the status's scheme): for dots and icons."""
+    return rx.match(status, *[(s.value, rx.color(s.color, shade)) for s in table], rx.color(table.default_color, shade))
+
+
 def status_badge(status: rx.Var, table: StatusTable, **props) -> rx.Component:
     """A badge showing `status`, coloured from its lifecycle's status table."""
-    return rx.badge(
-        status, color_scheme=rx.match(status, *[(s.value, s.color) for s in table], table.default_color), **props
-    )
+    return rx.badge(status, color_scheme=status_color(status, table), **props)

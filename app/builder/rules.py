@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from app.builder.slotmap import MULTI_SLOTS, SLOTS
+from app.platform.machine import Status, StatusTable
 
 # ------------------------------------------------------------- constants ---
 
@@ -78,6 +79,12 @@ MULTI_SLOTS_SET: frozenset[str] = frozenset(MULTI_SLOTS)  # "ram", "storage": li
 Severity = Literal["pass", "info", "warn", "block"]
 SEVERITY_ORDER: dict[str, int] = {"pass": 0, "info": 1, "warn": 2, "block": 3}
 _SEVERITY_BY_RANK: tuple[Severity, ...] = ("pass", "info", "warn", "block")
+SEVERITY = StatusTable(
+    Status("pass", "Compatible", "green"),
+    Status("info", "Note", "blue"),
+    Status("warn", "Warning", "amber"),
+    Status("block", "Incompatible", "red"),
+)
 
 #: The spec keys any rule (or `estimated_draw`) reads, per slot. `compat_key`
 #: is built from exactly these, so a rule must never read anything else.

@@ -18,6 +18,23 @@ STATUS = StatusTable(
 )
 STATUSES = STATUS.values
 
+# The build's two PDF booklets (one render job makes both).
+BOOKLET_STATUS = StatusTable(
+    Status("none", "None", "gray"),
+    Status("queued", "Queued", "blue"),
+    Status("rendering", "Rendering", "blue"),
+    Status("ready", "Ready", "green"),
+    Status("failed", "Failed", "red"),
+)
+
+# A build's activity feed entry (workbench events, test runs).
+EVENT_SEVERITY = StatusTable(
+    Status("info", "Info", "gray"),
+    Status("warning", "Warning", "amber"),
+    Status("error", "Error", "red"),
+    Status("critical", "Critical", "red"),
+)
+
 BUILD = Machine(
     "build",
     {

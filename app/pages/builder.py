@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app.builder import rules
 from components.layout import PHONE_META, public_page
 from components.storefront import severity_badge, share_dialog, storefront_page
-from components.ui import empty_state
+from components.ui import empty_state, status_color, status_shade
 from state.builder import BuilderState, BuildViewState, SharedBuildState
 
 SORTS = [("price_asc", "Price: low to high"), ("price_desc", "Price: high to low"), ("name", "Name")]
@@ -160,7 +161,7 @@ def _verdict(v: rx.Var, editable: bool) -> rx.Component:
             spacing="1",
             width="100%",
         ),
-        color_scheme=rx.match(v["severity"], ("block", "red"), ("warn", "amber"), "blue"),
+        color_scheme=status_color(v["severity"], rules.SEVERITY),
         size="1",
         width="100%",
         data_testid=rx.Var.create("verdict-") + v["rule"].to(str),
@@ -182,13 +183,7 @@ def summary(state: type[BuildViewState], editable: bool) -> rx.Component:
                             "circle-check",
                         ),
                         size=22,
-                        color=rx.match(
-                            state.overall,
-                            ("block", rx.color("red", 9)),
-                            ("warn", rx.color("amber", 9)),
-                            ("info", rx.color("blue", 9)),
-                            rx.color("green", 9),
-                        ),
+                        color=status_shade(state.overall, rules.SEVERITY),
                     ),
                     rx.text(
                         state.banner,

@@ -6,7 +6,7 @@ import reflex as rx
 
 from app.builds import machine
 from components.layout import staff_page
-from components.ui import detail_page, empty_state, field, loading_table, status_badge
+from components.ui import detail_page, empty_state, field, loading_table, status_badge, status_color
 from state.builds import PHOTO_SLOT_OPTIONS, BuildsState, BuildState
 
 
@@ -444,11 +444,7 @@ def _feed() -> rx.Component:
                 BuildState.feed,
                 lambda e: rx.hstack(
                     rx.badge(
-                        e["type"],
-                        color_scheme=rx.match(
-                            e["severity"], ("critical", "red"), ("error", "red"), ("warning", "amber"), "gray"
-                        ),
-                        variant="soft",
+                        e["type"], color_scheme=status_color(e["severity"], machine.EVENT_SEVERITY), variant="soft"
                     ),
                     rx.text(e["message"], size="2"),
                     rx.spacer(),
@@ -471,18 +467,7 @@ def _booklets() -> rx.Component:
         "Booklets",
         rx.hstack(
             rx.text("Status:", size="2"),
-            rx.badge(
-                b["booklet_status"],
-                color_scheme=rx.match(
-                    b["booklet_status"],
-                    ("ready", "green"),
-                    ("failed", "red"),
-                    ("rendering", "blue"),
-                    ("queued", "blue"),
-                    "gray",
-                ),
-                data_testid="booklet-status",
-            ),
+            status_badge(b["booklet_status"], machine.BOOKLET_STATUS, data_testid="booklet-status"),
             rx.cond((b["booklet_status"] == "queued") | (b["booklet_status"] == "rendering"), rx.spinner(size="1")),
             align="center",
         ),

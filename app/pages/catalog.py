@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from app.catalog.slots import SLOT_TITLES, SLOTS
+from app.platform.machine import RUN_STATUS
 from components.layout import staff_page
-from components.ui import empty_state, field, loading_table, pager, select
+from components.ui import empty_state, field, loading_table, pager, select, status_badge
 from state.catalog import CatalogState as S
 
 OPENDB_URL = "https://github.com/buildcores/buildcores-open-db"
@@ -102,11 +103,7 @@ def _import_card() -> rx.Component:
                 r.length() > 0,
                 rx.vstack(
                     rx.hstack(
-                        rx.badge(
-                            r["status"],
-                            color_scheme=rx.match(r["status"], ("COMPLETED", "green"), ("FAILED", "red"), "blue"),
-                            data_testid="catalog-import-status",
-                        ),
+                        status_badge(r["status"], RUN_STATUS, data_testid="catalog-import-status"),
                         rx.cond(
                             (r["total"].to(int) == 0) & S.running,
                             rx.text("Reading the data files…", size="2"),

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app.platform.machine import SEVERITY
 from components.layout import staff_page, stat_card
+from components.ui import status_badge
 from state.home import HomeState
 
 
 def _event_row(e: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(e["at"]),
-        rx.table.cell(
-            rx.badge(
-                e["severity"], color_scheme=rx.match(e["severity"], ("ERROR", "red"), ("WARNING", "amber"), "gray")
-            )
-        ),
+        rx.table.cell(status_badge(e["severity"], SEVERITY)),
         rx.table.cell(rx.code(e["type"])),
         rx.table.cell(e["message"]),
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from app.orders import machine
+from app.platform.machine import SEVERITY
 from components.layout import staff_page
-from components.ui import detail_page, empty_state, field, loading_table, pager, select, status_badge
+from components.ui import detail_page, empty_state, field, loading_table, pager, select, status_badge, status_shade
 from state.orders import OrderDetailState, OrdersState
 
 
@@ -389,9 +390,7 @@ def _timeline_item(e: rx.Var) -> rx.Component:
             height="8px",
             border_radius="50%",
             margin_top="6px",
-            background=rx.match(
-                e["severity"], ("ERROR", rx.color("red", 9)), ("WARNING", rx.color("amber", 9)), rx.color("accent", 9)
-            ),
+            background=status_shade(e["severity"], SEVERITY),
         ),
         rx.vstack(
             rx.text(e["message"], size="2"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from app.pages.simplyprint_card import simplyprint_card
+from app.platform.machine import RUN_STATUS
 from components.layout import staff_page
-from components.ui import confirm_button, field, loading_table
+from components.ui import confirm_button, field, loading_table, status_badge
 from state.settings import IntegrationsState as S
 from state.simplyprint_settings import SimplyPrintSettingsState
 
@@ -132,11 +133,7 @@ def _backfill() -> rx.Component:
                 rx.vstack(
                     rx.hstack(
                         rx.text("Import since ", b["since"], ": ", size="2"),
-                        rx.badge(
-                            b["status"],
-                            color_scheme=rx.match(b["status"], ("COMPLETED", "green"), ("FAILED", "red"), "blue"),
-                            data_testid="backfill-status",
-                        ),
+                        status_badge(b["status"], RUN_STATUS, data_testid="backfill-status"),
                         rx.cond(
                             (b["status"] == "FAILED") | b["stale"].to(bool),
                             rx.button("Resume", size="1", on_click=S.resume_backfill),

@@ -95,3 +95,22 @@ class StatusTable:
     @property
     def colors(self) -> dict[str, str]:
         return {s.value: s.color for s in self.statuses}
+
+
+# Statuses several domains share ------------------------------------------------
+
+# A background run a person started and watches: the catalog price-list import,
+# the Shopify order backfill.
+RUN_STATUS = StatusTable(
+    Status("QUEUED", "Queued", "blue"),
+    Status("RUNNING", "Running", "blue"),
+    Status("COMPLETED", "Completed", "green"),
+    Status("FAILED", "Failed", "red"),
+)
+
+# An operational event's severity (the event log, notifications).
+SEVERITY = StatusTable(
+    Status("INFO", "Info", "gray"),
+    Status("WARNING", "Warning", "amber"),
+    Status("ERROR", "Error", "red"),
+)

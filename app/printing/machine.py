@@ -103,18 +103,19 @@ JOB_STATE: dict[str, str] = {
     "error": "FAILED",
 }
 
-PRINTER_STATES = (
-    "operational",
-    "printing",
-    "paused",
-    "pausing",
-    "resuming",
-    "cancelling",
-    "downloading",
-    "error",
-    "offline",
-    "not_ready",
+PRINTER_STATE = StatusTable(
+    Status("operational", "Operational", "green"),
+    Status("printing", "Printing", "blue"),
+    Status("paused", "Paused", "amber"),
+    Status("pausing", "Pausing", "amber"),
+    Status("resuming", "Resuming", "blue"),
+    Status("cancelling", "Cancelling", "amber"),
+    Status("downloading", "Downloading", "blue"),
+    Status("error", "Error", "red"),
+    Status("offline", "Offline", "gray"),
+    Status("not_ready", "Not ready", "gray"),
 )
+PRINTER_STATES = PRINTER_STATE.values
 
 
 def can_move(current: str, target: str) -> bool:
