@@ -12,7 +12,7 @@ import reflex as rx
 from app.routes import Page, Route, nav_sections, register_page, register_route
 from app.settings import get_settings
 from state.base import AppState
-from state.notifications import NotificationsState
+from state.notifications import NotificationRow, NotificationsState
 
 
 def logout_script() -> str:
@@ -115,24 +115,24 @@ def user_menu() -> rx.Component:
     )
 
 
-def _notification(n: rx.Var) -> rx.Component:
+def _notification(n: rx.Var[NotificationRow]) -> rx.Component:
     return rx.link(
         rx.vstack(
             rx.hstack(
                 rx.cond(
-                    n["unread"],
+                    n.unread,
                     rx.box(width="7px", height="7px", border_radius="50%", background=rx.color("accent", 9)),
                 ),
-                rx.text(n["title"], size="2", weight="medium"),
+                rx.text(n.title, size="2", weight="medium"),
                 align="center",
                 spacing="2",
             ),
-            rx.text(n["body"], size="1", color_scheme="gray"),
-            rx.text(n["at"], size="1", color_scheme="gray"),
+            rx.text(n.body, size="1", color_scheme="gray"),
+            rx.text(n.at, size="1", color_scheme="gray"),
             spacing="0",
             padding="6px 4px",
         ),
-        href=n["link"].to(str),
+        href=n.link,
         underline="none",
         color_scheme="gray",
         high_contrast=True,

@@ -8,10 +8,14 @@ browser (seed ADR-0003). Only the outcome comes back here.
 
 from __future__ import annotations
 
+import dataclasses
+
 import reflex as rx
+from sqlmodel import Session
 
 from app.builder import evaluation, slotmap
 from app.builder import service as builder
+from app.customers.service import CustomerPrincipal
 from app.settings import get_settings
 from state.builder import money
 from state.storefront import StorefrontState, current_customer, customer_required, in_storefront, storefront_public
@@ -44,8 +48,23 @@ class CustomerAuthState(StorefrontState):
             self.error = (result or {}).get("message") or "That did not work. Please try again."
 
 
+@dataclasses.dataclass
+class SavedBuildRow:
+    """One build saved in the customer's account."""
+
+    id: str = ""
+    name: str = ""
+    updated: str = ""
+    overall: str = ""  # the verdict: pass | info | warn | block
+    state: str = ""  # Empty | Partial | Complete
+    total: str = ""  # "€ 1.234,00"
+    parts: int = 0
+    query: str = ""  # the builder's query string for this build
+    share_url: str = ""  # "" while it is not shared
+
+
 class AccountBuildsState(StorefrontState):
-    builds: list[dict] = []
+    builds: list[SavedBuildRow] = []
     loaded: bool = False
     # rename
     rename_id: str = ""
@@ -62,23 +81,23 @@ class AccountBuildsState(StorefrontState):
     order_error: str = ""
     placed_number: str = ""
 
-    def _fetch(self, session, customer) -> list[dict]:
+    def _fetch(self, session: Session, customer: CustomerPrincipal) -> list[SavedBuildRow]:
         app_url = get_settings().app_url.rstrip("/")
-        rows = []
+        rows: list[SavedBuildRow] = []
         for b in builder.list_builds(session, customer):
             view = evaluation.evaluate_build(session, b.slots)
             rows.append(
-                {
-                    "id": str(b.id),
-                    "name": b.name,
-                    "updated": b.updated_at.strftime("%d %b %Y %H:%M"),
-                    "overall": view.overall,
-                    "state": view.state,
-                    "total": money(view.total, view.currency),
-                    "parts": sum(len(v) for v in view.slots.values()),
-                    "query": slotmap.to_query(view.slots),
-                    "share_url": f"{app_url}/b/{b.share_slug}" if b.share_slug else "",
-                }
+                SavedBuildRow(
+                    id=str(b.id),
+                    name=b.name,
+                    updated=b.updated_at.strftime("%d %b %Y %H:%M"),
+                    overall=view.overall,
+                    state=view.state,
+                    total=money(view.total, view.currency),
+                    parts=sum(len(v) for v in view.slots.values()),
+                    query=slotmap.to_query(view.slots),
+                    share_url=f"{app_url}/b/{b.share_slug}" if b.share_slug else "",
+                )
             )
         return rows
 
@@ -145,11 +164,11 @@ class AccountBuildsState(StorefrontState):
     @rx.event
     @customer_required
     async def start_order(self, build_id: str):
-        found = next((b for b in self.builds if b["id"] == build_id), None)
+        found = next((b for b in self.builds if b.id == build_id), None)
         if found is None:
             return rx.toast.error("That build is no longer here.")
-        self.order_id, self.order_name = build_id, found["name"]
-        self.order_blocks = found["overall"] == "block"
+        self.order_id, self.order_name = build_id, found.name
+        self.order_blocks = found.overall == "block"
         self.order_error, self.placed_number = "", ""
         self.order_open = True
         return None
@@ -182,4 +201,4 @@ class AccountBuildsState(StorefrontState):
         return rx.toast.success(f"Thank you! Order {order.number} is placed.")
 
 
-__all__ = ["COUNTRIES", "AccountBuildsState", "CustomerAuthState"]
+__all__ = ["COUNTRIES", "AccountBuildsState", "CustomerAuthState", "SavedBuildRow"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from typing import ClassVar
 
 import reflex as rx
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.platform import auth, queues, retry
 from app.platform.db import tenant_session
@@ -37,10 +38,89 @@ def _details(meta: dict | None) -> str:
     return "; ".join(parts)
 
 
+@dataclasses.dataclass
+class StaffRow:
+    """A staff account on /admin/users."""
+
+    id: str = ""
+    username: str = ""
+    display_name: str = ""
+    email: str = ""
+    role: str = ""  # the first role: the role picker's value
+    roles: str = ""  # every role, comma-separated
+    active: bool = False
+    last_login: str = ""
+
+
+@dataclasses.dataclass
+class ApiKeyRow:
+    id: str = ""
+    name: str = ""
+    prefix: str = ""
+    role: str = ""
+    created: str = ""
+    last_used: str = ""
+    revoked: bool = False
+
+
+@dataclasses.dataclass
+class AuditEntry:
+    at: str = ""
+    action: str = ""
+    actor: str = ""
+    target: str = ""
+    ip: str = ""
+    details: str = ""
+
+
+@dataclasses.dataclass
+class QueueRow:
+    """An RQ queue's depths (shared by every shop)."""
+
+    name: str = ""
+    queued: int = 0
+    started: int = 0
+    scheduled: int = 0
+    failed: int = 0
+    finished: int = 0
+    waiting: int = 0
+
+
+@dataclasses.dataclass
+class WorkerRow:
+    name: str = ""
+    state: str = ""
+    queues: str = ""
+    current_job: str = ""
+    successful: int = 0
+    failed: int = 0
+
+
+@dataclasses.dataclass
+class FailedJobRow:
+    id: str = ""
+    queue: str = ""
+    description: str = ""
+    error: str = ""
+    failed_at: str = ""
+
+
+@dataclasses.dataclass
+class RetryAttentionRow:
+    """An outbound operation the retry queue gave up on: it waits for a person."""
+
+    id: str = ""
+    type: str = ""
+    attempts: int = 0
+    error: str = ""
+    order: str = ""  # the order's id, "" for none
+    at: str = ""
+
+
 class UsersState(PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = "users.read"
 
-    users: list[dict] = []
+    users: list[StaffRow] = []
     role_names: list[str] = []
     create_open: bool = False
     create_error: str = ""
@@ -55,18 +135,18 @@ class UsersState(PagedState, AppState):
         return "users.write" in self.permissions
 
     @rx.var
-    def filtered_users(self) -> list[dict]:
+    def filtered_users(self) -> list[StaffRow]:
         q = self.search.strip().lower()
         rows = [
             u
             for u in self.users
-            if (not q or q in u["username"] or q in u["display_name"].lower() or q in u["email"].lower())
-            and (self.role_filter == "all" or u["role"] == self.role_filter)
+            if (not q or q in u.username or q in u.display_name.lower() or q in u.email.lower())
+            and (self.role_filter == "all" or u.role == self.role_filter)
         ]
         if self.sort_by == "last_login":
-            rows.sort(key=lambda u: u["last_login"], reverse=True)
+            rows.sort(key=lambda u: u.last_login, reverse=True)
         elif self.sort_by == "role":
-            rows.sort(key=lambda u: (u["role"], u["username"]))
+            rows.sort(key=lambda u: (u.role, u.username))
         return rows
 
     @rx.var
@@ -74,7 +154,7 @@ class UsersState(PagedState, AppState):
         return max(1, -(-len(self.filtered_users) // self.page_size))
 
     @rx.var
-    def page_users(self) -> list[dict]:
+    def page_users(self) -> list[StaffRow]:
         start = min(self.page, self.page_count - 1) * self.page_size
         return self.filtered_users[start : start + self.page_size]
 
@@ -98,20 +178,20 @@ class UsersState(PagedState, AppState):
     def _fetch(self, tenant_id: uuid.UUID) -> None:
         with tenant_session(tenant_id) as s:
             self.role_names = [r.name for r in auth.list_roles(s)]
-            rows = []
+            rows: list[StaffRow] = []
             for u in s.exec(select(User).order_by(User.username)):
                 roles = [r.name for r in auth.user_roles(s, u.id)]
                 rows.append(
-                    {
-                        "id": str(u.id),
-                        "username": u.username,
-                        "display_name": u.display_name,
-                        "email": u.email,
-                        "role": roles[0] if roles else "",
-                        "roles": ", ".join(roles),
-                        "active": u.is_active,
-                        "last_login": _fmt(u.last_login_at),
-                    }
+                    StaffRow(
+                        id=str(u.id),
+                        username=u.username,
+                        display_name=u.display_name,
+                        email=u.email,
+                        role=roles[0] if roles else "",
+                        roles=", ".join(roles),
+                        active=u.is_active,
+                        last_login=_fmt(u.last_login_at),
+                    )
                 )
             self.users = rows
 
@@ -130,7 +210,7 @@ class UsersState(PagedState, AppState):
             self._fetch(p.tenant_id)
 
         await asyncio.to_thread(apply)
-        name = next((u["username"] for u in self.users if u["id"] == user_id), "user")
+        name = next((u.username for u in self.users if u.id == user_id), "user")
         return rx.toast.success(f"{name} is now {role}.")
 
     @guarded("users.write")
@@ -175,7 +255,7 @@ class UsersState(PagedState, AppState):
 
 
 class ApiKeysState(AppState):
-    keys: list[dict] = []
+    keys: list[ApiKeyRow] = []
     new_key: str = ""
     create_error: str = ""
     loaded: bool = False
@@ -184,16 +264,16 @@ class ApiKeysState(AppState):
         with tenant_session(tenant_id) as s:
             roles = {r.id: r.name for r in s.exec(select(Role))}
             self.keys = [
-                {
-                    "id": str(k.id),
-                    "name": k.name,
-                    "prefix": k.key_prefix,
-                    "role": roles.get(k.role_id, ""),
-                    "created": _fmt(k.created_at),
-                    "last_used": _fmt(k.last_used_at),
-                    "revoked": k.revoked_at is not None,
-                }
-                for k in s.exec(select(ApiKey).order_by(ApiKey.created_at.desc()))
+                ApiKeyRow(
+                    id=str(k.id),
+                    name=k.name,
+                    prefix=k.key_prefix,
+                    role=roles.get(k.role_id, ""),
+                    created=_fmt(k.created_at),
+                    last_used=_fmt(k.last_used_at),
+                    revoked=k.revoked_at is not None,
+                )
+                for k in s.exec(select(ApiKey).order_by(col(ApiKey.created_at).desc()))
             ]
 
     @guarded("admin.operations", quiet=True)
@@ -242,7 +322,7 @@ class ApiKeysState(AppState):
 class AuditState(PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = "audit.read"
 
-    rows: list[dict] = []
+    rows: list[AuditEntry] = []
     actions: list[str] = []
     action_filter: str = "all"
     page_size: int = 25
@@ -259,17 +339,17 @@ class AuditState(PagedState, AppState):
                 cq = cq.where(AuditLog.action == self.action_filter)
             self.total = s.exec(cq).one()
             self.page = min(self.page, max(0, -(-self.total // self.page_size) - 1))
-            order = AuditLog.created_at.desc() if self.newest_first else AuditLog.created_at.asc()
+            order = col(AuditLog.created_at).desc() if self.newest_first else col(AuditLog.created_at).asc()
             users = {u.id: u.username for u in s.exec(select(User))}
             self.rows = [
-                {
-                    "at": a.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    "action": a.action,
-                    "actor": users.get(a.actor_user_id, "—") if a.actor_user_id else "—",
-                    "target": f"{a.target_type} {a.target_id}".strip(),
-                    "ip": a.ip or "—",
-                    "details": _details(a.meta),
-                }
+                AuditEntry(
+                    at=a.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    action=a.action,
+                    actor=users.get(a.actor_user_id, "—") if a.actor_user_id else "—",
+                    target=f"{a.target_type} {a.target_id}".strip(),
+                    ip=a.ip or "—",
+                    details=_details(a.meta),
+                )
                 for a in s.exec(q.order_by(order).offset(self.page * self.page_size).limit(self.page_size))
             ]
 
@@ -299,28 +379,52 @@ class QueuesState(LiveState, AppState):
     # live: refresh every 2 s while the page is open; every 30 s: still signed in, still allowed?
     LIVE: ClassVar[Live] = Live("admin.operations", "/admin/queues", poll=2.0, recheck=15)
 
-    queue_rows: list[dict] = []
-    worker_rows: list[dict] = []
-    failed_rows: list[dict] = []
-    attention_rows: list[dict] = []
+    queue_rows: list[QueueRow] = []
+    worker_rows: list[WorkerRow] = []
+    failed_rows: list[FailedJobRow] = []
+    attention_rows: list[RetryAttentionRow] = []
     error: str = ""
     loaded: bool = False
 
     def _fetch(self, principal: auth.Principal) -> None:
         default = auth.find_tenant(None).id == principal.tenant_id
-        self.queue_rows = [q.__dict__ for q in queues.queue_stats()]
-        self.worker_rows = [w.__dict__ for w in queues.workers()]
-        self.failed_rows = [j.__dict__ for j in queues.failed_jobs(principal, default_tenant=default)]
+        self.queue_rows = [
+            QueueRow(
+                name=q.name,
+                queued=q.queued,
+                started=q.started,
+                scheduled=q.scheduled,
+                failed=q.failed,
+                finished=q.finished,
+                waiting=q.waiting,
+            )
+            for q in queues.queue_stats()
+        ]
+        self.worker_rows = [
+            WorkerRow(
+                name=w.name,
+                state=w.state,
+                queues=w.queues,
+                current_job=w.current_job,
+                successful=w.successful,
+                failed=w.failed,
+            )
+            for w in queues.workers()
+        ]
+        self.failed_rows = [
+            FailedJobRow(id=j.id, queue=j.queue, description=j.description, error=j.error, failed_at=j.failed_at)
+            for j in queues.failed_jobs(principal, default_tenant=default)
+        ]
         with tenant_session(principal.tenant_id) as s:
             self.attention_rows = [
-                {
-                    "id": str(e.id),
-                    "type": e.job_type,
-                    "attempts": e.attempts,
-                    "error": e.last_error,
-                    "order": str(e.order_id) if e.order_id else "",
-                    "at": _fmt(e.updated_at),
-                }
+                RetryAttentionRow(
+                    id=str(e.id),
+                    type=e.job_type,
+                    attempts=e.attempts,
+                    error=e.last_error,
+                    order=str(e.order_id) if e.order_id else "",
+                    at=_fmt(e.updated_at),
+                )
                 for e in retry.attention(s)
             ]
 

@@ -97,6 +97,7 @@ def guarded(permission: str | StatePermission | None, *, quiet: bool = False) ->
         return permission(state) if isinstance(permission, StatePermission) else permission
 
     def decorate(fn: F) -> F:
+        wrapper: Callable[..., Any]
         if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
 
             @functools.wraps(fn)
@@ -123,7 +124,7 @@ def guarded(permission: str | StatePermission | None, *, quiet: bool = False) ->
         else:
 
             @functools.wraps(fn)
-            async def wrapper(self: AppState, *args, **kwargs):
+            async def plain_wrapper(self: AppState, *args, **kwargs):
                 denial, principal = await self._check(needed(self), quiet)
                 if denial is not None or principal is None:
                     return denial
@@ -137,6 +138,8 @@ def guarded(permission: str | StatePermission | None, *, quiet: bool = False) ->
                     return rx.toast.error(exc.message)
                 finally:
                     _principal.reset(token)
+
+            wrapper = plain_wrapper
 
         setattr(wrapper, GUARD_ATTR, permission or "signed-in")
         return cast(F, wrapper)

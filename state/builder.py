@@ -8,12 +8,13 @@ suggestion comes from `app.builder.evaluation`; this state only shapes it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 
 import reflex as rx
 
-from app.builder import cookie as build_cookie
+from app.builder import cookie as saved_cookie
 from app.builder import evaluation, slotmap
 from app.builder import service as builder
 from app.builder.slotmap import SLOT_TITLES, SLOTS
@@ -48,72 +49,165 @@ def money(amount: Decimal | None, currency: str = "EUR") -> str:
     return f"{symbol}{amount:,.2f}"
 
 
-def view_dict(view: evaluation.BuildView) -> dict:
+@dataclasses.dataclass
+class ChosenPart:
+    """A part chosen for a slot; `index`: its place in the slot (multi slots hold several)."""
+
+    index: int = 0
+    id: str = ""
+    name: str = ""
+    price: str = ""  # "Not sold" when the shop does not sell it now
+    available: bool = False
+
+
+@dataclasses.dataclass
+class SlotCard:
+    """A slot of the build (CPU, motherboard, …) and what is chosen for it."""
+
+    slot: str = ""
+    title: str = ""
+    choose: str = ""  # the button that opens the picker
+    multi: bool = False
+    can_add: bool = False
+    severity: str = ""  # worst verdict concerning the slot; "" when empty
+    parts: list[ChosenPart] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class SuggestedFix:
+    """A part the shop sells that resolves a verdict; `query`: the build with it, as a URL query."""
+
+    label: str = ""
+    price: str = ""
+    query: str = ""
+
+
+@dataclasses.dataclass
+class VerdictRow:
+    """A compatibility check that did not pass (info, warn or block)."""
+
+    rule: str = ""
+    severity: str = ""
+    message: str = ""
+    slots: str = ""  # the slots concerned, in words
+    suggestions: list[SuggestedFix] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class PickerItem:
+    """A part in the picker, judged against the build."""
+
+    id: str = ""
+    name: str = ""
+    manufacturer: str = ""
+    price: str = ""
+    stock: int = 0
+    stock_text: str = ""
+    summary: str = ""
+    compatible: bool = True
+    severity: str = ""
+    reasons: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class FacetOption:
+    value: str = ""
+    label: str = ""
+
+
+@dataclasses.dataclass
+class PickerFacet:
+    """A filter of the picker (socket, form factor, …) with its options."""
+
+    key: str = ""
+    title: str = ""
+    selected: str = ""  # "__all__" for any
+    options: list[FacetOption] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class BuildSummary:
+    """A BuildView as the page shows it (not a state var: `_show` spreads it)."""
+
+    rows: list[SlotCard]
+    verdicts: list[VerdictRow]
+    overall: str
+    banner: str
+    state: str
+    draw_w: int
+    total: str
+    unavailable: list[str]
+    not_checked: list[str]
+    passes: int
+    draw_parts: list[str]
+
+
+def build_summary(view: evaluation.BuildView) -> BuildSummary:
     """A BuildView as plain data for the page."""
     rows = []
     for slot in SLOTS:
         parts = view.parts.get(slot, [])
         rows.append(
-            {
-                "slot": slot,
-                "title": SLOT_TITLES[slot],
-                "choose": CHOOSE[slot],
-                "multi": slot in slotmap.MULTI_SLOTS,
-                "can_add": len(parts) < slotmap.capacity(slot),
-                "severity": view.slot_severity.get(slot, "pass") if parts else "",
-                "parts": [
-                    {
-                        "index": i,
-                        "id": p.part.id,
-                        "name": p.part.name,
-                        "price": money(p.price, p.currency) if p.available else "Not sold",
-                        "available": p.available,
-                    }
+            SlotCard(
+                slot=slot,
+                title=SLOT_TITLES[slot],
+                choose=CHOOSE[slot],
+                multi=slot in slotmap.MULTI_SLOTS,
+                can_add=len(parts) < slotmap.capacity(slot),
+                severity=view.slot_severity.get(slot, "pass") if parts else "",
+                parts=[
+                    ChosenPart(
+                        index=i,
+                        id=p.part.id,
+                        name=p.part.name,
+                        price=money(p.price, p.currency) if p.available else "Not sold",
+                        available=p.available,
+                    )
                     for i, p in enumerate(parts)
                 ],
-            }
+            )
         )
     verdicts = sorted(
         (
-            {
-                "rule": v.rule,
-                "severity": v.severity,
-                "message": v.message,
-                "slots": ", ".join(SLOT_TITLES.get(s, s) for s in v.slots),
-                "suggestions": [
-                    {
-                        "label": f"{SLOT_TITLES.get(sg.slot, sg.slot)}: {sg.name}",
-                        "price": money(sg.price, sg.currency),
-                        "query": slotmap.to_query(sg.slots),
-                    }
+            VerdictRow(
+                rule=v.rule,
+                severity=v.severity,
+                message=v.message,
+                slots=", ".join(SLOT_TITLES.get(s, s) for s in v.slots),
+                suggestions=[
+                    SuggestedFix(
+                        label=f"{SLOT_TITLES.get(sg.slot, sg.slot)}: {sg.name}",
+                        price=money(sg.price, sg.currency),
+                        query=slotmap.to_query(sg.slots),
+                    )
                     for sg in v.suggestions
                 ],
-            }
+            )
             for v in view.verdicts
             if v.severity != "pass" and v.message not in view.not_checked
         ),
-        key=lambda v: -SEVERITY_RANK[v["severity"]],
+        key=lambda v: -SEVERITY_RANK[v.severity],
     )
-    return {
-        "rows": rows,
-        "verdicts": verdicts,
-        "overall": view.overall,
-        "banner": BANNERS[view.overall],
-        "state": view.state,
-        "draw_w": view.draw_w,
-        "total": money(view.total, view.currency),
-        "unavailable": list(view.unavailable),
-        "not_checked": list(view.not_checked),
-        "passes": sum(1 for v in view.verdicts if v.severity == "pass"),
-        "draw_parts": [f"{label}: {watts} W" for label, watts in view.draw_parts],
-    }
+    return BuildSummary(
+        rows=rows,
+        verdicts=verdicts,
+        overall=view.overall,
+        banner=BANNERS[view.overall],
+        state=view.state,
+        draw_w=view.draw_w,
+        total=money(view.total, view.currency),
+        unavailable=list(view.unavailable),
+        not_checked=list(view.not_checked),
+        passes=sum(1 for v in view.verdicts if v.severity == "pass"),
+        draw_parts=[f"{label}: {watts} W" for label, watts in view.draw_parts],
+    )
 
 
 class BuildViewState(StorefrontState):
     """What a build looks like on a page: its slots, verdicts and prices."""
 
-    rows: list[dict] = []
-    verdicts: list[dict] = []
+    rows: list[SlotCard] = []
+    verdicts: list[VerdictRow] = []
     overall: str = "pass"
     banner: str = ""
     build_state: str = "Empty"
@@ -125,19 +219,19 @@ class BuildViewState(StorefrontState):
     draw_parts: list[str] = []
 
     def _show(self, view: evaluation.BuildView) -> None:
-        d = view_dict(view)
-        self.rows, self.verdicts = d["rows"], d["verdicts"]
-        self.overall, self.banner, self.build_state = d["overall"], d["banner"], d["state"]
-        self.draw_w, self.total_price, self.passes = d["draw_w"], d["total"], d["passes"]
-        self.unavailable, self.not_checked = d["unavailable"], d["not_checked"]
-        self.draw_parts = d["draw_parts"]
+        d = build_summary(view)
+        self.rows, self.verdicts = d.rows, d.verdicts
+        self.overall, self.banner, self.build_state = d.overall, d.banner, d.state
+        self.draw_w, self.total_price, self.passes = d.draw_w, d.total, d.passes
+        self.unavailable, self.not_checked = d.unavailable, d.not_checked
+        self.draw_parts = d.draw_parts
 
 
 class BuilderState(BuildViewState):
     slots: dict[str, list[str]] = {}
     loaded: bool = False
     build_cookie: str = rx.Cookie(
-        "", name=build_cookie.COOKIE_NAME, max_age=build_cookie.MAX_AGE_SECONDS, same_site="lax", path="/"
+        "", name=saved_cookie.COOKIE_NAME, max_age=saved_cookie.MAX_AGE_SECONDS, same_site="lax", path="/"
     )
 
     # the picker
@@ -149,10 +243,10 @@ class BuilderState(BuildViewState):
     compatible_only: bool = True
     sort: str = "price_asc"
     page: int = 0
-    items: list[dict] = []
+    items: list[PickerItem] = []
     total: int = 0
     hidden_incompatible: int = 0
-    facets: list[dict] = []
+    facets: list[PickerFacet] = []
 
     # share / save dialogs
     share_url: str = ""
@@ -193,7 +287,7 @@ class BuilderState(BuildViewState):
         restored = False
         if not self.slots and self.build_cookie:
             value = self.build_cookie
-            saved, _ = await in_storefront(lambda s: build_cookie.decode_anonymous(s, value), commit=False)
+            saved, _ = await in_storefront(lambda s: saved_cookie.decode_anonymous(s, value), commit=False)
             if saved:
                 self.slots = saved
                 restored = True
@@ -211,41 +305,48 @@ class BuilderState(BuildViewState):
     async def _fetch_items(self) -> None:
         slots, slot = self.slots, self.picker_slot
         index = self.picker_index if self.picker_index >= 0 else None
-        kwargs = dict(
-            search=self.search,
-            filters={k: v for k, v in self.filters.items() if v},
-            compatible_only=self.compatible_only,
-            sort=self.sort,
-            page=self.page,
-            page_size=PAGE_SIZE,
-            index=index,
+        search, sort, number, compatible_only = self.search, self.sort, self.page, self.compatible_only
+        filters = {k: v for k, v in self.filters.items() if v}
+        page = await in_storefront(
+            lambda s: evaluation.pick_list(
+                s,
+                slots,
+                slot,
+                search=search,
+                filters=filters,
+                compatible_only=compatible_only,
+                sort=sort,
+                page=number,
+                page_size=PAGE_SIZE,
+                index=index,
+            ),
+            commit=False,
         )
-        page = await in_storefront(lambda s: evaluation.pick_list(s, slots, slot, **kwargs), commit=False)
         self.items = [
-            {
-                "id": it.part_id,
-                "name": it.name,
-                "manufacturer": it.manufacturer,
-                "price": money(it.price, it.currency),
-                "stock": it.stock,
-                "stock_text": f"{it.stock} in stock" if it.stock > 0 else "Made to order",
-                "summary": it.summary,
-                "compatible": it.compatible,
-                "severity": it.severity,
-                "reasons": list(it.reasons),
-            }
+            PickerItem(
+                id=it.part_id,
+                name=it.name,
+                manufacturer=it.manufacturer,
+                price=money(it.price, it.currency),
+                stock=it.stock,
+                stock_text=f"{it.stock} in stock" if it.stock > 0 else "Made to order",
+                summary=it.summary,
+                compatible=it.compatible,
+                severity=it.severity,
+                reasons=list(it.reasons),
+            )
             for it in page.items
         ]
         self.total, self.page = page.total, page.page
         self.hidden_incompatible = page.hidden_incompatible
         self.facets = [
-            {
-                "key": key,
-                "title": page.filter_titles.get(key, key),
-                "selected": self.filters.get(key) or "__all__",
-                "options": [{"value": "__all__", "label": f"Any {page.filter_titles.get(key, key).lower()}"}]
-                + [{"value": str(v), "label": f"{v} ({n})"} for v, n in values if str(v)],
-            }
+            PickerFacet(
+                key=key,
+                title=page.filter_titles.get(key, key),
+                selected=self.filters.get(key) or "__all__",
+                options=[FacetOption(value="__all__", label=f"Any {page.filter_titles.get(key, key).lower()}")]
+                + [FacetOption(value=str(v), label=f"{v} ({n})") for v, n in values if str(v)],
+            )
             for key, values in page.facets.items()
         ]
 
@@ -358,7 +459,7 @@ class BuilderState(BuildViewState):
             self.save_open = True
             return None
         slots, previous = self.slots, self.build_cookie
-        self.build_cookie = await in_storefront(lambda s: build_cookie.encode_anonymous(s, slots, previous=previous))
+        self.build_cookie = await in_storefront(lambda s: saved_cookie.encode_anonymous(s, slots, previous=previous))
         return rx.toast.success("Saved in this browser. Sign in or create an account to keep it for good.")
 
     @rx.event

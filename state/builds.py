@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import uuid
 from datetime import UTC, datetime
 from typing import ClassVar
 
 import reflex as rx
 import segno
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.builds import machine, service
 from app.builds.models import PHOTO_SLOTS, REQUIRED_SLOTS, Build
@@ -41,35 +43,144 @@ ACTION_LABELS = {
 }
 
 
+@dataclasses.dataclass
+class BuildRow:
+    """One build on the builds board."""
+
+    id: str = ""
+    order: str = ""  # the order's number
+    order_id: str = ""
+    customer: str = ""
+    status: str = ""
+    assignee: str = ""
+    age: str = ""  # "5 h", "3 d"
+    photos: int = 0  # photo slots filled
+    booklets: str = ""  # booklet status
+
+
+@dataclasses.dataclass
+class BuildView:
+    """The build on its workbench page."""
+
+    id: str = ""
+    status: str = ""
+    order: str = ""  # the order's number
+    order_id: str = ""
+    customer: str = ""
+    started: str = ""
+    finished: str = ""
+    qa_result: str = ""  # passed | failed | not signed off
+    qa_notes: str = ""
+    booklet_status: str = ""
+    booklet_error: str = ""
+    quick_url: str = ""  # "" until the Quick Start Guide exists
+    dossier_url: str = ""  # "" until the Technical Dossier exists
+    assignee: str = ""
+    phone_url: str = ""  # the phone page for the photos
+    phone_qr: str = ""  # its QR code (an SVG data URI)
+
+
+@dataclasses.dataclass
+class PhotoTile:
+    """One photo slot of a build."""
+
+    slot: str = ""
+    label: str = ""
+    required: bool = False
+    thumb: str = ""  # the thumbnail's address, "" while the slot is empty
+
+
+@dataclasses.dataclass
+class ChecklistItem:
+    """One QA check."""
+
+    index: int = 0
+    item: str = ""
+    done: bool = False
+    notes: str = ""
+
+
+@dataclasses.dataclass
+class BenchmarkRow:
+    """One benchmark result."""
+
+    name: str = ""
+    score: str = ""
+    unit: str = ""
+    photo: str = ""  # the photo slot of its screenshot, or ""
+
+
+@dataclasses.dataclass
+class TestRunRow:
+    """One test run (benchmark, stress test…)."""
+
+    id: str = ""
+    type: str = ""
+    status: str = ""
+    score: str = ""
+    notes: str = ""
+
+
+@dataclasses.dataclass
+class FeedEntry:
+    """One step or logged event in the build's timeline."""
+
+    at: str = ""
+    kind: str = ""  # step | event
+    type: str = ""
+    severity: str = ""
+    message: str = ""
+
+
+@dataclasses.dataclass
+class BuildMove:
+    """A status the build can move to now: a button."""
+
+    target: str = ""
+    label: str = ""
+
+
+@dataclasses.dataclass
+class ConfigEntry:
+    """One line of the system configuration (OS, BIOS…)."""
+
+    key: str = ""
+    value: str = ""
+
+
 def _age(dt: datetime) -> str:
     hours = (datetime.now(UTC) - dt).total_seconds() / 3600
     return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
 
 
 class BuildsState(AppState):
-    rows: list[dict] = []
+    rows: list[BuildRow] = []
     status_filter: str = "all"
     counts: dict[str, int] = {}
     loaded: bool = False
 
-    def _fetch(self, tenant_id) -> None:
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
         with tenant_session(tenant_id) as s:
-            q = select(Build, Order).join(Order, Order.id == Build.order_id).order_by(Build.created_at.desc())
+            q = (
+                select(Build, Order)
+                .join(Order, col(Order.id) == col(Build.order_id))
+                .order_by(col(Build.created_at).desc())
+            )
             all_rows = s.exec(q).all()
             users = {u.id: u.display_name or u.username for u in s.exec(select(User))}
         self.counts = {st: sum(1 for b, _ in all_rows if b.status == st) for st in machine.STATUSES}
         self.rows = [
-            {
-                "id": str(b.id),
-                "order": o.number,
-                "order_id": str(o.id),
-                "customer": o.customer_name,
-                "status": b.status,
-                "assignee": users.get(b.assignee_id, "—"),
-                "age": _age(b.created_at),
-                "photos": sum(1 for v in service.photo_ids(b).values() if v),
-                "booklets": b.booklet_status,
-            }
+            BuildRow(
+                id=str(b.id),
+                order=o.number,
+                order_id=str(o.id),
+                customer=o.customer_name,
+                status=b.status,
+                assignee=users.get(b.assignee_id, "—") if b.assignee_id else "—",
+                age=_age(b.created_at),
+                photos=sum(1 for v in service.photo_ids(b).values() if v),
+                booklets=b.booklet_status,
+            )
             for b, o in all_rows
             if self.status_filter in ("all", b.status)
         ]
@@ -88,14 +199,14 @@ class BuildsState(AppState):
 class BuildState(LiveState, AppState):
     LIVE: ClassVar[Live] = Live("builds.read")  # live: booklet status and photos from other devices
 
-    build: dict = {}
-    photos: list[dict] = []
-    checklist: list[dict] = []
-    test_runs: list[dict] = []
-    benchmarks: list[dict] = []
-    system_config: list[dict] = []
-    feed: list[dict] = []
-    actions: list[dict] = []
+    build: BuildView = BuildView()
+    photos: list[PhotoTile] = []
+    checklist: list[ChecklistItem] = []
+    test_runs: list[TestRunRow] = []
+    benchmarks: list[BenchmarkRow] = []
+    system_config: list[ConfigEntry] = []
+    feed: list[FeedEntry] = []
+    actions: list[BuildMove] = []
     missing: list[str] = []
     temps: dict[str, str] = {}
     error: str = ""
@@ -110,58 +221,62 @@ class BuildState(LiveState, AppState):
     def _build_id(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
-    def _fetch(self, tenant_id) -> None:
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
         api = get_settings().api_url.rstrip("/")
         with tenant_session(tenant_id) as s:
             b = service.get_build(s, self._build_id())
-            order = s.get(Order, b.order_id)
+            phone_url = f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos"
+            order = s.get_one(Order, b.order_id)
             ids = service.photo_ids(b)
             atts = {
-                a.id: a for a in s.exec(select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))
+                a.id: a
+                for a in s.exec(select(Attachment).where(col(Attachment.id).in_([i for i in ids.values() if i])))
             }
-            booklets = {
-                k: s.get(Attachment, v)
-                for k, v in (("quick", b.quick_start_booklet_id), ("dossier", b.technical_dossier_booklet_id))
-                if v
-            }
-            self.build = {
-                "id": str(b.id),
-                "status": b.status,
-                "order": order.number,
-                "order_id": str(order.id),
-                "customer": order.customer_name,
-                "started": b.started_at.strftime("%Y-%m-%d %H:%M") if b.started_at else "—",
-                "finished": b.finished_at.strftime("%Y-%m-%d %H:%M") if b.finished_at else "—",
-                "qa_result": "passed" if b.qa_result else "failed" if b.qa_result is False else "not signed off",
-                "qa_notes": b.qa_notes,
-                "booklet_status": b.booklet_status,
-                "booklet_error": b.booklet_error,
-                "quick_url": f"{api}/api/v1/files/{booklets['quick'].key}" if "quick" in booklets else "",
-                "dossier_url": f"{api}/api/v1/files/{booklets['dossier'].key}" if "dossier" in booklets else "",
-                "assignee": (lambda u: (u.display_name or u.username) if u else "nobody")(
-                    s.get(User, b.assignee_id) if b.assignee_id else None
-                ),
-                "phone_url": f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos",
-                "phone_qr": segno.make(
-                    f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos", error="m"
-                ).svg_data_uri(scale=4, border=1),
-            }
+            quick = s.get(Attachment, b.quick_start_booklet_id) if b.quick_start_booklet_id else None
+            dossier = s.get(Attachment, b.technical_dossier_booklet_id) if b.technical_dossier_booklet_id else None
+            assignee = s.get(User, b.assignee_id) if b.assignee_id else None
+            self.build = BuildView(
+                id=str(b.id),
+                status=b.status,
+                order=order.number,
+                order_id=str(order.id),
+                customer=order.customer_name,
+                started=b.started_at.strftime("%Y-%m-%d %H:%M") if b.started_at else "—",
+                finished=b.finished_at.strftime("%Y-%m-%d %H:%M") if b.finished_at else "—",
+                qa_result="passed" if b.qa_result else "failed" if b.qa_result is False else "not signed off",
+                qa_notes=b.qa_notes,
+                booklet_status=b.booklet_status,
+                booklet_error=b.booklet_error,
+                quick_url=f"{api}/api/v1/files/{quick.key}" if quick else "",
+                dossier_url=f"{api}/api/v1/files/{dossier.key}" if dossier else "",
+                assignee=(assignee.display_name or assignee.username) if assignee else "nobody",
+                phone_url=phone_url,
+                phone_qr=segno.make(phone_url, error="m").svg_data_uri(scale=4, border=1),
+            )
             self.photos = [
-                {
-                    "slot": slot,
-                    "label": SLOT_LABELS[slot],
-                    "required": slot in REQUIRED_SLOTS,
-                    "thumb": f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else "",
-                }
+                PhotoTile(
+                    slot=slot,
+                    label=SLOT_LABELS[slot],
+                    required=slot in REQUIRED_SLOTS,
+                    thumb=f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else "",
+                )
                 for slot, i in ids.items()
             ]
-            self.checklist = [{"index": n, **item} for n, item in enumerate(b.qa_checklist or [])]
+            self.checklist = [
+                ChecklistItem(
+                    index=n,
+                    item=str(c.get("item") or ""),
+                    done=bool(c.get("done")),
+                    notes=str(c.get("notes") or ""),
+                )
+                for n, c in enumerate(b.qa_checklist or [])
+            ]
             self.benchmarks = [
-                {
-                    "name": bm.get("name", ""),
-                    "score": f"{bm.get('score', '')}",
-                    "unit": bm.get("unit", ""),
-                    "photo": next(
+                BenchmarkRow(
+                    name=bm.get("name", ""),
+                    score=f"{bm.get('score', '')}",
+                    unit=bm.get("unit", ""),
+                    photo=next(
                         (
                             slot
                             for slot, i in ids.items()
@@ -169,37 +284,37 @@ class BuildState(LiveState, AppState):
                         ),
                         "",
                     ),
-                }
+                )
                 for bm in (b.benchmarks or [])
             ]
             self.test_runs = [
-                {
-                    "id": str(r.id),
-                    "type": r.type.replace("_", " "),
-                    "status": r.status,
-                    "score": "—" if r.score is None else f"{r.score:g}",
-                    "notes": r.notes,
-                }
+                TestRunRow(
+                    id=str(r.id),
+                    type=r.type.replace("_", " "),
+                    status=r.status,
+                    score="—" if r.score is None else f"{r.score:g}",
+                    notes=r.notes,
+                )
                 for r in service.test_runs(s, b.id)
             ]
             self.feed = [
-                {
-                    "at": e["at"].strftime("%Y-%m-%d %H:%M"),
-                    "kind": e["kind"],
-                    "type": e["type"],
-                    "severity": e["severity"],
-                    "message": e["message"],
-                }
+                FeedEntry(
+                    at=e["at"].strftime("%Y-%m-%d %H:%M"),
+                    kind=e["kind"],
+                    type=e["type"],
+                    severity=e["severity"],
+                    message=e["message"],
+                )
                 for e in reversed(service.feed(s, b.id))
             ]
             self.actions = [
-                {"target": t, "label": ACTION_LABELS.get(t, t)} for t in machine.allowed(b.status) if t != "pending"
+                BuildMove(target=t, label=ACTION_LABELS.get(t, t)) for t in machine.allowed(b.status) if t != "pending"
             ]
             self.missing = service.missing_for_packaging(s, b)
-            self.system_config = [{"key": k, "value": str(v)} for k, v in (b.system_config or {}).items()]
+            self.system_config = [ConfigEntry(key=k, value=str(v)) for k, v in (b.system_config or {}).items()]
             self.temps = {
-                k: "" if getattr(b, col) is None else f"{getattr(b, col):g}"
-                for k, col in service.TEMPERATURE_FIELDS.items()
+                k: "" if getattr(b, column) is None else f"{getattr(b, column):g}"
+                for k, column in service.TEMPERATURE_FIELDS.items()
             }
 
     async def _refresh(self) -> None:
@@ -258,7 +373,7 @@ class BuildState(LiveState, AppState):
         item = (form.get("item") or "").strip()
         if not item:
             return rx.toast.error("Name the check.")
-        items = [{"item": c["item"], "done": c["done"], "notes": c.get("notes", "")} for c in self.checklist]
+        items = [{"item": c.item, "done": c.done, "notes": c.notes} for c in self.checklist]
         items.append({"item": item, "done": False, "notes": ""})
         bid, p = self._build_id(), current_principal()
         return await self._do(
@@ -268,11 +383,7 @@ class BuildState(LiveState, AppState):
     @guarded("builds.write")
     async def toggle_check(self, index: int):
         items = [
-            {
-                "item": c["item"],
-                "done": (not c["done"]) if c["index"] == index else c["done"],
-                "notes": c.get("notes", ""),
-            }
+            {"item": c.item, "done": (not c.done) if c.index == index else c.done, "notes": c.notes}
             for c in self.checklist
         ]
         bid, p = self._build_id(), current_principal()
@@ -303,7 +414,7 @@ class BuildState(LiveState, AppState):
         key, value = (form.get("key") or "").strip(), (form.get("value") or "").strip()
         if not key:
             return rx.toast.error("Name the setting (e.g. OS).")
-        config = {c["key"]: c["value"] for c in self.system_config} | {key[:60]: value[:300]}
+        config = {c.key: c.value for c in self.system_config} | {key[:60]: value[:300]}
         bid, p = self._build_id(), current_principal()
         return await self._do(
             lambda s: service.update_qa(s, bid, service.QAUpdate(system_config=config), actor=p),

@@ -4,13 +4,14 @@ this shop's offers (price-list upload, single edits)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import reflex as rx
 
 from app.catalog import importer, service
-from app.catalog.models import CatalogImport
+from app.catalog.models import CatalogImport, CatalogPart, PartOffer
 from app.platform.db import platform_session, tenant_session
 from app.platform.errors import DomainError
 from state.base import AppState, current_principal, guarded, in_tenant
@@ -31,39 +32,134 @@ SHORT = {
 }
 
 
-def _run_dict(run: CatalogImport | None) -> dict:
+@dataclasses.dataclass
+class ImportRun:
+    """The latest catalog import and its progress; `id` is "" when none has run."""
+
+    id: str = ""
+    status: str = ""
+    total: int = 0
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    error: str = ""
+    started_by: str = ""
+    finished: str = ""
+
+
+# what a live progress message may change in the run on the page
+LIVE_RUN_FIELDS = ("status", "total", "processed", "created", "updated", "unchanged", "skipped", "error")
+
+
+@dataclasses.dataclass
+class OfferRow:
+    """A catalog part and this shop's offer for it (if any)."""
+
+    part_id: str = ""
+    name: str = ""
+    manufacturer: str = ""
+    slot: str = ""
+    slot_title: str = ""
+    sold: bool = False
+    price: str = ""
+    price_value: str = ""  # the price as the edit form's value
+    stock: int = 0
+    active: bool = False
+    demo: bool = False
+    updated: str = ""
+
+
+@dataclasses.dataclass
+class SlotCount:
+    """Parts per slot for the bar chart (its keys: short, parts, offers)."""
+
+    slot: str = ""
+    title: str = ""
+    short: str = ""
+    parts: int = 0
+    offers: int = 0
+    active: int = 0
+
+
+@dataclasses.dataclass
+class PriceListRow:
+    id: str = ""
+    filename: str = ""
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    at: str = ""
+
+
+@dataclasses.dataclass
+class PriceListError:
+    """A row of an uploaded price list that was skipped, and why."""
+
+    row: int = 0
+    opendb_id: str = ""
+    message: str = ""
+
+
+@dataclasses.dataclass
+class PriceListResult:
+    """The outcome of the last upload; `present` is False until there was one."""
+
+    present: bool = False
+    filename: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+
+@dataclasses.dataclass
+class OfferEdit:
+    """The offer in the edit dialog."""
+
+    part_id: str = ""
+    name: str = ""
+    price: str = ""
+    stock: str = ""
+    active: bool = True
+
+
+def _run_view(run: CatalogImport | None) -> ImportRun:
     if run is None:
-        return {}
-    return {
-        "id": str(run.id),
-        "status": run.status,
-        "total": run.total,
-        "processed": run.processed,
-        "created": run.created,
-        "updated": run.updated,
-        "unchanged": run.unchanged,
-        "skipped": run.skipped,
-        "error": run.error,
-        "started_by": run.started_by or "—",
-        "finished": run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else "",
-    }
+        return ImportRun()
+    return ImportRun(
+        id=str(run.id),
+        status=run.status,
+        total=run.total,
+        processed=run.processed,
+        created=run.created,
+        updated=run.updated,
+        unchanged=run.unchanged,
+        skipped=run.skipped,
+        error=run.error,
+        started_by=run.started_by or "—",
+        finished=run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else "",
+    )
 
 
-def _row(offer, part) -> dict:
-    return {
-        "part_id": str(part.id),
-        "name": part.name,
-        "manufacturer": part.manufacturer or "—",
-        "slot": part.slot,
-        "slot_title": service.SLOT_TITLES.get(part.slot, part.slot),
-        "sold": offer is not None,
-        "price": f"{offer.currency} {offer.price:,.2f}" if offer else "—",
-        "price_value": f"{offer.price:.2f}" if offer else "",
-        "stock": offer.stock if offer else 0,
-        "active": bool(offer and offer.active),
-        "demo": bool(offer and offer.is_demo),
-        "updated": offer.updated_at.strftime("%Y-%m-%d %H:%M") if offer else "",
-    }
+def _row(offer: PartOffer | None, part: CatalogPart) -> OfferRow:
+    return OfferRow(
+        part_id=str(part.id),
+        name=part.name,
+        manufacturer=part.manufacturer or "—",
+        slot=part.slot,
+        slot_title=service.SLOT_TITLES.get(part.slot, part.slot),
+        sold=offer is not None,
+        price=f"{offer.currency} {offer.price:,.2f}" if offer else "—",
+        price_value=f"{offer.price:.2f}" if offer else "",
+        stock=offer.stock if offer else 0,
+        active=bool(offer and offer.active),
+        demo=bool(offer and offer.is_demo),
+        updated=offer.updated_at.strftime("%Y-%m-%d %H:%M") if offer else "",
+    )
 
 
 class CatalogState(LiveState, PagedState, AppState):
@@ -71,12 +167,12 @@ class CatalogState(LiveState, PagedState, AppState):
     # live: progress of a catalog import (a global channel) while this page is open
     LIVE: ClassVar[Live] = Live("catalog.read", "/catalog")
 
-    counts: list[dict] = []
+    counts: list[SlotCount] = []
     total_parts: int = 0
     total_offers: int = 0
     demo_offers: int = 0
-    run: dict = {}
-    rows: list[dict] = []
+    run: ImportRun = ImportRun()
+    rows: list[OfferRow] = []
     view: str = "offers"  # offers | catalog
     search: str = ""
     slot: str = "all"
@@ -84,12 +180,12 @@ class CatalogState(LiveState, PagedState, AppState):
     sort: str = "name"
     descending: bool = False
     loaded: bool = False
-    upload_result: dict = {}
-    upload_errors: list[dict] = []
+    upload_result: PriceListResult = PriceListResult()
+    upload_errors: list[PriceListError] = []
     upload_error: str = ""
-    price_lists: list[dict] = []
+    price_lists: list[PriceListRow] = []
     edit_open: bool = False
-    edit: dict = {}
+    edit: OfferEdit = OfferEdit()
     edit_error: str = ""
     _caught_up: bool = False
 
@@ -99,17 +195,17 @@ class CatalogState(LiveState, PagedState, AppState):
 
     @rx.var
     def running(self) -> bool:
-        return self.run.get("status") in ("QUEUED", "RUNNING")
+        return self.run.status in ("QUEUED", "RUNNING")
 
     @rx.var
     def progress(self) -> int:
         r = self.run
-        if not r:
+        if not r.id:
             return 0
-        if r.get("status") == "COMPLETED":
+        if r.status == "COMPLETED":
             return 100
-        total = r.get("total") or 0
-        return min(99, int(100 * (r.get("processed") or 0) / total)) if total else 0
+        total = r.total or 0
+        return min(99, int(100 * (r.processed or 0) / total)) if total else 0
 
     def _filter(self) -> service.OfferFilter:
         return service.OfferFilter(
@@ -138,32 +234,32 @@ class CatalogState(LiveState, PagedState, AppState):
         with tenant_session(tenant_id) as s:
             offers = service.offer_counts(s)
             self.price_lists = [
-                {
-                    "id": str(p.id),
-                    "filename": p.filename,
-                    "created": p.created,
-                    "updated": p.updated,
-                    "unchanged": p.unchanged,
-                    "failed": p.failed,
-                    "at": p.created_at.strftime("%Y-%m-%d %H:%M"),
-                }
+                PriceListRow(
+                    id=str(p.id),
+                    filename=p.filename,
+                    created=p.created,
+                    updated=p.updated,
+                    unchanged=p.unchanged,
+                    failed=p.failed,
+                    at=p.created_at.strftime("%Y-%m-%d %H:%M"),
+                )
                 for p in service.list_price_lists(s, 5)
             ]
         self.counts = [
-            {
-                "slot": slot,
-                "title": service.SLOT_TITLES[slot],
-                "short": SHORT[slot],
-                "parts": parts[slot],
-                "offers": offers[slot]["offers"],
-                "active": offers[slot]["active"],
-            }
+            SlotCount(
+                slot=slot,
+                title=service.SLOT_TITLES[slot],
+                short=SHORT[slot],
+                parts=parts[slot],
+                offers=offers[slot]["offers"],
+                active=offers[slot]["active"],
+            )
             for slot in service.SLOTS
         ]
         self.total_parts = sum(parts.values())
         self.total_offers = sum(c["offers"] for c in offers.values())
         self.demo_offers = sum(c["demo"] for c in offers.values())
-        self.run = _run_dict(importer.latest_run())
+        self.run = _run_view(importer.latest_run())
         self._fetch_rows(tenant_id)
 
     async def _refresh(self, rows_only: bool = False) -> None:
@@ -233,7 +329,7 @@ class CatalogState(LiveState, PagedState, AppState):
             run = await asyncio.to_thread(service.queue_import, p)
         except DomainError as exc:
             return rx.toast.error(sentence(exc.message))
-        self.run = _run_dict(run)
+        self.run = _run_view(run)
         return [CatalogState.watch, rx.toast.info("Catalog import started. It keeps running if you leave this page.")]
 
     @guarded("catalog.write")
@@ -248,20 +344,22 @@ class CatalogState(LiveState, PagedState, AppState):
         try:
             result = await in_tenant(lambda s: service.import_price_list(s, data, name, p))
         except DomainError as exc:
-            self.upload_error, self.upload_errors, self.upload_result = sentence(exc.message), [], {}
+            self.upload_error, self.upload_errors, self.upload_result = sentence(exc.message), [], PriceListResult()
             return rx.toast.error(self.upload_error)
         self.upload_error = ""
         self.upload_errors = [
-            {"row": e["row"], "opendb_id": e["opendbId"] or "—", "message": e["message"]} for e in result.errors[:200]
+            PriceListError(row=e["row"], opendb_id=e["opendbId"] or "—", message=e["message"])
+            for e in result.errors[:200]
         ]
-        self.upload_result = {
-            "filename": result.filename,
-            "rows": result.rows_total,
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "failed": result.failed,
-        }
+        self.upload_result = PriceListResult(
+            present=True,
+            filename=result.filename,
+            rows=result.rows_total,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            failed=result.failed,
+        )
         await self._refresh()
         text = f"{result.filename}: {result.created} new, {result.updated} changed, {result.unchanged} unchanged offers"
         return [
@@ -278,14 +376,14 @@ class CatalogState(LiveState, PagedState, AppState):
         return rx.toast.success(f"Demo price list loaded: {created} new, {updated} changed offers.")
 
     @guarded("catalog.write")
-    def open_edit(self, row: dict):
-        self.edit = {
-            "part_id": row.get("part_id", ""),
-            "name": row.get("name", ""),
-            "price": row.get("price_value", ""),
-            "stock": str(row.get("stock", 0)),
-            "active": bool(row.get("active", True)) or not row.get("sold"),
-        }
+    def open_edit(self, row: OfferRow):
+        self.edit = OfferEdit(
+            part_id=row.part_id,
+            name=row.name,
+            price=row.price_value,
+            stock=str(row.stock),
+            active=row.active or not row.sold,
+        )
         self.edit_error, self.edit_open = "", True
 
     @guarded("catalog.write")
@@ -294,7 +392,7 @@ class CatalogState(LiveState, PagedState, AppState):
 
     @guarded("catalog.write")
     async def save_offer(self, form: dict):
-        p, part_id = current_principal(), self.edit.get("part_id", "")
+        p, part_id = current_principal(), self.edit.part_id
         try:
             stock = int((form.get("stock") or "0").strip())
         except ValueError:
@@ -312,7 +410,7 @@ class CatalogState(LiveState, PagedState, AppState):
             return None
         self.edit_open = False
         await self._refresh()
-        return rx.toast.success(f"{self.edit.get('name', 'Offer')} saved.")
+        return rx.toast.success(f"{self.edit.name or 'Offer'} saved.")
 
     @guarded("catalog.write")
     async def deactivate(self, part_id: str):
@@ -330,21 +428,15 @@ class CatalogState(LiveState, PagedState, AppState):
     async def _live_message(self, principal, message: dict | None) -> None:
         if not self._caught_up:  # subscribed now: read the row once for what happened before
             self._caught_up = True
-            latest = _run_dict(await asyncio.to_thread(importer.latest_run))
-            if latest.get("status") != self.run.get("status") and latest.get("status") in ("COMPLETED", "FAILED"):
+            latest = _run_view(await asyncio.to_thread(importer.latest_run))
+            if latest.status != self.run.status and latest.status in ("COMPLETED", "FAILED"):
                 await asyncio.to_thread(self._fetch, principal.tenant_id)
             else:
                 self.run = latest
         if not message or message.get("kind") != "catalog-import":
             return
-        if message.get("id") != self.run.get("id") or message.get("status") in ("COMPLETED", "FAILED"):
+        if message.get("id") != self.run.id or message.get("status") in ("COMPLETED", "FAILED"):
             await asyncio.to_thread(self._fetch, principal.tenant_id)
         else:
-            self.run = {
-                **self.run,
-                **{
-                    k: message[k]
-                    for k in ("status", "total", "processed", "created", "updated", "unchanged", "skipped", "error")
-                    if k in message
-                },
-            }
+            changes: dict[str, Any] = {k: message[k] for k in LIVE_RUN_FIELDS if k in message}
+            self.run = dataclasses.replace(self.run, **changes)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import reflex as rx
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.builds import service
 from app.builds.models import PHOTO_SLOTS, REQUIRED_SLOTS
@@ -31,14 +32,15 @@ class FloorState(AppState):
         parts = self.router.url.path.strip("/").split("/")
         return parts[2] if len(parts) >= 3 else ""
 
-    def _fetch(self, tenant_id) -> None:
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
         api = get_settings().api_url.rstrip("/")
         with tenant_session(tenant_id) as s:
             b = service.get_build(s, self._build_id())
-            self.order_number = s.get(Order, b.order_id).number
+            self.order_number = s.get_one(Order, b.order_id).number
             ids = service.photo_ids(b)
             atts = {
-                a.id: a for a in s.exec(select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))
+                a.id: a
+                for a in s.exec(select(Attachment).where(col(Attachment.id).in_([i for i in ids.values() if i])))
             }
         self.thumbs = {
             slot: f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else "" for slot, i in ids.items()

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import reflex as rx
 
@@ -53,6 +53,18 @@ class LiveState(rx.State, mixin=True):
     LIVE: ClassVar[Live] = Live("")
 
     _watch_token: str = ""
+
+    if TYPE_CHECKING:  # for the type checker only: what the state mixing this in provides
+
+        async def _check(
+            self, permission: str | None, quiet: bool = False
+        ) -> tuple[rx.event.EventSpec | None, auth.Principal | None]:
+            """AppState's permission check."""
+            ...
+
+        def _fetch(self, *args: Any, **kwargs: Any) -> None:
+            """The state's loader (the default `_live_refresh` calls it with the tenant id)."""
+            ...
 
     def __init_subclass__(cls, mixin: bool = False, **kwargs):
         super().__init_subclass__(mixin=mixin, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import uuid
 from datetime import date
@@ -13,7 +14,8 @@ import reflex as rx
 
 from app.orders import machine, service
 from app.orders.inputs import LineInput, OrderInput
-from app.platform import retry
+from app.orders.models import Order
+from app.platform import auth, retry
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
 from state.base import AppState, current_principal, guarded, in_tenant
@@ -28,21 +30,121 @@ def _date(value: str) -> date | None:
         return None
 
 
-def _row(o) -> dict:
-    return {
-        "id": str(o.id),
-        "number": o.number,
-        "source": o.source,
-        "customer": o.customer_name or "—",
-        "email": o.customer_email,
-        "city": o.ship_city,
-        "country": o.ship_country_code,
-        "status": o.status,
-        "fulfillment": o.fulfillment_status,
-        "total": f"{o.currency} {o.total:,.2f}",
-        "placed": o.placed_at.strftime("%Y-%m-%d %H:%M"),
-        "problems": len(o.problems or []),
-    }
+@dataclasses.dataclass
+class OrderRow:
+    """One order in the orders table."""
+
+    id: str = ""
+    number: str = ""
+    source: str = ""
+    customer: str = ""
+    email: str = ""
+    city: str = ""
+    country: str = ""
+    status: str = ""
+    fulfillment: str = ""
+    total: str = ""  # "EUR 1,234.00"
+    placed: str = ""
+    problems: int = 0  # how many problems the order has
+
+
+@dataclasses.dataclass
+class StatusCount:
+    """How many orders (of the current filter) have one status: a pill and a bar."""
+
+    status: str = ""
+    label: str = ""
+    count: int = 0
+    color: str = ""
+
+
+@dataclasses.dataclass
+class DayCount:
+    """Orders placed on one day (the chart's bar)."""
+
+    day: str = ""
+    orders: int = 0
+
+
+@dataclasses.dataclass
+class OrderView(OrderRow):
+    """One order's page: its row, the addresses, money, shipping and build."""
+
+    phone: str = ""
+    ship_name: str = ""
+    company: str = ""
+    street: str = ""
+    address2: str = ""
+    postal_code: str = ""
+    delivery: str = ""
+    service_point: str = ""
+    subtotal: str = ""
+    shipping: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+    carrier: str = ""
+    note: str = ""
+    problem_list: list[str] = dataclasses.field(default_factory=list)
+    shopify_id: str = ""
+    parts: str = ""  # "done/total"
+    status_color: str = ""
+    build_id: str = ""  # "" while the order has no build
+    can_build: bool = False
+
+
+@dataclasses.dataclass
+class OrderLineRow:
+    """One line item of an order."""
+
+    sku: str = ""
+    title: str = ""
+    variant: str = ""
+    qty: int = 0
+    price: str = ""
+    status: str = ""
+    parts: str = ""
+    problem: str = ""
+    properties: str = ""
+
+
+@dataclasses.dataclass
+class TimelineEntry:
+    """One event on an order's timeline."""
+
+    at: str = ""
+    type: str = ""
+    severity: str = ""
+    message: str = ""
+    cid: str = ""  # the first 12 characters of the correlation id, or ""
+
+
+@dataclasses.dataclass
+class RetryRow:
+    """A retried outbound operation of the order (fulfilment, cancellation…)."""
+
+    id: str = ""
+    type: str = ""
+    status: str = ""
+    attempts: int = 0
+    error: str = ""
+    needs: bool = False  # needs attention: offers "Try again"
+
+
+def _row(o: Order) -> OrderRow:
+    return OrderRow(
+        id=str(o.id),
+        number=o.number,
+        source=o.source,
+        customer=o.customer_name or "—",
+        email=o.customer_email,
+        city=o.ship_city,
+        country=o.ship_country_code,
+        status=o.status,
+        fulfillment=o.fulfillment_status,
+        total=f"{o.currency} {o.total:,.2f}",
+        placed=o.placed_at.strftime("%Y-%m-%d %H:%M"),
+        problems=len(o.problems or []),
+    )
 
 
 class OrdersState(LiveState, PagedState, AppState):
@@ -50,9 +152,9 @@ class OrdersState(LiveState, PagedState, AppState):
     # live: refresh when orders change anywhere (webhooks, workers, colleagues), once a burst settles
     LIVE: ClassVar[Live] = Live("orders.read", "/orders", ("orders",), settle=math.inf)
 
-    rows: list[dict] = []
-    counts: list[dict] = []
-    per_day: list[dict] = []
+    rows: list[OrderRow] = []
+    counts: list[StatusCount] = []
+    per_day: list[DayCount] = []
     search: str = ""
     status: str = "all"
     fulfillment: str = "all"
@@ -94,10 +196,10 @@ class OrdersState(LiveState, PagedState, AppState):
             per_day = service.orders_per_day(s, 30)
         self.rows, self.total = [_row(o) for o in rows], total
         self.counts = [
-            {"status": k, "label": k.replace("_", " ").capitalize(), "count": v, "color": machine.ORDER_STATUS.color(k)}
+            StatusCount(status=k, label=k.replace("_", " ").capitalize(), count=v, color=machine.ORDER_STATUS.color(k))
             for k, v in counts.items()
         ]
-        self.per_day = [{"day": d.strftime("%d %b"), "orders": n} for d, n in per_day]
+        self.per_day = [DayCount(day=d.strftime("%d %b"), orders=n) for d, n in per_day]
 
     async def _refresh(self) -> None:
         await asyncio.to_thread(self._fetch, current_principal().tenant_id)
@@ -207,11 +309,11 @@ class OrdersState(LiveState, PagedState, AppState):
 
 
 class OrderDetailState(AppState):
-    order: dict = {}
-    items: list[dict] = []
-    events: list[dict] = []
+    order: OrderView = OrderView()
+    items: list[OrderLineRow] = []
+    events: list[TimelineEntry] = []
     actions: list[str] = []
-    attention: list[dict] = []
+    attention: list[RetryRow] = []
     missing: str = ""
     error: str = ""
     ship_open: bool = False
@@ -220,72 +322,69 @@ class OrderDetailState(AppState):
     def _order_id(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
-    def _fetch(self, principal) -> None:
+    def _fetch(self, principal: auth.Principal) -> None:
+        from app.builds import service as builds
+
         with tenant_session(principal.tenant_id) as s:
             o = service.get_order(s, self._order_id())
-            self.order = {
-                **_row(o),
-                "phone": o.customer_phone,
-                "ship_name": o.ship_name,
-                "company": o.ship_company,
-                "street": f"{o.ship_street} {o.ship_house_number}".strip(),
-                "address2": o.ship_address2,
-                "postal_code": o.ship_postal_code,
-                "delivery": o.delivery_type,
-                "service_point": ", ".join(f"{k}: {v}" for k, v in (o.service_point or {}).items()),
-                "subtotal": f"{o.subtotal:,.2f}",
-                "shipping": f"{o.shipping_total:,.2f}",
-                "tracking_number": o.tracking_number,
-                "tracking_url": o.tracking_url,
-                "carrier": o.tracking_carrier,
-                "note": o.note,
-                "problem_list": list(o.problems or []),
-                "shopify_id": o.shopify_order_id or "",
-                "parts": f"{o.completed_parts}/{o.total_parts}",
-                "status_color": machine.ORDER_STATUS.color(o.status),
-            }
+            build = builds.build_for_order(s, o.id)
+            self.order = OrderView(
+                **dataclasses.asdict(_row(o)),
+                phone=o.customer_phone,
+                ship_name=o.ship_name,
+                company=o.ship_company,
+                street=f"{o.ship_street} {o.ship_house_number}".strip(),
+                address2=o.ship_address2,
+                postal_code=o.ship_postal_code,
+                delivery=o.delivery_type,
+                service_point=", ".join(f"{k}: {v}" for k, v in (o.service_point or {}).items()),
+                subtotal=f"{o.subtotal:,.2f}",
+                shipping=f"{o.shipping_total:,.2f}",
+                tracking_number=o.tracking_number,
+                tracking_url=o.tracking_url,
+                carrier=o.tracking_carrier,
+                note=o.note,
+                problem_list=[str(p) for p in o.problems or []],
+                shopify_id=o.shopify_order_id or "",
+                parts=f"{o.completed_parts}/{o.total_parts}",
+                status_color=machine.ORDER_STATUS.color(o.status),
+                build_id=str(build.id) if build else "",
+                can_build=builds.offers_build(o, build, principal),
+            )
             self.items = [
-                {
-                    "sku": li.sku or "—",
-                    "title": li.title,
-                    "variant": li.variant_title,
-                    "qty": li.quantity,
-                    "price": f"{li.unit_price:,.2f}",
-                    "status": li.status,
-                    "parts": f"{li.completed_parts}/{li.total_parts}",
-                    "problem": li.problem,
-                    "properties": ", ".join(f"{k}: {v}" for k, v in (li.properties or {}).items()),
-                }
+                OrderLineRow(
+                    sku=li.sku or "—",
+                    title=li.title,
+                    variant=li.variant_title,
+                    qty=li.quantity,
+                    price=f"{li.unit_price:,.2f}",
+                    status=li.status,
+                    parts=f"{li.completed_parts}/{li.total_parts}",
+                    problem=li.problem,
+                    properties=", ".join(f"{k}: {v}" for k, v in (li.properties or {}).items()),
+                )
                 for li in service.line_items(s, o.id)
             ]
             self.events = [
-                {
-                    "at": e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    "type": e.event_type,
-                    "severity": e.severity,
-                    "message": e.message,
-                    "cid": str((e.meta or {}).get("correlationId") or "")[:12],
-                }
+                TimelineEntry(
+                    at=e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    type=e.event_type,
+                    severity=e.severity,
+                    message=e.message,
+                    cid=str((e.meta or {}).get("correlationId") or "")[:12],
+                )
                 for e in service.timeline(s, o.id)
             ]
             self.actions = service.allowed_actions(o, principal)
-            from app.builds import service as builds
-
-            build = builds.build_for_order(s, o.id)
-            self.order = {
-                **self.order,
-                "build_id": str(build.id) if build else "",
-                "can_build": builds.offers_build(o, build, principal),
-            }
             self.attention = [
-                {
-                    "id": str(r.id),
-                    "type": r.job_type,
-                    "status": r.status,
-                    "attempts": r.attempts,
-                    "error": r.last_error,
-                    "needs": r.needs_attention,
-                }
+                RetryRow(
+                    id=str(r.id),
+                    type=r.job_type,
+                    status=r.status,
+                    attempts=r.attempts,
+                    error=r.last_error,
+                    needs=r.needs_attention,
+                )
                 for r in service.retry_entries(s, o.id)
             ]
 
@@ -311,7 +410,7 @@ class OrderDetailState(AppState):
             return rx.toast.error(self.missing)
         self.missing = ""
         await self._refresh()
-        return rx.toast.success(f"Order {self.order.get('number')} is now {target}.")
+        return rx.toast.success(f"Order {self.order.number} is now {target}.")
 
     @guarded("orders.write")
     async def advance(self, target: str):
@@ -334,7 +433,7 @@ class OrderDetailState(AppState):
         order_id, p = self._order_id(), current_principal()
         await in_tenant(lambda s: service.cancel(s, order_id, actor=p, reason=reason))
         await self._refresh()
-        return rx.toast.success(f"Order {self.order.get('number')} cancelled.")
+        return rx.toast.success(f"Order {self.order.number} cancelled.")
 
     @guarded("builds.write")
     async def create_build(self):

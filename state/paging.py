@@ -10,7 +10,7 @@ default, keeps `total` current and reloads in `_reload_page` (default:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import reflex as rx
 
@@ -26,6 +26,12 @@ class PagedState(rx.State, mixin=True):
     page: int = 0
     page_size: int = 20
     total: int = 0
+
+    if TYPE_CHECKING:  # for the type checker only: what the state mixing this in provides
+
+        async def _refresh(self) -> None:
+            """The state's reload (the default `_reload_page` calls it)."""
+            ...
 
     def __init_subclass__(cls, mixin: bool = False, **kwargs):
         super().__init_subclass__(mixin=mixin, **kwargs)

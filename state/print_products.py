@@ -4,26 +4,31 @@ which parts, with which print profile and SimplyPrint file."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import UTC
+from typing import TypeVar
 
 import reflex as rx
 
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
 from app.printing import service
+from app.printing.models import AssemblyPart, ProductMapping
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.util import sentence
 
 UPLOAD_ID = "part_file"
 PROFILE_FIELDS = ("layer_height", "infill", "supports", "material", "nozzle")
 
+N = TypeVar("N", int, float)
+
 
 class FormError(ValueError):
     pass
 
 
-def _number(form: dict, name: str, label: str, kind=float, low: float = 0, high: float | None = None):
+def _number(form: dict, name: str, label: str, kind: type[N], low: float = 0, high: float | None = None) -> N | None:
     raw = str(form.get(name) or "").strip().replace(",", ".")
     if not raw:
         return None
@@ -83,17 +88,28 @@ def profile_text(profile: dict | None) -> str:
     return ", ".join(bits)
 
 
-def profile_values(profile: dict | None) -> dict:
+@dataclasses.dataclass
+class ProfileValues:
+    """A print profile as form default values (strings; "" for not set)."""
+
+    layer_height: str = ""
+    infill: str = ""
+    nozzle: str = ""
+    material: str = ""
+    supports: str = ""  # yes | no | ""
+
+
+def profile_values(profile: dict | None) -> ProfileValues:
     """A profile as form default values (strings)."""
     p = profile or {}
     supports = p.get("supports")
-    return {
-        "layer_height": "" if p.get("layer_height") is None else f"{p['layer_height']}",
-        "infill": "" if p.get("infill") is None else f"{p['infill']}",
-        "nozzle": "" if p.get("nozzle") is None else f"{p['nozzle']}",
-        "material": str(p.get("material") or ""),
-        "supports": "" if supports is None else ("yes" if supports else "no"),
-    }
+    return ProfileValues(
+        layer_height="" if p.get("layer_height") is None else f"{p['layer_height']}",
+        infill="" if p.get("infill") is None else f"{p['infill']}",
+        nozzle="" if p.get("nozzle") is None else f"{p['nozzle']}",
+        material=str(p.get("material") or ""),
+        supports="" if supports is None else ("yes" if supports else "no"),
+    )
 
 
 def _minutes(value: float | int | None) -> str:
@@ -107,20 +123,123 @@ def _short(file_id: str | None) -> str:
     return "" if not file_id else file_id if len(file_id) <= 14 else f"{file_id[:12]}…"
 
 
-def _mapping_row(m) -> dict:
-    return {
-        "id": str(m.id),
-        "sku": m.sku,
-        "name": m.name,
-        "variant": m.variant_title or "",
-        "profile": profile_text(m.default_print_profile),
-        "active": bool(m.active),
-        "updated": m.updated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if m.updated_at else "",
-    }
+@dataclasses.dataclass
+class MappingRow:
+    """A product mapping on /printing/products."""
+
+    id: str = ""
+    sku: str = ""
+    name: str = ""
+    variant: str = ""
+    profile: str = ""  # the default print profile, in words
+    active: bool = False
+    updated: str = ""
+    parts: int = 0  # assembly parts
+
+
+@dataclasses.dataclass
+class MappingView:
+    """The product mapping on /printing/products/[id]."""
+
+    id: str = ""
+    sku: str = ""
+    name: str = ""
+    variant: str = ""
+    profile: str = ""
+    active: bool = False
+    updated: str = ""  # also the form's key: a save re-reads the form's defaults
+    description: str = ""
+
+
+@dataclasses.dataclass
+class PartRow:
+    """An assembly part of a mapping; also what the part dialog edits (id "" for a new part).
+    The p_* fields are its print-profile overrides as form values."""
+
+    id: str = ""
+    name: str = ""
+    number: str = ""
+    quantity: int = 1
+    minutes: str = ""
+    filament: str = ""
+    minutes_value: str = ""
+    filament_value: str = ""
+    overrides: str = ""
+    p_layer_height: str = ""
+    p_infill: str = ""
+    p_nozzle: str = ""
+    p_material: str = ""
+    p_supports: str = ""
+    file_id: str = ""
+    filename: str = ""
+    file_id_short: str = ""
+
+
+@dataclasses.dataclass
+class PartTotals:
+    """One product's prints, time and filament; `missing`: parts without a file (all as text)."""
+
+    parts: str = ""
+    minutes: str = ""
+    filament: str = ""
+    missing: str = ""
+
+
+def _updated(m: ProductMapping) -> str:
+    return m.updated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if m.updated_at else ""
+
+
+def _mapping_row(m: ProductMapping, parts: int) -> MappingRow:
+    return MappingRow(
+        id=str(m.id),
+        sku=m.sku,
+        name=m.name,
+        variant=m.variant_title or "",
+        profile=profile_text(m.default_print_profile),
+        active=bool(m.active),
+        updated=_updated(m),
+        parts=parts,
+    )
+
+
+def _mapping_view(m: ProductMapping) -> MappingView:
+    return MappingView(
+        id=str(m.id),
+        sku=m.sku,
+        name=m.name,
+        variant=m.variant_title or "",
+        profile=profile_text(m.default_print_profile),
+        active=bool(m.active),
+        updated=_updated(m),
+        description=m.description or "",
+    )
+
+
+def _part_row(pt: AssemblyPart) -> PartRow:
+    overrides = profile_values(pt.print_profile)
+    return PartRow(
+        id=str(pt.id),
+        name=pt.part_name,
+        number=pt.part_number or "",
+        quantity=pt.quantity_per_product,
+        minutes=_minutes(pt.estimated_minutes),
+        filament="—" if pt.estimated_filament_g is None else f"{pt.estimated_filament_g:g} g",
+        minutes_value="" if pt.estimated_minutes is None else f"{pt.estimated_minutes:g}",
+        filament_value="" if pt.estimated_filament_g is None else f"{pt.estimated_filament_g:g}",
+        overrides=profile_text(pt.print_profile),
+        p_layer_height=overrides.layer_height,
+        p_infill=overrides.infill,
+        p_nozzle=overrides.nozzle,
+        p_material=overrides.material,
+        p_supports=overrides.supports,
+        file_id=pt.simplyprint_file_id or "",
+        filename=pt.filename or "",
+        file_id_short=_short(pt.simplyprint_file_id),
+    )
 
 
 class PrintProductsState(AppState):
-    rows: list[dict] = []
+    rows: list[MappingRow] = []
     search: str = ""
     loaded: bool = False
     create_open: bool = False
@@ -134,7 +253,7 @@ class PrintProductsState(AppState):
         with tenant_session(tenant_id) as s:
             mappings = service.list_mappings(s, self.search)
             counts = service.part_counts(s)
-            self.rows = [{**_mapping_row(m), "parts": counts.get(m.id, 0)} for m in mappings]
+            self.rows = [_mapping_row(m, counts.get(m.id, 0)) for m in mappings]
 
     async def _refresh(self) -> None:
         await asyncio.to_thread(self._fetch, current_principal().tenant_id)
@@ -188,19 +307,19 @@ class PrintProductsState(AppState):
 
 
 class PrintProductState(AppState):
-    mapping: dict = {}
-    profile: dict[str, str] = {}
-    parts: list[dict] = []
-    totals: dict[str, str] = {}
+    mapping: MappingView = MappingView()
+    profile: ProfileValues = ProfileValues()
+    parts: list[PartRow] = []
+    totals: PartTotals = PartTotals()
     connected: bool = False
     error: str = ""
     loaded: bool = False
     edit_error: str = ""
     part_open: bool = False
-    part: dict = {}
+    part: PartRow = PartRow()
     part_error: str = ""
     upload_open: bool = False
-    upload_part: dict = {}
+    upload_part: PartRow = PartRow()
     upload_error: str = ""
     uploading: bool = False
 
@@ -216,34 +335,17 @@ class PrintProductState(AppState):
             m = service.get_mapping(s, self._mapping_id())
             parts = service.parts(s, m.id)
             self.connected = service.connection(s) is not None
-            self.mapping = {**_mapping_row(m), "description": m.description or ""}
+            self.mapping = _mapping_view(m)
             self.profile = profile_values(m.default_print_profile)
-            self.parts = [
-                {
-                    "id": str(pt.id),
-                    "name": pt.part_name,
-                    "number": pt.part_number or "",
-                    "quantity": pt.quantity_per_product,
-                    "minutes": _minutes(pt.estimated_minutes),
-                    "filament": "—" if pt.estimated_filament_g is None else f"{pt.estimated_filament_g:g} g",
-                    "minutes_value": "" if pt.estimated_minutes is None else f"{pt.estimated_minutes:g}",
-                    "filament_value": "" if pt.estimated_filament_g is None else f"{pt.estimated_filament_g:g}",
-                    "overrides": profile_text(pt.print_profile),
-                    **{f"p_{k}": v for k, v in profile_values(pt.print_profile).items()},
-                    "file_id": pt.simplyprint_file_id or "",
-                    "filename": pt.filename or "",
-                    "file_id_short": _short(pt.simplyprint_file_id),
-                }
-                for pt in parts
-            ]
+            self.parts = [_part_row(pt) for pt in parts]
             minutes = sum((pt.estimated_minutes or 0) * pt.quantity_per_product for pt in parts)
             grams = sum((pt.estimated_filament_g or 0) * pt.quantity_per_product for pt in parts)
-            self.totals = {
-                "parts": str(sum(pt.quantity_per_product for pt in parts)),
-                "minutes": _minutes(minutes) if minutes else "—",
-                "filament": f"{grams:g} g" if grams else "—",
-                "missing": str(sum(1 for pt in parts if not pt.simplyprint_file_id and not pt.filename)),
-            }
+            self.totals = PartTotals(
+                parts=str(sum(pt.quantity_per_product for pt in parts)),
+                minutes=_minutes(minutes) if minutes else "—",
+                filament=f"{grams:g} g" if grams else "—",
+                missing=str(sum(1 for pt in parts if not pt.simplyprint_file_id and not pt.filename)),
+            )
 
     async def _refresh(self) -> None:
         try:
@@ -292,7 +394,7 @@ class PrintProductState(AppState):
             await in_tenant(lambda s: service.delete_mapping(s, mid, actor=p))
         except DomainError as exc:
             return rx.toast.error(sentence(exc.message))
-        return [rx.redirect("/printing/products"), rx.toast.success(f"{self.mapping.get('sku', '')} removed.")]
+        return [rx.redirect("/printing/products"), rx.toast.success(f"{self.mapping.sku} removed.")]
 
     @guarded("printJobs.write")
     async def print_stock(self, form: dict):
@@ -306,27 +408,19 @@ class PrintProductState(AppState):
         except DomainError as exc:
             return rx.toast.error(sentence(exc.message))
         return rx.toast.success(
-            f"{jobs} print job(s) for {quantity} × {self.mapping.get('sku', '')} queued for stock, behind every order."
+            f"{jobs} print job(s) for {quantity} × {self.mapping.sku} queued for stock, behind every order."
         )
 
     # --- parts -------------------------------------------------------------------------------
 
     @guarded("printJobs.write")
     def new_part(self):
-        self.part = {
-            "id": "",
-            "name": "",
-            "number": "",
-            "quantity": 1,
-            "minutes_value": "",
-            "filament_value": "",
-            **{f"p_{k}": "" for k in PROFILE_FIELDS},
-        }
+        self.part = PartRow(quantity=1)
         self.part_error, self.part_open = "", True
 
     @guarded("printJobs.write")
-    def edit_part(self, part: dict):
-        self.part = dict(part)
+    def edit_part(self, part: PartRow):
+        self.part = dataclasses.replace(part)
         self.part_error, self.part_open = "", True
 
     @guarded("printJobs.write")
@@ -335,7 +429,7 @@ class PrintProductState(AppState):
 
     @guarded("printJobs.write")
     async def save_part(self, form: dict):
-        p, mid, part_id = current_principal(), self._mapping_id(), self.part.get("id", "")
+        p, mid, part_id = current_principal(), self._mapping_id(), self.part.id
         try:
             quantity = _number(form, "quantity_per_product", "Quantity per product", int, 1, 1000) or 1
             minutes = _number(form, "estimated_minutes", "Estimated time", float, 0)
@@ -377,13 +471,8 @@ class PrintProductState(AppState):
     # --- files -------------------------------------------------------------------------------
 
     @guarded("printJobs.write")
-    def open_upload(self, part: dict):
-        self.upload_part = {
-            "id": part.get("id", ""),
-            "name": part.get("name", ""),
-            "filename": part.get("filename", ""),
-            "file_id": part.get("file_id", ""),
-        }
+    def open_upload(self, part: PartRow):
+        self.upload_part = PartRow(id=part.id, name=part.name, filename=part.filename, file_id=part.file_id)
         self.upload_error, self.upload_open = "", True
         return rx.clear_selected_files(UPLOAD_ID)
 
@@ -399,7 +488,7 @@ class PrintProductState(AppState):
         upload = files[0]
         name = upload.filename or upload.name or "part.gcode"
         data = await upload.read()
-        p, part_id = current_principal(), self.upload_part.get("id", "")
+        p, part_id = current_principal(), self.upload_part.id
         self.uploading = True
         yield
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import uuid
 from datetime import UTC, date, datetime
 from typing import ClassVar
 
@@ -15,6 +17,23 @@ from state.base import AppState, current_principal, guarded
 from state.live import Live, LiveState
 
 
+@dataclasses.dataclass
+class BackfillView:
+    """The latest Shopify order import (an empty one: none yet)."""
+
+    id: str = ""  # "" while there has been no import
+    status: str = ""  # QUEUED | RUNNING | COMPLETED | FAILED
+    since: str = ""
+    seen: int = 0
+    imported: int = 0
+    skipped: int = 0
+    pages: int = 0
+    error: str = ""
+    expected: int = 0  # 0: unknown
+    stale: bool = False  # running, but not heard from for a while
+    finished: str = ""
+
+
 class IntegrationsState(LiveState, AppState):
     # live: progress of the import, while this page is open
     LIVE: ClassVar[Live] = Live("settings.write", "/settings/integrations", ("backfill",))
@@ -24,7 +43,7 @@ class IntegrationsState(LiveState, AppState):
     api_base_url: str = ""
     installed: str = ""
     form_error: str = ""
-    backfill: dict = {}
+    backfill: BackfillView = BackfillView()
     backfill_error: str = ""
     since: str = ""
     loaded: bool = False
@@ -32,18 +51,19 @@ class IntegrationsState(LiveState, AppState):
     @rx.var
     def progress(self) -> int:
         b = self.backfill
-        if not b:
+        if not b.id:
             return 0
-        if b.get("status") == "COMPLETED":
+        if b.status == "COMPLETED":
             return 100
-        expected = b.get("expected") or 0
-        return min(99, int(100 * b.get("seen", 0) / expected)) if expected else min(95, 5 + 10 * b.get("pages", 0))
+        if b.expected:
+            return min(99, int(100 * b.seen / b.expected))
+        return min(95, 5 + 10 * b.pages)
 
     @rx.var
     def running(self) -> bool:
-        return self.backfill.get("status") in ("QUEUED", "RUNNING")
+        return self.backfill.status in ("QUEUED", "RUNNING")
 
-    def _fetch(self, tenant_id) -> None:
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
         with tenant_session(tenant_id) as s:
             shop = shopify.connection(s)
             self.connected = shop is not None
@@ -52,21 +72,21 @@ class IntegrationsState(LiveState, AppState):
             self.installed = shop.installed_at.strftime("%Y-%m-%d %H:%M") if shop else ""
             run = shopify.latest_backfill(s)
             self.backfill = (
-                {}
+                BackfillView()
                 if run is None
-                else {
-                    "id": str(run.id),
-                    "status": run.status,
-                    "since": run.since.date().isoformat(),
-                    "seen": run.seen,
-                    "imported": run.imported,
-                    "skipped": run.skipped,
-                    "pages": run.pages,
-                    "error": run.error,
-                    "expected": run.expected or 0,
-                    "stale": shopify.is_stale(run),
-                    "finished": run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else "",
-                }
+                else BackfillView(
+                    id=str(run.id),
+                    status=run.status,
+                    since=run.since.date().isoformat(),
+                    seen=run.seen,
+                    imported=run.imported,
+                    skipped=run.skipped,
+                    pages=run.pages,
+                    error=run.error,
+                    expected=run.expected or 0,
+                    stale=shopify.is_stale(run),
+                    finished=run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else "",
+                )
             )
 
     @guarded("settings.write", quiet=True)
@@ -146,7 +166,7 @@ class IntegrationsState(LiveState, AppState):
     @guarded("settings.write")
     async def resume_backfill(self):
         p = current_principal()
-        run_id = self.backfill.get("id")
+        run_id = self.backfill.id
         if run_id:
             await asyncio.to_thread(shopify.queue_backfill, p.tenant_id, run_id)
             return rx.toast.info("Import resumed from where it stopped.")

@@ -62,13 +62,25 @@ class SimplyPrintSettingsState(LiveState, AppState):
     @guarded("settings.write")
     async def connect(self, form: dict):
         p = current_principal()
-        values = {
-            k: str(form.get(f"sp_{k}") or "").strip()
-            for k in ("company_id", "api_key", "webhook_secret", "api_base_url", "files_base_url")
-        }
+
+        def value(name: str) -> str:
+            return str(form.get(f"sp_{name}") or "").strip()
+
+        company_id, api_key, webhook_secret = value("company_id"), value("api_key"), value("webhook_secret")
+        api_base_url, files_base_url = value("api_base_url"), value("files_base_url")
         was_connected = self.sp_connected
         try:
-            await in_tenant(lambda s: service.connect(s, actor=p, **values))
+            await in_tenant(
+                lambda s: service.connect(
+                    s,
+                    actor=p,
+                    company_id=company_id,
+                    api_key=api_key,
+                    webhook_secret=webhook_secret,
+                    api_base_url=api_base_url,
+                    files_base_url=files_base_url,
+                )
+            )
         except DomainError as exc:
             self.sp_form_error = sentence(exc.message)
             return None

@@ -19,6 +19,12 @@ TEST_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/1",
     "STORAGE_BACKEND": "local",
     "STORAGE_LOCAL_PATH": str(ROOT / "var" / "test-storage"),
+    # Reflex's own working folders (the compiled frontend and its env.json with
+    # the backend's port, the state files): apart from `make dev`'s `.web` and
+    # `.states`, so a running dev app keeps its backend while tests and benches
+    # start theirs on other ports.
+    "REFLEX_WEB_WORKDIR": str(ROOT / "var" / "test-web"),
+    "REFLEX_STATES_WORKDIR": str(ROOT / "var" / "test-states"),
     "FRONTEND_PORT": "3100",
     "BACKEND_PORT": "8100",
     "APP_URL": "http://127.0.0.1:3100",

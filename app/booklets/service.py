@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import jinja2
 import segno
 from PIL import Image
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -118,8 +118,8 @@ def context(session: Session, build: Build) -> dict:
     tenant = session.get(Tenant, build.tenant_id)
     store = storage.for_tenant(build.tenant_id)
     ids = [i for i in builds.photo_ids(build).values() if i]
-    attachments = {a.id: a for a in session.exec(select(Attachment).where(Attachment.id.in_(ids)))}
-    photos = {slot: None for slot in PHOTO_SLOTS}
+    attachments = {a.id: a for a in session.exec(select(Attachment).where(col(Attachment.id).in_(ids)))}
+    photos: dict[str, str | None] = {slot: None for slot in PHOTO_SLOTS}
     for slot, att_id in builds.photo_ids(build).items():
         if att_id and att_id in attachments:
             photos[slot] = _photo_uri(store, attachments[att_id].key)
@@ -171,7 +171,9 @@ def render_html(template: str, ctx: dict) -> str:
 
 
 def render_pdf(html: str) -> bytes:
-    return HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher()).write_pdf()
+    pdf = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher()).write_pdf()
+    assert pdf is not None  # no target given: write_pdf returns the document's bytes
+    return pdf
 
 
 @dataclass

@@ -10,7 +10,7 @@ must come from our own pages (the staff Origin check).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, overload
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
@@ -283,6 +283,10 @@ class PatchBody(BaseModel):
     slots: dict[str, list[str] | str] | None = None
 
 
+@overload
+def _slots(raw: dict) -> slotmap.SlotMap: ...
+@overload
+def _slots(raw: None) -> None: ...
 def _slots(raw: dict | None) -> dict | None:
     if raw is None:
         return None
@@ -432,5 +436,6 @@ def share_cookie_build(request: Request, response: Response, body: CookieBuildBo
         slots = _slots(body.slots) if body and body.slots else build_cookie.decode_anonymous(s, current)[0]
         result = service.share_slots(s, slots, None, cookie_value=current)
         s.commit()
+    assert result.cookie_value is not None  # an anonymous share always points the cookie at the build
     _set_build_cookie(response, result.cookie_value)
     return {"slug": result.slug, "url": f"/b/{result.slug}", "savedBuildId": str(result.build.id)}

@@ -468,7 +468,8 @@ def _moves(sel: Selection, slot: str) -> list[Move]:
     n = len(sel.get(slot, ()))
     if slot not in MULTI_SLOTS or n == 0:
         return [(None, False)]
-    return [(i, False) for i in range(n)] + ([(None, True)] if n > 1 else [])
+    each: list[Move] = [(i, False) for i in range(n)]
+    return each + ([(None, True)] if n > 1 else [])
 
 
 def _apply(sel: Selection, slot: str, part: rules.Part, move: Move) -> Selection:
@@ -540,6 +541,7 @@ class _Suggester:
                 elif replace_all:
                     ids = [part.id] * len(current)
                 else:
+                    assert index is not None  # a multi slot's move replaces one entry or all of them
                     ids = [*current[:index], part.id, *current[index + 1 :]]
                 offer = so.offers[part.id]
                 found.append(

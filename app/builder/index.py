@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import String, cast, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.builder import rules
 from app.catalog import versions
@@ -113,7 +113,7 @@ def summary(slot: str, s: dict) -> str:
         bits = [
             g("socket"),
             cores,
-            f"{_fmt_num(g('boost_ghz'))} GHz" if g("boost_ghz") else None,
+            f"{_fmt_num(boost)} GHz" if (boost := g("boost_ghz")) else None,
             f"{g('tdp_w')} W" if g("tdp_w") else None,
             "iGPU" if g("has_igpu") else None,
             "cooler included" if g("includes_cooler") else None,
@@ -170,7 +170,7 @@ def summary(slot: str, s: dict) -> str:
         bits = [
             kind,
             f"{g('height_mm')} mm tall" if g("height_mm") else None,
-            f"{len(g('sockets'))} sockets" if g("sockets") else None,
+            f"{len(sockets)} sockets" if (sockets := g("sockets")) else None,
         ]
     else:
         bits = []
@@ -183,7 +183,13 @@ def _load_catalog(version: Any) -> CatalogSnapshot:
     grouped: dict[str, list[CatalogEntry]] = {slot: [] for slot in SLOTS}
     with platform_session() as ps:
         rows = ps.execute(
-            select(CatalogPart.id, CatalogPart.slot, CatalogPart.name, CatalogPart.manufacturer, CatalogPart.specs)
+            select(
+                col(CatalogPart.id),
+                col(CatalogPart.slot),
+                col(CatalogPart.name),
+                col(CatalogPart.manufacturer),
+                col(CatalogPart.specs),
+            )
         ).all()
     for pid, slot, name, manufacturer, specs in rows:
         if slot not in grouped:
@@ -307,8 +313,12 @@ class TenantOffers:
             raise RuntimeError("offers must load through their own tenant's session")
         rows = session.execute(
             select(
-                cast(PartOffer.part_id, String), PartOffer.price, PartOffer.currency, PartOffer.stock, PartOffer.active
-            ).where(PartOffer.slot == slot)
+                cast(PartOffer.part_id, String),
+                col(PartOffer.price),
+                col(PartOffer.currency),
+                col(PartOffer.stock),
+                col(PartOffer.active),
+            ).where(col(PartOffer.slot) == slot)
         ).all()
         offers: dict[str, Offer] = {}
         sold: list[tuple[Decimal, str, str, CatalogEntry]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
@@ -18,7 +19,7 @@ class SavedBuild(TenantScoped, table=True):
     was shared). `slots` is the canonical slot map {slot: [opendb ids]}.
     Deleting keeps the row (deleted_at) so its share link can answer 410."""
 
-    __tablename__ = "saved_builds"
+    __tablename__: ClassVar[str] = "saved_builds"
     __table_args__ = (
         UniqueConstraint("tenant_id", "share_slug"),
         Index("ix_saved_builds_tenant_customer", "tenant_id", "customer_id"),

@@ -31,7 +31,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from app.builder.slotmap import MULTI_SLOTS, SLOTS
 from app.platform.machine import Status, StatusTable
@@ -168,6 +168,14 @@ def _first(sel: Selection, slot: str) -> Mapping[str, Any] | None:
     return parts[0].specs if parts else None
 
 
+def _filled(sel: Selection, slot: str) -> Mapping[str, Any]:
+    """Specs of the (first) part in `slot`, a slot the rule's `needs` (checked
+    by `evaluate`) guarantee is filled."""
+    parts = sel.get(slot)
+    assert parts, f"slot {slot!r} is empty"
+    return parts[0].specs
+
+
 def _not_checked(rule: str, slots: tuple[str, ...], what: str, why: str) -> Verdict:
     return Verdict(rule, "info", slots, f"{what} not checked: {why}", True)
 
@@ -203,7 +211,7 @@ _memo = lru_cache(maxsize=16384)
 
 
 def _check_cpu_socket(sel: Selection) -> list[Verdict]:
-    return list(_cpu_socket(_first(sel, "cpu").get("socket"), _first(sel, "motherboard").get("socket")))
+    return list(_cpu_socket(_filled(sel, "cpu").get("socket"), _filled(sel, "motherboard").get("socket")))
 
 
 @_memo
@@ -280,7 +288,7 @@ def _check_psu_wattage(sel: Selection) -> list[Verdict]:
     total, _, unknown = _draw(_draw_key(sel))
     has_cpu, has_gpu = bool(sel.get("cpu")), bool(sel.get("gpu"))
     slots = ("psu", "cpu", "gpu") if has_cpu and has_gpu else ("psu", "cpu") if has_cpu else ("psu", "gpu")
-    return list(_psu_wattage(_first(sel, "psu").get("wattage_w"), total, unknown, slots))
+    return list(_psu_wattage(_filled(sel, "psu").get("wattage_w"), total, unknown, slots))
 
 
 @_memo
@@ -316,7 +324,7 @@ def _psu_wattage(watts: int | None, need: int, unknown: tuple[str, ...], slots: 
 
 
 def _check_gpu_length(sel: Selection) -> list[Verdict]:
-    return list(_gpu_length(_first(sel, "gpu").get("length_mm"), _first(sel, "case").get("max_gpu_length_mm")))
+    return list(_gpu_length(_filled(sel, "gpu").get("length_mm"), _filled(sel, "case").get("max_gpu_length_mm")))
 
 
 @_memo
@@ -361,7 +369,7 @@ def _ram_type(
     if None in kit_types:
         slots = ("ram",) + (("motherboard",) if has_board else ()) + (("cpu",) if has_cpu else ())
         return (_not_checked("ram_type", slots, "memory type", "this memory's type is unknown"),)
-    kinds = tuple(dict.fromkeys(kit_types))  # distinct, in order
+    kinds = cast(tuple[str, ...], tuple(dict.fromkeys(kit_types)))  # distinct, in order; no None (checked above)
     out: list[Verdict] = []
     if has_board:
         slots = ("ram", "motherboard")
@@ -392,13 +400,13 @@ def _ram_type(
 
 
 def _check_cooler_height(sel: Selection) -> list[Verdict]:
-    cooler = _first(sel, "cooler")
+    cooler = _filled(sel, "cooler")
     return list(
         _cooler_height(
             cooler.get("water_cooled"),
             cooler.get("radiator_mm"),
             cooler.get("height_mm"),
-            _first(sel, "case").get("max_cooler_height_mm"),
+            _filled(sel, "case").get("max_cooler_height_mm"),
         )
     )
 
@@ -439,8 +447,8 @@ def _cooler_height(
 
 
 def _check_case_board(sel: Selection) -> list[Verdict]:
-    takes = _first(sel, "case").get("board_form_factors") or ()
-    return list(_case_board(_first(sel, "motherboard").get("form_factor"), tuple(takes)))
+    takes = _filled(sel, "case").get("board_form_factors") or ()
+    return list(_case_board(_filled(sel, "motherboard").get("form_factor"), tuple(takes)))
 
 
 @_memo
@@ -459,7 +467,7 @@ def _case_board(form: str | None, takes: tuple[str, ...]) -> tuple[Verdict, ...]
 
 def _check_ram_slots(sel: Selection) -> list[Verdict]:
     modules = tuple(kit.specs.get("modules") for kit in sel["ram"])
-    return list(_ram_slots(modules, _first(sel, "motherboard").get("memory_slots")))
+    return list(_ram_slots(modules, _filled(sel, "motherboard").get("memory_slots")))
 
 
 @_memo
@@ -471,7 +479,7 @@ def _ram_slots(modules: tuple[int | None, ...], have: int | None) -> tuple[Verdi
         return (
             _not_checked("ram_slots", slots, "memory slots", "this motherboard's number of memory slots is unknown"),
         )
-    sticks = sum(modules)
+    sticks = sum(cast(tuple[int, ...], modules))  # no None (checked above)
     severity = "block" if sticks > have else "pass"
     return (
         Verdict(
@@ -485,7 +493,7 @@ def _ram_slots(modules: tuple[int | None, ...], have: int | None) -> tuple[Verdi
 
 def _check_ram_capacity(sel: Selection) -> list[Verdict]:
     sizes = tuple(_kit_total_gb(kit.specs) for kit in sel["ram"])
-    return list(_ram_capacity(sizes, _first(sel, "motherboard").get("memory_max_gb")))
+    return list(_ram_capacity(sizes, _filled(sel, "motherboard").get("memory_max_gb")))
 
 
 @_memo
@@ -495,7 +503,7 @@ def _ram_capacity(sizes: tuple[int | None, ...], most: int | None) -> tuple[Verd
         return (_not_checked("ram_capacity", slots, "memory capacity", "this memory kit's capacity is unknown"),)
     if most is None:
         return (_not_checked("ram_capacity", slots, "memory capacity", "this motherboard's maximum memory is unknown"),)
-    total = sum(sizes)
+    total = sum(cast(tuple[int, ...], sizes))  # no None (checked above)
     severity = "block" if total > most else "pass"
     return (
         Verdict(
@@ -505,8 +513,8 @@ def _ram_capacity(sizes: tuple[int | None, ...], most: int | None) -> tuple[Verd
 
 
 def _check_cooler_socket(sel: Selection) -> list[Verdict]:
-    cpu = _first(sel, "cpu")
-    fits = tuple(_first(sel, "cooler").get("sockets") or ())
+    cpu = _filled(sel, "cpu")
+    fits = tuple(_filled(sel, "cooler").get("sockets") or ())
     return list(_cooler_socket(cpu.get("socket"), fits, bool(cpu.get("includes_cooler"))))
 
 
@@ -533,7 +541,7 @@ def _check_m2_slots(sel: Selection) -> list[Verdict]:
     drives = sum(1 for d in sel["storage"] if d.specs.get("bus") == "m2")
     if not drives:
         return []
-    return list(_m2_slots(drives, _first(sel, "motherboard").get("m2_slots")))
+    return list(_m2_slots(drives, _filled(sel, "motherboard").get("m2_slots")))
 
 
 @_memo
@@ -554,7 +562,7 @@ def _check_sata_ports(sel: Selection) -> list[Verdict]:
     drives = sum(1 for d in sel["storage"] if d.specs.get("bus") == "sata")
     if not drives:
         return []
-    return list(_sata_ports(drives, _first(sel, "motherboard").get("sata_ports")))
+    return list(_sata_ports(drives, _filled(sel, "motherboard").get("sata_ports")))
 
 
 @_memo
@@ -602,11 +610,11 @@ def _drive_interface(odd: tuple[tuple[str | None, str | None], ...]) -> tuple[Ve
 
 
 def _check_psu_form_factor(sel: Selection) -> list[Verdict]:
-    case = _first(sel, "case")
+    case = _filled(sel, "case")
     return list(
         _psu_form_factor(
             bool(case.get("includes_psu")),
-            _first(sel, "psu").get("form_factor"),
+            _filled(sel, "psu").get("form_factor"),
             tuple(case.get("psu_form_factors") or ()),
         )
     )

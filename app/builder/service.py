@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.builder import cookie as build_cookie
 from app.builder import slotmap
@@ -61,7 +61,7 @@ def _default_name(session: Session, customer_id: uuid.UUID | None) -> str:
         return DEFAULT_NAME
     taken = set(
         session.exec(
-            select(SavedBuild.name).where(SavedBuild.customer_id == customer_id, SavedBuild.deleted_at.is_(None))
+            select(SavedBuild.name).where(SavedBuild.customer_id == customer_id, col(SavedBuild.deleted_at).is_(None))
         )
     )
     if DEFAULT_NAME not in taken:
@@ -105,8 +105,8 @@ def list_builds(session: Session, customer: CustomerLike) -> list[SavedBuild]:
     return list(
         session.exec(
             select(SavedBuild)
-            .where(SavedBuild.customer_id == _cid(customer), SavedBuild.deleted_at.is_(None))
-            .order_by(SavedBuild.updated_at.desc(), SavedBuild.created_at.desc())
+            .where(SavedBuild.customer_id == _cid(customer), col(SavedBuild.deleted_at).is_(None))
+            .order_by(col(SavedBuild.updated_at).desc(), col(SavedBuild.created_at).desc())
         )
     )
 
@@ -189,7 +189,7 @@ def claim_anonymous(session: Session, customer: CustomerLike, cookie_value: str 
         return None
     for build in session.exec(
         select(SavedBuild).where(
-            SavedBuild.customer_id == cid, SavedBuild.deleted_at.is_(None), SavedBuild.claimed_at.is_not(None)
+            SavedBuild.customer_id == cid, col(SavedBuild.deleted_at).is_(None), col(SavedBuild.claimed_at).is_not(None)
         )
     ):
         if slotmap.normalise(build.slots) == slots:
@@ -245,8 +245,8 @@ def share_slots(
             b
             for b in session.exec(
                 select(SavedBuild)
-                .where(SavedBuild.customer_id == cid, SavedBuild.deleted_at.is_(None))
-                .order_by(SavedBuild.shared_at.desc().nulls_last(), SavedBuild.updated_at.desc())
+                .where(SavedBuild.customer_id == cid, col(SavedBuild.deleted_at).is_(None))
+                .order_by(col(SavedBuild.shared_at).desc().nulls_last(), col(SavedBuild.updated_at).desc())
             )
             if slotmap.normalise(b.slots) == clean
         ]
@@ -394,6 +394,7 @@ def order_build(
             if pid in by_part:  # the same RAM kit (or drive) more than once
                 by_part[pid].quantity += 1
                 continue
+            assert priced.price is not None  # every part is available (checked above)
             line = LineInput(
                 sku=_sku(slot, pid),
                 title=priced.part.name,

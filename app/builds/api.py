@@ -8,7 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, File, UploadFile
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.builds import machine, service
 from app.builds.models import PHOTO_SLOTS, Build
@@ -25,7 +25,7 @@ router = APIRouter(tags=["builds"])
 def build_json(session, build: Build) -> dict:
     ids = service.photo_ids(build)
     attachments = {
-        a.id: a for a in session.exec(select(Attachment).where(Attachment.id.in_([i for i in ids.values() if i])))
+        a.id: a for a in session.exec(select(Attachment).where(col(Attachment.id).in_([i for i in ids.values() if i])))
     }
     return {
         "id": str(build.id),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
@@ -34,7 +35,7 @@ def slot_column(slot: str) -> str:
 
 
 class Build(TenantScoped, table=True):
-    __tablename__ = "builds"
+    __tablename__: ClassVar[str] = "builds"
     __table_args__ = (UniqueConstraint("order_id"), Index("ix_builds_tenant_status", "tenant_id", "status"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -79,7 +80,7 @@ class Build(TenantScoped, table=True):
 
 
 class TestRun(TenantScoped, table=True):
-    __tablename__ = "build_test_runs"
+    __tablename__: ClassVar[str] = "build_test_runs"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     build_id: uuid.UUID = Field(foreign_key="builds.id", index=True, ondelete="CASCADE")
@@ -94,7 +95,7 @@ class TestRun(TenantScoped, table=True):
 
 
 class BuildTimelineStep(TenantScoped, table=True):
-    __tablename__ = "build_timeline_steps"
+    __tablename__: ClassVar[str] = "build_timeline_steps"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     build_id: uuid.UUID = Field(foreign_key="builds.id", index=True, ondelete="CASCADE")
@@ -105,7 +106,7 @@ class BuildTimelineStep(TenantScoped, table=True):
 
 
 class BuildEventLog(TenantScoped, table=True):
-    __tablename__ = "build_event_log"
+    __tablename__: ClassVar[str] = "build_event_log"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     build_id: uuid.UUID = Field(foreign_key="builds.id", index=True, ondelete="CASCADE")

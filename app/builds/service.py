@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.builds import machine, photos
 from app.builds.models import (
@@ -96,11 +96,12 @@ def create_build(session: Session, order_id: uuid.UUID | str, *, actor: Principa
             updated_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["order_id"])
-        .returning(Build.id)
+        .returning(col(Build.id))
     ).scalar()
     if created is None:
         raise Conflict(f"order {order.number} already has a build")
     build = session.get(Build, build_id)
+    assert build is not None  # inserted just above, in this transaction
     _event(session, build, "info", f"Build created for order {order.number}", actor=actor)
     orders.log_event(session, order, "build.created", "Build created", actor=actor)
     return build
@@ -396,6 +397,7 @@ def update_test_run(
     run.updated_at = utcnow()
     session.add(run)
     build = session.get(Build, run.build_id)
+    assert build is not None  # test_runs.build_id is a foreign key to builds
     _event(
         session,
         build,
@@ -493,4 +495,4 @@ def feed(session: Session, build_id: uuid.UUID) -> list[dict]:
 
 
 def test_runs(session: Session, build_id: uuid.UUID) -> list[TestRun]:
-    return list(session.exec(select(TestRun).where(TestRun.build_id == build_id).order_by(TestRun.created_at)))
+    return list(session.exec(select(TestRun).where(TestRun.build_id == build_id).order_by(col(TestRun.created_at))))

@@ -4,6 +4,7 @@ lists, and catalog imports."""
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -153,7 +154,9 @@ def list_offers(
                 "pageSize": page_size,
                 "parts": [{"part": part_json(p), "offer": offer_json(o, p) if o else None} for o, p in rows],
             }
-        return {"total": total, "page": page, "pageSize": page_size, "offers": [offer_json(o, p) for o, p in rows]}
+        # without whole_catalog the rows are an inner join: every row has its offer
+        offers = [offer_json(cast(PartOffer, o), p) for o, p in rows]
+        return {"total": total, "page": page, "pageSize": page_size, "offers": offers}
 
 
 class OfferBody(BaseModel):

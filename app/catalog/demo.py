@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.catalog.models import CatalogPart, PartOffer
 from app.catalog.slots import SLOTS
@@ -438,8 +438,24 @@ _BOARD_CHIPSETS = [  # (chipset pattern, price) for an ATX board
     (r"H410", 75),
 ]
 _BOARD_PATTERNS = [(re.compile(pat), price) for pat, price in _BOARD_CHIPSETS]
-_CPU_PLATFORM = {"AM5": 1.0, "LGA 1851": 1.0, "LGA 1700": 0.85, "AM4": 0.62, "LGA 1200": 0.55, "LGA 1151": 0.45}
-_EFFICIENCY = {"80+ Titanium": 1.75, "80+ Platinum": 1.4, "80+ Gold": 1.18, "80+ Silver": 1.06, "80+ Bronze": 1.0}
+# Factor tables below are looked up with a spec value that may be missing (None).
+_CPU_PLATFORM: dict[str | None, float] = {
+    "AM5": 1.0,
+    "LGA 1851": 1.0,
+    "LGA 1700": 0.85,
+    "AM4": 0.62,
+    "LGA 1200": 0.55,
+    "LGA 1151": 0.45,
+}
+_EFFICIENCY: dict[str | None, float] = {
+    "80+ Titanium": 1.75,
+    "80+ Platinum": 1.4,
+    "80+ Gold": 1.18,
+    "80+ Silver": 1.06,
+    "80+ Bronze": 1.0,
+}
+_BOARD_SIZE: dict[str | None, float] = {"Mini-ITX": 1.22, "Micro ATX": 0.86, "EATX": 1.35}
+_PSU_SIZE: dict[str | None, float] = {"SFX": 1.3, "SFX-L": 1.35}
 
 
 def _cpu_price(s: dict) -> float:
@@ -451,7 +467,7 @@ def _cpu_price(s: dict) -> float:
 def _board_price(s: dict) -> float:
     chipset = s.get("chipset") or ""
     base = next((price for pattern, price in _BOARD_PATTERNS if pattern.search(chipset)), 120)
-    factor = {"Mini-ITX": 1.22, "Micro ATX": 0.86, "EATX": 1.35}.get(s.get("form_factor"), 1.0)
+    factor = _BOARD_SIZE.get(s.get("form_factor"), 1.0)
     return base * factor + 4 * max(0, (s.get("m2_slots") or 0) - 2)
 
 
@@ -486,7 +502,7 @@ def _psu_price(s: dict) -> float:
     watts = s.get("wattage_w") or 550
     eff = _EFFICIENCY.get(s.get("efficiency"), 0.92)
     modular = {"Full": 1.15, "Semi": 1.07}.get(str(s.get("modular") or "").split(" ")[0].split("-")[0], 1.0)
-    size = {"SFX": 1.3, "SFX-L": 1.35}.get(s.get("form_factor"), 1.0)
+    size = _PSU_SIZE.get(s.get("form_factor"), 1.0)
     return (30 + watts * 0.085) * eff * modular * size
 
 
@@ -535,7 +551,7 @@ def _parts(session: Session) -> dict[str, list[P]]:
     year = CatalogPart.raw["metadata"]["releaseYear"].astext
     out: dict[str, list[P]] = {slot: [] for slot in SLOTS}
     for pid, slot, name, specs, y in session.execute(
-        select(CatalogPart.id, CatalogPart.slot, CatalogPart.name, CatalogPart.specs, year)
+        select(col(CatalogPart.id), col(CatalogPart.slot), col(CatalogPart.name), col(CatalogPart.specs), year)
     ):
         try:
             release = int(y) if y and 1990 < int(y) < 2100 else 0
@@ -557,7 +573,7 @@ def load_demo_prices(session: Session) -> tuple[int, int, int]:
     from app.catalog.service import OfferInput, shop_currency, upsert_offers
 
     currency = shop_currency(session)
-    own = set(session.execute(select(PartOffer.part_id).where(PartOffer.is_demo.is_(False))).scalars())
+    own = set(session.execute(select(col(PartOffer.part_id)).where(col(PartOffer.is_demo).is_(False))).scalars())
     items = [
         OfferInput(uuid.UUID(p.id), demo_price(slot, p.id, p.specs), demo_stock(p.id), currency, True, True)
         for slot, chosen in demo_selection(session).items()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.catalog import normalize
 from app.catalog.models import CatalogImport, CatalogPart
@@ -156,7 +156,7 @@ def create_run(started_by: str = "") -> CatalogImport:
     with platform_session() as s:
         open_runs = list(
             s.execute(
-                select(CatalogImport).where(CatalogImport.status.in_(("QUEUED", "RUNNING"))).with_for_update()
+                select(CatalogImport).where(col(CatalogImport.status).in_(("QUEUED", "RUNNING"))).with_for_update()
             ).scalars()
         )
         running = bool(open_runs) and import_running()  # after the rows are locked: no run can start between
@@ -222,7 +222,7 @@ def _save(p: Progress, progress: ProgressFn | None, session: Session | None = No
         k: getattr(p, k)
         for k in ("status", "total", "processed", "created", "updated", "unchanged", "skipped", "error", "finished_at")
     }
-    stmt = update(CatalogImport).where(CatalogImport.id == p.id).values(**values)
+    stmt = update(CatalogImport).where(col(CatalogImport.id) == p.id).values(**values)
     if session is None:
         with platform_session() as s:
             s.execute(stmt)
@@ -265,7 +265,7 @@ def _upsert(session: Session, batch: list[Record]) -> tuple[int, int]:
             "source_hash": stmt.excluded.source_hash,
             "updated_at": stmt.excluded.updated_at,
         },
-        where=CatalogPart.source_hash != stmt.excluded.source_hash,
+        where=col(CatalogPart.source_hash) != stmt.excluded.source_hash,
     ).returning(literal_column("xmax = 0"))
     created = updated = 0
     for (inserted,) in session.execute(stmt):
@@ -323,7 +323,7 @@ def import_catalog(
             p.total, p.skipped, p.processed = read, skipped, skipped
             _save(p, progress)
             with platform_session() as s:
-                known = dict(s.execute(select(CatalogPart.id, CatalogPart.source_hash)).all())
+                known = dict(s.execute(select(col(CatalogPart.id), col(CatalogPart.source_hash))).all())
                 for start in range(0, len(records), batch_size):
                     chunk = records[start : start + batch_size]
                     pending = [r for r in chunk if known.get(r.id) != r.source_hash]
@@ -350,7 +350,9 @@ def import_catalog(
 
 def latest_run() -> CatalogImport | None:
     with platform_session() as s:
-        return s.execute(select(CatalogImport).order_by(CatalogImport.created_at.desc()).limit(1)).scalars().first()
+        return (
+            s.execute(select(CatalogImport).order_by(col(CatalogImport.created_at).desc()).limit(1)).scalars().first()
+        )
 
 
 def get_run(run_id: uuid.UUID | str) -> CatalogImport:

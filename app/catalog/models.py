@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import Index, Numeric, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
@@ -19,7 +20,7 @@ class CatalogPart(SQLModel, table=True):
     normalised fields the compatibility rules and filters read
     (`app.catalog.normalize`); `raw` is the upstream record unchanged."""
 
-    __tablename__ = "catalog_parts"
+    __tablename__: ClassVar[str] = "catalog_parts"
     __table_args__ = (Index("ix_catalog_parts_slot_name", "slot", "name"),)
 
     id: uuid.UUID = Field(primary_key=True)  # upstream opendb_id
@@ -38,7 +39,7 @@ class CatalogPart(SQLModel, table=True):
 class CatalogImport(SQLModel, table=True):
     """A run of the catalog import (global), with its progress."""
 
-    __tablename__ = "catalog_imports"
+    __tablename__: ClassVar[str] = "catalog_imports"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     status: str = Field(default="QUEUED", max_length=20)  # QUEUED | RUNNING | COMPLETED | FAILED
@@ -57,7 +58,7 @@ class CatalogImport(SQLModel, table=True):
 class PartOffer(TenantScoped, table=True):
     """A shop sells a catalog part: its price, stock and whether it is listed."""
 
-    __tablename__ = "part_offers"
+    __tablename__: ClassVar[str] = "part_offers"
     __table_args__ = (
         UniqueConstraint("tenant_id", "part_id"),
         Index("ix_part_offers_tenant_slot", "tenant_id", "slot"),
@@ -78,7 +79,7 @@ class PartOffer(TenantScoped, table=True):
 class PriceListImport(TenantScoped, table=True):
     """One uploaded price list (CSV: opendb_id, price, stock) and its outcome."""
 
-    __tablename__ = "price_list_imports"
+    __tablename__: ClassVar[str] = "price_list_imports"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     filename: str = Field(default="", max_length=255)

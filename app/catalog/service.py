@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy import String, cast, func, literal_column, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.catalog import importer, pricelist
 from app.catalog.models import CatalogImport, CatalogPart, PartOffer, PriceListImport
@@ -74,7 +74,11 @@ MAX_STORED_ERRORS = 1000
 def _offers_changed(session: Session) -> None:
     """Bump the tenant's offers version and tell open pages, once this commits."""
     tenant_id = session_tenant_id(session)
-    on_commit(session, lambda: bump_offers_version(tenant_id), key="catalog.offers-version")
+
+    def bump() -> None:
+        bump_offers_version(tenant_id)
+
+    on_commit(session, bump, key="catalog.offers-version")
     live.notify_after_commit(session, "offers")
 
 
@@ -101,8 +105,8 @@ def _search(q, search: str):
         like = f"%{word}%"
         q = q.where(
             or_(
-                CatalogPart.name.ilike(like),
-                CatalogPart.manufacturer.ilike(like),
+                col(CatalogPart.name).ilike(like),
+                col(CatalogPart.manufacturer).ilike(like),
                 cast(CatalogPart.id, String).ilike(like),
             )
         )
@@ -113,7 +117,7 @@ def slot_counts(session: Session | None = None) -> dict[str, int]:
     """Parts per slot (every slot listed, in SLOTS order)."""
 
     def run(s: Session) -> dict[str, int]:
-        found = dict(s.execute(select(CatalogPart.slot, func.count()).group_by(CatalogPart.slot)).all())
+        found = dict(s.execute(select(col(CatalogPart.slot), func.count()).group_by(col(CatalogPart.slot))).all())
         return {slot: found.get(slot, 0) for slot in SLOTS}
 
     if session is not None:
@@ -124,7 +128,7 @@ def slot_counts(session: Session | None = None) -> dict[str, int]:
 
 def catalog_empty() -> bool:
     with platform_session() as s:
-        return s.execute(select(CatalogPart.id).limit(1)).first() is None
+        return s.execute(select(col(CatalogPart.id)).limit(1)).first() is None
 
 
 def list_parts(session: Session, f: PartFilter) -> tuple[list[CatalogPart], int]:
@@ -132,13 +136,13 @@ def list_parts(session: Session, f: PartFilter) -> tuple[list[CatalogPart], int]
     q = select(CatalogPart)
     cq = select(func.count()).select_from(CatalogPart)
     if slot:
-        q, cq = q.where(CatalogPart.slot == slot), cq.where(CatalogPart.slot == slot)
+        q, cq = q.where(col(CatalogPart.slot) == slot), cq.where(col(CatalogPart.slot) == slot)
     if f.search.strip():
         q, cq = _search(q, f.search), _search(cq, f.search)
     total = session.execute(cq).scalar_one()
     rows = (
         session.execute(
-            q.order_by(CatalogPart.slot, CatalogPart.name, CatalogPart.id)
+            q.order_by(col(CatalogPart.slot), col(CatalogPart.name), col(CatalogPart.id))
             .offset(max(0, f.page) * f.page_size)
             .limit(f.page_size)
         )
@@ -225,15 +229,15 @@ OFFER_SORTS = {
 def _offer_filtered(q, f: OfferFilter):
     slot = _check_slot(f.slot)
     if slot:
-        q = q.where(CatalogPart.slot == slot)
+        q = q.where(col(CatalogPart.slot) == slot)
     if f.status == "active":
-        q = q.where(PartOffer.active.is_(True))
+        q = q.where(col(PartOffer.active).is_(True))
     elif f.status == "inactive":
-        q = q.where(PartOffer.active.is_(False))
+        q = q.where(col(PartOffer.active).is_(False))
     elif f.status == "demo":
-        q = q.where(PartOffer.is_demo.is_(True))
+        q = q.where(col(PartOffer.is_demo).is_(True))
     elif f.status == "unsold":
-        q = q.where(PartOffer.id.is_(None))
+        q = q.where(col(PartOffer.id).is_(None))
     if f.search.strip():
         q = _search(q, f.search)
     return q
@@ -249,9 +253,11 @@ def list_offers(session: Session, f: OfferFilter) -> tuple[list[tuple[PartOffer 
         return q.select_from(PartOffer).join(CatalogPart, CatalogPart.id == PartOffer.part_id)
 
     total = session.execute(_offer_filtered(joined(select(func.count())), f)).scalar_one()
-    col = OFFER_SORTS.get(f.sort, CatalogPart.name)
-    order = col.desc().nulls_last() if f.descending else col.asc().nulls_last()
-    q = _offer_filtered(joined(select(PartOffer, CatalogPart)), f).order_by(order, CatalogPart.name, CatalogPart.id)
+    sort_col = OFFER_SORTS.get(f.sort, CatalogPart.name)
+    order = sort_col.desc().nulls_last() if f.descending else sort_col.asc().nulls_last()
+    q = _offer_filtered(joined(select(PartOffer, CatalogPart)), f).order_by(
+        order, col(CatalogPart.name), col(CatalogPart.id)
+    )
     rows = session.execute(q.offset(max(0, f.page) * f.page_size).limit(f.page_size)).all()
     return [(o, p) for o, p in rows], total
 
@@ -260,8 +266,11 @@ def offer_counts(session: Session) -> dict[str, dict[str, int]]:
     """Per slot: offers, active offers, demo offers."""
     rows = session.execute(
         select(
-            PartOffer.slot, func.count(), func.count().filter(PartOffer.active), func.count().filter(PartOffer.is_demo)
-        ).group_by(PartOffer.slot)
+            col(PartOffer.slot),
+            func.count(),
+            func.count().filter(col(PartOffer.active)),
+            func.count().filter(col(PartOffer.is_demo)),
+        ).group_by(col(PartOffer.slot))
     ).all()
     found = {slot: {"offers": n, "active": a, "demo": d} for slot, n, a, d in rows}
     return {slot: found.get(slot, {"offers": 0, "active": 0, "demo": 0}) for slot in SLOTS}
@@ -285,7 +294,9 @@ def upsert_offers(session: Session, items: list[OfferInput]) -> tuple[int, int, 
     tid = session_tenant_id(session)
     slots = dict(
         session.execute(
-            select(CatalogPart.id, CatalogPart.slot).where(CatalogPart.id.in_([i.part_id for i in items]))
+            select(col(CatalogPart.id), col(CatalogPart.slot)).where(
+                col(CatalogPart.id).in_([i.part_id for i in items])
+            )
         ).all()
     )
     created = updated = 0
@@ -379,7 +390,7 @@ def set_offer(
             actor,
             {"partId": str(part.id)},
         )
-    return session.execute(select(PartOffer).where(PartOffer.part_id == part.id)).scalar_one()
+    return session.execute(select(PartOffer).where(col(PartOffer.part_id) == part.id)).scalar_one()
 
 
 def deactivate_offer(session: Session, part_id: uuid.UUID | str, *, actor: Principal | None) -> PartOffer:
@@ -388,7 +399,7 @@ def deactivate_offer(session: Session, part_id: uuid.UUID | str, *, actor: Princ
         actor.require("catalog.write")
     part = get_part(session, part_id)
     offer = session.execute(
-        select(PartOffer).where(PartOffer.part_id == part.id).with_for_update()
+        select(PartOffer).where(col(PartOffer.part_id) == part.id).with_for_update()
     ).scalar_one_or_none()
     if offer is None:
         raise NotFound("this shop has no offer for that part")
@@ -425,7 +436,9 @@ def import_price_list(
     ids = [r.part_id for r in parsed.rows]
     for start in range(0, len(ids), 5000):
         known |= set(
-            session.execute(select(CatalogPart.id).where(CatalogPart.id.in_(ids[start : start + 5000]))).scalars()
+            session.execute(
+                select(col(CatalogPart.id)).where(col(CatalogPart.id).in_(ids[start : start + 5000]))
+            ).scalars()
         )
     items = []
     for row in parsed.rows:
@@ -484,7 +497,7 @@ def import_price_list(
 
 def list_price_lists(session: Session, limit: int = 20) -> list[PriceListImport]:
     return list(
-        session.execute(select(PriceListImport).order_by(PriceListImport.created_at.desc()).limit(limit)).scalars()
+        session.execute(select(PriceListImport).order_by(col(PriceListImport.created_at).desc()).limit(limit)).scalars()
     )
 
 
@@ -516,4 +529,7 @@ def ensure_catalog_and_demo_prices(tenant_id: uuid.UUID | str) -> tuple[int, int
 
 def has_demo_prices(session: Session) -> bool:
     """Whether the shop sells anything at demo prices (the storefront says so)."""
-    return session.exec(select(PartOffer.id).where(PartOffer.is_demo, PartOffer.active).limit(1)).first() is not None
+    return (
+        session.execute(select(col(PartOffer.id)).where(col(PartOffer.is_demo), col(PartOffer.active)).limit(1)).first()
+        is not None
+    )

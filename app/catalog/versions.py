@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import cast
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def _read(key: str) -> int:
     if value is None:
         r.set(key, time.time_ns() // 1000, nx=True)
         value = r.get(key)
-    return int(value)
+    return int(cast(bytes, value))  # synchronous client; the key is set by now
 
 
 def _get(key: str) -> int:
@@ -50,7 +51,7 @@ def _bump(key: str) -> int:
 
     try:
         _read(key)
-        return int(redis_conn().incr(key))
+        return int(cast(int, redis_conn().incr(key)))  # synchronous client
     except Exception as exc:
         log.warning("version stamp %s not bumped (%s)", key, exc)
         return _fallback()

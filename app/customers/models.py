@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import DateTime, UniqueConstraint
 from sqlmodel import Field
@@ -12,7 +13,7 @@ from app.platform.models import TenantScoped, Timestamp
 
 
 class Customer(TenantScoped, table=True):
-    __tablename__ = "customers"
+    __tablename__: ClassVar[str] = "customers"
     __table_args__ = (UniqueConstraint("tenant_id", "email"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -27,7 +28,7 @@ class Customer(TenantScoped, table=True):
 class CustomerSession(TenantScoped, table=True):
     """A signed-in customer browser; only the token's SHA-256 is stored."""
 
-    __tablename__ = "customer_sessions"
+    __tablename__: ClassVar[str] = "customer_sessions"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     customer_id: uuid.UUID = Field(foreign_key="customers.id", index=True, ondelete="CASCADE")

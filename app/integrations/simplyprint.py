@@ -80,11 +80,16 @@ def verify_webhook(headers: Mapping[str, str], secret: str) -> bool:
     return ok
 
 
+def _mapping(value: object) -> Mapping[str, Any]:
+    """`value` when it is a mapping, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def webhook_dedupe_key(payload: Mapping[str, Any]) -> tuple[str, str, str, str]:
     """`(webhook_id, event, job uid, timestamp)` — the contract's §3 dedupe key (strings, '' if absent)."""
-    data = payload.get("data") if isinstance(payload.get("data"), Mapping) else {}
-    job = data.get("job") if isinstance(data.get("job"), Mapping) else {}
-    item = data.get("queue_item") if isinstance(data.get("queue_item"), Mapping) else {}
+    data = _mapping(payload.get("data"))
+    job = _mapping(data.get("job"))
+    item = _mapping(data.get("queue_item"))
     ref = job.get("uid") or job.get("id") or item.get("id") or ""
     return (
         str(payload.get("webhook_id") or ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import DateTime, Index, Numeric, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
@@ -15,7 +16,7 @@ from app.platform.models import TenantScoped, Timestamp
 
 
 class Order(TenantScoped, table=True):
-    __tablename__ = "orders"
+    __tablename__: ClassVar[str] = "orders"
     __table_args__ = (
         UniqueConstraint("tenant_id", "shopify_order_id"),
         Index("ix_orders_tenant_number", "tenant_id", "number"),
@@ -75,7 +76,7 @@ class Order(TenantScoped, table=True):
 
 
 class LineItem(TenantScoped, table=True):
-    __tablename__ = "order_line_items"
+    __tablename__: ClassVar[str] = "order_line_items"
     __table_args__ = (UniqueConstraint("order_id", "shopify_line_item_id"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -97,7 +98,7 @@ class LineItem(TenantScoped, table=True):
 class ProcessedWebhook(TenantScoped, table=True):
     """Idempotency record of a Shopify delivery, keyed by webhook id and topic."""
 
-    __tablename__ = "processed_webhooks"
+    __tablename__: ClassVar[str] = "processed_webhooks"
     __table_args__ = (UniqueConstraint("tenant_id", "webhook_id", "webhook_type"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -113,7 +114,7 @@ class ProcessedWebhook(TenantScoped, table=True):
 class ShopifyShop(TenantScoped, table=True):
     """A tenant's Shopify connection; token and secret encrypted at rest."""
 
-    __tablename__ = "shopify_shops"
+    __tablename__: ClassVar[str] = "shopify_shops"
     __table_args__ = (UniqueConstraint("tenant_id"), UniqueConstraint("shop_domain"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -130,7 +131,7 @@ class ShopifyShop(TenantScoped, table=True):
 class ShopifyBackfill(TenantScoped, table=True):
     """An "import orders since" run; the cursor makes it resumable."""
 
-    __tablename__ = "shopify_backfills"
+    __tablename__: ClassVar[str] = "shopify_backfills"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     since: datetime = Field(sa_type=DateTime(timezone=True))

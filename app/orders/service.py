@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import Date, cast, func, or_, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.orders import machine
 from app.orders.inputs import LineInput, OrderInput
@@ -71,11 +71,11 @@ def get_order(session: Session, order_id: uuid.UUID | str, *, lock: bool = False
 
 
 def line_items(session: Session, order_id: uuid.UUID) -> list[LineItem]:
-    return list(session.exec(select(LineItem).where(LineItem.order_id == order_id).order_by(LineItem.position)))
+    return list(session.exec(select(LineItem).where(LineItem.order_id == order_id).order_by(col(LineItem.position))))
 
 
 def timeline(session: Session, order_id: uuid.UUID) -> list[EventLog]:
-    return list(session.exec(select(EventLog).where(EventLog.order_id == order_id).order_by(EventLog.created_at)))
+    return list(session.exec(select(EventLog).where(EventLog.order_id == order_id).order_by(col(EventLog.created_at))))
 
 
 @dataclass
@@ -107,11 +107,11 @@ def _filtered(q, f: OrderFilter):
         like = f"%{f.search.strip()}%"
         q = q.where(
             or_(
-                Order.number.ilike(like),
-                Order.customer_name.ilike(like),
-                Order.customer_email.ilike(like),
-                Order.ship_city.ilike(like),
-                Order.id.in_(select(LineItem.order_id).where(LineItem.sku.ilike(like))),
+                col(Order.number).ilike(like),
+                col(Order.customer_name).ilike(like),
+                col(Order.customer_email).ilike(like),
+                col(Order.ship_city).ilike(like),
+                col(Order.id).in_(select(LineItem.order_id).where(col(LineItem.sku).ilike(like))),
             )
         )
     if f.status:
@@ -129,8 +129,10 @@ def _filtered(q, f: OrderFilter):
 
 def list_orders(session: Session, f: OrderFilter) -> tuple[list[Order], int]:
     total = session.exec(_filtered(select(func.count()).select_from(Order), f)).one()
-    col = SORTS.get(f.sort, Order.placed_at)
-    q = _filtered(select(Order), f).order_by(col.desc() if f.descending else col.asc(), Order.number.desc())
+    sort_col = SORTS.get(f.sort, col(Order.placed_at))
+    q = _filtered(select(Order), f).order_by(
+        sort_col.desc() if f.descending else sort_col.asc(), col(Order.number).desc()
+    )
     rows = list(session.exec(q.offset(max(0, f.page) * f.page_size).limit(f.page_size)))
     return rows, total
 
@@ -580,6 +582,5 @@ def create_manual_order(session: Session, data: OrderInput, *, actor: Principal)
 def retry_entries(session: Session, order_id: uuid.UUID):
     from app.platform.models import RetryEntry
 
-    return list(
-        session.exec(select(RetryEntry).where(RetryEntry.order_id == order_id).order_by(RetryEntry.created_at.desc()))
-    )
+    q = select(RetryEntry).where(RetryEntry.order_id == order_id).order_by(col(RetryEntry.created_at).desc())
+    return list(session.exec(q))

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.integrations import shopify as api
 from app.orders import service, shopify_orders
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def connection(session: Session) -> ShopifyShop | None:
-    return session.exec(select(ShopifyShop).where(ShopifyShop.uninstalled_at.is_(None))).first()
+    return session.exec(select(ShopifyShop).where(col(ShopifyShop.uninstalled_at).is_(None))).first()
 
 
 def connect(
@@ -204,7 +204,7 @@ def handle_webhook(raw_body: bytes, headers: dict[str, str]) -> WebhookResult:
                 order_id=order.id,
             )
             .on_conflict_do_nothing()
-            .returning(ProcessedWebhook.id)
+            .returning(col(ProcessedWebhook.id))
         ).scalar()
         if claimed is None:
             s.rollback()
@@ -222,7 +222,9 @@ def start_backfill(session: Session, since: datetime, *, actor: Principal) -> Sh
         raise ValidationFailed("connect Shopify first (Settings › Integrations)")
     if since > utcnow():
         raise ValidationFailed("the start date is in the future")
-    running = session.exec(select(ShopifyBackfill).where(ShopifyBackfill.status.in_(("QUEUED", "RUNNING")))).first()
+    running = session.exec(
+        select(ShopifyBackfill).where(col(ShopifyBackfill.status).in_(("QUEUED", "RUNNING")))
+    ).first()
     if running is not None:
         if not is_stale(running):
             raise Conflict("an import is already running")
@@ -321,6 +323,7 @@ def run_backfill(tenant_id: uuid.UUID | str, run_id: uuid.UUID | str, *, page_si
     except api.ShopifyError as exc:
         with tenant_session(tid) as s:
             run = s.get(ShopifyBackfill, run.id)
+            assert run is not None  # read above; import runs are never deleted
             run.status, run.error, run.updated_at = "FAILED", str(exc)[:2000], utcnow()
             s.add(run)
             s.commit()
@@ -341,4 +344,4 @@ def is_stale(run: ShopifyBackfill) -> bool:
 
 
 def latest_backfill(session: Session) -> ShopifyBackfill | None:
-    return session.exec(select(ShopifyBackfill).order_by(ShopifyBackfill.created_at.desc())).first()
+    return session.exec(select(ShopifyBackfill).order_by(col(ShopifyBackfill.created_at).desc())).first()

@@ -10,7 +10,7 @@ from app.settings import get_settings
 from components.layout import PHONE_META, public_page
 from components.storefront import severity_badge, share_dialog, storefront_page
 from components.ui import empty_state, loading_table
-from state.account import COUNTRIES, AccountBuildsState, CustomerAuthState
+from state.account import COUNTRIES, AccountBuildsState, CustomerAuthState, SavedBuildRow
 
 
 def _post_script(form_id: str, path: str, fields: list[str]) -> str:
@@ -177,35 +177,33 @@ customer_signup_page = public_page(
 # --- /account/builds ------------------------------------------------------------------------------
 
 
-def _build_card(b: rx.Var) -> rx.Component:
-    bid = b["id"].to(str)
+def _build_card(b: rx.Var[SavedBuildRow]) -> rx.Component:
+    bid = b.id
     return rx.card(
         rx.flex(
             rx.vstack(
                 rx.hstack(
-                    rx.heading(b["name"], size="4", data_testid="saved-build-name"),
-                    severity_badge(b["overall"].to(str)),
+                    rx.heading(b.name, size="4", data_testid="saved-build-name"),
+                    severity_badge(b.overall),
                     align="center",
                     spacing="2",
                     wrap="wrap",
                 ),
-                rx.text(b["state"], " · ", b["parts"], " parts · saved ", b["updated"], size="1", color_scheme="gray"),
+                rx.text(b.state, " · ", b.parts, " parts · saved ", b.updated, size="1", color_scheme="gray"),
                 rx.cond(
-                    b["share_url"].to(str) != "",
-                    rx.text(
-                        "Shared: ", rx.link(b["share_url"], href=b["share_url"].to(str), is_external=True), size="1"
-                    ),
+                    b.share_url != "",
+                    rx.text("Shared: ", rx.link(b.share_url, href=b.share_url, is_external=True), size="1"),
                 ),
                 spacing="1",
                 flex="1",
                 min_width="0",
             ),
             rx.vstack(
-                rx.heading(b["total"], size="5"),
+                rx.heading(b.total, size="5"),
                 rx.flex(
                     rx.link(
                         rx.button(rx.icon("wrench", size=14), "Open", size="2", variant="soft"),
-                        href="/build?" + b["query"].to(str),
+                        href="/build?" + b.query,
                     ),
                     rx.button(
                         rx.icon("shopping-cart", size=14),
@@ -232,7 +230,7 @@ def _build_card(b: rx.Var) -> rx.Component:
                             ),
                             rx.menu.item(
                                 rx.hstack(rx.icon("pencil", size=14), rx.text("Rename")),
-                                on_click=AccountBuildsState.start_rename(bid, b["name"].to(str)),
+                                on_click=AccountBuildsState.start_rename(bid, b.name),
                             ),
                             rx.menu.item(
                                 rx.hstack(rx.icon("copy", size=14), rx.text("Duplicate")),

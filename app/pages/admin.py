@@ -6,7 +6,19 @@ import reflex as rx
 
 from components.layout import staff_page
 from components.ui import confirm_button, empty_state, field, loading_table, pager
-from state.admin import ApiKeysState, AuditState, QueuesState, UsersState
+from state.admin import (
+    ApiKeyRow,
+    ApiKeysState,
+    AuditEntry,
+    AuditState,
+    FailedJobRow,
+    QueueRow,
+    QueuesState,
+    RetryAttentionRow,
+    StaffRow,
+    UsersState,
+    WorkerRow,
+)
 
 
 def _header(*names: str) -> rx.Component:
@@ -16,32 +28,32 @@ def _header(*names: str) -> rx.Component:
 # --- staff & roles --------------------------------------------------------------
 
 
-def _user_row(u: rx.Var) -> rx.Component:
+def _user_row(u: rx.Var[StaffRow]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
-                rx.text(u["display_name"], weight="medium"),
-                rx.text(u["username"], size="1", color_scheme="gray"),
+                rx.text(u.display_name, weight="medium"),
+                rx.text(u.username, size="1", color_scheme="gray"),
                 spacing="0",
             )
         ),
-        rx.table.cell(u["email"]),
+        rx.table.cell(u.email),
         rx.table.cell(
             rx.cond(
                 UsersState.can_edit,
                 rx.select(
                     UsersState.role_names,
-                    value=u["role"],
+                    value=u.role,
                     size="1",
-                    on_change=lambda role: UsersState.change_role(u["id"], role),
-                    data_testid=f"role-{u['username']}",
+                    on_change=lambda role: UsersState.change_role(u.id, role),
+                    data_testid=f"role-{u.username}",
                 ),
-                rx.badge(u["roles"]),
+                rx.badge(u.roles),
             )
         ),
-        rx.table.cell(u["last_login"]),
+        rx.table.cell(u.last_login),
         rx.table.cell(
-            rx.cond(u["active"], rx.badge("active", color_scheme="green"), rx.badge("disabled", color_scheme="gray"))
+            rx.cond(u.active, rx.badge("active", color_scheme="green"), rx.badge("disabled", color_scheme="gray"))
         ),
         align="center",
     )
@@ -151,22 +163,22 @@ def users_page() -> rx.Component:
 # --- API keys -------------------------------------------------------------------------
 
 
-def _key_row(k: rx.Var) -> rx.Component:
+def _key_row(k: rx.Var[ApiKeyRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(k["name"]),
-        rx.table.cell(rx.code(k["prefix"])),
-        rx.table.cell(rx.badge(k["role"])),
-        rx.table.cell(k["created"]),
-        rx.table.cell(k["last_used"]),
+        rx.table.cell(k.name),
+        rx.table.cell(rx.code(k.prefix)),
+        rx.table.cell(rx.badge(k.role)),
+        rx.table.cell(k.created),
+        rx.table.cell(k.last_used),
         rx.table.cell(
             rx.cond(
-                k["revoked"],
+                k.revoked,
                 rx.badge("revoked", color_scheme="gray"),
                 confirm_button(
                     "Revoke",
                     "Revoke this API key?",
                     "Anything using it loses access at once. This cannot be undone.",
-                    ApiKeysState.revoke(k["id"]),
+                    ApiKeysState.revoke(k.id),
                     icon="ban",
                 ),
             )
@@ -246,14 +258,14 @@ def api_keys_page() -> rx.Component:
 # --- audit log --------------------------------------------------------------------------
 
 
-def _audit_row(a: rx.Var) -> rx.Component:
+def _audit_row(a: rx.Var[AuditEntry]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(a["at"], white_space="nowrap"),
-        rx.table.cell(rx.code(a["action"])),
-        rx.table.cell(a["actor"]),
-        rx.table.cell(a["target"]),
-        rx.table.cell(a["ip"]),
-        rx.table.cell(rx.text(a["details"], size="1", color_scheme="gray")),
+        rx.table.cell(a.at, white_space="nowrap"),
+        rx.table.cell(rx.code(a.action)),
+        rx.table.cell(a.actor),
+        rx.table.cell(a.target),
+        rx.table.cell(a.ip),
+        rx.table.cell(rx.text(a.details, size="1", color_scheme="gray")),
     )
 
 
@@ -312,64 +324,62 @@ def audit_page() -> rx.Component:
 # --- queues -------------------------------------------------------------------------------
 
 
-def _queue_row(q: rx.Var) -> rx.Component:
+def _queue_row(q: rx.Var[QueueRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(q["name"], weight="medium")),
-        rx.table.cell(q["queued"], data_testid=f"queued-{q['name']}"),
-        rx.table.cell(q["waiting"], data_testid=f"waiting-{q['name']}"),
-        rx.table.cell(q["started"]),
-        rx.table.cell(q["scheduled"]),
-        rx.table.cell(
-            rx.cond(q["failed"].to(int) > 0, rx.badge(q["failed"], color_scheme="red"), rx.text(q["failed"]))
-        ),
-        rx.table.cell(q["finished"]),
+        rx.table.cell(rx.text(q.name, weight="medium")),
+        rx.table.cell(q.queued, data_testid=f"queued-{q.name}"),
+        rx.table.cell(q.waiting, data_testid=f"waiting-{q.name}"),
+        rx.table.cell(q.started),
+        rx.table.cell(q.scheduled),
+        rx.table.cell(rx.cond(q.failed > 0, rx.badge(q.failed, color_scheme="red"), rx.text(q.failed))),
+        rx.table.cell(q.finished),
     )
 
 
-def _worker_row(w: rx.Var) -> rx.Component:
+def _worker_row(w: rx.Var[WorkerRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.code(w["name"])),
-        rx.table.cell(rx.badge(w["state"], color_scheme=rx.cond(w["state"] == "busy", "amber", "green"))),
-        rx.table.cell(w["queues"]),
-        rx.table.cell(w["current_job"]),
-        rx.table.cell(w["successful"]),
-        rx.table.cell(w["failed"]),
+        rx.table.cell(rx.code(w.name)),
+        rx.table.cell(rx.badge(w.state, color_scheme=rx.cond(w.state == "busy", "amber", "green"))),
+        rx.table.cell(w.queues),
+        rx.table.cell(w.current_job),
+        rx.table.cell(w.successful),
+        rx.table.cell(w.failed),
     )
 
 
-def _failed_row(j: rx.Var) -> rx.Component:
+def _failed_row(j: rx.Var[FailedJobRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(j["failed_at"], white_space="nowrap"),
-        rx.table.cell(j["queue"]),
-        rx.table.cell(rx.text(j["description"], size="1")),
-        rx.table.cell(rx.text(j["error"], size="1", color_scheme="red")),
+        rx.table.cell(j.failed_at, white_space="nowrap"),
+        rx.table.cell(j.queue),
+        rx.table.cell(rx.text(j.description, size="1")),
+        rx.table.cell(rx.text(j.error, size="1", color_scheme="red")),
         rx.table.cell(
             rx.button(
                 rx.icon("rotate-ccw", size=14),
                 "Requeue",
                 size="1",
                 variant="soft",
-                on_click=QueuesState.requeue(j["id"]),
+                on_click=QueuesState.requeue(j.id),
             )
         ),
         align="center",
     )
 
 
-def _attention_row(e: rx.Var) -> rx.Component:
+def _attention_row(e: rx.Var[RetryAttentionRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(e["at"], white_space="nowrap"),
-        rx.table.cell(rx.code(e["type"])),
-        rx.table.cell(e["attempts"]),
-        rx.table.cell(rx.text(e["error"], size="1", color_scheme="red")),
-        rx.table.cell(rx.cond(e["order"] != "", rx.link("Open order", href="/orders/" + e["order"].to(str)))),
+        rx.table.cell(e.at, white_space="nowrap"),
+        rx.table.cell(rx.code(e.type)),
+        rx.table.cell(e.attempts),
+        rx.table.cell(rx.text(e.error, size="1", color_scheme="red")),
+        rx.table.cell(rx.cond(e.order != "", rx.link("Open order", href="/orders/" + e.order))),
         rx.table.cell(
             rx.button(
                 rx.icon("refresh-cw", size=14),
                 "Try again",
                 size="1",
                 variant="soft",
-                on_click=QueuesState.retry_entry(e["id"]),
+                on_click=QueuesState.retry_entry(e.id),
             )
         ),
         align="center",

@@ -8,7 +8,17 @@ from app.builder import rules
 from components.layout import PHONE_META, public_page
 from components.storefront import severity_badge, share_dialog, storefront_page
 from components.ui import empty_state, status_color, status_shade
-from state.builder import BuilderState, BuildViewState, SharedBuildState
+from state.builder import (
+    BuilderState,
+    BuildViewState,
+    ChosenPart,
+    PickerFacet,
+    PickerItem,
+    SharedBuildState,
+    SlotCard,
+    SuggestedFix,
+    VerdictRow,
+)
 
 SORTS = [("price_asc", "Price: low to high"), ("price_desc", "Price: high to low"), ("name", "Name")]
 
@@ -16,11 +26,11 @@ SORTS = [("price_asc", "Price: low to high"), ("price_desc", "Price: high to low
 # --- the build: slot cards and the summary ---------------------------------------------------
 
 
-def _part_line(row: rx.Var, part: rx.Var, editable: bool) -> rx.Component:
+def _part_line(row: rx.Var[SlotCard], part: rx.Var[ChosenPart], editable: bool) -> rx.Component:
     return rx.hstack(
         rx.vstack(
-            rx.text(part["name"], size="2", weight="medium", data_testid="part-name"),
-            rx.text(part["price"], size="1", color_scheme=rx.cond(part["available"], "gray", "red")),
+            rx.text(part.name, size="2", weight="medium", data_testid="part-name"),
+            rx.text(part.price, size="1", color_scheme=rx.cond(part.available, "gray", "red")),
             spacing="0",
             min_width="0",
             flex="1",
@@ -34,7 +44,7 @@ def _part_line(row: rx.Var, part: rx.Var, editable: bool) -> rx.Component:
                         variant="soft",
                         color_scheme="gray",
                         aria_label="Change part",
-                        on_click=BuilderState.open_picker(row["slot"], part["index"]),
+                        on_click=BuilderState.open_picker(row.slot, part.index),
                     ),
                     content="Change",
                 ),
@@ -46,7 +56,7 @@ def _part_line(row: rx.Var, part: rx.Var, editable: bool) -> rx.Component:
                         color_scheme="red",
                         aria_label="Remove part",
                         data_testid="remove-part",
-                        on_click=BuilderState.remove(row["slot"], part["index"]),
+                        on_click=BuilderState.remove(row.slot, part.index),
                     ),
                     content="Remove",
                 ),
@@ -60,14 +70,14 @@ def _part_line(row: rx.Var, part: rx.Var, editable: bool) -> rx.Component:
     )
 
 
-def _slot_card(row: rx.Var, editable: bool) -> rx.Component:
-    parts = row["parts"].to(list[dict])
+def _slot_card(row: rx.Var[SlotCard], editable: bool) -> rx.Component:
+    parts = row.parts
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.text(row["title"], size="1", weight="bold", color_scheme="gray", text_transform="uppercase"),
+                rx.text(row.title, size="1", weight="bold", color_scheme="gray", text_transform="uppercase"),
                 rx.spacer(),
-                severity_badge(row["severity"].to(str)),
+                severity_badge(row.severity),
                 align="center",
                 width="100%",
             ),
@@ -79,14 +89,14 @@ def _slot_card(row: rx.Var, editable: bool) -> rx.Component:
             *(
                 [
                     rx.cond(
-                        row["can_add"].to(bool),
+                        row.can_add,
                         rx.button(
                             rx.icon("plus", size=14),
-                            rx.cond(parts.length() > 0, "Add another", row["choose"].to(str)),
+                            rx.cond(parts.length() > 0, "Add another", row.choose),
                             size="2",
                             variant=rx.cond(parts.length() > 0, "ghost", "soft"),
-                            on_click=BuilderState.open_picker(row["slot"], -1),
-                            data_testid=rx.Var.create("choose-") + row["slot"].to(str),
+                            on_click=BuilderState.open_picker(row.slot, -1),
+                            data_testid="choose-" + row.slot,
                         ),
                     )
                 ]
@@ -97,30 +107,28 @@ def _slot_card(row: rx.Var, editable: bool) -> rx.Component:
             width="100%",
         ),
         width="100%",
-        data_testid=rx.Var.create("slot-") + row["slot"].to(str),
+        data_testid="slot-" + row.slot,
         style={
             "borderLeft": rx.cond(
-                row["severity"].to(str) == "block",
+                row.severity == "block",
                 f"3px solid {rx.color('red', 9)}",
-                rx.cond(
-                    row["severity"].to(str) == "warn", f"3px solid {rx.color('amber', 9)}", "3px solid transparent"
-                ),
+                rx.cond(row.severity == "warn", f"3px solid {rx.color('amber', 9)}", "3px solid transparent"),
             )
         },
     )
 
 
-def _suggestion(s: rx.Var) -> rx.Component:
+def _suggestion(s: rx.Var[SuggestedFix]) -> rx.Component:
     return rx.hstack(
         rx.icon("wand-sparkles", size=14, color=rx.color("green", 10), flex_shrink="0"),
-        rx.text(s["label"], size="1", flex="1", min_width="0", color_scheme="gray", high_contrast=True),
-        rx.text(s["price"], size="1", weight="bold", white_space="nowrap"),
+        rx.text(s.label, size="1", flex="1", min_width="0", color_scheme="gray", high_contrast=True),
+        rx.text(s.price, size="1", weight="bold", white_space="nowrap"),
         rx.button(
             "Apply",
             size="1",
             variant="soft",
             color_scheme="green",
-            on_click=BuilderState.apply_suggestion(s["query"]),
+            on_click=BuilderState.apply_suggestion(s.query),
             data_testid="suggestion",
         ),
         align="center",
@@ -132,24 +140,21 @@ def _suggestion(s: rx.Var) -> rx.Component:
     )
 
 
-def _verdict(v: rx.Var, editable: bool) -> rx.Component:
-    suggestions = v["suggestions"].to(list[dict])
+def _verdict(v: rx.Var[VerdictRow], editable: bool) -> rx.Component:
     return rx.callout.root(
         rx.callout.icon(
-            rx.match(
-                v["severity"], ("block", rx.icon("circle-x")), ("warn", rx.icon("triangle-alert")), rx.icon("info")
-            )
+            rx.match(v.severity, ("block", rx.icon("circle-x")), ("warn", rx.icon("triangle-alert")), rx.icon("info"))
         ),
         rx.vstack(
-            rx.text(v["message"], size="2", data_testid="verdict-message"),
-            rx.text(v["slots"], size="1", color_scheme="gray"),
+            rx.text(v.message, size="2", data_testid="verdict-message"),
+            rx.text(v.slots, size="1", color_scheme="gray"),
             *(
                 [
                     rx.cond(
-                        suggestions.length() > 0,
+                        v.suggestions.length() > 0,
                         rx.vstack(
                             rx.text("Fix it with one of these parts the shop sells:", size="1", weight="medium"),
-                            rx.foreach(suggestions, _suggestion),
+                            rx.foreach(v.suggestions, _suggestion),
                             spacing="1",
                             width="100%",
                         ),
@@ -161,11 +166,11 @@ def _verdict(v: rx.Var, editable: bool) -> rx.Component:
             spacing="1",
             width="100%",
         ),
-        color_scheme=status_color(v["severity"], rules.SEVERITY),
+        color_scheme=status_color(v.severity, rules.SEVERITY),
         size="1",
         width="100%",
-        data_testid=rx.Var.create("verdict-") + v["rule"].to(str),
-        data_severity=v["severity"],
+        data_testid="verdict-" + v.rule,
+        data_severity=v.severity,
     )
 
 
@@ -325,34 +330,33 @@ def _actions() -> rx.Component:
 # --- the picker ---------------------------------------------------------------------------------
 
 
-def _item(it: rx.Var) -> rx.Component:
-    reasons = it["reasons"].to(list[str])
+def _item(it: rx.Var[PickerItem]) -> rx.Component:
     return rx.card(
         rx.flex(
             rx.vstack(
-                rx.text(it["name"], size="2", weight="medium"),
-                rx.text(it["summary"], size="1", color_scheme="gray"),
+                rx.text(it.name, size="2", weight="medium"),
+                rx.text(it.summary, size="1", color_scheme="gray"),
                 rx.hstack(
-                    rx.cond(it["compatible"].to(bool), rx.fragment(), severity_badge(it["severity"].to(str))),
-                    rx.cond(it["severity"].to(str) == "warn", severity_badge("warn")),
-                    rx.text(it["stock_text"], size="1", color_scheme="gray"),
+                    rx.cond(it.compatible, rx.fragment(), severity_badge(it.severity)),
+                    rx.cond(it.severity == "warn", severity_badge("warn")),
+                    rx.text(it.stock_text, size="1", color_scheme="gray"),
                     spacing="2",
                     align="center",
                 ),
-                rx.foreach(reasons, lambda r: rx.text(r, size="1", color=rx.color("red", 11))),
+                rx.foreach(it.reasons, lambda r: rx.text(r, size="1", color=rx.color("red", 11))),
                 spacing="1",
                 flex="1",
                 min_width="0",
             ),
             rx.vstack(
-                rx.text(it["price"], size="3", weight="bold", white_space="nowrap"),
+                rx.text(it.price, size="3", weight="bold", white_space="nowrap"),
                 rx.button(
                     "Choose",
                     size="2",
-                    on_click=BuilderState.choose(it["id"]),
+                    on_click=BuilderState.choose(it.id),
                     data_testid="pick-part",
-                    variant=rx.cond(it["compatible"].to(bool), "solid", "soft"),
-                    color_scheme=rx.cond(it["compatible"].to(bool), "indigo", "gray"),
+                    variant=rx.cond(it.compatible, "solid", "soft"),
+                    color_scheme=rx.cond(it.compatible, "indigo", "gray"),
                 ),
                 align="end",
                 spacing="2",
@@ -365,18 +369,17 @@ def _item(it: rx.Var) -> rx.Component:
         width="100%",
         flex_shrink="0",
         data_testid="picker-item",
-        data_compatible=it["compatible"],
-        opacity=rx.cond(it["compatible"].to(bool), "1", "0.8"),
+        data_compatible=it.compatible,
+        opacity=rx.cond(it.compatible, "1", "0.8"),
     )
 
 
-def _facet(f: rx.Var) -> rx.Component:
-    options = f["options"].to(list[dict])
+def _facet(f: rx.Var[PickerFacet]) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(placeholder=f["title"], data_testid=rx.Var.create("filter-") + f["key"].to(str)),
-        rx.select.content(rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["value"].to(str)))),
-        value=f["selected"].to(str),
-        on_change=lambda v: BuilderState.set_filter(f["key"].to(str), v),
+        rx.select.trigger(placeholder=f.title, data_testid="filter-" + f.key),
+        rx.select.content(rx.foreach(f.options, lambda o: rx.select.item(o.label, value=o.value))),
+        value=f.selected,
+        on_change=lambda v: BuilderState.set_filter(f.key, v),
         size="2",
     )
 

@@ -7,22 +7,22 @@ import reflex as rx
 from app.builds import machine
 from components.layout import staff_page
 from components.ui import detail_page, empty_state, field, loading_table, status_badge, status_color
-from state.builds import PHOTO_SLOT_OPTIONS, BuildsState, BuildState
+from state.builds import PHOTO_SLOT_OPTIONS, BuildRow, BuildsState, BuildState, PhotoTile
 
 
 def build_badge(status: rx.Var) -> rx.Component:
     return status_badge(status, machine.STATUS, variant="soft", data_testid="build-status")
 
 
-def _row(b: rx.Var) -> rx.Component:
+def _row(b: rx.Var[BuildRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(b["order"], href="/builds/" + b["id"].to(str), weight="medium")),
-        rx.table.cell(b["customer"]),
-        rx.table.cell(build_badge(b["status"])),
-        rx.table.cell(b["assignee"]),
-        rx.table.cell(b["age"]),
-        rx.table.cell(b["photos"], "/10"),
-        rx.table.cell(rx.badge(b["booklets"], variant="outline")),
+        rx.table.cell(rx.link(b.order, href="/builds/" + b.id, weight="medium")),
+        rx.table.cell(b.customer),
+        rx.table.cell(build_badge(b.status)),
+        rx.table.cell(b.assignee),
+        rx.table.cell(b.age),
+        rx.table.cell(b.photos, "/10"),
+        rx.table.cell(rx.badge(b.booklets, variant="outline")),
         align="center",
     )
 
@@ -80,12 +80,12 @@ def builds_page() -> rx.Component:
 # --- the workbench ---------------------------------------------------------------------------
 
 
-def _photo_tile(p: rx.Var) -> rx.Component:
+def _photo_tile(p: rx.Var[PhotoTile]) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.cond(
-                p["thumb"] != "",
-                rx.image(src=p["thumb"].to(str), width="100%", height="110px", object_fit="cover", border_radius="6px"),
+                p.thumb != "",
+                rx.image(src=p.thumb, width="100%", height="110px", object_fit="cover", border_radius="6px"),
                 rx.center(
                     rx.icon("camera-off", size=24, color=rx.color("gray", 8)),
                     height="110px",
@@ -95,12 +95,12 @@ def _photo_tile(p: rx.Var) -> rx.Component:
                 ),
             ),
             rx.hstack(
-                rx.text(p["label"], size="1", weight="medium"),
+                rx.text(p.label, size="1", weight="medium"),
                 rx.cond(
-                    p["thumb"] != "",
+                    p.thumb != "",
                     rx.icon("circle-check", size=14, color=rx.color("green", 9)),
                     rx.cond(
-                        p["required"],
+                        p.required,
                         rx.badge("missing", color_scheme="amber", size="1"),
                         rx.badge("optional", size="1"),
                     ),
@@ -111,7 +111,7 @@ def _photo_tile(p: rx.Var) -> rx.Component:
             spacing="1",
         ),
         size="1",
-        data_testid="photo-" + p["slot"].to(str),
+        data_testid="photo-" + p.slot,
     )
 
 
@@ -150,14 +150,14 @@ def _photos() -> rx.Component:
                     rx.hover_card.trigger(
                         rx.link(
                             rx.hstack(rx.icon("qr-code", size=14), rx.text("Phone page")),
-                            href=BuildState.build["phone_url"].to(str),
+                            href=BuildState.build.phone_url,
                             size="2",
                         )
                     ),
                     rx.hover_card.content(
                         rx.vstack(
                             rx.image(
-                                src=BuildState.build["phone_qr"].to(str),
+                                src=BuildState.build.phone_qr,
                                 width="180px",
                                 height="180px",
                                 data_testid="phone-qr",
@@ -182,11 +182,11 @@ def _qa() -> rx.Component:
             BuildState.checklist,
             lambda c: rx.hstack(
                 rx.checkbox(
-                    checked=c["done"].to(bool),
-                    on_change=lambda _: BuildState.toggle_check(c["index"]),
+                    checked=c.done,
+                    on_change=lambda _: BuildState.toggle_check(c.index),
                     disabled=~BuildState.can_write,
                 ),
-                rx.text(c["item"], size="2"),
+                rx.text(c.item, size="2"),
                 align="center",
             ),
         ),
@@ -206,8 +206,8 @@ def _qa() -> rx.Component:
             rx.text_area(
                 name="qa_notes",
                 placeholder="QA notes",
-                default_value=BuildState.build["qa_notes"].to(str),
-                key=BuildState.build["qa_notes"].to(str),
+                default_value=BuildState.build.qa_notes,
+                key=BuildState.build.qa_notes,
                 width="100%",
                 rows="2",
                 disabled=~BuildState.can_write,
@@ -220,7 +220,7 @@ def _qa() -> rx.Component:
             width="100%",
         ),
         rx.hstack(
-            rx.text("Result: ", rx.text.strong(BuildState.build["qa_result"]), size="2"),
+            rx.text("Result: ", rx.text.strong(BuildState.build.qa_result), size="2"),
             rx.spacer(),
             rx.cond(
                 BuildState.can_write,
@@ -290,9 +290,7 @@ def _system_config() -> rx.Component:
                 rx.table.body(
                     rx.foreach(
                         BuildState.system_config,
-                        lambda c: rx.table.row(
-                            rx.table.cell(rx.text(c["key"], weight="medium")), rx.table.cell(c["value"])
-                        ),
+                        lambda c: rx.table.row(rx.table.cell(rx.text(c.key, weight="medium")), rx.table.cell(c.value)),
                     )
                 ),
                 size="1",
@@ -329,21 +327,21 @@ def _tests() -> rx.Component:
                     rx.foreach(
                         BuildState.test_runs,
                         lambda r: rx.table.row(
-                            rx.table.cell(r["type"]),
+                            rx.table.cell(r.type),
                             rx.table.cell(
                                 rx.cond(
                                     BuildState.can_write,
                                     rx.select(
                                         list(machine.TEST_RUN_STATUSES),
-                                        value=r["status"],
+                                        value=r.status,
                                         size="1",
-                                        on_change=lambda v: BuildState.set_run_status(r["id"], v),
+                                        on_change=lambda v: BuildState.set_run_status(r.id, v),
                                     ),
-                                    rx.badge(r["status"]),
+                                    rx.badge(r.status),
                                 )
                             ),
-                            rx.table.cell(r["score"]),
-                            rx.table.cell(r["notes"]),
+                            rx.table.cell(r.score),
+                            rx.table.cell(r.notes),
                         ),
                     )
                 ),
@@ -380,9 +378,9 @@ def _benchmarks() -> rx.Component:
                 rx.foreach(
                     BuildState.benchmarks,
                     lambda bm: rx.hstack(
-                        rx.text(bm["name"], weight="medium", size="2"),
-                        rx.text(bm["score"], " ", bm["unit"], size="2"),
-                        rx.cond(bm["photo"] != "", rx.badge(rx.icon("image", size=12), bm["photo"], variant="soft")),
+                        rx.text(bm.name, weight="medium", size="2"),
+                        rx.text(bm.score, " ", bm.unit, size="2"),
+                        rx.cond(bm.photo != "", rx.badge(rx.icon("image", size=12), bm.photo, variant="soft")),
                         spacing="3",
                         align="center",
                     ),
@@ -443,12 +441,10 @@ def _feed() -> rx.Component:
             rx.foreach(
                 BuildState.feed,
                 lambda e: rx.hstack(
-                    rx.badge(
-                        e["type"], color_scheme=status_color(e["severity"], machine.EVENT_SEVERITY), variant="soft"
-                    ),
-                    rx.text(e["message"], size="2"),
+                    rx.badge(e.type, color_scheme=status_color(e.severity, machine.EVENT_SEVERITY), variant="soft"),
+                    rx.text(e.message, size="2"),
                     rx.spacer(),
-                    rx.text(e["at"], size="1", color_scheme="gray"),
+                    rx.text(e.at, size="1", color_scheme="gray"),
                     width="100%",
                     align="center",
                 ),
@@ -467,26 +463,26 @@ def _booklets() -> rx.Component:
         "Booklets",
         rx.hstack(
             rx.text("Status:", size="2"),
-            status_badge(b["booklet_status"], machine.BOOKLET_STATUS, data_testid="booklet-status"),
-            rx.cond((b["booklet_status"] == "queued") | (b["booklet_status"] == "rendering"), rx.spinner(size="1")),
+            status_badge(b.booklet_status, machine.BOOKLET_STATUS, data_testid="booklet-status"),
+            rx.cond((b.booklet_status == "queued") | (b.booklet_status == "rendering"), rx.spinner(size="1")),
             align="center",
         ),
-        rx.cond(b["booklet_error"] != "", rx.callout(b["booklet_error"], icon="triangle-alert", color_scheme="red")),
+        rx.cond(b.booklet_error != "", rx.callout(b.booklet_error, icon="triangle-alert", color_scheme="red")),
         rx.hstack(
             rx.cond(
-                b["quick_url"] != "",
+                b.quick_url != "",
                 rx.link(
                     rx.button(rx.icon("file-text", size=14), "Quick Start Guide", variant="soft"),
-                    href=b["quick_url"].to(str),
+                    href=b.quick_url,
                     is_external=True,
                     data_testid="open-quick-start",
                 ),
             ),
             rx.cond(
-                b["dossier_url"] != "",
+                b.dossier_url != "",
                 rx.link(
                     rx.button(rx.icon("file-text", size=14), "Technical Dossier", variant="soft"),
-                    href=b["dossier_url"].to(str),
+                    href=b.dossier_url,
                     is_external=True,
                     data_testid="open-dossier",
                 ),
@@ -512,9 +508,9 @@ def build_page() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Builds")), href="/builds", size="2"),
-                rx.heading("Build for ", rx.link(b["order"], href="/orders/" + b["order_id"].to(str)), size="6"),
-                build_badge(b["status"]),
-                rx.text(b["customer"], color_scheme="gray"),
+                rx.heading("Build for ", rx.link(b.order, href="/orders/" + b.order_id), size="6"),
+                build_badge(b.status),
+                rx.text(b.customer, color_scheme="gray"),
                 rx.spacer(),
                 rx.cond(
                     BuildState.can_write,
@@ -522,11 +518,11 @@ def build_page() -> rx.Component:
                         rx.foreach(
                             BuildState.actions,
                             lambda a: rx.button(
-                                a["label"],
-                                on_click=BuildState.move(a["target"]),
-                                color_scheme=rx.cond(a["target"] == "failed", "red", "indigo"),
-                                variant=rx.cond((a["target"] == "failed") | (a["target"] == "paused"), "soft", "solid"),
-                                data_testid="move-" + a["target"].to(str),
+                                a.label,
+                                on_click=BuildState.move(a.target),
+                                color_scheme=rx.cond(a.target == "failed", "red", "indigo"),
+                                variant=rx.cond((a.target == "failed") | (a.target == "paused"), "soft", "solid"),
+                                data_testid="move-" + a.target,
                             ),
                         )
                     ),
@@ -538,11 +534,11 @@ def build_page() -> rx.Component:
             rx.hstack(
                 rx.text(
                     "Started ",
-                    b["started"],
+                    b.started,
                     " · finished ",
-                    b["finished"],
+                    b.finished,
                     " · assigned to ",
-                    rx.text.strong(b["assignee"]),
+                    rx.text.strong(b.assignee),
                     size="2",
                     color_scheme="gray",
                     data_testid="assignee",

@@ -9,6 +9,7 @@ from app.platform.machine import RUN_STATUS
 from components.layout import staff_page
 from components.ui import empty_state, field, loading_table, pager, select, status_badge
 from state.catalog import CatalogState as S
+from state.catalog import OfferRow, PriceListError
 
 OPENDB_URL = "https://github.com/buildcores/buildcores-open-db"
 ODC_BY_URL = "https://opendatacommons.org/licenses/by/1-0/"
@@ -59,7 +60,7 @@ def _counts_chart() -> rx.Component:
                 rx.recharts.y_axis(allow_decimals=False, width=40, font_size=11),
                 rx.recharts.graphing_tooltip(),
                 rx.recharts.legend(icon_size=10, wrapper_style={"fontSize": "12px"}),
-                data=S.counts,
+                data=S.counts.to(list[dict]),  # recharts takes plain objects: the fields are its keys
                 height=220,
                 width="100%",
             ),
@@ -100,20 +101,20 @@ def _import_card() -> rx.Component:
                 color_scheme="gray",
             ),
             rx.cond(
-                r.length() > 0,
+                r.id != "",
                 rx.vstack(
                     rx.hstack(
-                        status_badge(r["status"], RUN_STATUS, data_testid="catalog-import-status"),
+                        status_badge(r.status, RUN_STATUS, data_testid="catalog-import-status"),
                         rx.cond(
-                            (r["total"].to(int) == 0) & S.running,
+                            (r.total == 0) & S.running,
                             rx.text("Reading the data files…", size="2"),
-                            rx.text(r["processed"], " of ", r["total"], " records", size="2"),
+                            rx.text(r.processed, " of ", r.total, " records", size="2"),
                         ),
                         rx.spacer(),
                         rx.text(
-                            rx.cond(r["finished"] != "", r["finished"], "running"),
+                            rx.cond(r.finished != "", r.finished, "running"),
                             " · ",
-                            r["started_by"],
+                            r.started_by,
                             size="1",
                             color_scheme="gray",
                         ),
@@ -122,19 +123,19 @@ def _import_card() -> rx.Component:
                     ),
                     rx.progress(value=S.progress, max=100, width="100%", data_testid="catalog-import-progress"),
                     rx.text(
-                        r["created"],
+                        r.created,
                         " new, ",
-                        r["updated"],
+                        r.updated,
                         " updated, ",
-                        r["unchanged"],
+                        r.unchanged,
                         " unchanged, ",
-                        r["skipped"],
+                        r.skipped,
                         " skipped (no id or name)",
                         size="1",
                         color_scheme="gray",
                         data_testid="catalog-import-counts",
                     ),
-                    rx.cond(r["error"] != "", rx.text(r["error"], color_scheme="red", size="2")),
+                    rx.cond(r.error != "", rx.text(r.error, color_scheme="red", size="2")),
                     spacing="2",
                     width="100%",
                 ),
@@ -147,11 +148,11 @@ def _import_card() -> rx.Component:
     )
 
 
-def _error_row(e: rx.Var) -> rx.Component:
+def _error_row(e: rx.Var[PriceListError]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(e["row"]),
-        rx.table.cell(rx.code(e["opendb_id"], size="1")),
-        rx.table.cell(e["message"]),
+        rx.table.cell(e.row),
+        rx.table.cell(rx.code(e.opendb_id, size="1")),
+        rx.table.cell(e.message),
     )
 
 
@@ -210,19 +211,19 @@ def _upload_card() -> rx.Component:
                 ),
             ),
             rx.cond(
-                res.length() > 0,
+                res.present,
                 rx.text(
-                    res["filename"],
+                    res.filename,
                     ": ",
-                    res["rows"],
+                    res.rows,
                     " rows — ",
-                    res["created"],
+                    res.created,
                     " new, ",
-                    res["updated"],
+                    res.updated,
                     " changed, ",
-                    res["unchanged"],
+                    res.unchanged,
                     " unchanged, ",
-                    res["failed"],
+                    res.failed,
                     " with errors.",
                     size="2",
                     data_testid="price-upload-result",
@@ -262,7 +263,7 @@ def _edit_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Sell this part"),
-            rx.dialog.description(e["name"], size="2", color_scheme="gray"),
+            rx.dialog.description(e.name, size="2", color_scheme="gray"),
             rx.form(
                 rx.vstack(
                     rx.cond(
@@ -274,7 +275,7 @@ def _edit_dialog() -> rx.Component:
                             "Price",
                             rx.input(
                                 name="price",
-                                default_value=e["price"].to(str),
+                                default_value=e.price,
                                 required=True,
                                 placeholder="199.90",
                                 input_mode="decimal",
@@ -282,17 +283,13 @@ def _edit_dialog() -> rx.Component:
                         ),
                         field(
                             "In stock",
-                            rx.input(
-                                name="stock", type="number", min=0, default_value=e["stock"].to(str), required=True
-                            ),
+                            rx.input(name="stock", type="number", min=0, default_value=e.stock, required=True),
                         ),
                         columns="2",
                         spacing="3",
                         width="100%",
                     ),
-                    rx.checkbox(
-                        "For sale in the builder", name="active", default_checked=e["active"].to(bool), size="2"
-                    ),
+                    rx.checkbox("For sale in the builder", name="active", default_checked=e.active, size="2"),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
                         rx.button("Save", type="submit", data_testid="offer-save"),
@@ -311,40 +308,40 @@ def _edit_dialog() -> rx.Component:
     )
 
 
-def _status(row: rx.Var) -> rx.Component:
+def _status(row: rx.Var[OfferRow]) -> rx.Component:
     return rx.hstack(
         rx.cond(
-            row["sold"],
+            row.sold,
             rx.cond(
-                row["active"],
+                row.active,
                 rx.badge("for sale", color_scheme="green", variant="soft"),
                 rx.badge("not for sale", color_scheme="gray", variant="soft"),
             ),
             rx.badge("not offered", color_scheme="gray", variant="outline"),
         ),
-        rx.cond(row["demo"], rx.badge("demo price", color_scheme="amber", variant="soft")),
+        rx.cond(row.demo, rx.badge("demo price", color_scheme="amber", variant="soft")),
         spacing="1",
     )
 
 
-def _offer_row(row: rx.Var) -> rx.Component:
+def _offer_row(row: rx.Var[OfferRow]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
-                rx.text(row["name"], size="2", weight="medium"),
+                rx.text(row.name, size="2", weight="medium"),
                 rx.hstack(
-                    rx.text(row["manufacturer"], size="1", color_scheme="gray"),
-                    rx.code(row["part_id"], size="1", variant="ghost", color_scheme="gray"),
+                    rx.text(row.manufacturer, size="1", color_scheme="gray"),
+                    rx.code(row.part_id, size="1", variant="ghost", color_scheme="gray"),
                     spacing="2",
                 ),
                 spacing="0",
             )
         ),
-        rx.table.cell(rx.badge(row["slot_title"], variant="surface", color_scheme="gray")),
-        rx.table.cell(row["price"], text_align="right", white_space="nowrap"),
-        rx.table.cell(rx.cond(row["sold"], row["stock"], "—"), text_align="right"),
+        rx.table.cell(rx.badge(row.slot_title, variant="surface", color_scheme="gray")),
+        rx.table.cell(row.price, text_align="right", white_space="nowrap"),
+        rx.table.cell(rx.cond(row.sold, row.stock, "—"), text_align="right"),
         rx.table.cell(_status(row)),
-        rx.table.cell(row["updated"], white_space="nowrap"),
+        rx.table.cell(row.updated, white_space="nowrap"),
         rx.cond(
             S.can_write,
             rx.table.cell(
@@ -357,13 +354,13 @@ def _offer_row(row: rx.Var) -> rx.Component:
                         aria_label="Edit offer",
                     ),
                     rx.cond(
-                        row["active"],
+                        row.active,
                         rx.icon_button(
                             rx.icon("ban", size=14),
                             size="1",
                             variant="soft",
                             color_scheme="gray",
-                            on_click=S.deactivate(row["part_id"]),
+                            on_click=S.deactivate(row.part_id),
                             aria_label="Stop selling",
                         ),
                     ),

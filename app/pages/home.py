@@ -7,15 +7,15 @@ import reflex as rx
 from app.platform.machine import SEVERITY
 from components.layout import staff_page, stat_card
 from components.ui import status_badge
-from state.home import HomeState
+from state.home import HomeState, RecentEvent
 
 
-def _event_row(e: rx.Var) -> rx.Component:
+def _event_row(e: rx.Var[RecentEvent]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(e["at"]),
-        rx.table.cell(status_badge(e["severity"], SEVERITY)),
-        rx.table.cell(rx.code(e["type"])),
-        rx.table.cell(e["message"]),
+        rx.table.cell(e.at),
+        rx.table.cell(status_badge(e.severity, SEVERITY)),
+        rx.table.cell(rx.code(e.type)),
+        rx.table.cell(e.message),
     )
 
 

@@ -8,7 +8,7 @@ from app.orders import machine
 from app.platform.machine import SEVERITY
 from components.layout import staff_page
 from components.ui import detail_page, empty_state, field, loading_table, pager, select, status_badge, status_shade
-from state.orders import OrderDetailState, OrdersState
+from state.orders import OrderDetailState, OrderLineRow, OrderRow, OrdersState, RetryRow, TimelineEntry
 
 
 def order_badge(status: rx.Var) -> rx.Component:
@@ -36,23 +36,23 @@ def _sortable(label: str, column: str) -> rx.Component:
     )
 
 
-def _order_row(o: rx.Var) -> rx.Component:
+def _order_row(o: rx.Var[OrderRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(o["number"], href="/orders/" + o["id"].to(str), weight="medium")),
-        rx.table.cell(o["placed"], white_space="nowrap"),
+        rx.table.cell(rx.link(o.number, href="/orders/" + o.id, weight="medium")),
+        rx.table.cell(o.placed, white_space="nowrap"),
         rx.table.cell(
             rx.vstack(
-                rx.text(o["customer"]),
-                rx.text(o["city"], " ", o["country"], size="1", color_scheme="gray"),
+                rx.text(o.customer),
+                rx.text(o.city, " ", o.country, size="1", color_scheme="gray"),
                 spacing="0",
             )
         ),
-        rx.table.cell(rx.badge(o["source"], variant="surface", color_scheme="gray")),
+        rx.table.cell(rx.badge(o.source, variant="surface", color_scheme="gray")),
         rx.table.cell(
             rx.hstack(
-                order_badge(o["status"]),
+                order_badge(o.status),
                 rx.cond(
-                    o["problems"].to(int) > 0,
+                    o.problems > 0,
                     rx.tooltip(
                         rx.icon("triangle-alert", size=14, color=rx.color("amber", 10)),
                         content="This order has problems",
@@ -60,8 +60,8 @@ def _order_row(o: rx.Var) -> rx.Component:
                 ),
             )
         ),
-        rx.table.cell(fulfillment_badge(o["fulfillment"])),
-        rx.table.cell(o["total"], text_align="right", white_space="nowrap"),
+        rx.table.cell(fulfillment_badge(o.fulfillment)),
+        rx.table.cell(o.total, text_align="right", white_space="nowrap"),
         align="center",
     )
 
@@ -128,7 +128,7 @@ def _charts() -> rx.Component:
                 rx.recharts.x_axis(data_key="day", tick_line=False, font_size=11, interval=4),
                 rx.recharts.y_axis(allow_decimals=False, width=30, font_size=11),
                 rx.recharts.graphing_tooltip(),
-                data=OrdersState.per_day,
+                data=OrdersState.per_day.to(list[dict]),  # recharts takes plain records
                 height=200,
                 width="100%",
             ),
@@ -140,7 +140,7 @@ def _charts() -> rx.Component:
                 rx.recharts.x_axis(type_="number", allow_decimals=False, font_size=11),
                 rx.recharts.y_axis(data_key="label", type_="category", width=140, font_size=11, interval=0),
                 rx.recharts.graphing_tooltip(),
-                data=OrdersState.counts,
+                data=OrdersState.counts.to(list[dict]),
                 layout="vertical",
                 height=200,
                 width="100%",
@@ -157,13 +157,13 @@ def _status_pills() -> rx.Component:
         rx.foreach(
             OrdersState.counts,
             lambda c: rx.button(
-                c["label"],
-                rx.badge(c["count"], variant="solid", color_scheme=c["color"]),
+                c.label,
+                rx.badge(c.count, variant="solid", color_scheme=c.color),
                 size="1",
-                variant=rx.cond(OrdersState.status == c["status"], "solid", "soft"),
+                variant=rx.cond(OrdersState.status == c.status, "solid", "soft"),
                 color_scheme="gray",
-                on_click=OrdersState.set_status(rx.cond(OrdersState.status == c["status"], "all", c["status"])),
-                data_testid="count-" + c["status"].to(str),
+                on_click=OrdersState.set_status(rx.cond(OrdersState.status == c.status, "all", c.status)),
+                data_testid="count-" + c.status,
             ),
         ),
         wrap="wrap",
@@ -264,7 +264,7 @@ def _ship_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(rx.button(rx.icon("truck", size=16), "Mark shipped", data_testid="action-shipped")),
         rx.dialog.content(
-            rx.dialog.title("Ship order ", OrderDetailState.order["number"]),
+            rx.dialog.title("Ship order ", OrderDetailState.order.number),
             rx.form(
                 rx.vstack(
                     field("Carrier", rx.input(name="carrier", placeholder="PostNL")),
@@ -294,7 +294,7 @@ def _cancel_dialog() -> rx.Component:
             )
         ),
         rx.alert_dialog.content(
-            rx.alert_dialog.title("Cancel order ", OrderDetailState.order["number"], "?"),
+            rx.alert_dialog.title("Cancel order ", OrderDetailState.order.number, "?"),
             rx.alert_dialog.description(
                 "Production and shipping for this order stop. The customer is not refunded from here."
             ),
@@ -344,14 +344,14 @@ def _actions() -> rx.Component:
         ),
         rx.cond(acts.contains("cancel"), _cancel_dialog()),
         rx.cond(
-            OrderDetailState.order["build_id"] != "",
+            OrderDetailState.order.build_id != "",
             rx.link(
                 rx.button(rx.icon("wrench", size=16), "Open build", variant="soft"),
-                href="/builds/" + OrderDetailState.order["build_id"].to(str),
+                href="/builds/" + OrderDetailState.order.build_id,
             ),
         ),
         rx.cond(
-            OrderDetailState.order["can_build"].to(bool),
+            OrderDetailState.order.can_build,
             rx.button(
                 rx.icon("wrench", size=16),
                 "Create build",
@@ -365,42 +365,42 @@ def _actions() -> rx.Component:
     )
 
 
-def _line_row(li: rx.Var) -> rx.Component:
+def _line_row(li: rx.Var[OrderLineRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.code(li["sku"])),
+        rx.table.cell(rx.code(li.sku)),
         rx.table.cell(
             rx.vstack(
-                rx.text(li["title"]),
-                rx.text(li["variant"], " ", li["properties"], size="1", color_scheme="gray"),
+                rx.text(li.title),
+                rx.text(li.variant, " ", li.properties, size="1", color_scheme="gray"),
                 spacing="0",
             )
         ),
-        rx.table.cell(li["qty"]),
-        rx.table.cell(li["price"]),
-        rx.table.cell(rx.badge(li["status"], variant="soft")),
-        rx.table.cell(li["parts"]),
-        rx.table.cell(rx.text(li["problem"], color_scheme="amber", size="1")),
+        rx.table.cell(li.qty),
+        rx.table.cell(li.price),
+        rx.table.cell(rx.badge(li.status, variant="soft")),
+        rx.table.cell(li.parts),
+        rx.table.cell(rx.text(li.problem, color_scheme="amber", size="1")),
     )
 
 
-def _timeline_item(e: rx.Var) -> rx.Component:
+def _timeline_item(e: rx.Var[TimelineEntry]) -> rx.Component:
     return rx.hstack(
         rx.box(
             width="8px",
             height="8px",
             border_radius="50%",
             margin_top="6px",
-            background=status_shade(e["severity"], SEVERITY),
+            background=status_shade(e.severity, SEVERITY),
         ),
         rx.vstack(
-            rx.text(e["message"], size="2"),
+            rx.text(e.message, size="2"),
             rx.text(
-                e["at"],
+                e.at,
                 " · ",
-                e["type"],
+                e.type,
                 rx.cond(
-                    e["cid"] != "",
-                    rx.fragment(" · ", rx.code(e["cid"], size="1", title="correlation id: find it in the logs")),
+                    e.cid != "",
+                    rx.fragment(" · ", rx.code(e.cid, size="1", title="correlation id: find it in the logs")),
                     "",
                 ),
                 size="1",
@@ -413,15 +413,15 @@ def _timeline_item(e: rx.Var) -> rx.Component:
     )
 
 
-def _retry_row(r: rx.Var) -> rx.Component:
+def _retry_row(r: rx.Var[RetryRow]) -> rx.Component:
     return rx.callout(
         rx.hstack(
-            rx.text(r["type"], ": ", r["status"], " after ", r["attempts"], " attempt(s). ", r["error"]),
-            rx.cond(r["needs"], rx.button("Try again", size="1", on_click=OrderDetailState.retry_now(r["id"]))),
+            rx.text(r.type, ": ", r.status, " after ", r.attempts, " attempt(s). ", r.error),
+            rx.cond(r.needs, rx.button("Try again", size="1", on_click=OrderDetailState.retry_now(r.id))),
             align="center",
         ),
         icon="refresh-cw",
-        color_scheme=rx.cond(r["needs"], "red", "gray"),
+        color_scheme=rx.cond(r.needs, "red", "gray"),
         width="100%",
     )
 
@@ -438,10 +438,10 @@ def order_page() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Orders")), href="/orders", size="2"),
-                rx.heading("Order ", o["number"], size="6", data_testid="order-number"),
-                rx.badge(o["source"], variant="surface", color_scheme="gray"),
-                rx.box(order_badge(o["status"]), data_testid="order-status"),
-                rx.box(fulfillment_badge(o["fulfillment"]), data_testid="order-fulfillment"),
+                rx.heading("Order ", o.number, size="6", data_testid="order-number"),
+                rx.badge(o.source, variant="surface", color_scheme="gray"),
+                rx.box(order_badge(o.status), data_testid="order-status"),
+                rx.box(fulfillment_badge(o.fulfillment), data_testid="order-fulfillment"),
                 rx.spacer(),
                 _actions(),
                 align="center",
@@ -453,7 +453,7 @@ def order_page() -> rx.Component:
                 rx.callout(OrderDetailState.missing, icon="shield-alert", color_scheme="amber", width="100%"),
             ),
             rx.foreach(
-                o["problem_list"].to(list[str]),
+                o.problem_list,
                 lambda p: rx.callout(p, icon="triangle-alert", color_scheme="amber", width="100%"),
             ),
             rx.foreach(OrderDetailState.attention, _retry_row),
@@ -461,41 +461,41 @@ def order_page() -> rx.Component:
                 rx.card(
                     rx.vstack(
                         rx.heading("Customer", size="3"),
-                        _kv("Name", o["customer"]),
-                        _kv("Email", o["email"]),
-                        _kv("Phone", o["phone"]),
-                        _kv("Placed", o["placed"]),
-                        _kv("Shopify id", o["shopify_id"]),
+                        _kv("Name", o.customer),
+                        _kv("Email", o.email),
+                        _kv("Phone", o.phone),
+                        _kv("Placed", o.placed),
+                        _kv("Shopify id", o.shopify_id),
                         spacing="2",
                     )
                 ),
                 rx.card(
                     rx.vstack(
                         rx.heading("Ship to", size="3"),
-                        _kv("Name", o["ship_name"]),
-                        _kv("Company", o["company"]),
-                        _kv("Street", o["street"]),
-                        _kv("", o["address2"]),
-                        _kv("City", rx.fragment(o["postal_code"], " ", o["city"], " ", o["country"])),
-                        _kv("Delivery", o["delivery"]),
-                        _kv("Service point", o["service_point"]),
+                        _kv("Name", o.ship_name),
+                        _kv("Company", o.company),
+                        _kv("Street", o.street),
+                        _kv("", o.address2),
+                        _kv("City", rx.fragment(o.postal_code, " ", o.city, " ", o.country)),
+                        _kv("Delivery", o.delivery),
+                        _kv("Service point", o.service_point),
                         spacing="2",
                     )
                 ),
                 rx.card(
                     rx.vstack(
                         rx.heading("Money & shipping", size="3"),
-                        _kv("Subtotal", o["subtotal"]),
-                        _kv("Shipping", o["shipping"]),
-                        _kv("Total", o["total"]),
-                        _kv("Parts done", o["parts"]),
-                        _kv("Carrier", o["carrier"]),
+                        _kv("Subtotal", o.subtotal),
+                        _kv("Shipping", o.shipping),
+                        _kv("Total", o.total),
+                        _kv("Parts done", o.parts),
+                        _kv("Carrier", o.carrier),
                         _kv(
                             "Tracking",
                             rx.cond(
-                                o["tracking_url"] != "",
-                                rx.link(o["tracking_number"], href=o["tracking_url"].to(str), is_external=True),
-                                rx.fragment(o["tracking_number"]),
+                                o.tracking_url != "",
+                                rx.link(o.tracking_number, href=o.tracking_url, is_external=True),
+                                rx.fragment(o.tracking_number),
                             ),
                         ),
                         spacing="2",
@@ -505,7 +505,7 @@ def order_page() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            rx.cond(o["note"] != "", rx.callout(o["note"], icon="sticky-note", color_scheme="gray", width="100%")),
+            rx.cond(o.note != "", rx.callout(o.note, icon="sticky-note", color_scheme="gray", width="100%")),
             rx.heading("Line items", size="4"),
             rx.table.root(
                 rx.table.header(

@@ -8,7 +8,7 @@ from app.printing.gcode import EXTENSIONS, MAX_FILE_BYTES
 from app.settings import get_settings
 from components.layout import staff_page
 from components.ui import confirm_button, detail_page, empty_state, field, loading_table
-from state.print_products import UPLOAD_ID
+from state.print_products import UPLOAD_ID, MappingRow, PartRow, ProfileValues
 from state.print_products import PrintProductsState as L
 from state.print_products import PrintProductState as D
 
@@ -20,12 +20,15 @@ def _max_mb() -> int:
     return min(get_settings().max_body_bytes, MAX_FILE_BYTES) // (1024 * 1024)
 
 
-def _profile_fields(values: rx.Var | None = None, prefix: str = "", inherit: bool = False) -> rx.Component:
-    """Layer height, infill, supports, material, nozzle. With `inherit`, empty means
-    "as the product's default"."""
+def _profile_fields(
+    values: rx.Var[ProfileValues] | rx.Var[PartRow] | None = None, prefix: str = "", inherit: bool = False
+) -> rx.Component:
+    """Layer height, infill, supports, material, nozzle: the fields of `values` named
+    `prefix` + field (a ProfileValues, or a PartRow's p_* overrides). With `inherit`,
+    empty means "as the product's default"."""
 
-    def v(name: str):
-        return values[f"{prefix}{name}"].to(str) if values is not None else ""
+    def v(name: str) -> rx.Var[str] | str:
+        return getattr(values, prefix + name) if values is not None else ""
 
     hint = "as the product" if inherit else ""
     supports = [("yes", "Supports"), ("no", "No supports")]
@@ -124,28 +127,26 @@ def _new_dialog() -> rx.Component:
     )
 
 
-def _mapping_row(m: rx.Var) -> rx.Component:
+def _mapping_row(m: rx.Var[MappingRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(
-            rx.link(rx.code(m["sku"]), href="/printing/products/" + m["id"].to(str), data_testid="mapping-link")
-        ),
+        rx.table.cell(rx.link(rx.code(m.sku), href="/printing/products/" + m.id, data_testid="mapping-link")),
         rx.table.cell(
             rx.vstack(
-                rx.text(m["name"], size="2", weight="medium"),
-                rx.text(m["variant"], size="1", color_scheme="gray"),
+                rx.text(m.name, size="2", weight="medium"),
+                rx.text(m.variant, size="1", color_scheme="gray"),
                 spacing="0",
             )
         ),
-        rx.table.cell(m["parts"], text_align="right"),
-        rx.table.cell(rx.text(m["profile"], size="1", color_scheme="gray")),
+        rx.table.cell(m.parts, text_align="right"),
+        rx.table.cell(rx.text(m.profile, size="1", color_scheme="gray")),
         rx.table.cell(
             rx.cond(
-                m["active"],
+                m.active,
                 rx.badge("active", color_scheme="green", variant="soft"),
                 rx.badge("inactive", color_scheme="gray", variant="soft"),
             )
         ),
-        rx.table.cell(rx.text(m["updated"], size="1", white_space="nowrap")),
+        rx.table.cell(rx.text(m.updated, size="1", white_space="nowrap")),
         align="center",
         data_testid="mapping-row",
     )
@@ -231,20 +232,18 @@ def _mapping_form() -> rx.Component:
                     rx.callout(D.edit_error, icon="triangle-alert", color_scheme="red", width="100%"),
                 ),
                 rx.grid(
-                    field("SKU", rx.input(name="sku", default_value=m["sku"].to(str), required=True)),
-                    field("Variant", rx.input(name="variant_title", default_value=m["variant"].to(str))),
-                    field("Name", rx.input(name="name", default_value=m["name"].to(str), required=True)),
+                    field("SKU", rx.input(name="sku", default_value=m.sku, required=True)),
+                    field("Variant", rx.input(name="variant_title", default_value=m.variant)),
+                    field("Name", rx.input(name="name", default_value=m.name, required=True)),
                     columns="3",
                     spacing="3",
                     width="100%",
                 ),
-                field(
-                    "Description", rx.text_area(name="description", default_value=m["description"].to(str), rows="2")
-                ),
+                field("Description", rx.text_area(name="description", default_value=m.description, rows="2")),
                 rx.checkbox(
                     "Active: new orders for this SKU get print jobs",
                     name="active",
-                    default_checked=m["active"].to(bool),
+                    default_checked=m.active,
                 ),
                 rx.text("Default print profile", size="2", weight="bold"),
                 _profile_fields(D.profile),
@@ -253,7 +252,7 @@ def _mapping_form() -> rx.Component:
             ),
             on_submit=D.save,
             reset_on_submit=False,
-            key=m["updated"].to(str),
+            key=m.updated,
         ),
         width="100%",
     )
@@ -263,7 +262,7 @@ def _part_dialog() -> rx.Component:
     pt = D.part
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(rx.cond(pt["id"] != "", "Edit part", "Add a part")),
+            rx.dialog.title(rx.cond(pt.id != "", "Edit part", "Add a part")),
             rx.form(
                 rx.vstack(
                     rx.cond(
@@ -279,13 +278,11 @@ def _part_dialog() -> rx.Component:
                     rx.grid(
                         field(
                             "Part name",
-                            rx.input(
-                                name="part_name", default_value=pt["name"].to(str), required=True, placeholder="Body"
-                            ),
+                            rx.input(name="part_name", default_value=pt.name, required=True, placeholder="Body"),
                         ),
                         field(
                             "Part number",
-                            rx.input(name="part_number", default_value=pt["number"].to(str), placeholder="optional"),
+                            rx.input(name="part_number", default_value=pt.number, placeholder="optional"),
                         ),
                         field(
                             "Quantity per product",
@@ -293,7 +290,7 @@ def _part_dialog() -> rx.Component:
                                 name="quantity_per_product",
                                 type="number",
                                 min=1,
-                                default_value=pt["quantity"].to(str),
+                                default_value=pt.quantity.to(str),
                                 required=True,
                             ),
                         ),
@@ -304,7 +301,7 @@ def _part_dialog() -> rx.Component:
                                 type="number",
                                 min=0,
                                 step="any",
-                                default_value=pt["minutes_value"].to(str),
+                                default_value=pt.minutes_value,
                                 placeholder="read from the gcode",
                             ),
                         ),
@@ -315,7 +312,7 @@ def _part_dialog() -> rx.Component:
                                 type="number",
                                 min=0,
                                 step="any",
-                                default_value=pt["filament_value"].to(str),
+                                default_value=pt.filament_value,
                                 placeholder="read from the gcode",
                             ),
                         ),
@@ -329,7 +326,7 @@ def _part_dialog() -> rx.Component:
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
                         rx.button(
-                            rx.cond(pt["id"] != "", "Save part", "Add part"), type="submit", data_testid="part-save"
+                            rx.cond(pt.id != "", "Save part", "Add part"), type="submit", data_testid="part-save"
                         ),
                         justify="end",
                         width="100%",
@@ -338,7 +335,7 @@ def _part_dialog() -> rx.Component:
                 ),
                 on_submit=D.save_part,
                 reset_on_submit=False,
-                key=pt["id"].to(str),
+                key=pt.id,
             ),
             max_width="640px",
         ),
@@ -351,7 +348,7 @@ def _upload_dialog() -> rx.Component:
     up = D.upload_part
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Print file for ", up["name"]),
+            rx.dialog.title("Print file for ", up.name),
             rx.dialog.description(
                 rx.cond(
                     D.connected,
@@ -363,7 +360,7 @@ def _upload_dialog() -> rx.Component:
                 color_scheme="gray",
             ),
             rx.vstack(
-                rx.cond(up["filename"] != "", rx.text("Current file: ", rx.code(up["filename"]), size="2")),
+                rx.cond(up.filename != "", rx.text("Current file: ", rx.code(up.filename), size="2")),
                 rx.upload.root(
                     rx.vstack(
                         rx.icon("file-up", size=26, color=rx.color("gray", 9)),
@@ -417,22 +414,22 @@ def _upload_dialog() -> rx.Component:
     )
 
 
-def _file_cell(pt: rx.Var) -> rx.Component:
+def _file_cell(pt: rx.Var[PartRow]) -> rx.Component:
     return rx.cond(
-        pt["filename"] != "",
+        pt.filename != "",
         rx.vstack(
             rx.hstack(
                 rx.icon("file-box", size=14),
-                rx.text(pt["filename"], size="2"),
+                rx.text(pt.filename, size="2"),
                 align="center",
                 spacing="1",
                 data_testid="part-filename",
             ),
             rx.cond(
-                pt["file_id"] != "",
+                pt.file_id != "",
                 rx.text(
                     "SimplyPrint file ",
-                    rx.code(pt["file_id_short"], size="1", title=pt["file_id"].to(str)),
+                    rx.code(pt.file_id_short, size="1", title=pt.file_id),
                     size="1",
                     color_scheme="gray",
                     data_testid="part-file-id",
@@ -445,20 +442,20 @@ def _file_cell(pt: rx.Var) -> rx.Component:
     )
 
 
-def _part_row(pt: rx.Var) -> rx.Component:
+def _part_row(pt: rx.Var[PartRow]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
-                rx.text(pt["name"], size="2", weight="medium"),
-                rx.text(pt["number"], size="1", color_scheme="gray"),
+                rx.text(pt.name, size="2", weight="medium"),
+                rx.text(pt.number, size="1", color_scheme="gray"),
                 spacing="0",
             )
         ),
-        rx.table.cell(pt["quantity"], text_align="right"),
-        rx.table.cell(rx.text(pt["minutes"], size="2", white_space="nowrap")),
-        rx.table.cell(rx.text(pt["filament"], size="2", white_space="nowrap")),
+        rx.table.cell(pt.quantity, text_align="right"),
+        rx.table.cell(rx.text(pt.minutes, size="2", white_space="nowrap")),
+        rx.table.cell(rx.text(pt.filament, size="2", white_space="nowrap")),
         rx.table.cell(
-            rx.text(rx.cond(pt["overrides"] != "", pt["overrides"], "as the product"), size="1", color_scheme="gray")
+            rx.text(rx.cond(pt.overrides != "", pt.overrides, "as the product"), size="1", color_scheme="gray")
         ),
         rx.table.cell(_file_cell(pt)),
         rx.cond(
@@ -484,7 +481,7 @@ def _part_row(pt: rx.Var) -> rx.Component:
                         "Delete",
                         "Delete this part?",
                         "New orders no longer print it. Print jobs already created stay.",
-                        D.delete_part(pt["id"]),
+                        D.delete_part(pt.id),
                     ),
                     spacing="1",
                     justify="end",
@@ -562,21 +559,21 @@ def _parts() -> rx.Component:
                     ),
                     rx.text(
                         "One product: ",
-                        t["parts"],
+                        t.parts,
                         " print(s), about ",
-                        t["minutes"],
+                        t.minutes,
                         " and ",
-                        t["filament"],
+                        t.filament,
                         " of filament.",
                         size="2",
                         color_scheme="gray",
                         data_testid="part-totals",
                     ),
                     rx.cond(
-                        t["missing"] != "0",
+                        t.missing != "0",
                         rx.callout(
                             rx.text(
-                                t["missing"],
+                                t.missing,
                                 " part(s) have no print file yet: orders for this "
                                 "SKU get jobs that cannot be sent to SimplyPrint.",
                             ),
@@ -617,10 +614,10 @@ def print_product_page() -> rx.Component:
                     href="/printing/products",
                     size="2",
                 ),
-                rx.heading(m["name"], size="6", data_testid="mapping-name"),
-                rx.code(m["sku"], size="3"),
+                rx.heading(m.name, size="6", data_testid="mapping-name"),
+                rx.code(m.sku, size="3"),
                 rx.cond(
-                    m["active"].to(bool),
+                    m.active,
                     rx.badge("active", color_scheme="green"),
                     rx.badge("inactive", color_scheme="gray"),
                 ),

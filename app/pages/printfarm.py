@@ -7,7 +7,7 @@ import reflex as rx
 from app.printing import machine
 from components.layout import staff_page, stat_card
 from components.ui import empty_state, loading_table, pager, select, status_badge
-from state.printfarm import STATUSES
+from state.printfarm import STATUSES, PrinterCard, PrintJobRow
 from state.printfarm import PrintFarmState as S
 
 
@@ -22,20 +22,20 @@ def purpose_badge(purpose: rx.Var) -> rx.Component:
 # --- one job -----------------------------------------------------------------------------------
 
 
-def _order_cell(job: rx.Var) -> rx.Component:
+def _order_cell(job: rx.Var[PrintJobRow]) -> rx.Component:
     return rx.cond(
-        job["order_id"] != "",
-        rx.link(job["order"], href="/orders/" + job["order_id"].to(str), weight="medium", data_testid="job-order"),
+        job.order_id != "",
+        rx.link(job.order, href="/orders/" + job.order_id, weight="medium", data_testid="job-order"),
         rx.text("stock", size="2", color_scheme="gray"),
     )
 
 
-def _what_cell(job: rx.Var) -> rx.Component:
+def _what_cell(job: rx.Var[PrintJobRow]) -> rx.Component:
     return rx.vstack(
-        rx.text(job["product"], size="2", weight="medium"),
+        rx.text(job.product, size="2", weight="medium"),
         rx.hstack(
-            rx.text(job["part"], size="1", color_scheme="gray"),
-            rx.code(job["sku"], size="1", variant="ghost", color_scheme="gray", white_space="nowrap"),
+            rx.text(job.part, size="1", color_scheme="gray"),
+            rx.code(job.sku, size="1", variant="ghost", color_scheme="gray", white_space="nowrap"),
             spacing="2",
             wrap="wrap",
             row_gap="0",
@@ -44,12 +44,12 @@ def _what_cell(job: rx.Var) -> rx.Component:
     )
 
 
-def _state_cell(job: rx.Var) -> rx.Component:
+def _state_cell(job: rx.Var[PrintJobRow]) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            job_status_badge(job["status"]),
+            job_status_badge(job.status),
             rx.cond(
-                job["needs_review"],
+                job.needs_review,
                 rx.badge(
                     rx.icon("eye", size=12),
                     "needs review",
@@ -58,31 +58,31 @@ def _state_cell(job: rx.Var) -> rx.Component:
                     data_testid="job-needs-review",
                 ),
             ),
-            rx.cond(job["scrap"], rx.badge("scrap", color_scheme="gray", variant="outline")),
+            rx.cond(job.scrap, rx.badge("scrap", color_scheme="gray", variant="outline")),
             spacing="1",
             wrap="wrap",
         ),
-        rx.cond(job["error"] != "", rx.text(job["error"], size="1", color_scheme="red", data_testid="job-error")),
+        rx.cond(job.error != "", rx.text(job.error, size="1", color_scheme="red", data_testid="job-error")),
         spacing="1",
     )
 
 
-def _progress_cell(job: rx.Var) -> rx.Component:
+def _progress_cell(job: rx.Var[PrintJobRow]) -> rx.Component:
     return rx.hstack(
         rx.progress(
-            value=job["progress"].to(int),
+            value=job.progress,
             max=100,
             width="90px",
-            color_scheme=rx.cond(job["status"] == "FAILED", "red", "blue"),
+            color_scheme=rx.cond(job.status == "FAILED", "red", "blue"),
         ),
-        rx.text(job["progress"], "%", size="1", color_scheme="gray", min_width="34px"),
+        rx.text(job.progress, "%", size="1", color_scheme="gray", min_width="34px"),
         align="center",
         spacing="2",
         data_testid="job-progress",
     )
 
 
-def _cancel_button(job: rx.Var) -> rx.Component:
+def _cancel_button(job: rx.Var[PrintJobRow]) -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
             rx.button(
@@ -98,16 +98,16 @@ def _cancel_button(job: rx.Var) -> rx.Component:
             rx.alert_dialog.title("Cancel this print job?"),
             rx.alert_dialog.description(
                 rx.text(
-                    job["product"],
+                    job.product,
                     " · ",
-                    job["part"],
+                    job.part,
                     " (copy ",
-                    job["copy"],
+                    job.copy,
                     ")",
-                    rx.cond(job["order"] != "", rx.fragment(" for order ", job["order"]), ""),
+                    rx.cond(job.order != "", rx.fragment(" for order ", job.order), ""),
                     ". ",
                     rx.cond(
-                        job["status"] == "PRINTING",
+                        job.status == "PRINTING",
                         "It is printing right now: the print is stopped on the printer.",
                         "It is taken off the SimplyPrint queue.",
                     ),
@@ -118,7 +118,7 @@ def _cancel_button(job: rx.Var) -> rx.Component:
                 rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
                 rx.alert_dialog.action(
                     rx.button(
-                        "Cancel job", color_scheme="red", on_click=S.cancel(job["id"]), data_testid="job-cancel-confirm"
+                        "Cancel job", color_scheme="red", on_click=S.cancel(job.id), data_testid="job-cancel-confirm"
                     )
                 ),
                 justify="end",
@@ -129,7 +129,7 @@ def _cancel_button(job: rx.Var) -> rx.Component:
     )
 
 
-def _move_menu(job: rx.Var) -> rx.Component:
+def _move_menu(job: rx.Var[PrintJobRow]) -> rx.Component:
     return rx.menu.root(
         rx.menu.trigger(
             rx.button(
@@ -144,58 +144,56 @@ def _move_menu(job: rx.Var) -> rx.Component:
         rx.menu.content(
             rx.box(rx.text("Set status by hand", size="1", color_scheme="gray"), padding="4px 8px"),
             rx.foreach(
-                job["moves"].to(list[str]),
-                lambda target: rx.menu.item(
-                    target, on_click=S.move(job["id"], target), data_testid="job-move-" + target
-                ),
+                job.moves,
+                lambda target: rx.menu.item(target, on_click=S.move(job.id, target), data_testid="job-move-" + target),
             ),
         ),
     )
 
 
-def _actions(job: rx.Var) -> rx.Component:
+def _actions(job: rx.Var[PrintJobRow]) -> rx.Component:
     return rx.cond(
         S.can_write,
         rx.hstack(
             rx.cond(
-                job["can_requeue"],
+                job.can_requeue,
                 rx.button(
                     rx.icon("rotate-ccw", size=14),
                     "Requeue",
                     size="1",
                     variant="soft",
-                    on_click=S.requeue(job["id"]),
+                    on_click=S.requeue(job.id),
                     data_testid="job-requeue",
                 ),
             ),
             rx.cond(
-                job["needs_review"],
+                job.needs_review,
                 rx.button(
                     rx.icon("check", size=14),
                     "Reviewed",
                     size="1",
                     variant="soft",
                     color_scheme="orange",
-                    on_click=S.reviewed(job["id"]),
+                    on_click=S.reviewed(job.id),
                     data_testid="job-reviewed",
                 ),
             ),
-            rx.cond(job["moves"].to(list[str]).length() > 0, _move_menu(job)),
-            rx.cond(job["can_cancel"], _cancel_button(job)),
+            rx.cond(job.moves.length() > 0, _move_menu(job)),
+            rx.cond(job.can_cancel, _cancel_button(job)),
             spacing="1",
             justify="end",
         ),
     )
 
 
-def _queue_row(job: rx.Var) -> rx.Component:
+def _queue_row(job: rx.Var[PrintJobRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text("#", job["position"], size="2", color_scheme="gray")),
+        rx.table.cell(rx.text("#", job.position, size="2", color_scheme="gray")),
         rx.table.cell(_order_cell(job)),
         rx.table.cell(_what_cell(job)),
-        rx.table.cell(job["copy"], text_align="center"),
+        rx.table.cell(job.copy, text_align="center"),
         rx.table.cell(_state_cell(job)),
-        rx.table.cell(rx.text(rx.cond(job["printer"] != "", job["printer"], "—"), size="2")),
+        rx.table.cell(rx.text(rx.cond(job.printer != "", job.printer, "—"), size="2")),
         rx.table.cell(_progress_cell(job)),
         rx.table.cell(_actions(job)),
         align="center",
@@ -294,7 +292,7 @@ def _queue() -> rx.Component:
 # --- printers ---------------------------------------------------------------------------------
 
 
-def _printer(p: rx.Var) -> rx.Component:
+def _printer(p: rx.Var[PrinterCard]) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -302,28 +300,28 @@ def _printer(p: rx.Var) -> rx.Component:
                     width="9px",
                     height="9px",
                     border_radius="50%",
-                    background=rx.cond(p["online"], rx.color("green", 9), rx.color("gray", 8)),
+                    background=rx.cond(p.online, rx.color("green", 9), rx.color("gray", 8)),
                 ),
-                rx.text(p["name"], weight="bold", size="2"),
+                rx.text(p.name, weight="bold", size="2"),
                 rx.spacer(),
-                status_badge(p["state"], machine.PRINTER_STATE, variant="soft", data_testid="printer-state"),
+                status_badge(p.state, machine.PRINTER_STATE, variant="soft", data_testid="printer-state"),
                 align="center",
                 width="100%",
                 spacing="2",
             ),
             rx.text(
-                rx.cond(p["model"] != "", rx.fragment(p["model"], " · "), ""),
-                rx.cond(p["online"], "online", "offline"),
+                rx.cond(p.model != "", rx.fragment(p.model, " · "), ""),
+                rx.cond(p.online, "online", "offline"),
                 size="1",
                 color_scheme="gray",
             ),
             rx.cond(
-                p["file"] != "",
+                p.file != "",
                 rx.vstack(
                     rx.hstack(
                         rx.icon("file-box", size=12),
                         rx.text(
-                            p["file"],
+                            p.file,
                             size="1",
                             trim="both",
                             overflow="hidden",
@@ -335,8 +333,8 @@ def _printer(p: rx.Var) -> rx.Component:
                         spacing="1",
                     ),
                     rx.hstack(
-                        rx.progress(value=p["progress"].to(int), max=100, width="100%"),
-                        rx.text(p["progress"], "%", size="1", min_width="34px"),
+                        rx.progress(value=p.progress, max=100, width="100%"),
+                        rx.text(p.progress, "%", size="1", min_width="34px"),
                         align="center",
                         width="100%",
                     ),
@@ -390,13 +388,13 @@ def _printers() -> rx.Component:
 # --- failures and review ------------------------------------------------------------------------
 
 
-def _attention_row(job: rx.Var) -> rx.Component:
+def _attention_row(job: rx.Var[PrintJobRow]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(_order_cell(job)),
         rx.table.cell(_what_cell(job)),
-        rx.table.cell(job["copy"], text_align="center"),
+        rx.table.cell(job.copy, text_align="center"),
         rx.table.cell(_state_cell(job)),
-        rx.table.cell(rx.text(job["updated"], size="1", white_space="nowrap")),
+        rx.table.cell(rx.text(job.updated, size="1", white_space="nowrap")),
         rx.table.cell(_actions(job)),
         align="center",
         data_testid="attention-row",
@@ -449,14 +447,14 @@ def _attention() -> rx.Component:
 # --- every job ---------------------------------------------------------------------------------
 
 
-def _job_row(job: rx.Var) -> rx.Component:
+def _job_row(job: rx.Var[PrintJobRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(job["queued"], size="1", white_space="nowrap")),
-        rx.table.cell(rx.cond(job["purpose"] == "ORDER", _order_cell(job), purpose_badge(job["purpose"]))),
+        rx.table.cell(rx.text(job.queued, size="1", white_space="nowrap")),
+        rx.table.cell(rx.cond(job.purpose == "ORDER", _order_cell(job), purpose_badge(job.purpose))),
         rx.table.cell(_what_cell(job)),
-        rx.table.cell(job["copy"], text_align="center"),
+        rx.table.cell(job.copy, text_align="center"),
         rx.table.cell(_state_cell(job)),
-        rx.table.cell(rx.text(rx.cond(job["printer"] != "", job["printer"], "—"), size="2")),
+        rx.table.cell(rx.text(rx.cond(job.printer != "", job.printer, "—"), size="2")),
         rx.table.cell(_progress_cell(job)),
         rx.table.cell(_actions(job)),
         align="center",
@@ -557,10 +555,10 @@ def _connection_banner() -> rx.Component:
 
 def _stats() -> rx.Component:
     return rx.flex(
-        stat_card("Queued", S.stats["queued"], "list-ordered", "stat-queued"),
-        stat_card("Printing", S.stats["printing"], "printer", "stat-printing"),
-        stat_card("Completed today", S.stats["done_today"], "circle-check", "stat-done-today"),
-        stat_card("Failed", S.stats["failed"], "circle-x", "stat-failed"),
+        stat_card("Queued", S.stats.queued, "list-ordered", "stat-queued"),
+        stat_card("Printing", S.stats.printing, "printer", "stat-printing"),
+        stat_card("Completed today", S.stats.done_today, "circle-check", "stat-done-today"),
+        stat_card("Failed", S.stats.failed, "circle-x", "stat-failed"),
         rx.spacer(),
         rx.vstack(
             rx.cond(

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.platform import auth, config, health, queues, storage
 from app.platform.auth import Principal
@@ -193,7 +193,9 @@ def create_user(body: UserCreate, principal: Principal = Depends(require("users.
 def set_roles(user_id: uuid.UUID, body: RolesBody, principal: Principal = Depends(require("users.write"))) -> UserOut:
     with tenant_session(principal.tenant_id) as s:
         auth.set_user_roles(s, user_id, body.roles, actor=principal)
-        return _user_out(s, s.get(User, user_id))
+        user = s.get(User, user_id)
+        assert user is not None  # set_user_roles raised NotFound otherwise
+        return _user_out(s, user)
 
 
 # --- API keys ---------------------------------------------------------------------
@@ -220,7 +222,7 @@ def _key_out(s, key: ApiKey) -> dict:
 @router.get("/api-keys", tags=["api keys"])
 def list_api_keys(principal: Principal = Depends(require("admin.operations"))) -> list[dict]:
     with tenant_session(principal.tenant_id) as s:
-        return [_key_out(s, k) for k in s.exec(select(ApiKey).order_by(ApiKey.created_at.desc()))]
+        return [_key_out(s, k) for k in s.exec(select(ApiKey).order_by(col(ApiKey.created_at).desc()))]
 
 
 @router.post("/api-keys", tags=["api keys"], status_code=201)
@@ -249,7 +251,7 @@ def audit_log(
     offset: int = Query(0, ge=0),
 ) -> list[dict]:
     with tenant_session(principal.tenant_id) as s:
-        q = select(AuditLog).order_by(AuditLog.created_at.desc()).offset(offset).limit(limit)
+        q = select(AuditLog).order_by(col(AuditLog.created_at).desc()).offset(offset).limit(limit)
         if action:
             q = q.where(AuditLog.action == action)
         return [

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.platform import audit
 from app.platform.db import platform_session, session_tenant_id, tenant_session
@@ -115,7 +115,7 @@ def find_tenant(slug: str | None = None) -> Tenant:
 def _permissions_for_roles(session: Session, role_ids: list[uuid.UUID]) -> frozenset[str]:
     if not role_ids:
         return frozenset()
-    rows = session.exec(select(RolePermission.permission_code).where(RolePermission.role_id.in_(role_ids)))
+    rows = session.exec(select(RolePermission.permission_code).where(col(RolePermission.role_id).in_(role_ids)))
     return frozenset(rows)
 
 
@@ -123,7 +123,7 @@ def user_roles(session: Session, user_id: uuid.UUID) -> list[Role]:
     return list(
         session.exec(
             select(Role)
-            .join(UserRole, UserRole.role_id == Role.id)
+            .join(UserRole, col(UserRole.role_id) == Role.id)
             .where(UserRole.user_id == user_id)
             .order_by(Role.name)
         )
@@ -215,6 +215,7 @@ def login(username: str, password: str, *, shop: str | None = None, ip: str = ""
             )
             s.commit()
             raise Unauthorized("wrong username or password")
+        assert user is not None  # ok implies a user
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
         token = secrets.token_urlsafe(32)
@@ -297,7 +298,7 @@ def logout(cookie_value: str | None, *, ip: str = "") -> None:
 
 
 def purge_expired_sessions(session: Session) -> int:
-    result = session.exec(delete(UserSession).where(UserSession.expires_at <= utcnow()))
+    result = session.exec(delete(UserSession).where(col(UserSession.expires_at) <= utcnow()))
     session.commit()
     return result.rowcount or 0
 
@@ -360,6 +361,8 @@ def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Principal) -> 
 
 
 def authenticate_api_key(secret: str | None) -> Principal | None:
+    if secret is None:
+        return None
     found = _tenant_and_secret(secret, "_", API_KEY_PREFIX)
     if found is None:
         return None
@@ -434,7 +437,7 @@ def set_user_roles(
     if user is None:
         raise NotFound("no such user")
     wanted = sorted(set(role_names))
-    roles = list(session.exec(select(Role).where(Role.name.in_(wanted))))
+    roles = list(session.exec(select(Role).where(col(Role.name).in_(wanted))))
     unknown = set(wanted) - {r.name for r in roles}
     if unknown:
         raise ValidationFailed(f"unknown role(s): {', '.join(sorted(unknown))}")
@@ -442,7 +445,7 @@ def set_user_roles(
     if actor is not None and actor.user_id == user_id and "admin" in before and "admin" not in wanted:
         raise Forbidden("you cannot take the admin role from yourself")
     if before != wanted:
-        session.exec(delete(UserRole).where(UserRole.user_id == user_id))
+        session.exec(delete(UserRole).where(col(UserRole.user_id) == user_id))
         for role in roles:
             session.add(UserRole(tenant_id=user.tenant_id, user_id=user_id, role_id=role.id))
         audit.record(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from typing import LiteralString, cast
 
 import psycopg
 from psycopg import sql
@@ -78,6 +79,12 @@ def _run_psql(statements: list[str], database: str = "postgres") -> None:
     )
 
 
+def _composed(stmt: str) -> LiteralString:
+    """A statement from _statements: every name and value in it went through
+    psycopg.sql quoting, so it is as safe to run as a literal."""
+    return cast(LiteralString, stmt)
+
+
 def setup_database(admin_url: str, database_url: str, migrations_url: str) -> None:
     cluster, in_db = _statements(database_url, migrations_url)
     create_roles, exists_query, create_db = cluster[:2], cluster[2], cluster[3]
@@ -89,13 +96,13 @@ def setup_database(admin_url: str, database_url: str, migrations_url: str) -> No
     if conn is not None:
         with conn:
             for stmt in create_roles:
-                conn.execute(stmt)
-            if not conn.execute(exists_query).fetchone():
-                conn.execute(create_db)
+                conn.execute(_composed(stmt))
+            if not conn.execute(_composed(exists_query)).fetchone():
+                conn.execute(_composed(create_db))
         db_url = make_url(admin_url).set(database=db).render_as_string(hide_password=False)
         with psycopg.connect(db_url, autocommit=True) as conn:
             for stmt in in_db:
-                conn.execute(stmt)
+                conn.execute(_composed(stmt))
         return
     # Fallback: peer authentication as the postgres OS user.
     _run_psql(create_roles)

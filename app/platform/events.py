@@ -36,13 +36,13 @@ import hashlib
 import importlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.platform import logs, tasks
 from app.platform.batching import AfterCommitBatch
@@ -51,7 +51,9 @@ from app.platform.models import Outbox, ProcessedEvent, utcnow
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Session, dict], None]
+# A handler's second argument is the envelope (a dict); a batch=True
+# handler's is a list of envelopes.
+Handler = Callable[[Session, Any], None]
 Condition = Callable[[dict], bool]
 _HANDLERS: dict[str, dict[str, Handler]] = {}
 _CONDITIONS: dict[str, Condition] = {}  # handler name → which envelopes it wants
@@ -214,9 +216,9 @@ def relay(
     never send the same row at the same time. Returns how many were sent.
     """
     with tenant_session(tenant_id) as s:
-        q = select(Outbox).where(Outbox.sent_at.is_(None)).order_by(Outbox.created_at)
+        q = select(Outbox).where(col(Outbox.sent_at).is_(None)).order_by(col(Outbox.created_at))
         if event_ids is not None:
-            q = q.where(Outbox.id.in_(event_ids))
+            q = q.where(col(Outbox.id).in_(event_ids))
         if older_than is not None:
             q = q.where(Outbox.created_at < utcnow() - older_than)
         rows = list(s.exec(q.limit(500).with_for_update(skip_locked=True)))
@@ -238,13 +240,13 @@ def _send(session: Session, tenant_id: uuid.UUID, events: list[tuple[uuid.UUID, 
         log.warning("outbox relay of %d event(s) failed (%s); the sweep will retry", len(ids), exc)
         session.execute(
             update(Outbox)
-            .where(Outbox.id.in_(ids))
+            .where(col(Outbox.id).in_(ids))
             .values(attempts=Outbox.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
         )
         return 0
     session.execute(
         update(Outbox)
-        .where(Outbox.id.in_(ids), Outbox.sent_at.is_(None))
+        .where(col(Outbox.id).in_(ids), col(Outbox.sent_at).is_(None))
         .values(sent_at=utcnow(), attempts=Outbox.attempts + 1, last_error="")
     )
     return len(ids)
@@ -256,7 +258,7 @@ def sweep_outbox(tenant_id: uuid.UUID | str | None = None, *, min_age_seconds: f
     return sum(relay(tid, older_than=timedelta(seconds=min_age_seconds)) for tid in tenant_ids(tenant_id))
 
 
-def run_handler_set(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], names: list[str]) -> dict:
+def run_handler_set(tenant_id: uuid.UUID | str, event_ids: Sequence[uuid.UUID | str], names: list[str]) -> dict:
     """The RQ job body: each handler over the events. Every handler gets its
     turn even when another fails; then the first error is raised (RQ retries
     the job, and what was applied is skipped as a duplicate)."""
@@ -271,7 +273,7 @@ def run_handler_set(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str]
     return results
 
 
-def run_handlers(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], name: str) -> dict[str, int]:
+def run_handlers(tenant_id: uuid.UUID | str, event_ids: Sequence[uuid.UUID | str], name: str) -> dict[str, int]:
     """Apply one handler to each of a batch of events exactly once (the RQ job
     body): each event in its own transaction, in order; events they publish
     are relayed together at the end. If an event fails the others still
@@ -301,13 +303,13 @@ def run_handlers(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], n
     return counts
 
 
-def _run_batch(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], name: str) -> dict[str, int]:
+def _run_batch(tenant_id: uuid.UUID | str, event_ids: Sequence[uuid.UUID | str], name: str) -> dict[str, int]:
     """A batch handler's events in one transaction: claim them all, apply the
     ones not applied before in one call, commit. Any error rolls it all back."""
     fn = resolve_handler(name)
     ids = [uuid.UUID(str(e)) for e in event_ids]
     with tenant_session(tenant_id) as s:
-        rows = {row.id: row for row in s.exec(select(Outbox).where(Outbox.id.in_(ids)))}
+        rows = {row.id: row for row in s.exec(select(Outbox).where(col(Outbox.id).in_(ids)))}
         if len(rows) != len(set(ids)):
             raise LookupError(f"{len(set(ids)) - len(rows)} event(s) are not in this tenant's outbox")
         tid = session_tenant_id(s)
@@ -316,7 +318,7 @@ def _run_batch(tenant_id: uuid.UUID | str, event_ids: list[uuid.UUID | str], nam
                 insert(ProcessedEvent)
                 .values([{"tenant_id": tid, "event_id": i, "handler": name} for i in dict.fromkeys(ids)])
                 .on_conflict_do_nothing()
-                .returning(ProcessedEvent.event_id)
+                .returning(col(ProcessedEvent.event_id))
             ).scalars()
         )
         envelopes = [dict(rows[i].payload) for i in dict.fromkeys(ids) if i in claimed]
@@ -338,7 +340,7 @@ def run_handler(tenant_id: uuid.UUID | str, event_id: uuid.UUID | str, name: str
             insert(ProcessedEvent)
             .values(tenant_id=row.tenant_id, event_id=row.id, handler=name)
             .on_conflict_do_nothing()
-            .returning(ProcessedEvent.event_id)
+            .returning(col(ProcessedEvent.event_id))
         ).first()
         if claimed is None:
             s.rollback()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Index, UniqueConstraint
 from sqlalchemy import event as sa_event
@@ -40,7 +40,7 @@ class TenantScoped(SQLModel):
 
 
 class Tenant(SQLModel, table=True):
-    __tablename__ = "tenants"
+    __tablename__: ClassVar[str] = "tenants"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     slug: str = Field(max_length=63, unique=True, index=True)
@@ -50,14 +50,14 @@ class Tenant(SQLModel, table=True):
 
 
 class Permission(SQLModel, table=True):
-    __tablename__ = "permissions"
+    __tablename__: ClassVar[str] = "permissions"
 
     code: str = Field(primary_key=True, max_length=100)  # resource.action
     description: str = Field(default="", max_length=300)
 
 
 class Role(SQLModel, table=True):
-    __tablename__ = "roles"
+    __tablename__: ClassVar[str] = "roles"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     name: str = Field(max_length=50, unique=True)
@@ -65,7 +65,7 @@ class Role(SQLModel, table=True):
 
 
 class RolePermission(SQLModel, table=True):
-    __tablename__ = "role_permissions"
+    __tablename__: ClassVar[str] = "role_permissions"
 
     role_id: uuid.UUID = Field(foreign_key="roles.id", primary_key=True, ondelete="CASCADE")
     permission_code: str = Field(foreign_key="permissions.code", primary_key=True, ondelete="CASCADE")
@@ -75,7 +75,7 @@ class RolePermission(SQLModel, table=True):
 
 
 class User(TenantScoped, table=True):
-    __tablename__ = "users"
+    __tablename__: ClassVar[str] = "users"
     __table_args__ = (UniqueConstraint("tenant_id", "username"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -89,7 +89,7 @@ class User(TenantScoped, table=True):
 
 
 class UserRole(TenantScoped, table=True):
-    __tablename__ = "user_roles"
+    __tablename__: ClassVar[str] = "user_roles"
 
     user_id: uuid.UUID = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
     role_id: uuid.UUID = Field(foreign_key="roles.id", primary_key=True)
@@ -99,7 +99,7 @@ class UserSession(TenantScoped, table=True):
     """A signed-in browser. The cookie carries the tenant id and a random
     token; only the token's SHA-256 is stored."""
 
-    __tablename__ = "sessions"
+    __tablename__: ClassVar[str] = "sessions"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
@@ -114,7 +114,7 @@ class UserSession(TenantScoped, table=True):
 class ApiKey(TenantScoped, table=True):
     """Machine access to /api/v1. The secret is shown once; only its hash stays."""
 
-    __tablename__ = "api_keys"
+    __tablename__: ClassVar[str] = "api_keys"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     name: str = Field(max_length=100)
@@ -130,7 +130,7 @@ class ApiKey(TenantScoped, table=True):
 class AuditLog(TenantScoped, table=True):
     """Security record of sensitive actions (sign-ins, role changes, keys)."""
 
-    __tablename__ = "audit_log"
+    __tablename__: ClassVar[str] = "audit_log"
     __table_args__ = (Index("ix_audit_log_tenant_action_created", "tenant_id", "action", "created_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -146,7 +146,7 @@ class AuditLog(TenantScoped, table=True):
 class SystemConfig(TenantScoped, table=True):
     """Per-tenant key → JSON: feature flags, integration and pricing settings."""
 
-    __tablename__ = "system_config"
+    __tablename__: ClassVar[str] = "system_config"
 
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", primary_key=True)
     key: str = Field(primary_key=True, max_length=150)
@@ -161,7 +161,7 @@ class SystemConfig(TenantScoped, table=True):
 class Outbox(TenantScoped, table=True):
     """An event written in the publisher's transaction, relayed to RQ after commit."""
 
-    __tablename__ = "outbox"
+    __tablename__: ClassVar[str] = "outbox"
     __table_args__ = (Index("ix_outbox_unsent", "tenant_id", "created_at", postgresql_where="sent_at IS NULL"),)
 
     id: uuid.UUID = Field(primary_key=True)  # the eventId
@@ -176,7 +176,7 @@ class Outbox(TenantScoped, table=True):
 class ProcessedEvent(TenantScoped, table=True):
     """(event, handler) pairs already applied: redelivery becomes a no-op."""
 
-    __tablename__ = "processed_events"
+    __tablename__: ClassVar[str] = "processed_events"
 
     event_id: uuid.UUID = Field(primary_key=True)
     handler: str = Field(primary_key=True, max_length=200)
@@ -186,7 +186,7 @@ class ProcessedEvent(TenantScoped, table=True):
 class EventLog(TenantScoped, table=True):
     """Business event record for operational visibility (not security audit)."""
 
-    __tablename__ = "event_log"
+    __tablename__: ClassVar[str] = "event_log"
     __table_args__ = (Index("ix_event_log_tenant_created", "tenant_id", "created_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -206,7 +206,7 @@ class EventLog(TenantScoped, table=True):
 class RetryEntry(TenantScoped, table=True):
     """Table-backed retries of outbound operations (seed: Retry Queue)."""
 
-    __tablename__ = "retry_queue"
+    __tablename__: ClassVar[str] = "retry_queue"
     __table_args__ = (Index("ix_retry_queue_due", "status", "next_run_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -226,7 +226,7 @@ class RetryEntry(TenantScoped, table=True):
 class Notification(TenantScoped, table=True):
     """An in-app notification for one staff user (the bell)."""
 
-    __tablename__ = "notifications"
+    __tablename__: ClassVar[str] = "notifications"
     __table_args__ = (Index("ix_notifications_user_unread", "tenant_id", "user_id", "read_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -244,7 +244,7 @@ class Notification(TenantScoped, table=True):
 class Attachment(TenantScoped, table=True):
     """A stored file (photo, PDF) of a tenant; bytes live in object storage."""
 
-    __tablename__ = "attachments"
+    __tablename__: ClassVar[str] = "attachments"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     kind: str = Field(max_length=40)  # build_photo | booklet | screenshot

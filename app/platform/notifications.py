@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.platform import live
 from app.platform.db import session_tenant_id
@@ -27,8 +27,8 @@ def notify_staff(
     tid = session_tenant_id(session)
     users = session.exec(
         select(User.id)
-        .join(UserRole, UserRole.user_id == User.id)
-        .join(RolePermission, RolePermission.role_id == UserRole.role_id)
+        .join(UserRole, col(UserRole.user_id) == User.id)
+        .join(RolePermission, col(RolePermission.role_id) == UserRole.role_id)
         .where(User.is_active, RolePermission.permission_code == permission)
         .distinct()
     ).all()
@@ -54,7 +54,7 @@ def unread_count(session: Session, user_id: uuid.UUID) -> int:
     return session.exec(
         select(func.count())
         .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user_id, col(Notification.read_at).is_(None))
     ).one()
 
 
@@ -63,7 +63,7 @@ def recent(session: Session, user_id: uuid.UUID, limit: int = 15) -> list[Notifi
         session.exec(
             select(Notification)
             .where(Notification.user_id == user_id)
-            .order_by(Notification.created_at.desc())
+            .order_by(col(Notification.created_at).desc())
             .limit(limit)
         )
     )
@@ -72,7 +72,7 @@ def recent(session: Session, user_id: uuid.UUID, limit: int = 15) -> list[Notifi
 def mark_all_read(session: Session, user_id: uuid.UUID) -> None:
     session.exec(
         update(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
         .values(read_at=utcnow())
     )
     session.commit()

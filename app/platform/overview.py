@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.platform.models import AuditLog, EventLog, Outbox, User, UserSession, utcnow
 
@@ -33,7 +33,7 @@ def overview(session: Session) -> Overview:
         users=count(select(func.count()).select_from(User).where(User.is_active)),
         active_sessions=count(select(func.count()).select_from(UserSession).where(UserSession.expires_at > now)),
         events_today=count(select(func.count()).select_from(Outbox).where(Outbox.created_at > day)),
-        events_waiting=count(select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))),
+        events_waiting=count(select(func.count()).select_from(Outbox).where(col(Outbox.sent_at).is_(None))),
         sign_ins_today=count(
             select(func.count())
             .select_from(AuditLog)
@@ -44,5 +44,5 @@ def overview(session: Session) -> Overview:
             .select_from(AuditLog)
             .where(AuditLog.action == "auth.login.failed", AuditLog.created_at > day)
         ),
-        recent_events=list(session.exec(select(EventLog).order_by(EventLog.created_at.desc()).limit(8))),
+        recent_events=list(session.exec(select(EventLog).order_by(col(EventLog.created_at).desc()).limit(8))),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.platform.domain import Resource
 from app.platform.models import Permission, Role, RolePermission
@@ -83,11 +83,11 @@ def sync_roles_and_permissions(session: Session) -> None:
         role.description = desc
         session.exec(
             delete(RolePermission).where(
-                RolePermission.role_id == role.id,
-                RolePermission.permission_code.not_in(perms),
+                col(RolePermission.role_id) == role.id,
+                col(RolePermission.permission_code).not_in(perms),
             )
         )
         for code in perms:
             session.exec(insert(RolePermission).values(role_id=role.id, permission_code=code).on_conflict_do_nothing())
-    session.exec(delete(Permission).where(Permission.code.not_in(list(PERMISSIONS))))
+    session.exec(delete(Permission).where(col(Permission.code).not_in(list(PERMISSIONS))))
     session.commit()

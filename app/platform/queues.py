@@ -115,12 +115,13 @@ def failed_jobs(principal: Principal, *, default_tenant: bool, limit: int = 100)
                 continue
             if not _visible(job, principal, default_tenant):
                 continue
+            result = job.latest_result()
             out.append(
                 FailedJob(
                     id=job.id,
                     queue=name,
                     description=(job.description or job.func_name or "")[:200],
-                    error=_last_line(job.latest_result().exc_string if job.latest_result() else job.exc_info),
+                    error=_last_line(result.exc_string if result else job.exc_info),
                     failed_at=job.ended_at.strftime("%Y-%m-%d %H:%M:%S") if job.ended_at else "",
                 )
             )

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.platform import tasks
 from app.platform.db import collect_on_commit, session_tenant_id, tenant_ids, tenant_session
@@ -133,6 +133,7 @@ def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
             error = f"{type(exc).__name__}: {exc}"[:2000]
     with tenant_session(tenant_id) as s:
         entry = s.get(RetryEntry, entry.id)
+        assert entry is not None  # claimed above; retry entries are never deleted
         entry.updated_at = utcnow()
         if error is None:
             entry.status, entry.last_error = "COMPLETED", ""
@@ -202,7 +203,7 @@ def sweep(tenant_id: uuid.UUID | str | None = None) -> int:
 
 
 def attention(session: Session, order_id: uuid.UUID | None = None) -> list[RetryEntry]:
-    q = select(RetryEntry).where(RetryEntry.needs_attention).order_by(RetryEntry.updated_at.desc())
+    q = select(RetryEntry).where(RetryEntry.needs_attention).order_by(col(RetryEntry.updated_at).desc())
     if order_id is not None:
         q = q.where(RetryEntry.order_id == order_id)
     return list(session.exec(q))

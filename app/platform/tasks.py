@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 from rq import Callback, Queue, Retry, SimpleWorker
@@ -244,7 +244,8 @@ def _let_in(queue_name: str, shop: str, ended_job_id: str = "") -> int:
     running, waiting = _keys(queue_name, shop)
     q = queue(queue_name)
     let_in = 0
-    for raw in conn.eval(_NEXT, 2, running, waiting, ended_job_id, _cap()):
+    # A synchronous client: redis-py's stubs also allow the asyncio client's awaitables.
+    for raw in cast(list[Any], conn.eval(_NEXT, 2, running, waiting, ended_job_id, _cap())):
         job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
         try:
             q.enqueue_job(Job.fetch(job_id, connection=conn))
@@ -284,7 +285,7 @@ def heal_shop(queue_name: str, shop: str) -> int:
     was killed) and let the shop's next jobs in. Returns how many went in."""
     conn = redis_conn()
     running, waiting = _keys(queue_name, shop)
-    for raw in conn.smembers(running):
+    for raw in cast(set[Any], conn.smembers(running)):  # synchronous client
         job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
         try:
             status = Job.fetch(job_id, connection=conn).get_status(refresh=False)
@@ -301,7 +302,7 @@ def heal_shop(queue_name: str, shop: str) -> int:
 def heal_shops() -> int:
     """Cron: heal every line that has had jobs waiting."""
     total = 0
-    for raw in redis_conn().smembers(_LINES):
+    for raw in cast(set[Any], redis_conn().smembers(_LINES)):  # synchronous client
         queue_name, _, shop = (raw.decode() if isinstance(raw, bytes) else str(raw)).partition("|")
         if queue_name in QUEUES and shop:
             total += heal_shop(queue_name, shop)
@@ -311,11 +312,11 @@ def heal_shops() -> int:
 def waiting_counts() -> dict[str, int]:
     """Jobs waiting for their shop's turn, per queue (the queue dashboard)."""
     conn = redis_conn()
-    counts = dict.fromkeys(QUEUES, 0)
-    for raw in conn.smembers(_LINES):
+    counts: dict[str, int] = dict.fromkeys(QUEUES, 0)
+    for raw in cast(set[Any], conn.smembers(_LINES)):  # synchronous client
         queue_name, _, shop = (raw.decode() if isinstance(raw, bytes) else str(raw)).partition("|")
         if queue_name in counts:
-            counts[queue_name] += int(conn.llen(_keys(queue_name, shop)[1]))
+            counts[queue_name] += int(cast(int, conn.llen(_keys(queue_name, shop)[1])))  # synchronous client
     return counts
 
 

@@ -334,7 +334,7 @@ def list_jobs(
             "pageSize": page_size,
             "counts": service.job_counts(s),
             "manualMode": service.manual_mode(s),
-            "jobs": [job_json(j, numbers.get(j.order_id)) for j in rows],
+            "jobs": [job_json(j, numbers.get(j.order_id) if j.order_id else None) for j in rows],
         }
 
 
@@ -344,18 +344,19 @@ def get_queue(principal: Principal = Depends(require("printJobs.read"))) -> dict
     with tenant_session(principal.tenant_id) as s:
         rows = service.queue(s)
         numbers = service.order_numbers(s, rows)
-        return {"jobs": [job_json(j, numbers.get(j.order_id)) for j in rows]}
+        return {"jobs": [job_json(j, numbers.get(j.order_id) if j.order_id else None) for j in rows]}
 
 
 @router.get("/printing/jobs/{job_id}")
 def get_job(job_id: uuid.UUID, principal: Principal = Depends(require("printJobs.read"))) -> dict:
     with tenant_session(principal.tenant_id) as s:
         job = service.get_job(s, job_id)
-        return job_json(job, service.order_numbers(s, [job]).get(job.order_id))
+        number = service.order_numbers(s, [job]).get(job.order_id) if job.order_id else None
+        return job_json(job, number)
 
 
 class CancelBody(BaseModel):
-    reason: str = Field("", max_length=300)
+    reason: str = Field(default="", max_length=300)
 
 
 def _job_action(principal: Principal, action, job_id: uuid.UUID, **kwargs) -> dict:

@@ -4,7 +4,7 @@ print jobs of its open orders, and jobs in every state."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app.orders.models import Order
 from app.platform.auth import Principal
@@ -62,12 +62,12 @@ def load(session: Session) -> None:
     open_orders = session.exec(
         select(Order)
         .where(Order.source == "shopify", Order.status == "PENDING", Order.fulfillment_status == "unfulfilled")
-        .order_by(Order.placed_at)
+        .order_by(col(Order.placed_at))
     ).all()
     for order in open_orders:
         service.create_jobs_for_order(session, order.id)
     session.flush()
-    jobs = session.exec(select(PrintJob).order_by(PrintJob.created_at, PrintJob.copy_number)).all()
+    jobs = session.exec(select(PrintJob).order_by(col(PrintJob.created_at), col(PrintJob.copy_number))).all()
     # The oldest orders are printed, the next ones are on the printers, one print failed.
     for i, job in enumerate(jobs):
         if i < len(jobs) // 3:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import BigInteger, Column, Identity, Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
@@ -17,7 +18,7 @@ from app.platform.models import TenantScoped, Timestamp
 class ProductMapping(TenantScoped, table=True):
     """A Shopify SKU (and variant) that we print, with its default profile."""
 
-    __tablename__ = "product_mappings"
+    __tablename__: ClassVar[str] = "product_mappings"
     __table_args__ = (UniqueConstraint("tenant_id", "sku"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -35,7 +36,7 @@ class ProductMapping(TenantScoped, table=True):
 class AssemblyPart(TenantScoped, table=True):
     """One printable component of a mapped product."""
 
-    __tablename__ = "assembly_parts"
+    __tablename__: ClassVar[str] = "assembly_parts"
     __table_args__ = (Index("ix_assembly_parts_mapping_position", "product_mapping_id", "position"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -60,7 +61,7 @@ class PrintJob(TenantScoped, table=True):
     """One print of one part copy. ORDER jobs belong to an order line item;
     STOCK jobs print for the shelf. `sequence` gives FIFO within a purpose."""
 
-    __tablename__ = "print_jobs"
+    __tablename__: ClassVar[str] = "print_jobs"
     __table_args__ = (
         # one job per (line item, part, copy): replays cannot create more
         UniqueConstraint("tenant_id", "line_item_id", "assembly_part_id", "copy_number"),
@@ -106,7 +107,7 @@ class PrintJob(TenantScoped, table=True):
 class Printer(TenantScoped, table=True):
     """A SimplyPrint printer as last seen (poll or webhook)."""
 
-    __tablename__ = "printers"
+    __tablename__: ClassVar[str] = "printers"
     __table_args__ = (UniqueConstraint("tenant_id", "simplyprint_id"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -124,7 +125,7 @@ class Printer(TenantScoped, table=True):
 class SimplyPrintConnection(TenantScoped, table=True):
     """A tenant's SimplyPrint account; the key and webhook secret encrypted."""
 
-    __tablename__ = "simplyprint_connections"
+    __tablename__: ClassVar[str] = "simplyprint_connections"
     __table_args__ = (UniqueConstraint("tenant_id"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -147,7 +148,7 @@ class ProcessedSimplyPrintWebhook(TenantScoped, table=True):
     """A SimplyPrint delivery taken in (at-least-once, unordered): the inbox a
     worker drains (processed_at is set once it is applied)."""
 
-    __tablename__ = "processed_simplyprint_webhooks"
+    __tablename__: ClassVar[str] = "processed_simplyprint_webhooks"
     __table_args__ = (
         UniqueConstraint("tenant_id", "webhook_id", "event", "job_uid", "timestamp"),
         Index(

@@ -58,6 +58,11 @@ def _int(value) -> int | None:
         return None
 
 
+def _dict(value: object) -> dict:
+    """`value` when SimplyPrint sent an object there, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def _job_by_item(session: Session, item_id: int | None) -> PrintJob | None:
     if item_id is None:
         return None

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.integrations import simplyprint as sp
 from app.platform import audit
@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 
 def connection(session: Session) -> SimplyPrintConnection | None:
-    return session.exec(select(SimplyPrintConnection).where(SimplyPrintConnection.disconnected_at.is_(None))).first()
+    return session.exec(
+        select(SimplyPrintConnection).where(col(SimplyPrintConnection.disconnected_at).is_(None))
+    ).first()
 
 
 VERSION_KEY = "shopfloor:simplyprint:version:{tenant_id}"
@@ -45,7 +47,9 @@ def _version(tenant_id: uuid.UUID) -> str:
         value = redis_conn().get(VERSION_KEY.format(tenant_id=tenant_id))
     except Exception:  # Redis down: the connection row's fingerprint still guards the cache
         return "?"
-    return value.decode() if value else "0"
+    if not value:
+        return "0"
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def bump_version(tenant_id: uuid.UUID | str) -> None:

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.integrations import simplyprint as sp
 from app.orders import machine as orders_machine
@@ -55,7 +55,7 @@ def list_jobs(
     cq = select(func.count()).select_from(PrintJob)
     conds = []
     if status:
-        conds.append(PrintJob.status.in_([s.strip().upper() for s in status.split(",") if s.strip()]))
+        conds.append(col(PrintJob.status).in_([s.strip().upper() for s in status.split(",") if s.strip()]))
     if purpose:
         conds.append(PrintJob.purpose == purpose.upper())
     if order_id:
@@ -66,24 +66,26 @@ def list_jobs(
         like = f"%{search.strip()}%"
         conds.append(
             or_(
-                PrintJob.sku.ilike(like),
-                PrintJob.part_name.ilike(like),
-                PrintJob.filename.ilike(like),
-                PrintJob.printer_name.ilike(like),
-                PrintJob.order_id.in_(select(Order.id).where(Order.number.ilike(like))),
+                col(PrintJob.sku).ilike(like),
+                col(PrintJob.part_name).ilike(like),
+                col(PrintJob.filename).ilike(like),
+                col(PrintJob.printer_name).ilike(like),
+                col(PrintJob.order_id).in_(select(Order.id).where(col(Order.number).ilike(like))),
             )
         )
     if conds:
         q, cq = q.where(*conds), cq.where(*conds)
     total = session.exec(cq).one()
-    rows = list(session.exec(q.order_by(PrintJob.sequence.desc()).offset(max(0, page) * page_size).limit(page_size)))
+    rows = list(
+        session.exec(q.order_by(col(PrintJob.sequence).desc()).offset(max(0, page) * page_size).limit(page_size))
+    )
     return rows, total
 
 
 def queue(session: Session) -> list[PrintJob]:
     """Active jobs in queue order: ORDER before STOCK, FIFO within each (ADR-063);
     printing jobs first."""
-    rows = list(session.exec(select(PrintJob).where(PrintJob.status.in_(machine.ACTIVE))))
+    rows = list(session.exec(select(PrintJob).where(col(PrintJob.status).in_(machine.ACTIVE))))
     rank = {"PRINTING": 0, "ASSIGNED": 1, "QUEUED": 2}
     return sorted(rows, key=lambda j: (rank[j.status], *machine.queue_key(j.purpose, j.sequence or 0)))
 
@@ -97,12 +99,14 @@ def order_numbers(session: Session, jobs: list[PrintJob]) -> dict[uuid.UUID, str
     ids = {j.order_id for j in jobs if j.order_id}
     if not ids:
         return {}
-    return dict(session.exec(select(Order.id, Order.number).where(Order.id.in_(ids))).all())
+    return dict(session.exec(select(Order.id, Order.number).where(col(Order.id).in_(ids))).all())
 
 
 def jobs_for_order(session: Session, order_id: uuid.UUID | str) -> list[PrintJob]:
     return list(
-        session.exec(select(PrintJob).where(PrintJob.order_id == uuid.UUID(str(order_id))).order_by(PrintJob.sequence))
+        session.exec(
+            select(PrintJob).where(PrintJob.order_id == uuid.UUID(str(order_id))).order_by(col(PrintJob.sequence))
+        )
     )
 
 
@@ -111,7 +115,7 @@ def printers(session: Session) -> list[Printer]:
 
 
 def needs_review(session: Session) -> list[PrintJob]:
-    return list(session.exec(select(PrintJob).where(PrintJob.needs_review).order_by(PrintJob.sequence)))
+    return list(session.exec(select(PrintJob).where(PrintJob.needs_review).order_by(col(PrintJob.sequence))))
 
 
 # --- creating jobs ---------------------------------------------------------------------------
@@ -414,6 +418,7 @@ def apply_remote(
     if timestamp and (moved or touched):
         job.last_event_at = max(job.last_event_at or 0, int(timestamp))
     if moved:
+        assert target is not None  # moved only towards a given target
         if target == "PRINTING" and progress is not None:
             job.progress = max(0, min(100, int(progress)))
         _set_status(session, job, target, via=via, error=error)
@@ -568,7 +573,7 @@ def cancel_jobs_for_order(session: Session, order_id: uuid.UUID | str) -> Cascad
         session.exec(
             select(PrintJob)
             .where(PrintJob.order_id == uuid.UUID(str(order_id)))
-            .order_by(PrintJob.sequence)
+            .order_by(col(PrintJob.sequence))
             .with_for_update()
         )
     )

@@ -7,7 +7,7 @@ import json
 import uuid
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.integrations import simplyprint as sp
 from app.platform import storage
@@ -71,9 +71,9 @@ def list_mappings(session: Session, search: str = "") -> list[ProductMapping]:
         like = f"%{search.strip()}%"
         q = q.where(
             or_(
-                ProductMapping.sku.ilike(like),
-                ProductMapping.name.ilike(like),
-                ProductMapping.variant_title.ilike(like),
+                col(ProductMapping.sku).ilike(like),
+                col(ProductMapping.name).ilike(like),
+                col(ProductMapping.variant_title).ilike(like),
             )
         )
     return list(session.exec(q))
@@ -94,7 +94,7 @@ def part_counts(session: Session) -> dict[uuid.UUID, int]:
     """Assembly parts per mapping (for lists)."""
     return dict(
         session.exec(
-            select(AssemblyPart.product_mapping_id, func.count()).group_by(AssemblyPart.product_mapping_id)
+            select(AssemblyPart.product_mapping_id, func.count()).group_by(col(AssemblyPart.product_mapping_id))
         ).all()
     )
 
@@ -181,7 +181,7 @@ def delete_mapping(session: Session, mapping_id: uuid.UUID | str, *, actor: Prin
     active = session.exec(
         select(func.count())
         .select_from(PrintJob)
-        .where(PrintJob.product_mapping_id == mapping.id, PrintJob.status.in_(machine.ACTIVE))
+        .where(PrintJob.product_mapping_id == mapping.id, col(PrintJob.status).in_(machine.ACTIVE))
     ).one()
     if active:
         raise Conflict(f"{mapping.sku} still has {active} active print job(s); cancel or finish them first")
@@ -199,7 +199,7 @@ def parts(session: Session, mapping_id: uuid.UUID | str) -> list[AssemblyPart]:
         session.exec(
             select(AssemblyPart)
             .where(AssemblyPart.product_mapping_id == mapping.id)
-            .order_by(AssemblyPart.position, AssemblyPart.created_at)
+            .order_by(col(AssemblyPart.position), col(AssemblyPart.created_at))
         )
     )
 
@@ -311,7 +311,7 @@ def delete_part(session: Session, part_id: uuid.UUID | str, *, actor: Principal)
     active = session.exec(
         select(func.count())
         .select_from(PrintJob)
-        .where(PrintJob.assembly_part_id == part.id, PrintJob.status.in_(machine.ACTIVE))
+        .where(PrintJob.assembly_part_id == part.id, col(PrintJob.status).in_(machine.ACTIVE))
     ).one()
     if active:
         raise Conflict(f"part {part.part_name} still has {active} active print job(s)")

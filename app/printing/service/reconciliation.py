@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import true
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.integrations import simplyprint as sp
 from app.platform.db import on_commit, session_tenant_id
 from app.platform.models import utcnow
 from app.printing import machine
 from app.printing.models import Printer, PrintJob
-from app.printing.service._common import _changed, _int, _job_by_item, _log, _upsert_printer
+from app.printing.service._common import _changed, _dict, _int, _job_by_item, _log, _upsert_printer
 from app.printing.service.connection import client, connection
 from app.printing.service.jobs import apply_remote, manual_mode
 from app.printing.service.submission import pending_submissions
@@ -73,9 +73,9 @@ def reconcile(session: Session, *, history_pages: int = 2) -> ReconcileResult:
         if pid is None:
             continue
         seen.add(pid)
-        info = p.get("printer") if isinstance(p.get("printer"), dict) else {}
-        model = info.get("model") if isinstance(info.get("model"), dict) else {}
-        rjob = p.get("job") if isinstance(p.get("job"), dict) else {}
+        info = _dict(p.get("printer"))
+        model = _dict(info.get("model"))
+        rjob = _dict(p.get("job"))
         _upsert_printer(
             session,
             pid,
@@ -90,12 +90,12 @@ def reconcile(session: Session, *, history_pages: int = 2) -> ReconcileResult:
         if rjob.get("uid"):
             current[str(rjob["uid"])] = (pid, str(info.get("name") or ""), _int(rjob.get("percentage")))
         result.printers += 1
-    stale = session.exec(select(Printer).where(Printer.simplyprint_id.not_in(seen) if seen else true())).all()
+    stale = session.exec(select(Printer).where(col(Printer.simplyprint_id).not_in(seen) if seen else true())).all()
     for printer in stale:
         session.delete(printer)
     # Oldest first, so a later attempt of the same queue item wins.
     for entry in sorted(entries, key=lambda e: _epoch(e.get("startDate")) or _int(e.get("id")) or 0):
-        item = entry.get("queueItem") if isinstance(entry.get("queueItem"), dict) else {}
+        item = _dict(entry.get("queueItem"))
         job = _job_by_item(session, _int(item.get("id")))
         if job is None:
             continue

@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.integrations import simplyprint as sp
 from app.platform import retry, tasks
@@ -34,10 +34,10 @@ def _queue_lock(tenant_id: uuid.UUID, *, wait: bool = True) -> contextlib.Abstra
 def pending_submissions(session: Session) -> list[uuid.UUID]:
     rows = session.exec(
         select(PrintJob.id, PrintJob.purpose, PrintJob.sequence).where(
-            PrintJob.status == "QUEUED", PrintJob.simplyprint_queue_item_id.is_(None)
+            PrintJob.status == "QUEUED", col(PrintJob.simplyprint_queue_item_id).is_(None)
         )
     ).all()
-    return [r[0] for r in sorted(rows, key=lambda r: machine.queue_key(r[1], r[2]))]
+    return [r[0] for r in sorted(rows, key=lambda r: machine.queue_key(r[1], r[2] or 0))]
 
 
 def submit_pending(tenant_id: uuid.UUID | str, *, wait_busy: bool = True, slice_s: float | None = None) -> int:
@@ -64,9 +64,10 @@ def submit_pending(tenant_id: uuid.UUID | str, *, wait_busy: bool = True, slice_
         while not more:  # until nothing new is pending: jobs created meanwhile go out in this run
             with tenant_session(tid) as s:
                 c = client(s)
-                if c is None:
+                conn = connection(s) if c is not None else None
+                if c is None or conn is None:  # manual mode (or disconnected since client() read it)
                     return done
-                group = connection(s).queue_group
+                group = conn.queue_group
                 pending = [j for j in pending_submissions(s) if j not in seen]
             if not pending:
                 break
@@ -104,7 +105,7 @@ def _submission_failed(tid: uuid.UUID, job_id: uuid.UUID | None, exc: sp.SimplyP
             s.add(conn)
         waiting = s.exec(
             select(RetryEntry.id).where(
-                RetryEntry.job_type == "PRINT_JOB_CREATION", RetryEntry.status.in_(("PENDING", "PROCESSING"))
+                RetryEntry.job_type == "PRINT_JOB_CREATION", col(RetryEntry.status).in_(("PENDING", "PROCESSING"))
             )
         ).first()
         if waiting is None:
@@ -182,10 +183,10 @@ class _SubmitBatch:
     def _claim(self, job_ids: list[uuid.UUID]) -> list[_Claim]:
         claims: list[_Claim] = []
         with tenant_session(self.tid) as s:
-            jobs = {j.id: j for j in s.exec(select(PrintJob).where(PrintJob.id.in_(job_ids)).with_for_update())}
+            jobs = {j.id: j for j in s.exec(select(PrintJob).where(col(PrintJob.id).in_(job_ids)).with_for_update())}
             part_ids = {j.assembly_part_id for j in jobs.values() if j.assembly_part_id}
             if part_ids:  # into the identity map: the loop below runs no query, its writes go in one flush
-                list(s.exec(select(AssemblyPart).where(AssemblyPart.id.in_(part_ids))))
+                list(s.exec(select(AssemblyPart).where(col(AssemblyPart.id).in_(part_ids))))
             for job_id in job_ids:  # queue order
                 job = jobs.get(job_id)
                 if job is None or job.status != "QUEUED" or job.simplyprint_queue_item_id:
@@ -227,7 +228,9 @@ class _SubmitBatch:
         with tenant_session(self.tid) as s:
             taken = set(
                 s.exec(
-                    select(PrintJob.simplyprint_queue_item_id).where(PrintJob.simplyprint_queue_item_id.is_not(None))
+                    select(PrintJob.simplyprint_queue_item_id).where(
+                        col(PrintJob.simplyprint_queue_item_id).is_not(None)
+                    )
                 )
             )
 
@@ -269,7 +272,9 @@ class _SubmitBatch:
         with tenant_session(self.tid) as s:
             jobs = {
                 j.id: j
-                for j in s.exec(select(PrintJob).where(PrintJob.id.in_([c.job_id for c, _ in added])).with_for_update())
+                for j in s.exec(
+                    select(PrintJob).where(col(PrintJob.id).in_([c.job_id for c, _ in added])).with_for_update()
+                )
             }
             for claim, item_id in added:
                 job = jobs.get(claim.job_id)
@@ -315,8 +320,8 @@ def _place_before_stock(tid: uuid.UUID, c: sp.SimplyPrintClient, item_ids: list[
             s.exec(
                 select(PrintJob.simplyprint_queue_item_id).where(
                     PrintJob.purpose == "STOCK",
-                    PrintJob.status.in_(("QUEUED", "ASSIGNED")),
-                    PrintJob.simplyprint_queue_item_id.is_not(None),
+                    col(PrintJob.status).in_(("QUEUED", "ASSIGNED")),
+                    col(PrintJob.simplyprint_queue_item_id).is_not(None),
                 )
             )
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.integrations import simplyprint as sp
 from app.orders.models import Order
@@ -23,7 +23,7 @@ from app.platform.errors import Unauthorized, ValidationFailed
 from app.platform.models import utcnow
 from app.printing import machine
 from app.printing.models import PrintJob, ProcessedSimplyPrintWebhook
-from app.printing.service._common import _changed, _int, _job_by_item, _upsert_printer
+from app.printing.service._common import _changed, _dict, _int, _job_by_item, _upsert_printer
 from app.printing.service.connection import _route, client, forget_routes
 from app.printing.service.jobs import apply_remote
 from app.printing.service.triggers import _come_back_later, _drain_key, request_drain
@@ -81,7 +81,7 @@ def handle_webhook(tenant_slug: str, raw_body: bytes, headers: dict[str, str]) -
                 outcome="received" if relevant else "ignored",
             )
             .on_conflict_do_nothing()
-            .returning(ProcessedSimplyPrintWebhook.id)
+            .returning(col(ProcessedSimplyPrintWebhook.id))
         ).scalar()
         s.commit()
     if record_id is None:
@@ -100,16 +100,12 @@ def pending_webhooks(
 ) -> list[tuple[uuid.UUID, str]]:
     """Stored deliveries not applied yet, oldest first: (record id, job uid)."""
     q = select(ProcessedSimplyPrintWebhook.id, ProcessedSimplyPrintWebhook.job_uid).where(
-        ProcessedSimplyPrintWebhook.processed_at.is_(None), ProcessedSimplyPrintWebhook.outcome == "received"
+        col(ProcessedSimplyPrintWebhook.processed_at).is_(None), ProcessedSimplyPrintWebhook.outcome == "received"
     )
     if exclude:
-        q = q.where(ProcessedSimplyPrintWebhook.id.not_in(exclude))
-    return [
-        (r[0], r[1])
-        for r in session.exec(
-            q.order_by(ProcessedSimplyPrintWebhook.timestamp, ProcessedSimplyPrintWebhook.received_at).limit(limit)
-        )
-    ]
+        q = q.where(col(ProcessedSimplyPrintWebhook.id).not_in(exclude))
+    q = q.order_by(col(ProcessedSimplyPrintWebhook.timestamp), col(ProcessedSimplyPrintWebhook.received_at))
+    return [(r[0], r[1]) for r in session.exec(q.limit(limit))]
 
 
 def drain_webhooks(
@@ -147,7 +143,7 @@ def drain_webhooks(
                 c = client(s)
                 uids = {uid for _, uid in rows if uid}
                 known = (
-                    set(s.exec(select(PrintJob.simplyprint_job_uid).where(PrintJob.simplyprint_job_uid.in_(uids))))
+                    set(s.exec(select(PrintJob.simplyprint_job_uid).where(col(PrintJob.simplyprint_job_uid).in_(uids))))
                     if uids
                     else set()
                 )
@@ -159,8 +155,8 @@ def drain_webhooks(
                     for r in s.exec(
                         select(ProcessedSimplyPrintWebhook)
                         .where(
-                            ProcessedSimplyPrintWebhook.id.in_([r for r, _ in rows]),
-                            ProcessedSimplyPrintWebhook.processed_at.is_(None),
+                            col(ProcessedSimplyPrintWebhook.id).in_([r for r, _ in rows]),
+                            col(ProcessedSimplyPrintWebhook.processed_at).is_(None),
                         )
                         .with_for_update(skip_locked=True)
                     )
@@ -202,9 +198,9 @@ def _history_hints(c: sp.SimplyPrintClient, uids: set[str], max_pages: int = 50)
             break
         for entry in entries:
             uid = str(entry.get("uid") or "")
-            item = entry.get("queueItem") if isinstance(entry.get("queueItem"), dict) else {}
-            if uid in uids and _int(item.get("id")) is not None:
-                hints[uid] = _int(item.get("id"))
+            item_id = _int(_dict(entry.get("queueItem")).get("id"))
+            if uid in uids and item_id is not None:
+                hints[uid] = item_id
         if len(hints) == len(uids) or page >= pages:
             break
     return hints
@@ -234,19 +230,21 @@ class KnownJobs:
         if uids:
             for job in session.exec(
                 select(PrintJob)
-                .where(PrintJob.simplyprint_job_uid.in_(uids))
-                .order_by(PrintJob.updated_at)
+                .where(col(PrintJob.simplyprint_job_uid).in_(uids))
+                .order_by(col(PrintJob.updated_at))
                 .with_for_update()
             ):
-                known.by_uid[job.simplyprint_job_uid] = job  # the newest wins, as in find_job
+                if job.simplyprint_job_uid is not None:  # always: it matched one of uids
+                    known.by_uid[job.simplyprint_job_uid] = job  # the newest wins, as in find_job
         if item_ids:
             for job in session.exec(
-                select(PrintJob).where(PrintJob.simplyprint_queue_item_id.in_(item_ids)).with_for_update()
+                select(PrintJob).where(col(PrintJob.simplyprint_queue_item_id).in_(item_ids)).with_for_update()
             ):
-                known.by_item[job.simplyprint_queue_item_id] = job
+                if job.simplyprint_queue_item_id is not None:  # always: it matched one of item_ids
+                    known.by_item[job.simplyprint_queue_item_id] = job
         order_ids = {j.order_id for j in (*known.by_uid.values(), *known.by_item.values()) if j.order_id}
         if order_ids:  # in the session's identity map: applying the batch needs no query, so its
-            list(session.exec(select(Order).where(Order.id.in_(order_ids))))  # writes go in one flush
+            list(session.exec(select(Order).where(col(Order.id).in_(order_ids))))  # writes go in one flush
         return known
 
     def find(self, uid: str | None, hints: dict[str, int] | None) -> PrintJob | None:
@@ -282,7 +280,7 @@ def find_job(
         job = session.exec(
             select(PrintJob)
             .where(PrintJob.simplyprint_job_uid == uid)
-            .order_by(PrintJob.updated_at.desc())
+            .order_by(col(PrintJob.updated_at).desc())
             .with_for_update()
         ).first()
     if job is None and uid and hints and uid in hints:
@@ -301,8 +299,7 @@ def find_job(
         entries, pages = c.jobs(page=page, page_size=100, printer_ids=[printer_id] if printer_id else None)
         for entry in entries:
             if str(entry.get("uid") or "") == uid:
-                item = entry.get("queueItem") if isinstance(entry.get("queueItem"), dict) else {}
-                item_id, found = _int(item.get("id")), True
+                item_id, found = _int(_dict(entry.get("queueItem")).get("id")), True
                 break
         if found or page >= pages:
             break
@@ -311,8 +308,7 @@ def find_job(
             details = c.job(uid)
         except sp.SimplyPrintError:
             return None
-        item = details.get("queueItem") if isinstance(details.get("queueItem"), dict) else {}
-        item_id = _int(item.get("id"))
+        item_id = _int(_dict(details.get("queueItem")).get("id"))
     job = _job_by_item(session, item_id)
     if job is None:
         _raise_if_in_flight(session, item_id)
@@ -325,8 +321,8 @@ def _raise_if_in_flight(session: Session, item_id: int | None) -> None:
         and session.exec(
             select(PrintJob.id).where(
                 PrintJob.status == "QUEUED",
-                PrintJob.submitting_at > utcnow() - timedelta(minutes=2),
-                PrintJob.simplyprint_queue_item_id.is_(None),
+                col(PrintJob.submitting_at) > utcnow() - timedelta(minutes=2),
+                col(PrintJob.simplyprint_queue_item_id).is_(None),
             )
         ).first()
         is not None
@@ -344,7 +340,11 @@ _EVENT_PRINTER_STATE = {
 }
 
 
-_CLIENT = object()
+class _LookUpClient:
+    """The default of `c` below: the client is looked up in the session's tenant."""
+
+
+_CLIENT = _LookUpClient()
 
 
 def process_webhook(
@@ -352,7 +352,7 @@ def process_webhook(
     record_id: uuid.UUID | str,
     *,
     hints: dict[str, int] | None = None,
-    c: sp.SimplyPrintClient | object | None = _CLIENT,
+    c: sp.SimplyPrintClient | _LookUpClient | None = _CLIENT,
     printers: dict[int, dict] | None = None,
 ) -> str:
     """Apply one stored SimplyPrint delivery (drain_webhooks' body). A record
@@ -376,15 +376,15 @@ def _apply_record(
     rec: ProcessedSimplyPrintWebhook,
     *,
     hints: dict[str, int] | None,
-    c: sp.SimplyPrintClient | object | None,
+    c: sp.SimplyPrintClient | _LookUpClient | None,
     printers: dict[int, dict] | None,
     known: KnownJobs | None = None,
 ) -> str:
-    data = rec.payload.get("data") if isinstance(rec.payload.get("data"), dict) else {}
+    data = _dict(rec.payload.get("data"))
     remote = data.get("job") if isinstance(data.get("job"), dict) else None
     outcome = "ignored"
     if remote is not None:
-        if c is _CLIENT:
+        if isinstance(c, _LookUpClient):  # only _CLIENT is one
             c = client(session)
         printer = remote.get("printer") if isinstance(remote.get("printer"), dict) else {}
         printer_id = _int(remote.get("printer_id")) or _int(printer.get("id"))
