@@ -48,7 +48,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from app.builder import evaluation as ev  # noqa: E402
 from app.builder import index  # noqa: E402
-from app.catalog import service  # noqa: E402
+from app.catalog import demo, service  # noqa: E402
 from app.catalog.models import CatalogPart, PartOffer  # noqa: E402
 from app.demo import ensure_tenant  # noqa: E402
 from app.platform.db import platform_session, tenant_session  # noqa: E402
@@ -204,7 +204,7 @@ def browser_clicks(runs: int) -> list[float]:
     from tests import factories
     from tests.e2e import conftest as e2e
 
-    service.ensure_catalog_and_demo_prices(factories.default_tenant().id)
+    demo.ensure_catalog_and_demo_prices(factories.default_tenant().id)
     server = e2e.app_url.__wrapped__()  # the e2e fixture's generator: start the app
     url = next(server)
     times: list[float] = []

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import reflex as rx
 
-from app.catalog import importer, service
+from app.catalog import demo, importer, service
 from app.catalog.models import CatalogImport, CatalogPart, PartOffer
 from app.platform.db import platform_session, tenant_session
 from app.platform.errors import DomainError
@@ -371,7 +371,7 @@ class CatalogState(LiveState, PagedState, AppState):
 
     @guarded("catalog.write")
     async def load_demo_prices(self):
-        created, updated, _ = await in_tenant(service.load_demo_prices)
+        created, updated, _ = await in_tenant(demo.load_demo_prices)
         await self._refresh()
         return rx.toast.success(f"Demo price list loaded: {created} new, {updated} changed offers.")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,8 +31,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app.catalog import importer
 from app.catalog.models import CatalogPart, PartOffer
+from app.catalog.service import OfferInput, catalog_empty, shop_currency, upsert_offers
 from app.catalog.slots import SLOTS
+from app.platform.db import tenant_session
 
 PER_SLOT = 320  # target number of demo offers per slot
 
@@ -568,10 +572,10 @@ def demo_selection(session: Session) -> dict[str, list[P]]:
 
 
 def load_demo_prices(session: Session) -> tuple[int, int, int]:
-    """Give the session's tenant the demo price list. Offers the shop already
-    has from a real price list (not demo) are left as they are."""
-    from app.catalog.service import OfferInput, shop_currency, upsert_offers
-
+    """Give the session's tenant the demo price list (a few hundred parts per
+    slot, labelled demo); idempotent. Offers the shop already has from a real
+    price list (not demo) are left as they are. Returns (created, updated,
+    unchanged). Also a staff action on the catalog page."""
     currency = shop_currency(session)
     own = set(session.execute(select(col(PartOffer.part_id)).where(col(PartOffer.is_demo).is_(False))).scalars())
     items = [
@@ -583,11 +587,24 @@ def load_demo_prices(session: Session) -> tuple[int, int, int]:
     return upsert_offers(session, items)
 
 
+def ensure_catalog_and_demo_prices(tenant_id: uuid.UUID | str) -> tuple[int, int, int]:
+    """Import the catalog if it is empty, then give the tenant the demo price list.
+    Waits for an import another process is running, so the demo prices never
+    come from a half-imported catalog."""
+    if catalog_empty():
+        importer.import_catalog(started_by="demo")
+    deadline = time.monotonic() + 300
+    while importer.import_running() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    with tenant_session(tenant_id) as s:
+        counts = load_demo_prices(s)
+        s.commit()
+    return counts
+
+
 def load(session: Session) -> None:
     """Demo loader (`app.demo`): the catalog if it is empty, then demo prices."""
-    from app.catalog.service import catalog_empty, import_catalog
-
     if catalog_empty():
-        import_catalog(started_by="demo")
+        importer.import_catalog(started_by="demo")
     load_demo_prices(session)
     session.commit()

@@ -11,7 +11,6 @@ catalog version (`catalog_version`), so in-memory caches know to reload.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,7 +42,6 @@ __all__ = [
     "catalog_empty",
     "catalog_version",
     "deactivate_offer",
-    "ensure_catalog_and_demo_prices",
     "get_import",
     "get_part",
     "has_demo_prices",
@@ -53,7 +51,6 @@ __all__ = [
     "list_offers",
     "list_parts",
     "list_price_lists",
-    "load_demo_prices",
     "offer_counts",
     "offers_version",
     "queue_import",
@@ -501,30 +498,7 @@ def list_price_lists(session: Session, limit: int = 20) -> list[PriceListImport]
     )
 
 
-# --- demo -------------------------------------------------------------------------------------------
-
-
-def load_demo_prices(session: Session) -> tuple[int, int, int]:
-    """The demo price list (a few hundred parts per slot, labelled demo);
-    idempotent. Returns (created, updated, unchanged)."""
-    from app.catalog import demo
-
-    return demo.load_demo_prices(session)
-
-
-def ensure_catalog_and_demo_prices(tenant_id: uuid.UUID | str) -> tuple[int, int, int]:
-    """Import the catalog if it is empty, then give the tenant the demo price list.
-    Waits for an import another process is running, so the demo prices never
-    come from a half-imported catalog."""
-    if catalog_empty():
-        importer.import_catalog(started_by="demo")
-    deadline = time.monotonic() + 300
-    while importer.import_running() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    with tenant_session(tenant_id) as s:
-        counts = load_demo_prices(s)
-        s.commit()
-    return counts
+# --- demo ---------------------------------------------------------------------------------------------
 
 
 def has_demo_prices(session: Session) -> bool:

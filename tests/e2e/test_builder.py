@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
+from app.catalog.demo import ensure_catalog_and_demo_prices
 from app.catalog.models import CatalogPart, PartOffer
-from app.catalog.service import ensure_catalog_and_demo_prices
 from app.platform.db import tenant_session
 from tests import factories
 from tests.e2e.conftest import shot, sign_in

@@ -9,7 +9,7 @@ import uuid
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from app.catalog import importer, service
+from app.catalog import demo, importer, service
 from app.catalog.models import CatalogPart, PartOffer
 from app.platform.db import tenant_session
 from tests import factories
@@ -19,7 +19,7 @@ from tests.e2e.conftest import shot, sign_in
 def test_admin_imports_catalog_and_uploads_a_price_list(page):
     tenant = factories.make_tenant("Catalog Shop")
     admin = factories.make_user(tenant, "admin")
-    service.ensure_catalog_and_demo_prices(tenant.id)
+    demo.ensure_catalog_and_demo_prices(tenant.id)
     total_parts = sum(service.slot_counts().values())
     with tenant_session(tenant.id) as s:
         _offer, part = s.exec(

@@ -16,7 +16,7 @@ from sqlalchemy import text, update
 from sqlmodel import select
 
 from app.api import create_api
-from app.catalog import importer, normalize, service
+from app.catalog import demo, importer, normalize, service
 from app.catalog.models import CatalogPart, PartOffer, PriceListImport
 from app.platform import auth
 from app.platform.db import platform_session, tenant_session
@@ -274,10 +274,10 @@ def test_single_offer_edits(catalog):
 
 def test_demo_price_list_is_varied_deterministic_and_idempotent(catalog):
     a, b = make_tenant(), make_tenant()
-    created, updated, _ = service.ensure_catalog_and_demo_prices(a.id)
+    created, updated, _ = demo.ensure_catalog_and_demo_prices(a.id)
     assert created > 2000 and updated == 0
-    assert service.ensure_catalog_and_demo_prices(a.id)[:2] == (0, 0)
-    service.ensure_catalog_and_demo_prices(b.id)
+    assert demo.ensure_catalog_and_demo_prices(a.id)[:2] == (0, 0)
+    demo.ensure_catalog_and_demo_prices(b.id)
     with tenant_session(a.id) as s:
         rows = s.exec(select(PartOffer, CatalogPart).join(CatalogPart, CatalogPart.id == PartOffer.part_id)).all()
         counts = service.offer_counts(s)
@@ -423,7 +423,6 @@ def test_versions_survive_a_redis_flush_without_repeating():
 
 def test_demo_loader_gives_the_demo_shop_its_prices(catalog):
     from app import domains
-    from app.catalog import demo
 
     assert demo.load in [loader for _, loader in domains.demo_loaders()]
     tenant = make_tenant()
