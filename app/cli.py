@@ -5,6 +5,8 @@ migrate    alembic upgrade head + sync roles and permissions
 demo       load the demo tenant (idempotent) and print its sign-ins
 bootstrap  all three, as `make dev` runs them
 catalog-import  import the parts catalog (BuildCores OpenDB) from CATALOG_DATA_PATH
+check      report every record whose state disagrees with another's (every shop,
+           or `--shop SLUG`); exit 1 when there is any
 """
 
 from __future__ import annotations
@@ -76,13 +78,43 @@ def catalog_import(data_dir: str | None = None) -> int:
     return 0
 
 
+def check(shop: str | None = None) -> int:
+    """Run every domain's invariant checks in every shop (or one); print what disagrees."""
+    from sqlmodel import select
+
+    from app import domains
+    from app.platform.db import platform_session, tenant_session
+    from app.platform.models import Tenant
+
+    domains.load()
+    with platform_session() as s:
+        query = select(Tenant).order_by(Tenant.name)
+        shops = [(t.id, t.name, t.slug) for t in s.exec(query.where(Tenant.slug == shop) if shop else query)]
+    if shop and not shops:
+        print(f"no shop with the code '{shop}'", file=sys.stderr)
+        return 2
+    total = 0
+    for tenant_id, name, slug in shops:
+        with tenant_session(tenant_id) as s:
+            findings = [(domain, f) for domain, fn in domains.checks() for f in fn(s)]
+        total += len(findings)
+        print(f"{name} ({slug}): " + ("consistent" if not findings else f"{len(findings)} finding(s)"))
+        for domain, finding in findings:
+            print(f"  [{domain}] {finding}")
+    print(f"{total} finding(s) in {len(shops)} shop(s)")
+    return 1 if total else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
-    parser.add_argument("command", choices=["db-setup", "migrate", "demo", "bootstrap", "catalog-import"])
+    parser.add_argument("command", choices=["db-setup", "migrate", "demo", "bootstrap", "catalog-import", "check"])
     parser.add_argument("--data-dir", help="catalog-import: the pc-parts folder (default CATALOG_DATA_PATH)")
+    parser.add_argument("--shop", help="check: only this shop (its code)")
     args = parser.parse_args(argv)
     if args.command == "catalog-import":
         return catalog_import(args.data_dir)
+    if args.command == "check":
+        return check(args.shop)
     if args.command in ("db-setup", "bootstrap"):
         db_setup()
     if args.command in ("migrate", "bootstrap"):

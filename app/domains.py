@@ -93,3 +93,8 @@ def demo_loaders() -> list[tuple[str, Callable[..., None]]]:
 
 def periodic() -> list[Periodic]:
     return [p for d in domains() for p in d.periodic]
+
+
+def checks() -> list[tuple[str, Callable[..., list[Any]]]]:
+    """Every domain's invariant checks, in domain order: (domain, fn(session) -> findings)."""
+    return [(d.name, _attr(spec)) for d in domains() for spec in d.checks]

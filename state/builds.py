@@ -111,6 +111,17 @@ class BenchmarkRow:
 
 
 @dataclasses.dataclass
+class StressTestRow:
+    """One stress test (tool, minutes, result, hottest reading)."""
+
+    tool: str = ""
+    minutes: str = ""
+    result: str = ""
+    max_temp: str = ""
+    notes: str = ""
+
+
+@dataclasses.dataclass
 class TestRunRow:
     """One test run (benchmark, stress test…)."""
 
@@ -206,6 +217,7 @@ class BuildState(LiveState, AppState):
     benchmarks: list[BenchmarkRow] = []
     system_config: list[ConfigEntry] = []
     feed: list[FeedEntry] = []
+    stress_tests: list[StressTestRow] = []
     actions: list[BuildMove] = []
     missing: list[str] = []
     temps: dict[str, str] = {}
@@ -271,6 +283,16 @@ class BuildState(LiveState, AppState):
                 )
                 for n, c in enumerate(b.qa_checklist or [])
             ]
+            self.stress_tests = [
+                StressTestRow(
+                    tool=str(t.get("tool", "")),
+                    minutes=f"{float(t.get('durationMinutes') or 0):g} min",
+                    result=str(t.get("result", "")),
+                    max_temp="—" if t.get("maxTemp") is None else f"{float(t['maxTemp']):g} °C",
+                    notes=str(t.get("notes", "")),
+                )
+                for t in b.stress_tests or []
+            ]
             self.benchmarks = [
                 BenchmarkRow(
                     name=bm.get("name", ""),
@@ -301,7 +323,7 @@ class BuildState(LiveState, AppState):
                 FeedEntry(
                     at=e["at"].strftime("%Y-%m-%d %H:%M"),
                     kind=e["kind"],
-                    type=e["type"],
+                    type=machine.TIMELINE_STEP.label(e["type"]) if e["kind"] == "step" else e["type"],
                     severity=e["severity"],
                     message=e["message"],
                 )
@@ -310,7 +332,7 @@ class BuildState(LiveState, AppState):
             self.actions = [
                 BuildMove(target=t, label=ACTION_LABELS.get(t, t)) for t in machine.allowed(b.status) if t != "pending"
             ]
-            self.missing = service.missing_for_packaging(s, b)
+            self.missing = [] if b.status == "cancelled" else service.packaging_blockers(s, b)
             self.system_config = [ConfigEntry(key=k, value=str(v)) for k, v in (b.system_config or {}).items()]
             self.temps = {
                 k: "" if getattr(b, column) is None else f"{getattr(b, column):g}"
@@ -490,6 +512,27 @@ class BuildState(LiveState, AppState):
                 actor=p,
             ),
             "Added to the log.",
+        )
+
+    @guarded("builds.write")
+    async def add_stress_test(self, form: dict):
+        bid, p = self._build_id(), current_principal()
+        entry = {
+            "tool": form.get("tool", ""),
+            "durationMinutes": form.get("minutes", ""),
+            "result": form.get("result", "passed"),
+            "maxTemp": form.get("max_temp", ""),
+            "notes": form.get("stress_notes", ""),
+        }
+        return await self._do(lambda s: service.add_stress_test(s, bid, entry, actor=p), "Stress test added.")
+
+    @guarded("builds.write")
+    async def add_step(self, form: dict):
+        bid, p = self._build_id(), current_principal()
+        step = form.get("step", "update")
+        return await self._do(
+            lambda s: service.add_step(s, bid, step, form.get("note", ""), actor=p),
+            f"{machine.TIMELINE_STEP.label(step)} added to the timeline.",
         )
 
     @guarded("builds.write")

@@ -375,7 +375,9 @@ class OrderDetailState(AppState):
                 )
                 for e in service.timeline(s, o.id)
             ]
-            self.actions = service.allowed_actions(o, principal)
+            self.actions = service.allowed_actions(s, o, principal)
+            step, missing = service.next_step_problems(s, o)
+            self.missing = f"{service.STEP_BANNERS[step]}: " + "; ".join(missing) + "." if missing else ""
             self.attention = [
                 RetryRow(
                     id=str(r.id),
@@ -398,7 +400,7 @@ class OrderDetailState(AppState):
 
     @guarded("orders.read", quiet=True)
     async def load(self):
-        self.loaded, self.missing, self.ship_open = False, "", False
+        self.loaded, self.ship_open = False, False
         await self._refresh()
 
     async def _step(self, target: str, tracking: service.Tracking | None = None):
@@ -406,9 +408,8 @@ class OrderDetailState(AppState):
         try:
             await in_tenant(lambda s: service.advance_fulfillment(s, order_id, target, actor=p, tracking=tracking))
         except DomainError as exc:
-            self.missing = exc.message[:1].upper() + exc.message[1:] + "."
-            return rx.toast.error(self.missing)
-        self.missing = ""
+            await self._refresh()  # what stops it now, in the banner
+            return rx.toast.error(exc.message[:1].upper() + exc.message[1:] + ".")
         await self._refresh()
         return rx.toast.success(f"Order {self.order.number} is now {target}.")
 

@@ -37,3 +37,20 @@ def default_tenant() -> Tenant:
     from app.demo import ensure_tenant
 
     return ensure_tenant("test-default", "Test Default Shop", is_default=True)
+
+
+def staff_principal(tenant: Tenant) -> auth.Principal:
+    """Someone acting with every permission in `tenant` (as the demo does),
+    for calling domain services directly."""
+    from app.platform.permissions import PERMISSIONS
+
+    return auth.Principal(
+        tenant_id=tenant.id,
+        tenant_name=tenant.name,
+        tenant_slug=tenant.slug,
+        user_id=None,
+        username="tests",
+        display_name="Tests",
+        roles=("admin",),
+        permissions=frozenset(PERMISSIONS),
+    )

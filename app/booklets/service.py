@@ -12,6 +12,7 @@ import base64
 import io
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import jinja2
 import segno
@@ -21,9 +22,10 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from app.builds import service as builds
+from app.builds.machine import TIMELINE_STEP
 from app.builds.models import PHOTO_SLOTS, Build
 from app.orders import service as orders
-from app.platform import config, live, storage
+from app.platform import config, live, storage, tasks
 from app.platform.errors import NotFound
 from app.platform.models import Attachment, Tenant, User, utcnow
 from app.settings import ROOT, get_settings
@@ -150,8 +152,16 @@ def context(session: Session, build: Build) -> dict:
         "benchmarks": build.benchmarks or [],
         "temp_chart": _temp_chart(build),
         "temps": {"cpu_load": build.cpu_load_temp, "gpu_load": build.gpu_load_temp},
+        "stress_tests": build.stress_tests or [],
+        "temps_measured": any(
+            t is not None for t in (build.cpu_idle_temp, build.cpu_load_temp, build.gpu_idle_temp, build.gpu_load_temp)
+        ),
         "feed": [
-            {**e, "at": e["at"].strftime("%Y-%m-%d %H:%M")}
+            {
+                **e,
+                "at": e["at"].strftime("%Y-%m-%d %H:%M"),
+                "what": TIMELINE_STEP.label(e["type"]) if e["kind"] == "step" else e["type"].replace("_", " "),
+            }
             for e in builds.feed(session, build.id)
             if not e["message"].startswith("Photo ")
         ],  # photo bookkeeping is not the customer's story
@@ -189,13 +199,47 @@ def render(session: Session, build: Build) -> Rendered:
     )
 
 
+def render_key(build_id: uuid.UUID | str) -> str:
+    """The single-flight key of a build's render (tasks.enqueue_once)."""
+    return f"booklets:{build_id}"
+
+
+# A render runs at most the job's timeout (10 min); one still `queued` or
+# `rendering` after this died with its worker (or its job was lost).
+STUCK_AFTER = timedelta(minutes=11)
+
+
+def requeue_stuck(session: Session) -> int:
+    """The sweeper: renders that never finished are asked for again (shown on
+    the build's log). Returns how many."""
+    cutoff = utcnow() - STUCK_AFTER
+    stuck = session.exec(
+        select(Build)
+        .where(col(Build.booklet_status).in_(("queued", "rendering")), col(Build.updated_at) < cutoff)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for build in stuck:
+        builds.log(
+            session,
+            build,
+            "issue",
+            f"The booklet render did not finish (still {build.booklet_status}): queued again",
+            severity="warning",
+        )
+        builds.request_booklets(session, build)
+        build.updated_at = utcnow()
+        session.add(build)
+    return len(stuck)
+
+
 def generate(tenant_id: uuid.UUID | str, build_id: uuid.UUID | str) -> str:
     """The job: rendering → ready (old PDFs replaced) or failed with the reason."""
     from app.platform.db import tenant_session
 
+    tasks.release_once(render_key(build_id))  # a request from now on queues the next render
     with tenant_session(tenant_id) as s:
         build = builds.get_build(s, build_id, lock=True)
-        build.booklet_status, build.booklet_error = "rendering", ""
+        build.booklet_status, build.booklet_error, build.updated_at = "rendering", "", utcnow()
         s.add(build)
         live.notify_after_commit(s, "builds", buildId=str(build.id))
         s.commit()

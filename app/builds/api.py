@@ -233,6 +233,19 @@ def add_event(build_id: uuid.UUID, body: EventBody, principal: Principal = Depen
         return {"id": str(entry.id), "eventType": entry.event_type, "severity": entry.severity}
 
 
+class StepBody(BaseModel):
+    step: str
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/builds/{build_id}/timeline", status_code=201)
+def add_step(build_id: uuid.UUID, body: StepBody, principal: Principal = Depends(require("builds.write"))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        entry = service.add_step(s, build_id, body.step, body.note, actor=principal)
+        s.commit()
+        return {"id": str(entry.id), "step": entry.step, "note": entry.note, "createdAt": entry.created_at}
+
+
 @router.post("/builds/{build_id}/booklets/regenerate", status_code=202)
 def regenerate_booklets(build_id: uuid.UUID, principal: Principal = Depends(require("builds.write"))) -> dict:
     """Queue a fresh render of both booklets; answers at once."""

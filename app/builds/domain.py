@@ -1,5 +1,6 @@
 """The builds domain's door: one build per order on the workbench, photos,
-QA, test runs; it supplies the orders domain's packaging gate."""
+QA, test runs, the timeline; it supplies the orders domain's fulfillment gate
+and stops a cancelled order's build."""
 
 from app.platform.domain import Domain, Resource
 
@@ -7,10 +8,12 @@ DOMAIN = Domain(
     name="builds",
     title="Builds",
     models=("app.builds.models",),
-    handlers=("app.builds.service",),  # registers the packaging gate with orders
+    # the service registers the fulfillment gate and the cancel hook with orders
+    handlers=("app.builds.service", "app.builds.events"),
     routers=("app.builds.api:router",),
     pages=("app.pages.builds", "app.pages.floor"),
     demo="app.builds.demo:load",
+    checks=("app.builds.consistency:builds",),
     resources=(Resource("builds", "PC builds on the workbench"),),
     depends_on=("orders",),
 )

@@ -1,7 +1,9 @@
 """Build status lifecycle (seed 000, pure).
 
 pending → in_progress → testing → completed, with paused (parts wait, …) and
-failed (transient: staff fix the issue and move back).
+failed (transient: staff fix the issue and move back). Completing needs a
+passed QA sign-off (builds.service). Cancelling the order cancels the build:
+no move leaves `cancelled`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ STATUS = StatusTable(
     Status("testing", "Testing", "iris"),
     Status("completed", "Completed", "green"),
     Status("failed", "Failed", "red"),
+    Status("cancelled", "Cancelled", "gray"),
 )
 STATUSES = STATUS.values
 
@@ -44,6 +47,8 @@ BUILD = Machine(
         "testing": {"completed", "in_progress", "failed", "paused"},
         "failed": {"in_progress", "testing"},
         "completed": {"testing"},  # reopened after a problem found at packaging
+        # Its order was cancelled (builds.service stops it; never a staff move): out of the workbench flow.
+        "cancelled": set(),
     },
     message="a build cannot go from {current} to {target}; allowed: {allowed}",
     none="none",
@@ -64,19 +69,21 @@ TEST_RUN_TYPES = (
     "incident",
 )
 TEST_RUN_STATUSES = ("pending", "running", "passed", "failed", "skipped")
-TIMELINE_STEPS = (
-    "start",
-    "parts_received",
-    "assembly",
-    "cable_management",
-    "os_install",
-    "software_setup",
-    "testing",
-    "packaging",
-    "shipped",
-    "milestone",
-    "update",
+# The eleven build timeline steps (seed 000), each with its words for people.
+TIMELINE_STEP = StatusTable(
+    Status("start", "Build started", "blue"),
+    Status("parts_received", "Parts received", "gray"),
+    Status("assembly", "Assembly", "blue"),
+    Status("cable_management", "Cable management", "blue"),
+    Status("os_install", "OS installed", "blue"),
+    Status("software_setup", "Software set up", "blue"),
+    Status("testing", "Testing", "iris"),
+    Status("packaging", "Packaging", "amber"),
+    Status("shipped", "Shipped", "green"),
+    Status("milestone", "Milestone", "green"),
+    Status("update", "Update", "gray"),
 )
+TIMELINE_STEPS = TIMELINE_STEP.values
 EVENT_TYPES = ("note", "incident", "correction", "observation", "measurement", "issue", "fix", "info")
 SEVERITIES = ("info", "warning", "error", "critical")
 

@@ -23,7 +23,7 @@ from app.orders.models import Order
 from app.platform import live, storage
 from app.platform.auth import Principal
 from app.platform.db import get_or_404, session_tenant_id
-from app.platform.errors import Conflict, NotFound, ValidationFailed
+from app.platform.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.platform.events import publish
 from app.platform.models import Attachment, utcnow
 
@@ -124,6 +124,15 @@ def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, a
     if build.status == target:
         return build
     machine.check(build.status, target)
+    order = orders.get_order(session, build.order_id, lock=True)
+    if order.fulfillment_status in ("shipped", "completed"):
+        raise Conflict(f"order {order.number} has shipped: its build can no longer change")
+    if target == "completed":
+        missing = qa_problems(build)
+        if missing:
+            raise InvalidTransition(
+                "the build cannot be completed yet: " + "; ".join(missing), details={"missing": missing}
+            )
     previous = build.status
     build.status = target
     now = utcnow()
@@ -131,11 +140,12 @@ def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, a
         build.started_at = now
     if target in ("completed", "failed"):
         build.finished_at = now
+    elif previous in ("failed", "completed"):
+        build.finished_at = None  # resumed: not finished any more
     build.updated_at = now
     session.add(build)
-    order = orders.get_order(session, build.order_id, lock=True)
     fulfillment = machine.TO_FULFILLMENT.get(target)
-    if fulfillment and order.fulfillment_status not in ("packaging", "shipped", "completed"):
+    if fulfillment:  # a build reopened at packaging takes its order back to testing
         orders.set_fulfillment_by_production(session, order, fulfillment, actor=actor, reason=f"build {target}")
     severity = "warning" if target in ("failed", "paused") else "info"
     _event(
@@ -148,6 +158,10 @@ def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, a
     )
     if target == "in_progress" and previous == "pending":
         add_timeline_step(session, build, "start", "Build started", actor=actor)
+    elif target == "testing" and previous in ("in_progress", "paused"):
+        add_timeline_step(session, build, "testing", "Testing started", actor=actor)
+    elif target == "completed":
+        add_timeline_step(session, build, "milestone", "Build completed, QA passed", actor=actor)
     publish(
         session,
         "build.status-changed",
@@ -197,22 +211,77 @@ def photo_ids(build: Build) -> dict[str, uuid.UUID | None]:
     return {slot: getattr(build, slot_column(slot)) for slot in PHOTO_SLOTS}
 
 
+def qa_problems(build: Build) -> list[str]:
+    """What stops QA from counting as passed: a checklist with every item
+    done, signed off as passed (a sign-off is withdrawn when an open item is
+    added later)."""
+    if not build.qa_checklist:
+        return ["QA checklist"]
+    open_items = [str(i.get("item")) for i in build.qa_checklist if not i.get("done")]
+    if open_items:
+        return ["QA checklist items not done: " + ", ".join(open_items)]
+    if build.qa_result is not True:
+        return ["QA sign-off"]
+    return []
+
+
 def missing_for_packaging(session: Session, build: Build) -> list[str]:
     ids = photo_ids(build)
     missing = [f"photo {slot}" for slot in REQUIRED_SLOTS if ids[slot] is None]
-    if not build.qa_checklist:
-        missing.append("QA checklist")
-    return missing
+    return missing + qa_problems(build)
 
 
-def packaging_gate(session: Session, order: Order) -> list[str]:
-    """The orders domain asks this before fulfillment may enter packaging.
-    Orders without a build (printed products) pass."""
+def needs_build(order: Order) -> bool:
+    """A PC ordered through the storefront builder is produced by its build."""
+    return order.source == "builder"
+
+
+@orders.fulfillment_gate
+def build_gate(session: Session, order: Order, target: str) -> list[str]:
+    """The orders domain asks this before fulfillment moves to ready, packaging
+    or shipped: a PC order's production is its build. Orders without a build
+    that need none (printed products, plain manual orders) pass."""
     build = build_for_order(session, order.id)
-    return [] if build is None else missing_for_packaging(session, build)
+    if build is None:
+        return ["the PC's build (none started yet)"] if needs_build(order) else []
+    if target in ("packaging", "shipped"):
+        return packaging_blockers(session, build)
+    return _not_completed(build)
 
 
-orders.PACKAGING_GATES.append(packaging_gate)
+def _not_completed(build: Build) -> list[str]:
+    return [] if build.status == "completed" else [f"the build is {build.status} (it must be completed)"]
+
+
+def packaging_blockers(session: Session, build: Build) -> list[str]:
+    """What stops the build's order from being packed: completion, photos, QA."""
+    return _not_completed(build) + missing_for_packaging(session, build)
+
+
+@orders.on_cancel
+def stop_build(session: Session, order: Order, actor: Principal | None) -> None:
+    """The order was cancelled: its build leaves the workbench flow."""
+    build = build_for_order(session, order.id)
+    if build is None or build.status == "cancelled":
+        return
+    previous = build.status
+    build.status = "cancelled"
+    build.updated_at = utcnow()
+    session.add(build)
+    _event(
+        session,
+        build,
+        "issue",
+        f"Order {order.number} was cancelled: the build is stopped (was {previous})",
+        severity="warning",
+        actor=actor,
+    )
+    publish(
+        session,
+        "build.status-changed",
+        {"buildId": str(build.id), "orderId": str(order.id), "previousStatus": previous, "newStatus": "cancelled"},
+        source=SOURCE,
+    )
 
 
 def store_photo(
@@ -293,6 +362,13 @@ def update_qa(session: Session, build_id: uuid.UUID | str, update: QAUpdate, *, 
                 {"item": name[:200], "done": bool(item.get("done")), "notes": str(item.get("notes") or "")[:500]}
             )
         build.qa_checklist = items
+        if build.qa_result and not all(i["done"] for i in items):
+            # an open item after the sign-off: QA has to be signed off again, and a
+            # completed build goes back to testing (its order with it)
+            build.qa_result, build.qa_passed_at = None, None
+            _event(session, build, "issue", "QA sign-off withdrawn: the checklist has open items", actor=actor)
+            if build.status == "completed":
+                change_status(session, build.id, "testing", actor=actor)
     if update.notes is not None:
         build.qa_notes = update.notes[:5000]
     if update.system_config is not None:
@@ -300,7 +376,7 @@ def update_qa(session: Session, build_id: uuid.UUID | str, update: QAUpdate, *, 
     if update.benchmarks is not None:
         build.benchmarks = update.benchmarks
     if update.stress_tests is not None:
-        build.stress_tests = update.stress_tests
+        build.stress_tests = [_stress_test(i, entry) for i, entry in enumerate(update.stress_tests, 1)]
     for key, value in (update.temperatures or {}).items():
         if key not in TEMPERATURE_FIELDS:
             raise ValidationFailed(f"unknown temperature '{key}' (use {', '.join(TEMPERATURE_FIELDS)})")
@@ -311,6 +387,42 @@ def update_qa(session: Session, build_id: uuid.UUID | str, update: QAUpdate, *, 
     session.add(build)
     _event(session, build, "info", "QA data updated", actor=actor)
     return build
+
+
+STRESS_RESULTS = ("passed", "failed")
+
+
+def _stress_test(n: int, entry: dict) -> dict:
+    """One stress test as the dossier shows it: tool, minutes, result, hottest
+    reading, notes. Refused with the field named when a value makes no sense."""
+    tool = str(entry.get("tool") or "").strip()
+    if not tool:
+        raise ValidationFailed(f"stress test {n} needs the tool (e.g. OCCT, Prime95, FurMark)")
+    try:
+        minutes = float(entry.get("durationMinutes") or 0)
+        max_temp = None if entry.get("maxTemp") in (None, "") else float(entry["maxTemp"])
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"stress test {n}: minutes and max temperature are numbers") from None
+    if not 0 < minutes <= 7 * 24 * 60:
+        raise ValidationFailed(f"stress test {n}: {minutes:g} minutes is not a plausible duration")
+    if max_temp is not None and not -40 <= max_temp <= 130:
+        raise ValidationFailed(f"stress test {n}: {max_temp:g} °C is not a plausible reading")
+    result = str(entry.get("result") or "passed")
+    if result not in STRESS_RESULTS:
+        raise ValidationFailed(f"stress test {n}: result is passed or failed")
+    return {
+        "tool": tool[:100],
+        "durationMinutes": minutes,
+        "result": result,
+        "maxTemp": max_temp,
+        "notes": str(entry.get("notes") or "")[:500],
+    }
+
+
+def add_stress_test(session: Session, build_id: uuid.UUID | str, entry: dict, *, actor: Principal) -> Build:
+    """Append one stress test to the build's list (the workbench's form)."""
+    build = get_build(session, build_id, lock=True)
+    return update_qa(session, build.id, QAUpdate(stress_tests=[*(build.stress_tests or []), entry]), actor=actor)
 
 
 def sign_off_qa(session: Session, build_id: uuid.UUID | str, passed: bool, *, actor: Principal) -> Build:
@@ -460,6 +572,26 @@ def add_timeline_step(
     session.add(entry)
     live.notify_after_commit(session, "builds", buildId=str(build.id))
     return entry
+
+
+def add_step(
+    session: Session, build_id: uuid.UUID | str, step: str, note: str = "", *, actor: Principal
+) -> BuildTimelineStep:
+    """Staff add any of the timeline's steps (parts received, OS installed, …)."""
+    actor.require("builds.write")
+    build = get_build(session, build_id, lock=True)
+    if build.status == "cancelled":
+        raise Conflict("the build is cancelled: its timeline is closed")
+    return add_timeline_step(session, build, step, note.strip(), actor=actor)
+
+
+def record_fulfillment_step(session: Session, order_id: uuid.UUID, fulfillment: str) -> None:
+    """The order went to packaging or shipped: the build's timeline says so."""
+    build = build_for_order(session, order_id)
+    if build is not None and fulfillment in ("packaging", "shipped"):
+        add_timeline_step(
+            session, build, fulfillment, "Packaging started" if fulfillment == "packaging" else "Shipped", actor=None
+        )
 
 
 def add_event(

@@ -121,7 +121,8 @@ def get_order(order_id: uuid.UUID, principal: Principal = Depends(require("order
         order = service.get_order(s, order_id)
         return {
             **order_json(order, service.line_items(s, order.id)),
-            "allowedActions": service.allowed_actions(order, principal),
+            "allowedActions": service.allowed_actions(s, order, principal),
+            "nextStep": dict(zip(("step", "missing"), service.next_step_problems(s, order), strict=True)),
             "timeline": [
                 {"eventType": e.event_type, "severity": e.severity, "message": e.message, "createdAt": e.created_at}
                 for e in service.timeline(s, order.id)

@@ -16,6 +16,7 @@ from app.platform.db import session_tenant_id
 
 DEMO_STANDIN_URL = "http://127.0.0.1:8300"  # docker/Procfile.dev runs the stand-in there
 DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
+DEMO_SHOP_DOMAIN = "demo-shop.myshopify.com"  # the stand-in's shop
 
 
 def load(session: Session) -> None:
@@ -27,7 +28,7 @@ def load(session: Session) -> None:
         session.add(
             ShopifyShop(
                 tenant_id=tid,
-                shop_domain="demo-shop.myshopify.com",
+                shop_domain=DEMO_SHOP_DOMAIN,
                 api_base_url=DEMO_STANDIN_URL,
                 access_token=DEFAULT_TOKEN,
                 webhook_secret=DEMO_WEBHOOK_SECRET,
@@ -70,36 +71,9 @@ def load(session: Session) -> None:
             )[0]
         )
     session.flush()
-    # walk some orders through fulfillment so every state shows
-    plan = {
-        0: "completed",
-        1: "completed",
-        2: "shipped",
-        3: "shipped",
-        4: "packaging",
-        5: "packaging",
-        6: "ready",
-        8: "ready",
-        9: "ready",
-    }
-    steps = ["ready", "packaging", "shipped", "completed"]
-    for idx, final in plan.items():
-        for step in steps[: steps.index(final) + 1]:
-            tracking = service.Tracking(f"3SDEMO{idx:05d}", f"https://tracking.example/3SDEMO{idx:05d}", "PostNL")
-            service.advance_fulfillment(
-                session, orders[idx].id, step, actor=None, tracking=tracking if step == "shipped" else None
-            )
-    for idx in (10, 11):
-        service.change_status(session, orders[idx], "PROCESSING", reason="printing")
-    service.change_status(session, orders[12], "PROCESSING")
-    service.change_status(session, orders[12], "PARTIALLY_COMPLETED", reason="one print failed")
-    service.change_status(session, orders[13], "FAILED", reason="all prints failed")
+    # Printed, shipped, failed and partly failed orders come from their print jobs:
+    # the print farm's demo moves them through the real services (app/printing/demo.py),
+    # never a status set here.
     for idx in (14, 15):
         service.cancel(session, orders[idx].id, actor=None, reason="customer")
-    # shipped Shopify orders would push fulfillments to the demo stand-in; drop those retries
-    from app.platform.models import RetryEntry
-
-    for entry in session.exec(select(RetryEntry)):
-        session.delete(entry)
-    session.info.pop("retry_pending", None)
     session.commit()

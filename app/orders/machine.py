@@ -7,7 +7,9 @@ and CANCELLED from any state that has not shipped.
 Fulfillment (seed 000): unfulfilled → building → testing → ready (driven by
 the build or by print orchestration), then staff advance ready → packaging →
 shipped → completed. An order with nothing left to produce may be marked
-ready by staff directly.
+ready by staff directly; gates (orders.service.FULFILLMENT_GATES) refuse ready,
+packaging and shipped while production is outstanding (printed parts, the PC's
+build). Cancelling sets fulfillment `cancelled`; a revival sets it back.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ FULFILLMENT_STATUS = StatusTable(
     Status("packaging", "Packaging", "amber"),
     Status("shipped", "Shipped", "blue"),
     Status("completed", "Completed", "green"),
+    Status("cancelled", "Cancelled", "gray"),
 )
 ORDER_STATUSES = ORDER_STATUS.values
-LINE_ITEM_STATUSES = ("PENDING", "PRINTING", "PARTIALLY_COMPLETED", "COMPLETED", "FAILED")
+LINE_ITEM_STATUSES = ("PENDING", "PRINTING", "PARTIALLY_COMPLETED", "COMPLETED", "FAILED", "CANCELLED")
 FULFILLMENT_STATUSES = FULFILLMENT_STATUS.values
 SOURCES = ("shopify", "builder", "manual")
 
@@ -62,6 +65,7 @@ PRODUCTION_FULFILLMENT = {
     "building": {"testing", "ready", "building"},
     "testing": {"building", "ready", "testing"},
     "ready": {"building", "testing"},
+    "packaging": {"building", "testing"},  # a build reopened at packaging (a problem found while packing)
 }
 
 FULFILLED = {"shipped", "completed"}

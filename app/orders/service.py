@@ -25,10 +25,42 @@ from app.platform.models import EventLog, utcnow
 
 SOURCE = "order-service"
 
-# Gates checked before fulfillment may move to `packaging`. Each returns the
-# list of what is missing (empty = pass). The builds domain adds its gate.
-PackagingGate = Callable[[Session, Order], list[str]]
-PACKAGING_GATES: list[PackagingGate] = []
+# What must hold before fulfillment may move to a gated step (ready, packaging,
+# shipped), whichever door asks (page, API, job). Each gate returns what is
+# missing (empty = pass). The orders domain keeps the printed-parts gate; a
+# domain that produces an order's goods adds its own (builds: the PC's build).
+FulfillmentGate = Callable[[Session, Order, str], list[str]]
+FULFILLMENT_GATES: list[FulfillmentGate] = []
+GATED_STEPS = ("ready", "packaging", "shipped")
+
+# Work a producing domain stops, in the same transaction, when an order is
+# cancelled (builds: the PC's build leaves the workbench).
+CancelHook = Callable[[Session, Order, Principal | None], None]
+CANCEL_HOOKS: list[CancelHook] = []
+
+
+def fulfillment_gate(gate: FulfillmentGate) -> FulfillmentGate:
+    FULFILLMENT_GATES.append(gate)
+    return gate
+
+
+def on_cancel(hook: CancelHook) -> CancelHook:
+    CANCEL_HOOKS.append(hook)
+    return hook
+
+
+def fulfillment_problems(session: Session, order: Order, target: str) -> list[str]:
+    """What stops `order` from moving to fulfillment step `target` (empty: nothing)."""
+    if target not in GATED_STEPS:
+        return []
+    return [problem for gate in FULFILLMENT_GATES for problem in gate(session, order, target)]
+
+
+@fulfillment_gate
+def _parts_printed(session: Session, order: Order, target: str) -> list[str]:
+    """A print order is produced when every part is printed."""
+    outstanding = order.total_parts - order.completed_parts if order.total_parts else 0
+    return [f"{outstanding} of {order.total_parts} printed part(s) not printed yet"] if outstanding > 0 else []
 
 
 # --- event log --------------------------------------------------------------------------
@@ -390,6 +422,8 @@ def revive(
     order.updated_at = utcnow()
     if previous == "CANCELLED":
         order.cancelled_at, order.cancel_reason = None, ""
+        if order.fulfillment_status == "cancelled":  # production resumed: back to the start of fulfillment
+            order.fulfillment_status = "unfulfilled"
     session.add(order)
     log_event(
         session,
@@ -450,10 +484,6 @@ def _set_fulfillment(
     return order
 
 
-def packaging_problems(session: Session, order: Order) -> list[str]:
-    return [problem for gate in PACKAGING_GATES for problem in gate(session, order)]
-
-
 @dataclass
 class Tracking:
     number: str = ""
@@ -480,19 +510,13 @@ def advance_fulfillment(
     if current == target:
         return order
     if target == "ready" and current == "unfulfilled":
-        if order.total_parts and order.completed_parts < order.total_parts:
-            raise InvalidTransition(
-                f"order {order.number} still has {order.total_parts - order.completed_parts} part(s) in production"
-            )
+        _check_gates(session, order, "ready")
         return _set_fulfillment(session, order, "ready", actor=actor, reason="nothing left to produce")
     step = machine.next_staff_step(current)
     if step != target:
         allowed = f"the next step is {step}" if step else "no staff step is possible now"
         raise InvalidTransition(f"fulfillment cannot go from {current} to {target}; {allowed}")
-    if target == "packaging":
-        missing = packaging_problems(session, order)
-        if missing:
-            raise InvalidTransition("cannot start packaging yet: " + "; ".join(missing), details={"missing": missing})
+    _check_gates(session, order, target)
     if target == "shipped":
         if tracking:
             order.tracking_number = tracking.number.strip()[:100] or order.tracking_number
@@ -511,6 +535,11 @@ def advance_fulfillment(
                 },
             )
     _set_fulfillment(session, order, target, actor=actor)
+    if target == "completed":  # delivered: what was still open on a line (nothing to print) is done
+        for li in line_items(session, order.id):
+            if li.status == "PENDING":
+                li.status = "COMPLETED"
+                session.add(li)
     if (
         target == "completed"
         and order.status != "COMPLETED"
@@ -521,15 +550,39 @@ def advance_fulfillment(
     return order
 
 
-def allowed_actions(order: Order, principal: Principal) -> list[str]:
-    """What the order page offers this user now."""
+STEP_WORDS = {"ready": "mark it ready", "packaging": "start packaging", "shipped": "ship it"}
+# What the order page says above what stops the next step.
+STEP_BANNERS = {"ready": "Not ready yet", "packaging": "Before packaging", "shipped": "Before shipping"}
+
+
+def _check_gates(session: Session, order: Order, target: str) -> None:
+    missing = fulfillment_problems(session, order, target)
+    if missing:
+        raise InvalidTransition(
+            f"cannot {STEP_WORDS.get(target, target)} yet: " + "; ".join(missing), details={"missing": missing}
+        )
+
+
+def next_step_problems(session: Session, order: Order) -> tuple[str, list[str]]:
+    """The fulfillment step staff take next and what still stops it ("" when
+    there is none: cancelled, produced by the workbench, or done)."""
+    if order.status == "CANCELLED":
+        return "", []
+    if order.fulfillment_status in ("unfulfilled", "building", "testing"):
+        target = "ready"  # by hand, or by its production (the build, the last print)
+    else:
+        target = machine.next_staff_step(order.fulfillment_status) or ""
+    return target, fulfillment_problems(session, order, target) if target else []
+
+
+def allowed_actions(session: Session, order: Order, principal: Principal) -> list[str]:
+    """What the order page offers this user now: a gated step only when its
+    gates pass (a PC order is made ready by its build, never by hand)."""
     if not principal.can("orders.write"):
         return []
     actions = []
     if order.status != "CANCELLED":
-        if order.fulfillment_status == "unfulfilled" and (
-            not order.total_parts or order.completed_parts >= order.total_parts
-        ):
+        if order.fulfillment_status == "unfulfilled" and not fulfillment_problems(session, order, "ready"):
             actions.append("ready")
         step = machine.next_staff_step(order.fulfillment_status)
         if step:
@@ -555,6 +608,13 @@ def cancel(
     change_status(session, order, "CANCELLED", actor=actor, reason=f"{reason}, via {via}")
     order.cancelled_at = utcnow()
     order.cancel_reason = (reason or "other")[:50]
+    _set_fulfillment(session, order, "cancelled", actor=actor)
+    for li in line_items(session, order.id):
+        if li.status != "COMPLETED" and li.status != "CANCELLED":
+            li.status = "CANCELLED"
+            session.add(li)
+    for hook in CANCEL_HOOKS:
+        hook(session, order, actor)
     session.add(order)
     publish(
         session,

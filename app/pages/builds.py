@@ -314,6 +314,64 @@ def _system_config() -> rx.Component:
     )
 
 
+def _stress_tests() -> rx.Component:
+    return _card(
+        "Stress tests",
+        rx.cond(
+            BuildState.stress_tests.length() > 0,
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[rx.table.column_header_cell(h) for h in ("Tool", "Duration", "Result", "Hottest", "Notes")]
+                    )
+                ),
+                rx.table.body(
+                    rx.foreach(
+                        BuildState.stress_tests,
+                        lambda t: rx.table.row(
+                            rx.table.cell(t.tool),
+                            rx.table.cell(t.minutes),
+                            rx.table.cell(
+                                rx.badge(t.result, color_scheme=rx.cond(t.result == "passed", "green", "red"))
+                            ),
+                            rx.table.cell(t.max_temp),
+                            rx.table.cell(t.notes),
+                        ),
+                    )
+                ),
+                size="1",
+                width="100%",
+                data_testid="stress-tests",
+            ),
+            rx.text("No stress tests yet.", size="2", color_scheme="gray"),
+        ),
+        rx.cond(
+            BuildState.can_write & (BuildState.build.status != "cancelled"),
+            rx.form(
+                rx.hstack(
+                    rx.input(name="tool", placeholder="Tool (e.g. OCCT)", width="160px", required=True),
+                    rx.input(name="minutes", placeholder="Minutes", type="number", step="any", width="100px"),
+                    rx.select.root(
+                        rx.select.trigger(aria_label="Stress test result"),
+                        rx.select.content(
+                            rx.select.item("Passed", value="passed"), rx.select.item("Failed", value="failed")
+                        ),
+                        name="result",
+                        default_value="passed",
+                    ),
+                    rx.input(name="max_temp", placeholder="Hottest °C", type="number", step="any", width="110px"),
+                    rx.input(name="stress_notes", placeholder="Notes", width="100%"),
+                    rx.button("Add", type="submit", variant="soft", data_testid="add-stress-test"),
+                    width="100%",
+                    align="center",
+                ),
+                on_submit=BuildState.add_stress_test,
+                reset_on_submit=True,
+            ),
+        ),
+    )
+
+
 def _tests() -> rx.Component:
     return _card(
         "Test runs",
@@ -437,6 +495,24 @@ def _feed() -> rx.Component:
                 reset_on_submit=True,
             ),
         ),
+        rx.cond(
+            BuildState.can_write & (BuildState.build.status != "cancelled"),
+            rx.form(
+                rx.hstack(
+                    rx.select.root(
+                        rx.select.trigger(aria_label="Timeline step"),
+                        rx.select.content(*[rx.select.item(st.label, value=st.value) for st in machine.TIMELINE_STEP]),
+                        name="step",
+                        default_value="parts_received",
+                    ),
+                    rx.input(name="note", placeholder="Note (optional)", width="100%"),
+                    rx.button("Add step", type="submit", variant="soft", data_testid="add-step"),
+                    width="100%",
+                ),
+                on_submit=BuildState.add_step,
+                reset_on_submit=True,
+            ),
+        ),
         rx.vstack(
             rx.foreach(
                 BuildState.feed,
@@ -550,19 +626,29 @@ def build_page() -> rx.Component:
                 align="center",
             ),
             rx.cond(
-                BuildState.missing.length() > 0,
+                b.status == "cancelled",
                 rx.callout(
-                    "Before packaging: " + BuildState.missing.join(", "),
-                    icon="list-checks",
-                    color_scheme="amber",
+                    "Order " + b.order + " was cancelled: this build is stopped and leaves the workbench.",
+                    icon="ban",
+                    color_scheme="gray",
                     width="100%",
-                    data_testid="packaging-missing",
+                    data_testid="build-cancelled",
                 ),
-                rx.callout(
-                    "Ready for packaging: all required photos and the QA checklist are there.",
-                    icon="package-check",
-                    color_scheme="green",
-                    width="100%",
+                rx.cond(
+                    BuildState.missing.length() > 0,
+                    rx.callout(
+                        "Before packaging: " + BuildState.missing.join("; "),
+                        icon="list-checks",
+                        color_scheme="amber",
+                        width="100%",
+                        data_testid="packaging-missing",
+                    ),
+                    rx.callout(
+                        "Ready for packaging: the build is completed, all required photos are there and QA passed.",
+                        icon="package-check",
+                        color_scheme="green",
+                        width="100%",
+                    ),
                 ),
             ),
             _photos(),
@@ -570,6 +656,7 @@ def build_page() -> rx.Component:
             _temps(),
             _system_config(),
             _tests(),
+            _stress_tests(),
             _benchmarks(),
             _feed(),
             spacing="4",

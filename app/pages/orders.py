@@ -450,7 +450,13 @@ def order_page() -> rx.Component:
             ),
             rx.cond(
                 OrderDetailState.missing != "",
-                rx.callout(OrderDetailState.missing, icon="shield-alert", color_scheme="amber", width="100%"),
+                rx.callout(
+                    OrderDetailState.missing,
+                    icon="shield-alert",
+                    color_scheme="amber",
+                    width="100%",
+                    data_testid="next-step-missing",
+                ),
             ),
             rx.foreach(
                 o.problem_list,

@@ -45,6 +45,9 @@ class Domain:
     pages: tuple[str, ...] = ()  # modules (entry band) whose @page functions are its staff and public pages
     demo: str | None = None  # "module:function", fn(session) loading its demo records (idempotent)
     periodic: tuple[Periodic, ...] = ()
+    # "module:function", fn(session) -> list[Finding]: invariants of its records an
+    # operator can run (`python -m app.cli check`); each finding names what disagrees.
+    checks: tuple[str, ...] = ()
     resources: tuple[Resource, ...] = ()
     depends_on: tuple[str, ...] = field(default=())  # domains it calls into (listed before it)
 

@@ -12,6 +12,7 @@ DOMAIN = Domain(
     pages=("app.pages.printfarm", "app.pages.print_products"),
     demo="app.printing.demo:load",
     periodic=(Periodic("jobs.printing.reconcile_if_due", every=60, queue="integrations"),),
+    checks=("app.printing.consistency:print_orders",),
     resources=(Resource("printJobs", "print jobs and the print farm"),),
     depends_on=("orders",),
 )

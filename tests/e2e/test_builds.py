@@ -82,7 +82,7 @@ def test_a_build_from_order_to_booklets(page, tmp_path):
     expect(page.get_by_text("Check added.")).to_be_visible()
     page.get_by_role("checkbox").first.click()
     expect(page.get_by_text("Checklist updated.")).to_be_visible()
-    expect(page.get_by_test_id("packaging-missing")).to_have_count(0)
+    expect(page.get_by_test_id("packaging-missing")).to_contain_text("QA sign-off")  # ticked is not signed off
     page.get_by_placeholder("QA notes").fill("Quiet under load; cable side tidy.")
     page.get_by_role("button", name="Save notes").click()
     expect(page.get_by_text("QA notes saved.")).to_be_visible()
@@ -117,12 +117,25 @@ def test_a_build_from_order_to_booklets(page, tmp_path):
     page.get_by_role("option", name="GPU I/O", exact=True).click()
     bench_form.get_by_role("button", name="Add").click()
     expect(page.get_by_text("Benchmark added.")).to_be_visible()
+    # a stress test and a timeline step, entered on the page
+    page.get_by_placeholder("Tool (e.g. OCCT)").fill("OCCT")
+    page.get_by_placeholder("Minutes").fill("30")
+    page.get_by_placeholder("Hottest °C").fill("84")
+    page.get_by_test_id("add-stress-test").click()
+    expect(page.get_by_text("Stress test added.")).to_be_visible()
+    expect(page.get_by_test_id("stress-tests")).to_contain_text("84 °C")
+    page.get_by_role("combobox", name="Timeline step").click()
+    page.get_by_role("option", name="OS installed", exact=True).click()
+    page.get_by_placeholder("Note (optional)").fill("Windows 11 Pro, drivers from the board's CD")
+    page.get_by_test_id("add-step").click()
+    expect(page.get_by_text("OS installed added to the timeline.")).to_be_visible()
 
     # complete: booklets render in the background and show up live
     page.get_by_test_id("move-testing").click()
     expect(page.get_by_test_id("build-status")).to_have_text("testing")
     page.get_by_test_id("move-completed").click()
     expect(page.get_by_test_id("build-status")).to_have_text("completed")
+    expect(page.get_by_test_id("packaging-missing")).to_have_count(0)  # completed, photos, QA passed
     expect(page.get_by_test_id("booklet-status")).to_have_text("ready", timeout=90_000)
     shot(page, "21-workbench-completed")
     for testid in ("open-quick-start", "open-dossier"):

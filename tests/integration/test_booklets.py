@@ -67,6 +67,7 @@ def test_completing_a_build_renders_both_booklets(api, worker):
             "checklist": [{"item": "All fans spin", "done": True}, {"item": "BIOS updated, XMP on", "done": True}],
             "temperatures": {"cpuIdle": 36, "cpuLoad": 81, "gpuIdle": 33, "gpuLoad": 72, "ambient": 21},
             "systemConfig": {"OS": "Windows 11 Pro 24H2", "BIOS": "1.40"},
+            "stressTests": [{"tool": "OCCT", "durationMinutes": 30, "result": "passed", "maxTemp": 84}],
         },
     )
     c.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": True})
@@ -89,6 +90,7 @@ def test_completing_a_build_renders_both_booklets(api, worker):
     number = c.get(f"/api/v1/orders/{oid}").json()["number"]
     assert "Quick Start Guide" in qt and number in qt and "transport foam" in qt
     assert "Technical Dossier" in dt and "RTX 4070 Super" in dt and "18250" in dt and "All fans spin" in dt
+    assert "Stress tests" in dt and "OCCT" in dt and "84 °C" in dt
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "quick-start.pdf").write_bytes(quick)
     (ARTIFACTS / "technical-dossier.pdf").write_bytes(dossier)
@@ -108,3 +110,75 @@ def test_the_renderer_fetches_nothing_but_inlined_images():
             f.fetch(url)
     pdf = booklets.render_pdf('<img src="file:///etc/passwd"><p>hello</p>')
     assert pdf.startswith(b"%PDF") and "root:" not in _pdf_text(pdf)
+
+
+def test_the_dossier_leaves_out_what_was_not_recorded_and_stress_tests_are_checked(api):
+    """No lone headings: a build without photos, test runs, temperatures or
+    benchmarks has none of those sections. A nonsensical stress test is refused."""
+    from app.builds import service as builds
+
+    tenant = make_tenant()
+    user = make_user(tenant, "operator")
+    c = TestClient(api)
+    c.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD, "shop": tenant.slug})
+    oid = c.post(
+        "/api/v1/orders",
+        json={
+            "customerName": "Bare",
+            "countryCode": "NL",
+            "lineItems": [{"sku": "PC", "title": "PC", "unitPrice": "1"}],
+        },
+    ).json()["id"]
+    bid = c.post("/api/v1/builds", json={"orderId": oid}).json()["id"]
+    bad = c.put(f"/api/v1/builds/{bid}/qa", json={"stressTests": [{"tool": "OCCT", "durationMinutes": -5}]})
+    assert bad.status_code == 422 and "not a plausible duration" in bad.json()["error"]["message"]
+    bad = c.put(f"/api/v1/builds/{bid}/qa", json={"stressTests": [{"durationMinutes": 30}]})
+    assert bad.status_code == 422 and "needs the tool" in bad.json()["error"]["message"]
+    with tenant_session(tenant.id) as s:
+        html = booklets.render_html("technical_dossier.html", booklets.context(s, builds.get_build(s, bid)))
+    for heading in ("Build photos", "Test runs", "Stress tests", "Temperatures", "Benchmarks"):
+        assert f"<h2>{heading}</h2>" not in html, heading
+    assert "<h2>Quality assurance</h2>" in html and "<h2>Parts list</h2>" in html
+
+
+def test_regenerate_clicks_coalesce_and_a_render_that_died_is_queued_again(api, worker):
+    from datetime import timedelta
+
+    from app.builds import service as builds
+    from app.platform.models import utcnow
+    from app.platform.tasks import queue
+
+    tenant = make_tenant()
+    user = make_user(tenant, "operator")
+    c = TestClient(api)
+    c.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD, "shop": tenant.slug})
+    oid = c.post(
+        "/api/v1/orders",
+        json={
+            "customerName": "Clicky",
+            "countryCode": "NL",
+            "lineItems": [{"sku": "PC", "title": "PC", "unitPrice": "1"}],
+        },
+    ).json()["id"]
+    bid = c.post("/api/v1/builds", json={"orderId": oid}).json()["id"]
+    worker(queues=("events", "booklets"))  # nothing left over
+    for _ in range(5):
+        assert c.post(f"/api/v1/builds/{bid}/booklets/regenerate").status_code == 202
+    worker(queues=("events",))  # the handler asks for renders: one waits
+    assert queue("booklets").count == 1
+    worker(queues=("booklets",))
+    assert c.get(f"/api/v1/builds/{bid}").json()["booklets"]["status"] == "ready"
+
+    # a render whose worker died: still "rendering" long after any render ends
+    with tenant_session(tenant.id) as s:
+        build = builds.get_build(s, bid, lock=True)
+        build.booklet_status, build.updated_at = "rendering", utcnow() - timedelta(minutes=30)
+        s.add(build)
+        s.commit()
+        assert booklets.requeue_stuck(s) == 1
+        s.commit()
+        assert booklets.requeue_stuck(s) == 0  # once
+    worker(queues=("events", "booklets"))
+    build = c.get(f"/api/v1/builds/{bid}").json()
+    assert build["booklets"]["status"] == "ready"
+    assert any("did not finish (still rendering): queued again" in i["message"] for i in build["feed"])

@@ -101,6 +101,8 @@ def test_lifecycle_timestamps_and_order_fulfillment(shop):
     failed = client.patch(f"/api/v1/builds/{bid}", json={"status": "failed"}).json()
     assert failed["finishedAt"] and client.get(f"/api/v1/orders/{oid}").json()["fulfillmentStatus"] == "testing"
     client.patch(f"/api/v1/builds/{bid}", json={"status": "testing"})
+    assert client.get(f"/api/v1/builds/{bid}").json()["finishedAt"] is None  # resumed: not finished any more
+    _pass_qa(client, bid)
     done = client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"}).json()
     assert done["status"] == "completed" and done["booklets"]["status"] == "queued"
     assert client.get(f"/api/v1/orders/{oid}").json()["fulfillmentStatus"] == "ready"
@@ -108,23 +110,120 @@ def test_lifecycle_timestamps_and_order_fulfillment(shop):
     assert "Status pending → in_progress" in feed and "Build started" in feed
 
 
+def _pass_qa(client, bid, items=("Cables tied",)):
+    client.put(f"/api/v1/builds/{bid}/qa", json={"checklist": [{"item": i, "done": True} for i in items]})
+    assert client.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": True}).status_code == 200
+
+
+def test_a_build_is_completed_only_after_qa_passed(shop):
+    _, client = shop
+    oid, bid = _build(client)
+    for status in ("in_progress", "testing"):
+        client.patch(f"/api/v1/builds/{bid}", json={"status": status})
+    r = client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"})
+    assert r.status_code == 409 and r.json()["error"]["details"]["missing"] == ["QA checklist"]
+    client.put(f"/api/v1/builds/{bid}/qa", json={"checklist": [{"item": "Fans spin", "done": False}]})
+    r = client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"})
+    assert r.json()["error"]["details"]["missing"] == ["QA checklist items not done: Fans spin"]
+    client.put(f"/api/v1/builds/{bid}/qa", json={"checklist": [{"item": "Fans spin", "done": True}]})
+    r = client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"})
+    assert r.json()["error"]["details"]["missing"] == ["QA sign-off"]  # ticked is not signed off
+    assert client.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": False}).status_code == 200
+    assert client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"}).status_code == 409  # failed QA
+    assert client.post(f"/api/v1/builds/{bid}/qa/sign-off", json={"passed": True}).status_code == 200
+    assert client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"}).json()["status"] == "completed"
+    assert client.get(f"/api/v1/orders/{oid}").json()["fulfillmentStatus"] == "ready"
+
+
 def test_packaging_gate_lists_what_is_missing_until_done(shop):
     _, client = shop
     oid, bid = _build(client)
-    for status in ("in_progress", "testing", "completed"):
+    for status in ("in_progress", "testing"):
         client.patch(f"/api/v1/builds/{bid}", json={"status": status})
     r = client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"})
+    assert r.status_code == 409  # not even ready: the build is still in testing
+    _pass_qa(client, bid)
+    client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"})
+    r = client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"})
     assert r.status_code == 409
-    missing = r.json()["error"]["details"]["missing"]
-    assert missing == [f"photo {s}" for s in REQUIRED_SLOTS] + ["QA checklist"]
+    assert r.json()["error"]["details"]["missing"] == [f"photo {s}" for s in REQUIRED_SLOTS]
     for slot in REQUIRED_SLOTS:
         assert _upload(client, bid, slot, jpeg()).status_code == 201
-    assert client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"}).json()["error"]["details"][
-        "missing"
-    ] == ["QA checklist"]
-    client.put(f"/api/v1/builds/{bid}/qa", json={"checklist": [{"item": "Cables tied", "done": True}]})
+    # an open item added after the sign-off withdraws it: the build is back in
+    # testing (its order with it) and the gate holds again
+    client.put(
+        f"/api/v1/builds/{bid}/qa",
+        json={"checklist": [{"item": "Cables tied", "done": True}, {"item": "BIOS updated", "done": False}]},
+    )
+    build = client.get(f"/api/v1/builds/{bid}").json()
+    assert build["status"] == "testing" and any("QA sign-off withdrawn" in i["message"] for i in build["feed"])
+    assert client.get(f"/api/v1/orders/{oid}").json()["fulfillmentStatus"] == "testing"
+    assert client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"}).status_code == 409
+    r = client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"})
+    assert r.json()["error"]["details"]["missing"] == ["QA checklist items not done: BIOS updated"]
+    _pass_qa(client, bid, ("Cables tied", "BIOS updated"))
+    client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"})
     r = client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"})
     assert r.status_code == 200 and r.json()["fulfillmentStatus"] == "packaging"  # thermalPhoto is optional
+
+
+def _builder_order(tenant) -> str:
+    """A PC ordered through the storefront builder (source builder)."""
+    from decimal import Decimal
+
+    from app.orders import service as orders
+    from app.orders.inputs import LineInput, OrderInput
+
+    with tenant_session(tenant.id) as s:
+        order, _ = orders.create_order(
+            s,
+            OrderInput(
+                source="builder",
+                customer_name="Sam",
+                ship_country_code="NL",
+                lines=[LineInput(sku="PC-CPU-1", title="Ryzen 5", quantity=1, unit_price=Decimal("150"))],
+            ),
+        )
+        s.commit()
+        return str(order.id)
+
+
+def test_a_builder_order_is_never_ready_or_shipped_without_its_build(shop):
+    tenant, client = shop
+    oid = _builder_order(tenant)
+    detail = client.get(f"/api/v1/orders/{oid}").json()
+    assert "ready" not in detail["allowedActions"]
+    assert detail["nextStep"] == {"step": "ready", "missing": ["the PC's build (none started yet)"]}
+    r = client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "ready"})
+    assert r.status_code == 409 and "the PC's build" in r.json()["error"]["message"]
+    bid = client.post("/api/v1/builds", json={"orderId": oid}).json()["id"]
+    r = client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "ready"})
+    assert r.status_code == 409
+    assert r.json()["error"]["details"]["missing"] == ["the build is pending (it must be completed)"]
+    for status in ("in_progress", "testing"):
+        client.patch(f"/api/v1/builds/{bid}", json={"status": status})
+    _pass_qa(client, bid)
+    for slot in REQUIRED_SLOTS:
+        _upload(client, bid, slot, jpeg(400, 300))
+    client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"})  # the build makes the order ready
+    assert client.get(f"/api/v1/orders/{oid}").json()["fulfillmentStatus"] == "ready"
+    for step in ("packaging", "shipped"):
+        assert client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": step}).status_code == 200
+
+
+def test_cancelling_the_order_stops_its_build(shop):
+    _, client = shop
+    oid, bid = _build(client)
+    client.patch(f"/api/v1/builds/{bid}", json={"status": "in_progress"})
+    assert client.post(f"/api/v1/orders/{oid}/cancel", json={"reason": "customer"}).status_code == 200
+    order = client.get(f"/api/v1/orders/{oid}").json()
+    assert order["status"] == "CANCELLED" and order["fulfillmentStatus"] == "cancelled"
+    assert [li["status"] for li in order["lineItems"]] == ["CANCELLED"]
+    assert order["allowedActions"] == [] and order["nextStep"] == {"step": "", "missing": []}
+    build = client.get(f"/api/v1/builds/{bid}").json()
+    assert build["status"] == "cancelled" and build["allowedStatuses"] == []
+    assert any("was cancelled: the build is stopped" in i["message"] for i in build["feed"])
+    assert client.patch(f"/api/v1/builds/{bid}", json={"status": "testing"}).status_code == 409
 
 
 def test_photo_is_oriented_stripped_thumbnailed_and_replaced(shop):
@@ -230,6 +329,7 @@ def test_viewer_cannot_touch_builds(api, shop):
 
 
 def test_truncated_photos_fail_even_after_weasyprint_relaxed_pillow(shop):
+    import weasyprint  # noqa: F401  (importing it sets Pillow's global LOAD_TRUNCATED_IMAGES)
     from PIL import ImageFile
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True
@@ -271,3 +371,31 @@ def test_test_runs_are_edited_and_benchmarks_point_at_a_photo(shop):
         s.commit()
         photo = b.benchmarks[0]["photoAttachmentId"]
     assert client.get(f"/api/v1/builds/{bid}").json()["photos"]["gpuIoPhoto"]["attachmentId"] == photo
+
+
+def test_the_timeline_records_the_flow_and_takes_any_step_from_staff(shop, worker):
+    _, client = shop
+    oid, bid = _build(client)
+    for status in ("in_progress", "testing"):
+        client.patch(f"/api/v1/builds/{bid}", json={"status": status})
+    r = client.post(f"/api/v1/builds/{bid}/timeline", json={"step": "parts_received", "note": "RAM arrived late"})
+    assert r.status_code == 201 and r.json()["step"] == "parts_received"
+    assert client.post(f"/api/v1/builds/{bid}/timeline", json={"step": "lunch"}).status_code == 422
+    _pass_qa(client, bid)
+    for slot in REQUIRED_SLOTS:
+        _upload(client, bid, slot, jpeg(400, 300))
+    client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"})
+    for step in ("packaging", "shipped"):
+        assert client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": step}).status_code == 200
+    worker()  # the order's fulfillment steps reach the build's timeline through events
+    steps = [
+        (i["type"], i["message"]) for i in client.get(f"/api/v1/builds/{bid}").json()["feed"] if i["kind"] == "step"
+    ]
+    assert steps == [
+        ("start", "Build started"),
+        ("testing", "Testing started"),
+        ("parts_received", "RAM arrived late"),
+        ("milestone", "Build completed, QA passed"),
+        ("packaging", "Packaging started"),
+        ("shipped", "Shipped"),
+    ]

@@ -84,17 +84,45 @@ def test_packaging_gate_refuses_with_what_is_missing(api):
     oid = _manual(shop.client).json()["id"]
     shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "ready"})
 
-    def gate(session, order):
+    def gate(session, order, target):
         return ["coverPhoto", "QA checklist"] if order.id.hex == oid.replace("-", "") else []
 
-    service.PACKAGING_GATES.append(gate)
+    service.FULFILLMENT_GATES.append(gate)
     try:
         r = shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"})
         assert r.status_code == 409
         assert r.json()["error"]["details"] == {"missing": ["coverPhoto", "QA checklist"]}
     finally:
-        service.PACKAGING_GATES.remove(gate)
+        service.FULFILLMENT_GATES.remove(gate)
     assert shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"}).status_code == 200
+
+
+def _set(tenant, oid, **fields):
+    with tenant_session(tenant.id) as s:
+        order = s.get(Order, oid)
+        assert order is not None
+        for k, v in fields.items():
+            setattr(order, k, v)
+        s.add(order)
+        s.commit()
+
+
+def test_a_print_order_is_not_packed_or_shipped_while_parts_are_unprinted(api):
+    """The hole a shop fell through: 0 of 13 parts printed, moved to packaging and marked shipped."""
+    shop = connect_tenant(api)
+    oid = _manual(shop.client).json()["id"]
+    _set(shop.tenant, oid, total_parts=13, completed_parts=0)
+    r = shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "ready"})
+    assert r.status_code == 409
+    assert r.json()["error"]["details"]["missing"] == ["13 of 13 printed part(s) not printed yet"]
+    assert "ready" not in shop.client.get(f"/api/v1/orders/{oid}").json()["allowedActions"]
+    _set(shop.tenant, oid, fulfillment_status="ready", completed_parts=12)  # however it got there (old data)
+    r = shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"})
+    assert r.status_code == 409
+    assert r.json()["error"]["details"]["missing"] == ["1 of 13 printed part(s) not printed yet"]
+    _set(shop.tenant, oid, completed_parts=13)
+    for step in ("packaging", "shipped"):
+        assert shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": step}).status_code == 200
 
 
 def test_cancel_is_idempotent_and_refused_once_shipped(api, worker):
