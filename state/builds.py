@@ -13,7 +13,7 @@ import segno
 from sqlmodel import col, select
 
 from app.builds import machine, service
-from app.builds.models import PHOTO_SLOTS, REQUIRED_SLOTS, Build
+from app.builds.models import PHOTO_SLOT_LABELS, PHOTO_SLOTS, REQUIRED_SLOTS, Build
 from app.orders.models import Order
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
@@ -22,18 +22,7 @@ from app.settings import get_settings
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 
-SLOT_LABELS = {
-    "coverPhoto": "Cover",
-    "mboIoPhoto": "Motherboard I/O",
-    "gpuIoPhoto": "GPU I/O",
-    "caseIoPhoto": "Case I/O",
-    "psuPhoto": "PSU",
-    "powerBtnPhoto": "Power button",
-    "panelAPhoto": "Panel A",
-    "panelBPhoto": "Panel B",
-    "foamPhoto": "Foam",
-    "thermalPhoto": "Thermal paste",
-}
+SLOT_LABELS = PHOTO_SLOT_LABELS  # one label per slot, kept with the slots (app.builds.models)
 ACTION_LABELS = {
     "in_progress": "Start / resume",
     "paused": "Pause",

@@ -24,6 +24,19 @@ PHOTO_SLOTS = (
     "foamPhoto",
     "thermalPhoto",
 )
+# What people call each slot (pages, toasts, the packaging gate's list).
+PHOTO_SLOT_LABELS = {
+    "coverPhoto": "Cover",
+    "mboIoPhoto": "Motherboard I/O",
+    "gpuIoPhoto": "GPU I/O",
+    "caseIoPhoto": "Case I/O",
+    "psuPhoto": "PSU",
+    "powerBtnPhoto": "Power button",
+    "panelAPhoto": "Panel A",
+    "panelBPhoto": "Panel B",
+    "foamPhoto": "Foam",
+    "thermalPhoto": "Thermal paste",
+}
 OPTIONAL_SLOTS = ("thermalPhoto",)
 REQUIRED_SLOTS = tuple(s for s in PHOTO_SLOTS if s not in OPTIONAL_SLOTS)
 

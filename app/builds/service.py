@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.builds import machine, photos
 from app.builds.models import (
+    PHOTO_SLOT_LABELS,
     PHOTO_SLOTS,
     REQUIRED_SLOTS,
     Build,
@@ -227,7 +228,7 @@ def qa_problems(build: Build) -> list[str]:
 
 def missing_for_packaging(session: Session, build: Build) -> list[str]:
     ids = photo_ids(build)
-    missing = [f"photo {slot}" for slot in REQUIRED_SLOTS if ids[slot] is None]
+    missing = [f"{PHOTO_SLOT_LABELS[slot]} photo" for slot in REQUIRED_SLOTS if ids[slot] is None]
     return missing + qa_problems(build)
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 from sqlmodel import func, select
 
 from app.api import create_api
-from app.builds.models import PHOTO_SLOTS, REQUIRED_SLOTS
+from app.builds.models import PHOTO_SLOT_LABELS, PHOTO_SLOTS, REQUIRED_SLOTS
 from app.platform import storage
 from app.platform.db import tenant_session
 from app.platform.models import Attachment
@@ -146,7 +146,7 @@ def test_packaging_gate_lists_what_is_missing_until_done(shop):
     client.patch(f"/api/v1/builds/{bid}", json={"status": "completed"})
     r = client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": "packaging"})
     assert r.status_code == 409
-    assert r.json()["error"]["details"]["missing"] == [f"photo {s}" for s in REQUIRED_SLOTS]
+    assert r.json()["error"]["details"]["missing"] == [f"{PHOTO_SLOT_LABELS[s]} photo" for s in REQUIRED_SLOTS]
     for slot in REQUIRED_SLOTS:
         assert _upload(client, bid, slot, jpeg()).status_code == 201
     # an open item added after the sign-off withdraws it: the build is back in
