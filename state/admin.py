@@ -289,7 +289,7 @@ class ApiKeysState(AppState):
         def apply() -> str:
             with tenant_session(p.tenant_id) as s:
                 _, secret = auth.create_api_key(
-                    s, name=form.get("name", ""), role_name=form.get("role") or "legacy-admin", actor=p
+                    s, name=form.get("name", ""), role_name=form.get("role") or "viewer", actor=p
                 )
             self._fetch(p.tenant_id)
             return secret

@@ -42,6 +42,9 @@ BANNERS = {
 }
 
 
+EMPTY_BANNER = "Pick your parts: each one is checked against the rest of the build as you choose it."
+
+
 def money(amount: Decimal | None, currency: str = "EUR") -> str:
     if amount is None:
         return "—"
@@ -192,7 +195,7 @@ def build_summary(view: evaluation.BuildView) -> BuildSummary:
         rows=rows,
         verdicts=verdicts,
         overall=view.overall,
-        banner=BANNERS[view.overall],
+        banner=BANNERS[view.overall] if any(r.parts for r in rows) else EMPTY_BANNER,
         state=view.state,
         draw_w=view.draw_w,
         total=money(view.total, view.currency),

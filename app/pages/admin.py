@@ -203,7 +203,7 @@ def api_keys_page() -> rx.Component:
                 rx.input(
                     name="name", placeholder="What uses this key? (e.g. Label printer)", required=True, width="320px"
                 ),
-                rx.select(["legacy-admin", "operator", "viewer", "admin"], name="role", default_value="legacy-admin"),
+                rx.select(["viewer", "operator", "admin", "legacy-admin"], name="role", default_value="viewer"),
                 rx.button(rx.icon("key-round", size=16), "Create key", type="submit"),
                 align="center",
             ),

@@ -203,7 +203,7 @@ def set_roles(user_id: uuid.UUID, body: RolesBody, principal: Principal = Depend
 
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    role: str = "legacy-admin"
+    role: str = "viewer"  # the least privilege unless asked for more
 
 
 def _key_out(s, key: ApiKey) -> dict:

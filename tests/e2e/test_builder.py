@@ -241,6 +241,7 @@ def test_builder_on_a_phone(browser, app_url, shop):
         page = ctx.new_page()
         page.goto("/build")
         expect(page.get_by_test_id("slot-cpu")).to_be_visible()
+        expect(page.get_by_test_id("overall-banner")).to_contain_text("Pick your parts")  # not "fits" when empty
         page.get_by_test_id("choose-cpu").tap()
         picker = page.get_by_test_id("picker")
         expect(picker.get_by_test_id("picker-item").first).to_be_visible()

@@ -137,6 +137,7 @@ def test_api_key_is_shown_once_and_revoked_after_confirmation(page):
     assert httpx.get(f"{api}/api/v1/auth/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     shot(page, "08-api-keys")
     row = page.get_by_role("row").filter(has_text=name)
+    expect(row).to_contain_text("viewer")  # the least privileged role unless another is chosen
     row.get_by_role("button", name="Revoke").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Revoke").click()
     expect(page.get_by_text("API key revoked.")).to_be_visible()

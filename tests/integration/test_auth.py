@@ -154,6 +154,10 @@ def test_api_key_shown_once_authenticates_and_can_be_revoked(client):
     assert client.delete(f"/api/v1/api-keys/{key_id}").status_code == 204
     r = machine.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 401 and r.json()["error"]["message"] == "invalid or revoked API key"
+    # a key made without naming a role gets the least privileged one
+    plain = client.post("/api/v1/api-keys", json={"name": "Dashboard screen"}).json()["key"]
+    me = machine.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {plain}"})
+    assert me.json()["roles"] == ["viewer"]
     assert _audit(tenant, "api_key.created") and _audit(tenant, "api_key.revoked")
 
 
