@@ -159,6 +159,8 @@ def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, a
     )
     if target == "in_progress" and previous == "pending":
         add_timeline_step(session, build, "start", "Build started", actor=actor)
+        if order.status == "PENDING":  # its production started, as a print order's does with its first print
+            orders.change_status(session, order, "PROCESSING", actor=actor, reason="build started")
     elif target == "testing" and previous in ("in_progress", "paused"):
         add_timeline_step(session, build, "testing", "Testing started", actor=actor)
     elif target == "completed":

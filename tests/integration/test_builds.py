@@ -92,7 +92,8 @@ def test_lifecycle_timestamps_and_order_fulfillment(shop):
     assert r.status_code == 409 and "allowed: in_progress" in r.json()["error"]["message"]
 
     started = client.patch(f"/api/v1/builds/{bid}", json={"status": "in_progress"}).json()["startedAt"]
-    assert started and client.get(f"/api/v1/orders/{oid}").json()["fulfillmentStatus"] == "building"
+    order = client.get(f"/api/v1/orders/{oid}").json()
+    assert started and order["fulfillmentStatus"] == "building" and order["status"] == "PROCESSING"
     client.patch(f"/api/v1/builds/{bid}", json={"status": "paused"})
     again = client.patch(f"/api/v1/builds/{bid}", json={"status": "in_progress"}).json()
     assert again["startedAt"] == started  # never overwritten
