@@ -50,21 +50,31 @@ def prepare_database() -> None:
     forget_stale_connections()
 
 
-def forget_stale_connections() -> None:
-    """SimplyPrint connections an earlier run left behind point at stand-ins
-    that are gone: disconnect them, so the poll (which visits every connected
-    shop) does not spend a test waiting on dead ports. As the superuser: row
-    security keeps every role of the app inside one shop."""
+def superuser():
+    """A connection to the test database as the PostgreSQL superuser, for
+    set-up that crosses shops (row security keeps every role of the app
+    inside one shop)."""
     import psycopg
     from sqlalchemy.engine import make_url
 
     from app.settings import get_settings
 
     admin = make_url(get_settings().postgres_admin_url)
-    test_db = make_url(get_settings().database_url).database
-    with psycopg.connect(
-        host=admin.host, port=admin.port, user=admin.username, password=admin.password, dbname=test_db, autocommit=True
-    ) as conn:
+    return psycopg.connect(
+        host=admin.host,
+        port=admin.port,
+        user=admin.username,
+        password=admin.password,
+        dbname=make_url(get_settings().database_url).database,
+        autocommit=True,
+    )
+
+
+def forget_stale_connections() -> None:
+    """SimplyPrint connections an earlier run left behind point at stand-ins
+    that are gone: disconnect them, so the poll (which visits every connected
+    shop) does not spend a test waiting on dead ports."""
+    with superuser() as conn:
         conn.execute("UPDATE simplyprint_connections SET disconnected_at = now() WHERE disconnected_at IS NULL")
 
 

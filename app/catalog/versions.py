@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import cast
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +27,14 @@ def _fallback() -> int:
 
 
 def _read(key: str) -> int:
-    from app.platform.tasks import redis_conn
+    from app.platform.tasks import redis_conn, reply
 
     r = redis_conn()
     value = r.get(key)
     if value is None:
         r.set(key, time.time_ns() // 1000, nx=True)
         value = r.get(key)
-    return int(cast(bytes, value))  # synchronous client; the key is set by now
+    return int(reply(value))  # the key is set by now
 
 
 def _get(key: str) -> int:
@@ -47,11 +46,11 @@ def _get(key: str) -> int:
 
 
 def _bump(key: str) -> int:
-    from app.platform.tasks import redis_conn
+    from app.platform.tasks import redis_conn, reply
 
     try:
         _read(key)
-        return int(cast(int, redis_conn().incr(key)))  # synchronous client
+        return reply(redis_conn().incr(key))
     except Exception as exc:
         log.warning("version stamp %s not bumped (%s)", key, exc)
         return _fallback()

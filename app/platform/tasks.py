@@ -28,10 +28,10 @@ import contextlib
 import importlib
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from redis import Redis
 from rq import Callback, Queue, Retry, SimpleWorker
@@ -49,11 +49,21 @@ RETRY_INTERVALS = [1, 2, 4]
 Target = str | Callable[..., Any]
 
 
+_T = TypeVar("_T")
+
+
 @lru_cache
 def redis_conn() -> Redis:
     return Redis.from_url(
         get_settings().redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
     )
+
+
+def reply(value: Awaitable[_T] | _T) -> _T:
+    """A reply of `redis_conn()`'s client. redis-py types every command as
+    `T | Awaitable[T]` (one class serves its sync and asyncio clients); ours is
+    synchronous, so the reply is the value itself."""
+    return cast(_T, value)
 
 
 def queue(name: str = "default") -> Queue:
@@ -244,8 +254,7 @@ def _let_in(queue_name: str, shop: str, ended_job_id: str = "") -> int:
     running, waiting = _keys(queue_name, shop)
     q = queue(queue_name)
     let_in = 0
-    # A synchronous client: redis-py's stubs also allow the asyncio client's awaitables.
-    for raw in cast(list[Any], conn.eval(_NEXT, 2, running, waiting, ended_job_id, _cap())):
+    for raw in reply(conn.eval(_NEXT, 2, running, waiting, ended_job_id, _cap())):
         job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
         try:
             q.enqueue_job(Job.fetch(job_id, connection=conn))
@@ -285,7 +294,7 @@ def heal_shop(queue_name: str, shop: str) -> int:
     was killed) and let the shop's next jobs in. Returns how many went in."""
     conn = redis_conn()
     running, waiting = _keys(queue_name, shop)
-    for raw in cast(set[Any], conn.smembers(running)):  # synchronous client
+    for raw in reply(conn.smembers(running)):
         job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
         try:
             status = Job.fetch(job_id, connection=conn).get_status(refresh=False)
@@ -302,7 +311,7 @@ def heal_shop(queue_name: str, shop: str) -> int:
 def heal_shops() -> int:
     """Cron: heal every line that has had jobs waiting."""
     total = 0
-    for raw in cast(set[Any], redis_conn().smembers(_LINES)):  # synchronous client
+    for raw in reply(redis_conn().smembers(_LINES)):
         queue_name, _, shop = (raw.decode() if isinstance(raw, bytes) else str(raw)).partition("|")
         if queue_name in QUEUES and shop:
             total += heal_shop(queue_name, shop)
@@ -313,10 +322,10 @@ def waiting_counts() -> dict[str, int]:
     """Jobs waiting for their shop's turn, per queue (the queue dashboard)."""
     conn = redis_conn()
     counts: dict[str, int] = dict.fromkeys(QUEUES, 0)
-    for raw in cast(set[Any], conn.smembers(_LINES)):  # synchronous client
+    for raw in reply(conn.smembers(_LINES)):
         queue_name, _, shop = (raw.decode() if isinstance(raw, bytes) else str(raw)).partition("|")
         if queue_name in counts:
-            counts[queue_name] += int(cast(int, conn.llen(_keys(queue_name, shop)[1])))  # synchronous client
+            counts[queue_name] += reply(conn.llen(_keys(queue_name, shop)[1]))
     return counts
 
 

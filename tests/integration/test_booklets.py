@@ -112,11 +112,8 @@ def test_the_renderer_fetches_nothing_but_inlined_images():
     assert pdf.startswith(b"%PDF") and "root:" not in _pdf_text(pdf)
 
 
-def test_the_dossier_leaves_out_what_was_not_recorded_and_stress_tests_are_checked(api):
-    """No lone headings: a build without photos, test runs, temperatures or
-    benchmarks has none of those sections. A nonsensical stress test is refused."""
-    from app.builds import service as builds
-
+def _bare_build(api, customer: str):
+    """A signed-in operator's client and a build with nothing recorded yet."""
     tenant = make_tenant()
     user = make_user(tenant, "operator")
     c = TestClient(api)
@@ -124,12 +121,20 @@ def test_the_dossier_leaves_out_what_was_not_recorded_and_stress_tests_are_check
     oid = c.post(
         "/api/v1/orders",
         json={
-            "customerName": "Bare",
+            "customerName": customer,
             "countryCode": "NL",
             "lineItems": [{"sku": "PC", "title": "PC", "unitPrice": "1"}],
         },
     ).json()["id"]
-    bid = c.post("/api/v1/builds", json={"orderId": oid}).json()["id"]
+    return tenant, c, c.post("/api/v1/builds", json={"orderId": oid}).json()["id"]
+
+
+def test_the_dossier_leaves_out_what_was_not_recorded_and_stress_tests_are_checked(api):
+    """No lone headings: a build without photos, test runs, temperatures or
+    benchmarks has none of those sections. A nonsensical stress test is refused."""
+    from app.builds import service as builds
+
+    tenant, c, bid = _bare_build(api, "Bare")
     bad = c.put(f"/api/v1/builds/{bid}/qa", json={"stressTests": [{"tool": "OCCT", "durationMinutes": -5}]})
     assert bad.status_code == 422 and "not a plausible duration" in bad.json()["error"]["message"]
     bad = c.put(f"/api/v1/builds/{bid}/qa", json={"stressTests": [{"durationMinutes": 30}]})
@@ -148,19 +153,7 @@ def test_regenerate_clicks_coalesce_and_a_render_that_died_is_queued_again(api, 
     from app.platform.models import utcnow
     from app.platform.tasks import queue
 
-    tenant = make_tenant()
-    user = make_user(tenant, "operator")
-    c = TestClient(api)
-    c.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD, "shop": tenant.slug})
-    oid = c.post(
-        "/api/v1/orders",
-        json={
-            "customerName": "Clicky",
-            "countryCode": "NL",
-            "lineItems": [{"sku": "PC", "title": "PC", "unitPrice": "1"}],
-        },
-    ).json()["id"]
-    bid = c.post("/api/v1/builds", json={"orderId": oid}).json()["id"]
+    tenant, c, bid = _bare_build(api, "Clicky")
     worker(queues=("events", "booklets"))  # nothing left over
     for _ in range(5):
         assert c.post(f"/api/v1/builds/{bid}/booklets/regenerate").status_code == 202

@@ -18,7 +18,7 @@ from app.orders.inputs import LineInput, OrderInput
 from app.orders.models import LineItem, Order
 from app.platform.db import tenant_session
 from app.printing.models import PrintJob
-from tests import factories
+from tests import factories, testenv
 
 
 def _findings(tenant) -> list[str]:
@@ -43,21 +43,9 @@ def _free_demo_shopify_domain() -> None:
     """The demo's Shopify shop domain is unique across shops: an earlier run's
     demo tenant in this database holds it. As the superuser (row security
     keeps the app's roles inside one shop)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
     from app.orders.demo import DEMO_SHOP_DOMAIN
-    from app.settings import get_settings
 
-    admin = make_url(get_settings().postgres_admin_url)
-    with psycopg.connect(
-        host=admin.host,
-        port=admin.port,
-        user=admin.username,
-        password=admin.password,
-        dbname=make_url(get_settings().database_url).database,
-        autocommit=True,
-    ) as conn:
+    with testenv.superuser() as conn:
         conn.execute("DELETE FROM shopify_shops WHERE shop_domain = %s", (DEMO_SHOP_DOMAIN,))
 
 
