@@ -109,7 +109,7 @@ db:
 	$(PY) -m app.cli bootstrap
 
 db-test:
-	$(PY) -m tests.testenv db-setup
+	$(PY) -m tests.testenv db-setup --fresh
 
 unit:
 	pytest tests/unit

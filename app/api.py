@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from app import domains
 from app.platform.api import health_router
-from app.platform.web import CorrelationId, install_error_handlers
+from app.platform.web import CorrelationId, RefuseHostileInput, install_error_handlers
 
 
 def create_api() -> FastAPI:
@@ -23,6 +23,7 @@ def create_api() -> FastAPI:
         "cookie (sign in at /login) or an API key: `Authorization: Bearer sfk_…`.",
     )
     install_error_handlers(api)
+    api.add_middleware(RefuseHostileInput)
     api.add_middleware(CorrelationId)
     api.include_router(health_router)
     for router in domains.routers():

@@ -5,6 +5,9 @@ migrate    alembic upgrade head + sync roles and permissions
 demo       load the demo tenant (idempotent) and print its sign-ins
 bootstrap  all three, as `make dev` runs them
 catalog-import  import the parts catalog (BuildCores OpenDB) from CATALOG_DATA_PATH
+platform-operator SHOP USERNAME [--revoke]
+           let a shop's user re-import the shared parts catalog from the
+           catalog page (or take that away); runs as the owner role
 check      report every record whose state disagrees with another's (every shop,
            or `--shop SLUG`); exit 1 when there is any
 """
@@ -78,6 +81,28 @@ def catalog_import(data_dir: str | None = None) -> int:
     return 0
 
 
+def platform_operator(shop: str, username: str, *, revoke: bool = False) -> int:
+    """Name (or un-name) a platform operator. As the owner role: the app's own
+    role can only read who operators are, so no shop admin can become one."""
+    from sqlmodel import Session, create_engine
+
+    from app.platform.errors import DomainError
+    from app.platform.permissions import set_platform_operator
+
+    engine = create_engine(get_settings().migrations_database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:  # the user's name is read after the commit
+            user = set_platform_operator(session, shop, username, operator=not revoke, note="command line")
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    what = "is no longer" if revoke else "is now"
+    print(f"{user.display_name or user.username} ({shop}) {what} a platform operator")
+    return 0
+
+
 def check(shop: str | None = None) -> int:
     """Run every domain's invariant checks in every shop (or one); print what disagrees."""
     from sqlmodel import select
@@ -107,7 +132,12 @@ def check(shop: str | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
-    parser.add_argument("command", choices=["db-setup", "migrate", "demo", "bootstrap", "catalog-import", "check"])
+    parser.add_argument(
+        "command",
+        choices=["db-setup", "migrate", "demo", "bootstrap", "catalog-import", "check", "platform-operator"],
+    )
+    parser.add_argument("names", nargs="*", help="platform-operator: the shop's code and the username")
+    parser.add_argument("--revoke", action="store_true", help="platform-operator: take the right away")
     parser.add_argument("--data-dir", help="catalog-import: the pc-parts folder (default CATALOG_DATA_PATH)")
     parser.add_argument("--shop", help="check: only this shop (its code)")
     args = parser.parse_args(argv)
@@ -115,12 +145,20 @@ def main(argv: list[str] | None = None) -> int:
         return catalog_import(args.data_dir)
     if args.command == "check":
         return check(args.shop)
+    if args.command == "platform-operator":
+        if len(args.names) != 2:
+            parser.error("platform-operator needs the shop's code and the username")
+        return platform_operator(args.names[0], args.names[1], revoke=args.revoke)
     if args.command in ("db-setup", "bootstrap"):
         db_setup()
     if args.command in ("migrate", "bootstrap"):
         migrate()
     if args.command in ("demo", "bootstrap"):
         demo()
+    if args.command == "bootstrap":  # make dev: the demo's admin runs this installation, catalog imports included
+        from app.demo import DEMO_SLUG
+
+        return platform_operator(DEMO_SLUG, "admin")
     return 0
 
 

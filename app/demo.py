@@ -7,13 +7,20 @@ domain adds its demo records through the loader its door names
 
 from __future__ import annotations
 
-from sqlmodel import select
+import logging
+import time
+from collections.abc import Callable
+
+from psycopg.errors import DeadlockDetected, SerializationFailure
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, select
 
 from app import domains
-from app.platform import auth, config
+from app.platform import auth, shop
 from app.platform.db import platform_session, tenant_session
 from app.platform.models import EventLog, Tenant, User
 
+log = logging.getLogger(__name__)
 DEMO_SLUG = "demo"
 DEMO_USERS = {
     # username: (password, role, display name)
@@ -24,15 +31,34 @@ DEMO_USERS = {
 
 
 def ensure_tenant(slug: str, name: str, *, is_default: bool = False) -> Tenant:
+    """The shop with this code, created when missing (the default shop only
+    when there is none yet)."""
+    tenant_id = shop.create_tenant(slug, name, is_default=is_default)
     with platform_session() as s:
-        tenant = s.exec(select(Tenant).where(Tenant.slug == slug)).first()
+        tenant = s.get(Tenant, tenant_id)
         if tenant is None:
-            if is_default and s.exec(select(Tenant).where(Tenant.is_default)).first():
-                is_default = False
-            tenant = Tenant(slug=slug, name=name, is_default=is_default)
-            s.add(tenant)
-            s.commit()
+            raise RuntimeError(f"shop {slug} was not created")
         return tenant
+
+
+ATTEMPTS = 4
+
+
+def _load(session: Session, name: str, loader: Callable[[Session], None]) -> None:
+    """One domain's loader. Workers may already be handling the events of the
+    loaders before it (in the tests, or a second `make dev`); a deadlock with
+    one of them rolls the loader back, and it runs again (loaders are
+    idempotent: what committed stays, the rest is added)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            loader(session)
+            return
+        except OperationalError as exc:
+            session.rollback()
+            if not isinstance(exc.orig, (DeadlockDetected, SerializationFailure)) or attempt == ATTEMPTS:
+                raise
+            log.warning("the %s demo met a concurrent worker (%s); loading it again", name, type(exc.orig).__name__)
+            time.sleep(0.2 * attempt)
 
 
 def load_demo() -> list[str]:
@@ -49,12 +75,11 @@ def load_demo() -> list[str]:
                     display_name=display,
                     email=f"{username}@demo-shop.example",
                 )
-        if config.get(s, "shop.currency") is None:
-            config.set_value(s, "shop.currency", "EUR")
+        if s.exec(select(EventLog).where(EventLog.event_type == "tenant.created")).first() is None:
             s.add(EventLog(tenant_id=tenant.id, event_type="tenant.created", message="Demo Shop opened"))
             s.commit()
-        for _name, loader in domains.demo_loaders():
-            loader(s)
+        for name, loader in domains.demo_loaders():
+            _load(s, name, loader)
     lines = ["", f"Demo shop '{tenant.name}' is ready. Sign in with:"]
     lines += [f"  {u:<9} / {pw:<20} ({role})" for u, (pw, role, _) in DEMO_USERS.items()]
     from app.builder.demo import DEMO_CUSTOMER

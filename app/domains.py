@@ -9,21 +9,34 @@ it calls into.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.platform.domain import Domain, Periodic
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from app.platform.auth import Principal
+    from app.platform.home import Activity, HomeTile
+
+log = logging.getLogger(__name__)
 
 DOMAINS: tuple[str, ...] = (
     "app.platform.domain",
     "app.orders.domain",
     "app.builds.domain",
+    "app.customers.domain",
     "app.booklets.domain",
     "app.catalog.domain",
-    "app.customers.domain",
     "app.builder.domain",
     "app.printing.domain",
+    "app.shipping.domain",
+    "app.inventory.domain",
+    "app.grid.domain",
+    "app.repairs.domain",
 )
 
 
@@ -98,3 +111,36 @@ def periodic() -> list[Periodic]:
 def checks() -> list[tuple[str, Callable[..., list[Any]]]]:
     """Every domain's invariant checks, in domain order: (domain, fn(session) -> findings)."""
     return [(d.name, _attr(spec)) for d in domains() for spec in d.checks]
+
+
+def _contributions(session: Session, spec: str, *args: Any) -> list[Any]:
+    """One domain's home-page contribution. A failing domain costs its own
+    tiles, not the whole page: its queries run in a savepoint, and the failure
+    is logged."""
+    try:
+        with session.begin_nested():
+            return list(_attr(spec)(session, *args))
+    except Exception:
+        log.exception("home page contribution %s failed", spec)
+        return []
+
+
+def home_tiles(session: Session, principal: Principal) -> list[HomeTile]:
+    """The home page's tiles for `principal`, in domain order: only those
+    whose permission the principal holds (`app.platform.home.HomeTile`)."""
+    from app.platform.home import visible
+
+    tiles = [t for d in domains() if d.home for t in _contributions(session, d.home, principal)]
+    # the shop's work first, the platform's housekeeping after it
+    tiles.sort(key=lambda t: t.key.startswith("platform."))
+    return [t for t in tiles if visible(principal, t.permission)]
+
+
+def activity(session: Session, principal: Principal, limit: int = 10) -> list[Activity]:
+    """The newest happenings across domains the principal may see, newest
+    first (`app.platform.home.Activity`)."""
+    from app.platform.home import visible
+
+    found = [a for d in domains() if d.activity for a in _contributions(session, d.activity, principal, limit)]
+    found = [a for a in found if visible(principal, a.permission)]
+    return sorted(found, key=lambda a: a.at, reverse=True)[:limit]

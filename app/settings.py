@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +19,17 @@ ROOT = Path(__file__).resolve().parent.parent
 # production while any of these is still in use.
 _DEV_SECRET = "dev-only-secret-key-change-me-0123456789abcdef"
 _DEV_FERNET = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE="
+# Passwords the development setups use (the defaults below, docker/compose.yaml).
+_DEV_PASSWORDS = frozenset({"", "shopfloor_app", "shopfloor_owner", "shopfloor-dev-only", "postgres", "minioadmin"})
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        Fernet(key)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 class Settings(BaseSettings):
@@ -57,6 +70,9 @@ class Settings(BaseSettings):
     session_cookie_name: str = Field(default="shopfloor_session", alias="SESSION_COOKIE_NAME")
     session_ttl_hours: float = Field(default=12, alias="SESSION_TTL_HOURS")
     cookie_secure: bool = Field(default=False, alias="COOKIE_SECURE")
+    # Sign-in throttling (app/platform/throttle.py): this many attempts of one account from one
+    # address go through freely, then each next one waits 2, 4, 8, … seconds, at most
+    # LOGIN_LOCKOUT_MINUTES; an address, or an account from unfamiliar addresses, gets four times as many.
     login_max_failures: int = Field(default=5, alias="LOGIN_MAX_FAILURES")
     login_lockout_minutes: int = Field(default=15, alias="LOGIN_LOCKOUT_MINUTES")
 
@@ -85,6 +101,13 @@ class Settings(BaseSettings):
     shop_job_cap: int = Field(default=2, alias="SHOP_JOB_CAP", ge=1)
     outbox_sweep_seconds: int = Field(default=30, alias="OUTBOX_SWEEP_SECONDS")
 
+    # Integrations may call addresses inside a private network (the local stand-ins of
+    # Shopify and SimplyPrint, over plain http). Development and tests only: refused in production.
+    outbound_allow_private: bool = Field(default=False, alias="OUTBOUND_ALLOW_PRIVATE")
+    # A worker says it is alive this often (also while it runs a job); one silent for three
+    # beats is dead: its job is taken back (retried, or failed with the reason).
+    worker_heartbeat_seconds: int = Field(default=10, alias="WORKER_HEARTBEAT_SECONDS", ge=1)
+
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
@@ -97,16 +120,35 @@ class Settings(BaseSettings):
         """Refuse to run in production with development secrets."""
         if not self.is_production:
             return
-        bad = [
-            name
-            for name, value, dev in (
-                ("SECRET_KEY", self.secret_key, _DEV_SECRET),
-                ("INTEGRATION_ENCRYPTION_KEY", self.integration_encryption_key, _DEV_FERNET),
-            )
-            if value == dev
-        ]
-        if bad:
-            raise RuntimeError(f"Set {', '.join(bad)} before running in production")
+        if self.outbound_allow_private:
+            raise RuntimeError("OUTBOUND_ALLOW_PRIVATE lets integrations call private networks: unset it in production")
+        problems = self.production_secret_problems()
+        if problems:
+            raise RuntimeError("Not starting in production: " + "; ".join(problems))
+
+    def production_secret_problems(self) -> list[str]:
+        """Every key, secret and password that still has a development value
+        (here, in docker/compose.yaml or README.md) or is too weak to keep
+        anything safe. A development key anywhere in a key list counts: a
+        rotation list that still holds it still decrypts with it."""
+        problems = []
+        secret = self.secret_key.strip()
+        if secret == _DEV_SECRET or len(secret) < MIN_SECRET_KEY_LENGTH or len(set(secret)) < 10:
+            problems.append(f"set SECRET_KEY to a random value of at least {MIN_SECRET_KEY_LENGTH} characters")
+        keys = [k.strip() for k in self.integration_encryption_key.split(",") if k.strip()]
+        if not keys or _DEV_FERNET in keys:
+            problems.append("set INTEGRATION_ENCRYPTION_KEY without the development key")
+        elif not all(_is_fernet_key(k) for k in keys):
+            problems.append("INTEGRATION_ENCRYPTION_KEY must hold Fernet keys only")
+        for name, url in (
+            ("DATABASE_URL", self.database_url),
+            ("MIGRATIONS_DATABASE_URL", self.migrations_database_url),
+        ):
+            if (urlsplit(url).password or "") in _DEV_PASSWORDS:
+                problems.append(f"{name} uses a development password")
+        if self.storage_backend == "s3" and (self.s3_secret_access_key or "") in _DEV_PASSWORDS:
+            problems.append("S3_SECRET_ACCESS_KEY is empty or a development value")
+        return problems
 
 
 @lru_cache

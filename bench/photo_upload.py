@@ -37,9 +37,17 @@ def main() -> None:
     client.post(
         "/api/v1/auth/login", json={"username": user.username, "password": factories.PASSWORD, "shop": tenant.slug}
     )
-    oid = client.post(
-        "/api/v1/orders", json={"customerName": "Bench", "lineItems": [{"sku": "PC", "title": "PC", "quantity": 1}]}
-    ).json()["id"]
+    order = {  # a manual order needs who and where (the orders service's rules)
+        "customerName": "Bench",
+        "customerEmail": "bench@example.com",
+        "street": "Damrak",
+        "houseNumber": "1",
+        "city": "Amsterdam",
+        "postalCode": "1012 LG",
+        "countryCode": "NL",
+        "lineItems": [{"sku": "PC", "title": "PC", "quantity": 1}],
+    }
+    oid = client.post("/api/v1/orders", json=order).json()["id"]
     bid = client.post("/api/v1/builds", json={"orderId": oid}).json()["id"]
     data = photo(7)
     times = []

@@ -11,6 +11,7 @@ import reflex as rx
 
 from app.routes import Page, Route, nav_sections, register_page, register_route
 from app.settings import get_settings
+from components.ui import download_frame
 from state.base import AppState
 from state.notifications import NotificationRow, NotificationsState
 
@@ -42,7 +43,8 @@ def _nav_link(route: Route) -> rx.Component:
     return rx.cond(AppState.permissions.contains(route.permission), link)
 
 
-def sidebar() -> rx.Component:
+def _nav() -> list[rx.Component]:
+    """The navigation's sections, each shown when one of its links is."""
     sections = []
     for name, routes in nav_sections():
         section = rx.vstack(
@@ -58,15 +60,21 @@ def sidebar() -> rx.Component:
                 visible = visible | AppState.permissions.contains(perm)
             section = rx.cond(visible, section)
         sections.append(section)
-    return rx.vstack(
-        rx.hstack(
-            rx.icon("factory", size=22, color=rx.color("accent", 10)),
-            rx.heading("Shopfloor", size="4"),
-            align="center",
-            padding_x="10px",
-            padding_bottom="12px",
-        ),
-        *sections,
+    return sections
+
+
+def _brand() -> rx.Component:
+    return rx.hstack(
+        rx.icon("factory", size=22, color=rx.color("accent", 10)),
+        rx.heading("Shopfloor", size="4"),
+        align="center",
+        padding_x="10px",
+        padding_bottom="12px",
+    )
+
+
+def _nav_footer() -> list[rx.Component]:
+    return [
         rx.spacer(),
         rx.link(
             rx.hstack(rx.icon("store", size=14), rx.text("Open the storefront", size="1"), align="center", spacing="1"),
@@ -77,6 +85,21 @@ def sidebar() -> rx.Component:
             data_testid="open-storefront",
         ),
         rx.text(AppState.tenant_name, size="1", color_scheme="gray", padding_x="10px", data_testid="sidebar-tenant"),
+    ]
+
+
+# Below this width the navigation folds into a menu button (Radix breakpoints:
+# initial, xs ≥520 px, sm ≥768 px, md ≥1024 px): a tablet and a phone get the
+# whole width for the work.
+WIDE = ["none", "none", "none", "flex"]
+NARROW = ["flex", "flex", "flex", "none"]
+
+
+def sidebar() -> rx.Component:
+    return rx.vstack(
+        _brand(),
+        *_nav(),
+        *_nav_footer(),
         spacing="4",
         padding="16px 10px",
         height="100vh",
@@ -86,6 +109,58 @@ def sidebar() -> rx.Component:
         background=rx.color("gray", 2),
         position="sticky",
         top="0",
+        overflow_y="auto",
+        display=WIDE,
+        data_testid="sidebar",
+    )
+
+
+def nav_drawer() -> rx.Component:
+    """The navigation on a tablet or a phone: a menu button opening a drawer."""
+    return rx.box(
+        rx.drawer.root(
+            rx.drawer.trigger(
+                rx.icon_button(
+                    rx.icon("menu", size=18),
+                    variant="soft",
+                    color_scheme="gray",
+                    aria_label="Open the navigation",
+                    data_testid="nav-menu",
+                )
+            ),
+            rx.drawer.overlay(z_index="40"),
+            rx.drawer.portal(
+                rx.drawer.content(
+                    rx.vstack(
+                        rx.hstack(
+                            _brand(),
+                            rx.spacer(),
+                            rx.drawer.close(
+                                rx.icon_button(
+                                    rx.icon("x", size=16), variant="ghost", color_scheme="gray", aria_label="Close"
+                                )
+                            ),
+                            width="100%",
+                        ),
+                        *_nav(),
+                        *_nav_footer(),
+                        spacing="4",
+                        padding="16px 10px",
+                        height="100%",
+                        overflow_y="auto",
+                    ),
+                    top="0",
+                    left="0",
+                    height="100%",
+                    width="260px",
+                    background=rx.color("gray", 2),
+                    z_index="50",
+                    data_testid="nav-drawer",
+                )
+            ),
+            direction="left",
+        ),
+        display=NARROW,
     )
 
 
@@ -94,7 +169,7 @@ def user_menu() -> rx.Component:
         rx.menu.trigger(
             rx.button(
                 rx.icon("circle-user", size=16),
-                AppState.display_name,
+                rx.text(AppState.display_name, display=["none", "none", "inline"]),
                 variant="soft",
                 color_scheme="gray",
                 data_testid="user-menu",
@@ -116,30 +191,49 @@ def user_menu() -> rx.Component:
 
 
 def _notification(n: rx.Var[NotificationRow]) -> rx.Component:
-    return rx.link(
-        rx.vstack(
-            rx.hstack(
-                rx.cond(
-                    n.unread,
-                    rx.box(width="7px", height="7px", border_radius="50%", background=rx.color("accent", 9)),
-                ),
-                rx.text(n.title, size="2", weight="medium"),
-                align="center",
-                spacing="2",
-            ),
-            rx.text(n.body, size="1", color_scheme="gray"),
-            rx.text(n.at, size="1", color_scheme="gray"),
-            spacing="0",
-            padding="6px 4px",
+    body = rx.hstack(
+        rx.box(
+            width="7px",
+            min_width="7px",
+            height="7px",
+            border_radius="50%",
+            margin_top="7px",
+            background=rx.cond(n.unread, rx.color("accent", 9), "transparent"),
         ),
-        href=n.link,
-        underline="none",
-        color_scheme="gray",
-        high_contrast=True,
+        rx.vstack(
+            rx.text(n.title, size="2", weight=rx.cond(n.unread, "bold", "regular"), data_testid="notification-title"),
+            rx.cond(n.body != "", rx.text(n.body, size="1", color_scheme="gray")),
+            rx.tooltip(rx.text(n.ago, size="1", color_scheme="gray"), content=n.at),
+            spacing="0",
+            align="start",
+            min_width="0",
+        ),
+        align="start",
+        spacing="2",
+        width="100%",
+        padding="6px 4px",
+        border_radius="6px",
+        _hover={"background": rx.color("gray", 3)},
+    )
+    return rx.cond(
+        n.link != "",
+        rx.popover.close(
+            rx.box(
+                body,
+                on_click=NotificationsState.open_item(n.id),
+                cursor="pointer",
+                width="100%",
+                role="link",
+                data_testid="notification",
+            )
+        ),
+        rx.box(body, width="100%", data_testid="notification"),
     )
 
 
 def bell() -> rx.Component:
+    """The notification bell. Mounting it (every staff page) starts its live
+    watcher, so new notifications arrive without a reload wherever the user is."""
     return rx.popover.root(
         rx.popover.trigger(
             rx.box(
@@ -165,6 +259,7 @@ def bell() -> rx.Component:
                     ),
                 ),
                 position="relative",
+                on_mount=NotificationsState.watch,
             ),
         ),
         rx.popover.content(
@@ -172,8 +267,14 @@ def bell() -> rx.Component:
                 rx.hstack(
                     rx.text("Notifications", weight="bold"),
                     rx.spacer(),
-                    rx.button("Mark all read", size="1", variant="ghost", on_click=NotificationsState.mark_all_read),
+                    rx.cond(
+                        NotificationsState.unread > 0,
+                        rx.button(
+                            "Mark all read", size="1", variant="ghost", on_click=NotificationsState.mark_all_read
+                        ),
+                    ),
                     width="100%",
+                    align="center",
                 ),
                 rx.cond(
                     NotificationsState.items.length() > 0,
@@ -186,8 +287,11 @@ def bell() -> rx.Component:
                     ),
                     rx.text("Nothing new.", size="2", color_scheme="gray"),
                 ),
-                width="320px",
+                width="100%",
             ),
+            width="340px",
+            max_width="calc(100vw - 24px)",
+            data_testid="bell-panel",
         ),
         on_open_change=lambda _: NotificationsState.refresh,
     )
@@ -195,16 +299,40 @@ def bell() -> rx.Component:
 
 def topbar(title: str) -> rx.Component:
     return rx.hstack(
-        rx.heading(title, size="5", data_testid="page-title"),
+        nav_drawer(),
+        rx.heading(title, size="5", data_testid="page-title", trim="both"),
         rx.spacer(),
-        rx.badge(AppState.tenant_name, variant="surface", size="2", data_testid="tenant-badge"),
+        rx.badge(
+            AppState.tenant_name,
+            variant="surface",
+            size="2",
+            data_testid="tenant-badge",
+            display=["none", "none", "inline-flex"],
+        ),
         rx.box(bell(), on_mount=NotificationsState.refresh),
         user_menu(),
         align="center",
+        spacing="3",
         width="100%",
-        padding="12px 24px",
+        padding=["10px 12px", "10px 16px", "12px 24px"],
         border_bottom=f"1px solid {rx.color('gray', 5)}",
     )
+
+
+# "/" puts the cursor in the page's search field (the one `components.ui.search_box` draws),
+# unless the user is typing somewhere already.
+SLASH_FOCUSES_SEARCH = """
+if (!window.__shopfloorSlash) {
+  window.__shopfloorSlash = true;
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+    const a = document.activeElement;
+    if (a && (/^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName) || a.isContentEditable)) return;
+    const box = document.querySelector('input[data-search="1"], [data-search="1"] input');
+    if (box) { e.preventDefault(); box.focus(); box.select(); }
+  });
+}
+"""
 
 
 def forbidden_panel() -> rx.Component:
@@ -214,9 +342,10 @@ def forbidden_panel() -> rx.Component:
                 rx.icon("shield-x", size=32, color=rx.color("red", 9)),
                 rx.heading("No access", size="4"),
                 rx.text(
-                    "Your role does not include ",
-                    rx.code(AppState.page_permission),
-                    ", which this page needs. Ask an admin if you need it.",
+                    "This page needs the right to “",
+                    AppState.page_permission_text,
+                    "”, which your role does not include. Ask an admin if you need it.",
+                    align="center",
                 ),
                 rx.link("Back to home", href="/"),
                 align="center",
@@ -296,11 +425,15 @@ def _in_layout(body: PageFn, title: str) -> PageFn:
                         rx.cond(AppState.page_allowed, body(), forbidden_panel()),
                         loading_panel(),
                     ),
-                    padding="24px",
+                    padding=["12px", "16px", "24px"],
                     width="100%",
+                    min_width="0",  # a wide table scrolls inside its card instead of widening the page
                 ),
+                rx.script(SLASH_FOCUSES_SEARCH),
+                download_frame(),
                 spacing="0",
                 width="100%",
+                min_width="0",
                 min_height="100vh",
             ),
             spacing="0",

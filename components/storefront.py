@@ -9,6 +9,7 @@ import reflex as rx
 
 from app.builder.rules import SEVERITY
 from app.settings import get_settings
+from state.builder import CountryOption, OrderTotals
 from state.storefront import StorefrontState
 
 SEVERITY_ICONS = {"pass": "circle-check", "info": "info", "warn": "triangle-alert", "block": "circle-x"}
@@ -87,6 +88,18 @@ def _header() -> rx.Component:
             underline="none",
             data_testid="nav-build",
         ),
+        rx.link(
+            rx.hstack(
+                rx.icon("grid-3x3", size=16),
+                rx.text("Gridfinity", size="2", display=["none", "inline"]),
+                align="center",
+                spacing="1",
+            ),
+            href="/gridfinity",
+            underline="none",
+            aria_label="Gridfinity baseplates",
+            data_testid="nav-gridfinity",
+        ),
         rx.cond(
             StorefrontState.customer_signed_in,
             rx.hstack(
@@ -117,6 +130,11 @@ def _header() -> rx.Component:
                             rx.text(StorefrontState.customer_email, size="1", color_scheme="gray"), padding="4px 8px"
                         ),
                         rx.menu.separator(),
+                        rx.menu.item(
+                            rx.hstack(rx.icon("package", size=14), rx.text("My orders")),
+                            on_click=rx.redirect("/account"),
+                            data_testid="customer-my-orders",
+                        ),
                         rx.menu.item(
                             rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out")),
                             on_click=rx.call_script(customer_logout_script()),
@@ -209,4 +227,106 @@ def share_dialog(url: rx.Var, open_: rx.Var, on_open_change, testid: str) -> rx.
         ),
         open=open_,
         on_open_change=on_open_change,
+    )
+
+
+def _money_line(label: str, value: rx.Var, testid: str, strong: bool = False) -> rx.Component:
+    return rx.hstack(
+        rx.text(label, size="2", weight="bold" if strong else "regular"),
+        rx.spacer(),
+        rx.text(value, size="3" if strong else "2", weight="bold" if strong else "regular", data_testid=testid),
+        width="100%",
+        align="center",
+    )
+
+
+def order_totals_card(totals: rx.Var[OrderTotals]) -> rx.Component:
+    """What ordering a PC costs: parts, assembly and testing, shipping and the
+    total, already in the shop's format. Both order dialogs (the builder and
+    My builds) show it, so a customer reads the same words wherever they order."""
+    return rx.card(
+        rx.vstack(
+            _money_line("Parts", totals.parts, "order-parts"),
+            _money_line("Assembly and testing", totals.assembly, "order-assembly"),
+            _money_line("Shipping", totals.shipping, "order-shipping"),
+            rx.divider(),
+            _money_line("Total", totals.total, "order-total", strong=True),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        variant="surface",
+        data_testid="order-totals",
+    )
+
+
+# --- the order dialog's pieces (the builder and My builds order the same way) -----------------
+
+
+def order_field(errors: rx.Var, label: str, name: str, value: rx.Var, **props) -> rx.Component:
+    """A labelled field of an order dialog with its own error (from `errors`, field → message) under it."""
+    error = errors.get(name, "")
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium", as_="label", html_for=f"order-{name}"),
+        rx.input(
+            id=f"order-{name}",
+            name=name,
+            default_value=value,
+            width="100%",
+            color_scheme=rx.cond(error != "", "red", "gray"),
+            aria_invalid=rx.cond(error != "", "true", "false"),
+            data_testid=f"order-{name}",
+            **props,
+        ),
+        rx.cond(error != "", rx.text(error, size="1", color_scheme="red", data_testid=f"order-{name}-error")),
+        spacing="1",
+        width="100%",
+        min_width="0",
+    )
+
+
+def country_item(c: rx.Var[CountryOption]) -> rx.Component:
+    return rx.select.item(c.name, value=c.code)
+
+
+def acknowledge_blocks(blocks: rx.Var) -> rx.Component:
+    """When the build has blocks: the tick-box that orders it as it is."""
+    return rx.cond(
+        blocks,
+        rx.callout.root(
+            rx.callout.icon(rx.icon("circle-x")),
+            rx.vstack(
+                rx.text("Some parts of this build do not fit together.", weight="bold", size="2"),
+                rx.hstack(
+                    rx.checkbox(name="acknowledge", data_testid="order-acknowledge"),
+                    rx.text("I understand, and want it built as it is.", size="2"),
+                    as_="label",
+                    align="center",
+                    spacing="2",
+                ),
+                spacing="2",
+            ),
+            color_scheme="red",
+            width="100%",
+        ),
+    )
+
+
+def place_order_buttons(total: rx.Var, busy: rx.Var | bool = False) -> rx.Component:
+    """Cancel, and "Place order · €…" (the form's submit)."""
+    return rx.flex(
+        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+        rx.button(
+            rx.icon("shopping-cart", size=14),
+            "Place order · ",
+            total,
+            type="submit",
+            color_scheme="green",
+            loading=busy,
+            data_testid="place-order",
+        ),
+        justify="end",
+        spacing="3",
+        wrap="wrap",
+        width="100%",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from app.platform.machine import StatusTable
@@ -35,16 +37,51 @@ def loading_table(rows: int = 4) -> rx.Component:
     )
 
 
-def confirm_button(label: str, title: str, text: str, on_confirm, icon: str = "trash-2") -> rx.Component:
-    """A destructive action behind an alert dialog."""
+# The hidden frame file downloads open in (the staff layout has one). The API
+# serves them from another origin, where a link's `download` attribute does
+# not hold: followed in the page itself, the link starts a navigation that
+# closes the page's live connection before the browser sees the attachment.
+DOWNLOAD_FRAME = "shopfloor-downloads"
+
+
+def download_frame() -> rx.Component:
+    return rx.el.iframe(name=DOWNLOAD_FRAME, title="Downloads", style={"display": "none"}, tab_index=-1)
+
+
+def download_link(*children: Any, href: Any, **props: Any) -> rx.Component:
+    """A link to a file the API serves as an attachment (CSV, PDF to save),
+    followed in the download frame: the page stays as it is."""
+    return rx.el.a(*children, href=href, target=DOWNLOAD_FRAME, **props)
+
+
+def confirm_button(
+    label: str,
+    title: Any,
+    text: Any,
+    on_confirm,
+    icon: str = "trash-2",
+    *,
+    keep: str = "Cancel",
+    confirm: str = "",
+    size: str = "1",
+    testid: str | None = None,
+    confirm_testid: str | None = None,
+) -> rx.Component:
+    """A destructive action behind an alert dialog. `title` and `text` may be
+    components (words with values in them); `keep` names the way out,
+    `confirm` the action's button (default: `label`)."""
     return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(rx.icon(icon, size=14), label, size="1", color_scheme="red", variant="soft")),
+        rx.alert_dialog.trigger(
+            rx.button(rx.icon(icon, size=14), label, size=size, color_scheme="red", variant="soft", data_testid=testid)
+        ),
         rx.alert_dialog.content(
             rx.alert_dialog.title(title),
             rx.alert_dialog.description(text),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(label, color_scheme="red", on_click=on_confirm)),
+                rx.alert_dialog.cancel(rx.button(keep, variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(confirm or label, color_scheme="red", on_click=on_confirm, data_testid=confirm_testid)
+                ),
                 justify="end",
                 spacing="3",
                 padding_top="12px",
@@ -99,6 +136,101 @@ def status_shade(status: rx.Var, table: StatusTable, shade: int = 9) -> rx.Var:
     return rx.match(status, *[(s.value, rx.color(s.color, shade)) for s in table], rx.color(table.default_color, shade))
 
 
+def status_label(status: rx.Var, table: StatusTable) -> rx.Var:
+    """The words for `status` from its status table ("Ready to ship", never
+    READY_TO_SHIP); an unknown value reads with its underscores as spaces."""
+    return rx.match(status, *[(s.value, s.label) for s in table], status.to(str).replace("_", " "))
+
+
 def status_badge(status: rx.Var, table: StatusTable, **props) -> rx.Component:
-    """A badge showing `status`, coloured from its lifecycle's status table."""
-    return rx.badge(status, color_scheme=status_color(status, table), **props)
+    """A badge with the words for `status`, coloured from its lifecycle's status table."""
+    return rx.badge(status_label(status, table), color_scheme=status_color(status, table), **props)
+
+
+def select_all_cell(state: Any) -> rx.Component:
+    """The header cell of a table's checkbox column: all rows of this page on or off.
+    `state` mixes in PagedState (state/paging.py)."""
+    return rx.table.column_header_cell(
+        rx.checkbox(
+            checked=state.all_selected,
+            on_change=state.toggle_page,
+            aria_label="Select all rows on this page",
+            data_testid="select-all",
+        ),
+        width="36px",
+    )
+
+
+def select_cell(state: Any, row_id: rx.Var) -> rx.Component:
+    """A row's checkbox cell: ticks the row for a bulk action."""
+    return rx.table.cell(
+        rx.checkbox(
+            checked=state.selected.contains(row_id),
+            on_change=lambda on: state.toggle_row(row_id, on),
+            aria_label="Select row",
+            data_testid="select-row",
+        ),
+        width="36px",
+    )
+
+
+def bulk_bar(state: Any, *actions: rx.Component) -> rx.Component:
+    """Shown while rows are ticked: how many, the bulk actions, and "Clear"."""
+    return rx.cond(
+        state.selected.length() > 0,
+        rx.hstack(
+            rx.text(state.selected.length(), " selected", size="2", weight="medium", data_testid="selected-count"),
+            *actions,
+            rx.spacer(),
+            rx.button("Clear selection", size="1", variant="ghost", on_click=state.clear_selection),
+            align="center",
+            spacing="2",
+            flex_wrap="wrap",
+            width="100%",
+            padding="8px 12px",
+            border_radius="8px",
+            background=rx.color("accent", 3),
+            data_testid="bulk-bar",
+        ),
+    )
+
+
+def search_box(value: rx.Var, on_change, placeholder: str, **props) -> rx.Component:
+    """A table's search field. It is the one the "/" key focuses (layout)."""
+    return rx.debounce_input(
+        rx.input(
+            rx.input.slot(rx.icon("search", size=14)),
+            placeholder=placeholder + "  ( / )",
+            value=value,
+            on_change=on_change,
+            data_search="1",
+            aria_label=placeholder,
+            **props,
+        ),
+        debounce_timeout=350,
+    )
+
+
+def table_card(table: rx.Component, **props) -> rx.Component:
+    """A table in a card that scrolls sideways inside itself on a narrow screen."""
+    return rx.card(rx.box(table, overflow_x="auto", width="100%"), width="100%", padding="0", **props)
+
+
+def webhook_address(intro: str, url: rx.Var, testid: str) -> rx.Component:
+    """An integration's webhook address to paste into the service, with a copy button."""
+    return rx.box(
+        rx.text(intro, size="2", color_scheme="gray"),
+        rx.hstack(
+            rx.code(url, word_break="break-all", data_testid=testid),
+            rx.icon_button(
+                rx.icon("copy", size=12),
+                size="1",
+                variant="ghost",
+                aria_label="Copy address",
+                on_click=[rx.set_clipboard(url), rx.toast.info("Webhook address copied.")],
+            ),
+            align="center",
+            spacing="1",
+        ),
+        width="100%",
+    )

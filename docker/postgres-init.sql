@@ -49,7 +49,8 @@ ALTER DEFAULT PRIVILEGES FOR ROLE shopfloor_owner IN SCHEMA public
 -- Functions (e.g. the SECURITY DEFINER webhook router) are executable by the app.
 ALTER DEFAULT PRIVILEGES FOR ROLE shopfloor_owner IN SCHEMA public
   GRANT EXECUTE ON FUNCTIONS TO shopfloor_app;
--- No-ops on a fresh database; kept to mirror bootstrap.py exactly.
+-- No-ops on a fresh database (bootstrap.py grants per kind of table on an existing
+-- one); the migrations then take writes on the platform's global tables away.
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO shopfloor_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO shopfloor_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO shopfloor_app;

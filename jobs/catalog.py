@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from app.catalog import importer
+from app.platform import tasks
 
 
+@tasks.on_abandoned(importer.import_abandoned)
 def run_import(run_id: str) -> str:
     """Run a queued catalog import; progress goes to its row, the live
     channel and this job's meta."""

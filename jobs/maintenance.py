@@ -15,5 +15,8 @@ def purge_expired_sessions(tenant_id: str | None = None) -> int:
 
 
 def heal_shop_lines() -> int:
-    """Let in waiting jobs whose shop's slots were held by jobs that died."""
+    """Cron: take back the jobs whose worker died (retried, or failed with
+    the reason their domain gives), then let in waiting jobs whose shop's
+    slots were held by jobs that died."""
+    tasks.reclaim_abandoned()
     return tasks.heal_shops()

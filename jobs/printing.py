@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from app.platform import tasks
 from app.platform.db import tenant_session
 from app.printing import service
+from app.printing.service.submission import submission_abandoned
 from jobs.periodic import for_each_shop
 
 log = logging.getLogger(__name__)
@@ -13,6 +15,7 @@ log = logging.getLogger(__name__)
 SLICE_S = 2.0  # a submit or drain run hands over to a continuation after this long: other jobs get a turn
 
 
+@tasks.on_abandoned(submission_abandoned)
 def submit(tenant_id: str) -> int:
     """Add the tenant's pending print jobs to the SimplyPrint queue."""
     return service.submit_pending(tenant_id, wait_busy=False, slice_s=SLICE_S)

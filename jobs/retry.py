@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from app.platform import retry
+from app.platform import retry, tasks
 
 
+@tasks.on_abandoned(retry.run_abandoned)
 def run_entry(tenant_id: str, entry_id: str) -> str:
     return retry.run(tenant_id, entry_id)
 

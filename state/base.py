@@ -25,6 +25,8 @@ from sqlmodel import Session
 from app.platform import auth
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
+from app.platform.permissions import PERMISSIONS
+from app.platform.text import strip_nul
 from app.routes import route_for
 from app.settings import get_settings
 
@@ -87,6 +89,18 @@ def mark_permissions(cls: type, names: tuple[str, ...], permission: str) -> None
             setattr(handler.fn, GUARD_ATTR, permission)
 
 
+def _without_nul(value: Any) -> Any:
+    """A handler's argument with NUL characters dropped (PostgreSQL text cannot
+    hold them): one place for every form, search box and field a page sends."""
+    if isinstance(value, str):
+        return strip_nul(value)
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_without_nul(v) for v in value)
+    return value
+
+
 def guarded(permission: str | StatePermission | None, *, quiet: bool = False) -> Callable[[F], F]:
     """Decorate an event handler: signed in, holding `permission` (None: any
     signed-in user). DomainErrors raised inside become an error toast.
@@ -108,6 +122,7 @@ def guarded(permission: str | StatePermission | None, *, quiet: bool = False) ->
                         yield denial
                     return
                 token = _principal.set(principal)
+                args, kwargs = _without_nul(args), _without_nul(kwargs)
                 try:
                     if inspect.isasyncgenfunction(fn):
                         async for item in fn(self, *args, **kwargs):
@@ -129,6 +144,7 @@ def guarded(permission: str | StatePermission | None, *, quiet: bool = False) ->
                 if denial is not None or principal is None:
                     return denial
                 token = _principal.set(principal)
+                args, kwargs = _without_nul(args), _without_nul(kwargs)
                 try:
                     result = fn(self, *args, **kwargs)
                     if inspect.isawaitable(result):
@@ -173,6 +189,7 @@ class AppState(rx.State):
     permissions: list[str] = []
     page_allowed: bool = False
     page_permission: str = ""
+    page_permission_text: str = ""  # what the missing permission allows, in words
 
     def _cookie(self, name: str) -> str | None:
         """A cookie sent with the websocket handshake (HttpOnly ones included)."""
@@ -224,5 +241,15 @@ class AppState(rx.State):
             return _login_redirect(path)
         route = route_for(path)
         self.page_permission = route.permission or "" if route else ""
+        self.page_permission_text = PERMISSIONS.get(self.page_permission, "open this page")
         self.page_allowed = route is None or route.permission is None or principal.can(route.permission)
+        # Someone was guessing at this account's password since its last sign-in: say so, once.
+        notice = await asyncio.to_thread(auth.take_sign_in_notice, principal)
+        if notice:
+            return rx.toast.warning(
+                notice,
+                duration=30000,
+                close_button=True,
+                description="Failed sign-ins are in the audit log. Change your password if this was not you.",
+            )
         return None

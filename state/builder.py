@@ -2,25 +2,41 @@
 
 The URL is the build (seed 002: Empty/Partial/Complete live in the query):
 every pick pushes a new history entry, and back/forward or a reload lands in
-`load`, which rebuilds the page from the query. Every verdict, price and
-suggestion comes from `app.builder.evaluation`; this state only shapes it.
+`load`, which rebuilds the page from the query. Every change is also kept in
+this browser's storage, so coming back to /build without a query brings the
+build back (a shared link or an explicit query wins). Every verdict, price
+and suggestion comes from `app.builder.evaluation`, and what an order costs
+from `app.builder.service.quote`; this state only shapes them. Money is
+written in the shop's format (`storefront_format`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import reflex as rx
+from babel import Locale, UnknownLocaleError
 
 from app.builder import cookie as saved_cookie
 from app.builder import evaluation, slotmap
 from app.builder import service as builder
 from app.builder.slotmap import SLOT_TITLES, SLOTS
+from app.platform.errors import DomainError
+from app.platform.formatting import ShopFormat
 from app.platform.values import to_int
 from app.settings import get_settings
-from state.storefront import StorefrontState, current_customer, customer_required, in_storefront, storefront_public
+from state.storefront import (
+    StorefrontState,
+    current_customer,
+    customer_required,
+    in_storefront,
+    storefront_format,
+    storefront_public,
+)
+from state.util import sentence
 
 PAGE_SIZE = 20
 CHOOSE = {
@@ -44,12 +60,54 @@ BANNERS = {
 
 EMPTY_BANNER = "Pick your parts: each one is checked against the rest of the build as you choose it."
 
+#: Countries the shop ships PCs to (ISO codes; the dialog shows their names in the shop's language).
+SHIP_TO = ("NL", "BE", "DE", "FR", "LU", "AT", "DK", "ES", "IT", "GB", "IE", "US")
+#: The browser storage keys: the build being edited, and the address typed in the last order.
+DRAFT_KEY = "shopfloor_build_draft"
+ADDRESS_KEY = "shopfloor_order_address"
+ADDRESS_KEYS = ("name", "email", "street", "house_number", "address2", "postal_code", "city", "country_code", "phone")
 
-def money(amount: Decimal | None, currency: str = "EUR") -> str:
-    if amount is None:
-        return "—"
-    symbol = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency, currency + " ")
-    return f"{symbol}{amount:,.2f}"
+
+def money(amount: Decimal | None, currency: str = "", fmt: ShopFormat | None = None) -> str:
+    """An amount as the storefront's shop writes it ("€1,234.00" / "1.234,00 €");
+    "—" when unknown. Blocking without `fmt` (see `storefront_format`)."""
+    return (fmt or storefront_format()).money(amount, currency or None)
+
+
+def countries(fmt: ShopFormat) -> list[tuple[str, str]]:
+    """(code, name in the shop's language) of the countries the shop ships to, by name."""
+    try:
+        names = Locale.parse(fmt.locale).territories
+    except (UnknownLocaleError, ValueError):
+        names = {}
+    return sorted(((code, names.get(code, code)) for code in SHIP_TO), key=lambda c: c[1])
+
+
+def draft_slots(value: str) -> dict[str, list[str]] | None:
+    """The build kept in browser storage: None when there is none (or it is
+    unreadable), {} when the customer cleared it."""
+    try:
+        data = json.loads(value) if value else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("slots"), dict):
+        return None
+    return slotmap.normalise(data["slots"])
+
+
+def draft_value(slots: dict[str, list[str]]) -> str:
+    return json.dumps({"slots": slotmap.normalise(slots)}, separators=(",", ":"))
+
+
+def stored_address(value: str) -> dict[str, str]:
+    """The address typed in this browser's last order (only the known fields, as text)."""
+    try:
+        data = json.loads(value) if value else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(data[k])[:200] for k in ADDRESS_KEYS if isinstance(data.get(k), str | int)}
 
 
 @dataclasses.dataclass
@@ -61,6 +119,8 @@ class ChosenPart:
     name: str = ""
     price: str = ""  # "Not sold" when the shop does not sell it now
     available: bool = False
+    availability: str = ""  # "In stock" | "2 left" | "Back-order" ("" when not sold)
+    availability_tone: str = "gray"
 
 
 @dataclasses.dataclass
@@ -86,6 +146,39 @@ class SuggestedFix:
 
 
 @dataclasses.dataclass
+class OrderAddress:
+    """What the order dialog's fields start with."""
+
+    name: str = ""
+    email: str = ""
+    street: str = ""
+    house_number: str = ""
+    address2: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country_code: str = "NL"
+    phone: str = ""
+
+
+@dataclasses.dataclass
+class OrderTotals:
+    """What the order costs, written in the shop's format; `total_value` is
+    the total as a number, sent back with the order so it is charged as shown."""
+
+    parts: str = ""
+    assembly: str = ""
+    shipping: str = ""
+    total: str = ""
+    total_value: str = ""
+
+
+@dataclasses.dataclass
+class CountryOption:
+    code: str = ""
+    name: str = ""
+
+
+@dataclasses.dataclass
 class VerdictRow:
     """A compatibility check that did not pass (info, warn or block)."""
 
@@ -104,8 +197,9 @@ class PickerItem:
     name: str = ""
     manufacturer: str = ""
     price: str = ""
-    stock: int = 0
-    stock_text: str = ""
+    stock: int = 0  # available: on hand - reserved for builds
+    stock_text: str = ""  # "In stock" | "2 left" | "Back-order"
+    stock_tone: str = "gray"
     summary: str = ""
     compatible: bool = True
     severity: str = ""
@@ -143,10 +237,21 @@ class BuildSummary:
     not_checked: list[str]
     passes: int
     draw_parts: list[str]
+    empty: bool
 
 
-def build_summary(view: evaluation.BuildView) -> BuildSummary:
-    """A BuildView as plain data for the page."""
+def availability_tone(words: str) -> str:
+    """The colour of a part's availability: green in stock, amber a few left, orange on back-order."""
+    if words == "In stock":
+        return "green"
+    if words == "Back-order":
+        return "orange"
+    return "amber" if words else "gray"
+
+
+def build_summary(view: evaluation.BuildView, fmt: ShopFormat) -> BuildSummary:
+    """A BuildView as plain data for the page, money in the shop's format. An
+    empty build says what to do, never that everything fits."""
     rows = []
     for slot in SLOTS:
         parts = view.parts.get(slot, [])
@@ -163,8 +268,10 @@ def build_summary(view: evaluation.BuildView) -> BuildSummary:
                         index=i,
                         id=p.part.id,
                         name=p.part.name,
-                        price=money(p.price, p.currency) if p.available else "Not sold",
+                        price=fmt.money(p.price, p.currency or None) if p.available else "Not sold",
                         available=p.available,
+                        availability=p.availability if p.available else "",
+                        availability_tone=availability_tone(p.availability),
                     )
                     for i, p in enumerate(parts)
                 ],
@@ -180,7 +287,7 @@ def build_summary(view: evaluation.BuildView) -> BuildSummary:
                 suggestions=[
                     SuggestedFix(
                         label=f"{SLOT_TITLES.get(sg.slot, sg.slot)}: {sg.name}",
-                        price=money(sg.price, sg.currency),
+                        price=fmt.money(sg.price, sg.currency or None),
                         query=slotmap.to_query(sg.slots),
                     )
                     for sg in v.suggestions
@@ -191,18 +298,20 @@ def build_summary(view: evaluation.BuildView) -> BuildSummary:
         ),
         key=lambda v: -SEVERITY_RANK[v.severity],
     )
+    empty = not any(r.parts for r in rows)
     return BuildSummary(
         rows=rows,
         verdicts=verdicts,
         overall=view.overall,
-        banner=BANNERS[view.overall] if any(r.parts for r in rows) else EMPTY_BANNER,
+        banner=EMPTY_BANNER if empty else BANNERS[view.overall],
         state=view.state,
         draw_w=view.draw_w,
-        total=money(view.total, view.currency),
+        total=fmt.money(view.total, view.currency or None),
         unavailable=list(view.unavailable),
         not_checked=list(view.not_checked),
         passes=sum(1 for v in view.verdicts if v.severity == "pass"),
         draw_parts=[f"{label}: {watts} W" for label, watts in view.draw_parts],
+        empty=empty,
     )
 
 
@@ -220,14 +329,15 @@ class BuildViewState(StorefrontState):
     not_checked: list[str] = []
     passes: int = 0
     draw_parts: list[str] = []
+    is_empty: bool = True
 
-    def _show(self, view: evaluation.BuildView) -> None:
-        d = build_summary(view)
+    def _show(self, view: evaluation.BuildView, fmt: ShopFormat) -> None:
+        d = build_summary(view, fmt)
         self.rows, self.verdicts = d.rows, d.verdicts
         self.overall, self.banner, self.build_state = d.overall, d.banner, d.state
         self.draw_w, self.total_price, self.passes = d.draw_w, d.total, d.passes
         self.unavailable, self.not_checked = d.unavailable, d.not_checked
-        self.draw_parts = d.draw_parts
+        self.draw_parts, self.is_empty = d.draw_parts, d.empty
 
 
 class BuilderState(BuildViewState):
@@ -257,6 +367,21 @@ class BuilderState(BuildViewState):
     save_name: str = "My build"
     save_open: bool = False
 
+    # kept in this browser: the build being edited, the address of the last order
+    draft: str = rx.LocalStorage("", name=DRAFT_KEY)
+    last_address: str = rx.LocalStorage("", name=ADDRESS_KEY)
+
+    # the order dialog
+    order_open: bool = False
+    order_address: OrderAddress = OrderAddress()
+    order_totals: OrderTotals = OrderTotals()
+    order_countries: list[CountryOption] = []
+    order_blocks: bool = False
+    order_error: str = ""
+    order_field_errors: dict[str, str] = {}
+    order_busy: bool = False
+    placed_number: str = ""
+
     @rx.var
     def picker_title(self) -> str:
         return CHOOSE.get(self.picker_slot, "")
@@ -269,11 +394,18 @@ class BuilderState(BuildViewState):
     def has_parts(self) -> bool:
         return bool(self.slots)
 
-    async def _refresh_view(self) -> None:
+    async def _refresh_view(self, remember: bool = True) -> None:
+        """Evaluate the build and show it; `remember` keeps it in this browser too."""
         slots = self.slots
-        view = await in_storefront(lambda s: evaluation.evaluate_build(s, slots), commit=False)
+
+        def work(s):
+            return evaluation.evaluate_build(s, slots), storefront_format()
+
+        view, fmt = await in_storefront(work, commit=False)
         self.slots = view.slots
-        self._show(view)
+        self._show(view, fmt)
+        if remember:
+            self.draft = draft_value(self.slots)
 
     def _push_url(self) -> rx.event.EventSpec:
         url = slotmap.builder_url(self.slots)
@@ -282,24 +414,30 @@ class BuilderState(BuildViewState):
     @rx.event
     @storefront_public
     async def load(self):
-        """on_load: the build is whatever the URL says; an empty URL restores
-        the build saved in this browser (its signed cookie), if any."""
+        """on_load: the build is whatever the URL says. Without a query it is
+        the build kept in this browser as it was last changed, else the build
+        saved in this browser (its signed cookie), if any."""
         await self._load_customer()
         self.slots = slotmap.parse_query(self.router.url.query_parameters)
-        self.picker_open = False
-        restored = False
-        if not self.slots and self.build_cookie:
-            value = self.build_cookie
-            saved, _ = await in_storefront(lambda s: saved_cookie.decode_anonymous(s, value), commit=False)
-            if saved:
-                self.slots = saved
-                restored = True
-        await self._refresh_view()
+        self.picker_open = self.order_open = False
+        self.placed_number = ""
+        restored = ""
+        if not self.slots:
+            kept = draft_slots(self.draft)
+            if kept:
+                self.slots, restored = kept, "Your build is back as you left it."
+            elif kept is None and self.build_cookie:
+                value = self.build_cookie
+                saved, _ = await in_storefront(lambda s: saved_cookie.decode_anonymous(s, value), commit=False)
+                if saved:
+                    self.slots, restored = saved, "Restored the build you saved in this browser."
+        # an empty page does not overwrite what this browser keeps (a cleared build is kept as cleared)
+        await self._refresh_view(remember=bool(self.slots))
         self.loaded = True
         if restored:
             return [
                 rx.call_script(f"window.history.replaceState(null, '', {json.dumps(slotmap.builder_url(self.slots))})"),
-                rx.toast.info("Restored the build you saved in this browser."),
+                rx.toast.info(restored),
             ]
         return None
 
@@ -310,8 +448,9 @@ class BuilderState(BuildViewState):
         index = self.picker_index if self.picker_index >= 0 else None
         search, sort, number, compatible_only = self.search, self.sort, self.page, self.compatible_only
         filters = {k: v for k, v in self.filters.items() if v}
-        page = await in_storefront(
-            lambda s: evaluation.pick_list(
+
+        def work(s):
+            found = evaluation.pick_list(
                 s,
                 slots,
                 slot,
@@ -322,17 +461,19 @@ class BuilderState(BuildViewState):
                 page=number,
                 page_size=PAGE_SIZE,
                 index=index,
-            ),
-            commit=False,
-        )
+            )
+            return found, storefront_format()
+
+        page, fmt = await in_storefront(work, commit=False)
         self.items = [
             PickerItem(
                 id=it.part_id,
                 name=it.name,
                 manufacturer=it.manufacturer,
-                price=money(it.price, it.currency),
+                price=fmt.money(it.price, it.currency or None),
                 stock=it.stock,
-                stock_text=f"{it.stock} in stock" if it.stock > 0 else "Made to order",
+                stock_text=it.availability,
+                stock_tone=availability_tone(it.availability),
                 summary=it.summary,
                 compatible=it.compatible,
                 severity=it.severity,
@@ -500,6 +641,103 @@ class BuilderState(BuildViewState):
     def set_share_open(self, value: bool):
         self.share_open = bool(value)
 
+    # --- ordering the build -----------------------------------------------------------
+
+    async def _quote(self) -> tuple[OrderTotals, bool, list[str], ShopFormat]:
+        slots = self.slots
+
+        def work(s):
+            view = evaluation.evaluate_build(s, slots)
+            return view, builder.quote(s, view), storefront_format()
+
+        view, price, fmt = await in_storefront(work, commit=False)
+        totals = OrderTotals(
+            parts=fmt.money(price.parts, price.currency or None),
+            assembly=fmt.money(price.assembly, price.currency or None),
+            shipping=fmt.money(price.shipping, price.currency or None),
+            total=fmt.money(price.total, price.currency or None),
+            total_value=str(price.total),
+        )
+        blocks = any(v.severity == "block" for v in view.verdicts)
+        return totals, blocks, list(view.unavailable), fmt
+
+    @rx.event
+    @storefront_public
+    async def open_order(self):
+        """The order dialog: what the PC costs, and the address to ship it to,
+        filled in from the customer's last order (signed in) or from what was
+        typed in this browser last time."""
+        if not self.slots:
+            return rx.toast.error("Add parts to the build before ordering it.")
+        principal = await self._load_customer()
+        totals, blocks, unavailable, fmt = await self._quote()
+        if unavailable:
+            return rx.toast.error(
+                "The shop does not sell these parts at the moment: " + "; ".join(unavailable) + ". Choose others first."
+            )
+        typed = stored_address(self.last_address)
+        if principal is not None:
+            previous = await in_storefront(lambda s: builder.last_address(s, principal), commit=False)
+            start = {**typed, **{k: v for k, v in previous.items() if v}} if previous else typed
+            start["email"] = principal.email
+            start.setdefault("name", principal.name)
+        else:
+            start = typed
+        fields = {k: v for k, v in start.items() if k in OrderAddress.__dataclass_fields__ and v}
+        country = fields.get("country_code", "").upper()
+        fields["country_code"] = country if country in SHIP_TO else "NL"
+        self.order_address = OrderAddress(**fields)
+        self.order_totals, self.order_blocks = totals, blocks
+        self.order_countries = [CountryOption(code, name) for code, name in await asyncio.to_thread(countries, fmt)]
+        self.order_error, self.order_field_errors, self.order_busy = "", {}, False
+        self.order_open = True
+        return None
+
+    @rx.event
+    @storefront_public
+    def set_order_open(self, value: bool):
+        self.order_open = bool(value)
+
+    @rx.event
+    @storefront_public
+    async def place_order(self, form: dict):
+        """Order the build at the amounts the dialog shows. The address typed
+        is kept in this browser for the next order; problems show in the dialog."""
+        typed = {k: " ".join(str(form.get(k) or "").split()) for k in ADDRESS_KEYS}
+        self.last_address = json.dumps({k: v for k, v in typed.items() if k != "email" or v})
+        self.order_address = OrderAddress(**{**typed, "country_code": typed["country_code"] or "NL"})
+        self.order_error, self.order_field_errors = "", {}
+        principal = await self._load_customer()
+        slots, acknowledge = self.slots, form.get("acknowledge") in ("on", True, "true")
+        try:
+            expected = Decimal(self.order_totals.total_value)
+        except InvalidOperation:
+            expected = None
+
+        def work(s):
+            return builder.order_slots(
+                s,
+                slots,
+                typed,
+                customer=principal,
+                email=typed["email"],
+                acknowledge_blocks=acknowledge,
+                expected_total=expected,
+            )
+
+        try:
+            order = await in_storefront(work)
+        except DomainError as exc:
+            fields = exc.details.get("fields") if isinstance(exc.details, dict) else None
+            self.order_field_errors = {k: sentence(str(v)) for k, v in (fields or {}).items()}
+            self.order_error = sentence(exc.message, friendly=True)
+            if exc.code == "price_changed":
+                self.order_totals, self.order_blocks, _, _ = await self._quote()
+            return None
+        self.order_open = False
+        self.placed_number = order.number
+        return rx.toast.success(f"Thank you! Order {order.number} is placed.")
+
 
 class SharedBuildState(BuildViewState):
     """/b/<slug>: a shared build, read-only; a deleted one is gone (410)."""
@@ -531,9 +769,13 @@ class SharedBuildState(BuildViewState):
             self.missing, self.loaded = True, True
             return None
         slots = saved.slots
-        view = await in_storefront(lambda s: evaluation.evaluate_build(s, slots), commit=False)
+
+        def work(s):
+            return evaluation.evaluate_build(s, slots), storefront_format()
+
+        view, fmt = await in_storefront(work, commit=False)
         self.name = saved.name
-        self._show(view)
+        self._show(view, fmt)
         self.query = slotmap.to_query(view.slots)
         self.loaded = True
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from datetime import UTC, datetime
 from typing import ClassVar
 
 import reflex as rx
@@ -13,14 +12,16 @@ import segno
 from sqlmodel import col, select
 
 from app.builds import machine, service
-from app.builds.models import PHOTO_SLOT_LABELS, PHOTO_SLOTS, REQUIRED_SLOTS, Build
+from app.builds.models import PHOTO_SLOT_LABELS, PHOTO_SLOTS, REQUIRED_SLOTS
 from app.orders.models import Order
+from app.platform import auth
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
 from app.platform.models import Attachment, User
 from app.settings import get_settings
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
+from state.paging import PagedState
 
 SLOT_LABELS = PHOTO_SLOT_LABELS  # one label per slot, kept with the slots (app.builds.models)
 ACTION_LABELS = {
@@ -30,21 +31,30 @@ ACTION_LABELS = {
     "completed": "Complete",
     "failed": "Mark failed",
 }
+EVERYONE, UNASSIGNED = "all", "none"  # the assignee filter's two fixed choices
 
 
 @dataclasses.dataclass
 class BuildRow:
-    """One build on the builds board."""
+    """One build on the builds board (a card, or a row of the list)."""
 
     id: str = ""
     order: str = ""  # the order's number
     order_id: str = ""
     customer: str = ""
     status: str = ""
-    assignee: str = ""
-    age: str = ""  # "5 h", "3 d"
+    assignee: str = ""  # the assignee's name, "" for nobody
+    age: str = ""  # time in the current status: "waiting 3 days", "in testing for 5 hours"
     photos: int = 0  # photo slots filled
     booklets: str = ""  # booklet status
+
+
+@dataclasses.dataclass
+class AssigneeOption:
+    """One choice of the board's assignee filter."""
+
+    value: str = ""
+    label: str = ""
 
 
 @dataclasses.dataclass
@@ -58,7 +68,7 @@ class BuildView:
     customer: str = ""
     started: str = ""
     finished: str = ""
-    qa_result: str = ""  # passed | failed | not signed off
+    qa_result: str = ""  # a QA_RESULT value: passed | failed | open
     qa_notes: str = ""
     booklet_status: str = ""
     booklet_error: str = ""
@@ -77,6 +87,7 @@ class PhotoTile:
     label: str = ""
     required: bool = False
     thumb: str = ""  # the thumbnail's address, "" while the slot is empty
+    full: str = ""  # the photo itself (the larger view)
 
 
 @dataclasses.dataclass
@@ -96,7 +107,7 @@ class BenchmarkRow:
     name: str = ""
     score: str = ""
     unit: str = ""
-    photo: str = ""  # the photo slot of its screenshot, or ""
+    photo: str = ""  # the label of the photo slot holding its screenshot, or ""
 
 
 @dataclasses.dataclass
@@ -105,20 +116,23 @@ class StressTestRow:
 
     tool: str = ""
     minutes: str = ""
-    result: str = ""
+    result: str = ""  # a STRESS_RESULT value
     max_temp: str = ""
     notes: str = ""
 
 
 @dataclasses.dataclass
 class TestRunRow:
-    """One test run (benchmark, stress test…)."""
+    """One test run (benchmark, stress test…) with its screenshot."""
 
     id: str = ""
-    type: str = ""
-    status: str = ""
+    type: str = ""  # a TEST_RUN_TYPE value
+    type_label: str = ""
+    status: str = ""  # a TEST_RUN_STATUS value
     score: str = ""
     notes: str = ""
+    thumb: str = ""  # the screenshot's thumbnail, "" when it has none
+    full: str = ""  # the screenshot itself
 
 
 @dataclasses.dataclass
@@ -127,7 +141,7 @@ class FeedEntry:
 
     at: str = ""
     kind: str = ""  # step | event
-    type: str = ""
+    type: str = ""  # the step's or event's words
     severity: str = ""
     message: str = ""
 
@@ -148,52 +162,109 @@ class ConfigEntry:
     value: str = ""
 
 
-def _age(dt: datetime) -> str:
-    hours = (datetime.now(UTC) - dt).total_seconds() / 3600
-    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
+def _files_url(key: str) -> str:
+    return f"{get_settings().api_url.rstrip('/')}/api/v1/files/{key}"
 
 
-class BuildsState(AppState):
+class BuildsState(LiveState, PagedState, AppState):
+    """The builds board: a column per status, or the same builds as a list.
+    Its view (board or list, whose builds, closed ones shown) lives in the URL:
+    "/builds?mine=1" is a bookmark of my builds."""
+
+    LIVE: ClassVar[Live] = Live("builds.read", "/builds", ("builds",), settle=2.0)
+    PAGE_PERMISSION: ClassVar[str] = "builds.read"
+    URL_PARAMS: ClassVar[tuple[str, ...]] = ("view", "assignee", "mine", "show_closed")
+
     rows: list[BuildRow] = []
-    status_filter: str = "all"
-    counts: dict[str, int] = {}
+    view: str = "board"  # board | list
+    assignee: str = EVERYONE  # EVERYONE, UNASSIGNED or a user id
+    mine: bool = False  # "My builds": the signed-in user's builds only
+    show_closed: bool = False  # completed and cancelled builds folded away by default
+    assignees: list[AssigneeOption] = []
+    closed_count: int = 0
     loaded: bool = False
 
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
-        with tenant_session(tenant_id) as s:
-            q = (
-                select(Build, Order)
-                .join(Order, col(Order.id) == col(Build.order_id))
-                .order_by(col(Build.created_at).desc())
-            )
-            all_rows = s.exec(q).all()
-            users = {u.id: u.display_name or u.username for u in s.exec(select(User))}
-        self.counts = {st: sum(1 for b, _ in all_rows if b.status == st) for st in machine.STATUSES}
+    @rx.var
+    def by_status(self) -> dict[str, list[BuildRow]]:
+        return {s: [r for r in self.rows if r.status == s] for s in machine.STATUSES}
+
+    @rx.var
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for r in self.rows if r.status == s) for s in machine.STATUSES}
+
+    def _filter(self, principal: auth.Principal) -> service.BoardFilter:
+        if self.mine:
+            return service.BoardFilter(assignee_id=principal.user_id, include_closed=self.show_closed)
+        if self.assignee == UNASSIGNED:
+            return service.BoardFilter(unassigned=True, include_closed=self.show_closed)
+        try:
+            who = uuid.UUID(self.assignee) if self.assignee != EVERYONE else None
+        except ValueError:
+            who = None
+        return service.BoardFilter(assignee_id=who, include_closed=self.show_closed)
+
+    def _fetch(self, principal: auth.Principal) -> None:
+        fmt, flt = principal.fmt, self._filter(principal)
+        with tenant_session(principal.tenant_id) as s:
+            cards = service.board(s, flt)
+            counts = service.status_counts(s)
+            people = service.staff(s)
+        self.closed_count = sum(counts.get(st, 0) for st in machine.CLOSED)
+        self.assignees = [
+            AssigneeOption(EVERYONE, "Everyone"),
+            AssigneeOption(UNASSIGNED, "Nobody yet"),
+            *[AssigneeOption(str(uid), name) for uid, name in people],
+        ]
         self.rows = [
             BuildRow(
-                id=str(b.id),
-                order=o.number,
-                order_id=str(o.id),
-                customer=o.customer_name,
-                status=b.status,
-                assignee=users.get(b.assignee_id, "—") if b.assignee_id else "—",
-                age=_age(b.created_at),
-                photos=sum(1 for v in service.photo_ids(b).values() if v),
-                booklets=b.booklet_status,
+                id=str(c.id),
+                order=c.order_number,
+                order_id=str(c.order_id),
+                customer=c.customer,
+                status=c.status,
+                assignee=c.assignee,
+                age=service.time_in_status(c, fmt),
+                photos=c.photos,
+                booklets=c.booklet_status,
             )
-            for b, o in all_rows
-            if self.status_filter in ("all", b.status)
+            for c in cards
         ]
+
+    async def _reload(self) -> None:
+        await asyncio.to_thread(self._fetch, current_principal())
+
+    async def _live_refresh(self, principal: auth.Principal, token: str) -> None:
+        async with self:
+            if self._watch_token == token:
+                await asyncio.to_thread(self._fetch, principal)
 
     @guarded("builds.read", quiet=True)
     async def load(self):
-        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+        self._read_url()
+        if self.view not in ("board", "list"):
+            self.view = "board"
+        await self._reload()
         self.loaded = True
+        return BuildsState.watch
 
     @guarded("builds.read")
-    async def set_status_filter(self, value: str):
-        self.status_filter = value
-        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+    def set_assignee(self, value: str):
+        return self._navigate(assignee=value, mine=False)
+
+    @guarded("builds.read")
+    def set_mine(self, value: bool):
+        return self._navigate(mine=value)
+
+    @guarded("builds.read")
+    def set_show_closed(self, value: bool):
+        return self._navigate(show_closed=value)
+
+    @guarded("builds.read")
+    def set_view(self, value: str | list[str]):
+        value = value[0] if isinstance(value, list) else value
+        if value in ("board", "list"):
+            return self._navigate(view=value)
+        return None
 
 
 class BuildState(LiveState, AppState):
@@ -212,6 +283,9 @@ class BuildState(LiveState, AppState):
     temps: dict[str, str] = {}
     error: str = ""
     upload_slot: str = "coverPhoto"
+    shot_run_id: str = ""  # the test run whose screenshot is being uploaded
+    shot_run_label: str = ""
+    shot_open: bool = False
     loaded: bool = False
     _watch_build_id: str = ""
 
@@ -219,12 +293,18 @@ class BuildState(LiveState, AppState):
     def can_write(self) -> bool:
         return "builds.write" in self.permissions
 
+    @rx.var
+    def editable(self) -> bool:
+        """Inputs and buttons only for staff who may change builds, and never on
+        a cancelled build (its order was cancelled: everything is read-only)."""
+        return "builds.write" in self.permissions and self.build.status != "cancelled"
+
     def _build_id(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
-        api = get_settings().api_url.rstrip("/")
-        with tenant_session(tenant_id) as s:
+    def _fetch(self, principal: auth.Principal) -> None:
+        fmt = principal.fmt
+        with tenant_session(principal.tenant_id) as s:
             b = service.get_build(s, self._build_id())
             phone_url = f"{get_settings().app_url.rstrip('/')}/floor/builds/{b.id}/photos"
             order = s.get_one(Order, b.order_id)
@@ -236,105 +316,111 @@ class BuildState(LiveState, AppState):
             quick = s.get(Attachment, b.quick_start_booklet_id) if b.quick_start_booklet_id else None
             dossier = s.get(Attachment, b.technical_dossier_booklet_id) if b.technical_dossier_booklet_id else None
             assignee = s.get(User, b.assignee_id) if b.assignee_id else None
-            self.build = BuildView(
-                id=str(b.id),
-                status=b.status,
-                order=order.number,
-                order_id=str(order.id),
-                customer=order.customer_name,
-                started=b.started_at.strftime("%Y-%m-%d %H:%M") if b.started_at else "—",
-                finished=b.finished_at.strftime("%Y-%m-%d %H:%M") if b.finished_at else "—",
-                qa_result="passed" if b.qa_result else "failed" if b.qa_result is False else "not signed off",
-                qa_notes=b.qa_notes,
-                booklet_status=b.booklet_status,
-                booklet_error=b.booklet_error,
-                quick_url=f"{api}/api/v1/files/{quick.key}" if quick else "",
-                dossier_url=f"{api}/api/v1/files/{dossier.key}" if dossier else "",
-                assignee=(assignee.display_name or assignee.username) if assignee else "nobody",
-                phone_url=phone_url,
-                phone_qr=segno.make(phone_url, error="m").svg_data_uri(scale=4, border=1),
+            runs = service.test_runs(s, b.id)
+            shots = service.test_run_photos(s, runs)
+            feed = service.feed(s, b.id)
+            missing = [] if b.status == "cancelled" else service.packaging_blockers(s, b)
+        self.build = BuildView(
+            id=str(b.id),
+            status=b.status,
+            order=order.number,
+            order_id=str(order.id),
+            customer=order.customer_name,
+            started=fmt.when(b.started_at),
+            finished=fmt.when(b.finished_at),
+            qa_result=machine.qa_result(b.qa_result),
+            qa_notes=b.qa_notes,
+            booklet_status=b.booklet_status,
+            booklet_error=b.booklet_error,
+            quick_url=_files_url(quick.key) if quick else "",
+            dossier_url=_files_url(dossier.key) if dossier else "",
+            assignee=(assignee.display_name or assignee.username) if assignee else "nobody",
+            phone_url=phone_url,
+            phone_qr=segno.make(phone_url, error="m").svg_data_uri(scale=4, border=1),
+        )
+        self.photos = [
+            PhotoTile(
+                slot=slot,
+                label=SLOT_LABELS[slot],
+                required=slot in REQUIRED_SLOTS,
+                thumb=_files_url(atts[i].thumbnail_key) if i and i in atts else "",
+                full=_files_url(atts[i].key) if i and i in atts else "",
             )
-            self.photos = [
-                PhotoTile(
-                    slot=slot,
-                    label=SLOT_LABELS[slot],
-                    required=slot in REQUIRED_SLOTS,
-                    thumb=f"{api}/api/v1/files/{atts[i].thumbnail_key}" if i and i in atts else "",
-                )
-                for slot, i in ids.items()
-            ]
-            self.checklist = [
-                ChecklistItem(
-                    index=n,
-                    item=str(c.get("item") or ""),
-                    done=bool(c.get("done")),
-                    notes=str(c.get("notes") or ""),
-                )
-                for n, c in enumerate(b.qa_checklist or [])
-            ]
-            self.stress_tests = [
-                StressTestRow(
-                    tool=str(t.get("tool", "")),
-                    minutes=f"{float(t.get('durationMinutes') or 0):g} min",
-                    result=str(t.get("result", "")),
-                    max_temp="—" if t.get("maxTemp") is None else f"{float(t['maxTemp']):g} °C",
-                    notes=str(t.get("notes", "")),
-                )
-                for t in b.stress_tests or []
-            ]
-            self.benchmarks = [
-                BenchmarkRow(
-                    name=bm.get("name", ""),
-                    score=f"{bm.get('score', '')}",
-                    unit=bm.get("unit", ""),
-                    photo=next(
-                        (
-                            slot
-                            for slot, i in ids.items()
-                            if bm.get("photoAttachmentId") and str(i) == bm["photoAttachmentId"]
-                        ),
-                        "",
-                    ),
-                )
-                for bm in (b.benchmarks or [])
-            ]
-            self.test_runs = [
-                TestRunRow(
-                    id=str(r.id),
-                    type=r.type.replace("_", " "),
-                    status=r.status,
-                    score="—" if r.score is None else f"{r.score:g}",
-                    notes=r.notes,
-                )
-                for r in service.test_runs(s, b.id)
-            ]
-            self.feed = [
-                FeedEntry(
-                    at=e["at"].strftime("%Y-%m-%d %H:%M"),
-                    kind=e["kind"],
-                    type=machine.TIMELINE_STEP.label(e["type"]) if e["kind"] == "step" else e["type"],
-                    severity=e["severity"],
-                    message=e["message"],
-                )
-                for e in reversed(service.feed(s, b.id))
-            ]
-            self.actions = [
-                BuildMove(target=t, label=ACTION_LABELS.get(t, t)) for t in machine.allowed(b.status) if t != "pending"
-            ]
-            self.missing = [] if b.status == "cancelled" else service.packaging_blockers(s, b)
-            self.system_config = [ConfigEntry(key=k, value=str(v)) for k, v in (b.system_config or {}).items()]
-            self.temps = {
-                k: "" if getattr(b, column) is None else f"{getattr(b, column):g}"
-                for k, column in service.TEMPERATURE_FIELDS.items()
-            }
+            for slot, i in ids.items()
+        ]
+        self.checklist = [
+            ChecklistItem(
+                index=n, item=str(c.get("item") or ""), done=bool(c.get("done")), notes=str(c.get("notes") or "")
+            )
+            for n, c in enumerate(b.qa_checklist or [])
+        ]
+        self.stress_tests = [
+            StressTestRow(
+                tool=str(t.get("tool", "")),
+                minutes=f"{float(t.get('durationMinutes') or 0):g} min",
+                result=str(t.get("result", "")),
+                max_temp="—" if t.get("maxTemp") is None else f"{float(t['maxTemp']):g} °C",
+                notes=str(t.get("notes", "")),
+            )
+            for t in b.stress_tests or []
+        ]
+        slot_of = {str(i): slot for slot, i in ids.items() if i}
+        self.benchmarks = [
+            BenchmarkRow(
+                name=bm.get("name", ""),
+                score=f"{bm.get('score', '')}",
+                unit=bm.get("unit", ""),
+                photo=SLOT_LABELS.get(slot_of.get(str(bm.get("photoAttachmentId")), ""), ""),
+            )
+            for bm in (b.benchmarks or [])
+        ]
+        self.test_runs = [
+            TestRunRow(
+                id=str(r.id),
+                type=r.type,
+                type_label=machine.TEST_RUN_TYPE.label(r.type),
+                status=r.status,
+                score="—" if r.score is None else f"{r.score:g}",
+                notes=r.notes,
+                thumb=_files_url(shots[r.id].thumbnail_key) if r.id in shots else "",
+                full=_files_url(shots[r.id].key) if r.id in shots else "",
+            )
+            for r in runs
+        ]
+        self.feed = [
+            FeedEntry(
+                at=fmt.when(e["at"]),
+                kind=e["kind"],
+                type=(machine.TIMELINE_STEP if e["kind"] == "step" else machine.EVENT_TYPE).label(e["type"]),
+                severity=e["severity"],
+                message=e["message"],
+            )
+            for e in reversed(feed)
+        ]
+        self.actions = [
+            BuildMove(target=t, label=ACTION_LABELS.get(t, machine.STATUS.label(t)))
+            for t in machine.allowed(b.status)
+            if t != "pending"
+        ]
+        self.missing = missing
+        self.system_config = [ConfigEntry(key=k, value=str(v)) for k, v in (b.system_config or {}).items()]
+        self.temps = {
+            k: "" if getattr(b, column) is None else f"{getattr(b, column):g}"
+            for k, column in service.TEMPERATURE_FIELDS.items()
+        }
 
     async def _refresh(self) -> None:
         try:
-            await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+            await asyncio.to_thread(self._fetch, current_principal())
             self.error = ""
         except DomainError as exc:
             self.error = exc.message
         self.loaded = True
+
+    async def _live_refresh(self, principal: auth.Principal, token: str) -> None:
+        async with self:
+            if self._watch_token == token:
+                await asyncio.to_thread(self._fetch, principal)
 
     @guarded("builds.read", quiet=True)
     async def load(self):
@@ -355,7 +441,8 @@ class BuildState(LiveState, AppState):
     async def move(self, target: str):
         bid, p = self._build_id(), current_principal()
         return await self._do(
-            lambda s: service.change_status(s, bid, target, actor=p), f"Build is now {target.replace('_', ' ')}."
+            lambda s: service.change_status(s, bid, target, actor=p),
+            f"Build is now {machine.STATUS.label(target).lower()}.",
         )
 
     @guarded("builds.write")
@@ -368,16 +455,50 @@ class BuildState(LiveState, AppState):
         self.upload_slot = value
 
     @guarded("builds.write")
-    async def upload(self, files: list[rx.UploadFile]):
+    async def upload(self, files: list[rx.UploadFile], slot: str = ""):
+        """Store the chosen photo in the slot the page showed (sent with the file, not read back from
+        the state: the file comes over HTTP and may overtake the socket's last slot change)."""
         if not files:
             return rx.toast.error("Choose a photo first.")
-        bid, p, slot = self._build_id(), current_principal(), self.upload_slot
+        bid, p, slot = self._build_id(), current_principal(), slot or self.upload_slot
         data = await files[0].read()
         name = files[0].filename or ""
         return await self._do(
             lambda s: service.store_photo(s, bid, slot, data, filename=name, actor=p),
-            f"{SLOT_LABELS.get(slot, slot)} photo saved.",
+            f"{SLOT_LABELS.get(slot, 'The')} photo saved.",
         )
+
+    # --- a test run's screenshot -----------------------------------------------------------------
+
+    @guarded("builds.write")
+    def choose_shot(self, run_id: str, label: str):
+        """Open the screenshot dialog for one test run."""
+        self.shot_run_id, self.shot_run_label, self.shot_open = run_id, label, True
+
+    @guarded("builds.write")
+    def set_shot_open(self, value: bool):
+        self.shot_open = value
+
+    @guarded("builds.write")
+    async def upload_run_photo(self, files: list[rx.UploadFile], run_id: str = ""):
+        if not files:
+            return rx.toast.error("Choose a screenshot first.")
+        bid, p, run_id = self._build_id(), current_principal(), run_id or self.shot_run_id
+        data, name = await files[0].read(), files[0].filename or ""
+        try:
+            await in_tenant(lambda s: service.store_test_run_photo(s, bid, run_id, data, filename=name, actor=p))
+        except DomainError as exc:  # the dialog stays open with the reason
+            return rx.toast.error(exc.message[:1].upper() + exc.message[1:] + ".")
+        self.shot_open = False
+        await self._refresh()
+        return rx.toast.success(f"Screenshot saved for the {self.shot_run_label.lower()} test run.")
+
+    @guarded("builds.write")
+    async def remove_run_photo(self, run_id: str):
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.remove_test_run_photo(s, bid, run_id, actor=p), "Screenshot removed.")
+
+    # --- QA, test data, timeline ------------------------------------------------------------------
 
     @guarded("builds.write")
     async def add_check(self, form: dict):
@@ -464,7 +585,8 @@ class BuildState(LiveState, AppState):
     async def set_run_status(self, run_id: str, status: str):
         p = current_principal()
         return await self._do(
-            lambda s: service.update_test_run(s, run_id, status=status, actor=p), f"Test run marked {status}."
+            lambda s: service.update_test_run(s, run_id, status=status, actor=p),
+            f"Test run marked {machine.TEST_RUN_STATUS.label(status).lower()}.",
         )
 
     @guarded("builds.write")
@@ -526,10 +648,8 @@ class BuildState(LiveState, AppState):
 
     @guarded("builds.write")
     async def regenerate(self):
-        bid = self._build_id()
-        return await self._do(
-            lambda s: service.request_booklets(s, service.get_build(s, bid, lock=True)), "Booklets queued."
-        )
+        bid, p = self._build_id(), current_principal()
+        return await self._do(lambda s: service.regenerate_booklets(s, bid, actor=p), "Booklets queued.")
 
     # --- live: booklet status and photos from other devices -----------------------------------
 

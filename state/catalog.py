@@ -1,5 +1,6 @@
 """/catalog: the parts catalog (global), its import with live progress, and
-this shop's offers (price-list upload, single edits)."""
+this shop's offers (price-list upload, single edits). Prices and dates are
+written in the shop's format (`current_principal().fmt`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any, ClassVar
 import reflex as rx
 
 from app.catalog import demo, importer, service
+from app.catalog.machine import offer_status
 from app.catalog.models import CatalogImport, CatalogPart, PartOffer
 from app.platform.db import platform_session, tenant_session
 from app.platform.errors import DomainError
+from app.platform.formatting import ShopFormat
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
@@ -63,6 +66,7 @@ class OfferRow:
     slot: str = ""
     slot_title: str = ""
     sold: bool = False
+    status: str = ""  # OFFER_STATUS: active | inactive | unsold
     price: str = ""
     price_value: str = ""  # the price as the edit form's value
     stock: int = 0
@@ -127,7 +131,7 @@ class OfferEdit:
     active: bool = True
 
 
-def _run_view(run: CatalogImport | None) -> ImportRun:
+def _run_view(run: CatalogImport | None, fmt: ShopFormat, tenant_id: uuid.UUID) -> ImportRun:
     if run is None:
         return ImportRun()
     return ImportRun(
@@ -140,12 +144,12 @@ def _run_view(run: CatalogImport | None) -> ImportRun:
         unchanged=run.unchanged,
         skipped=run.skipped,
         error=run.error,
-        started_by=run.started_by or "—",
-        finished=run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else "",
+        started_by=service.started_by_label(run, tenant_id),
+        finished=fmt.when(run.finished_at) if run.finished_at else "",
     )
 
 
-def _row(offer: PartOffer | None, part: CatalogPart) -> OfferRow:
+def _row(offer: PartOffer | None, part: CatalogPart, fmt: ShopFormat) -> OfferRow:
     return OfferRow(
         part_id=str(part.id),
         name=part.name,
@@ -153,12 +157,13 @@ def _row(offer: PartOffer | None, part: CatalogPart) -> OfferRow:
         slot=part.slot,
         slot_title=service.SLOT_TITLES.get(part.slot, part.slot),
         sold=offer is not None,
-        price=f"{offer.currency} {offer.price:,.2f}" if offer else "—",
+        status=offer_status(offer is not None, bool(offer and offer.active)),
+        price=fmt.money(offer.price, offer.currency) if offer else "—",
         price_value=f"{offer.price:.2f}" if offer else "",
         stock=offer.stock if offer else 0,
         active=bool(offer and offer.active),
         demo=bool(offer and offer.is_demo),
-        updated=offer.updated_at.strftime("%Y-%m-%d %H:%M") if offer else "",
+        updated=fmt.when(offer.updated_at) if offer else "",
     )
 
 
@@ -187,6 +192,8 @@ class CatalogState(LiveState, PagedState, AppState):
     edit_open: bool = False
     edit: OfferEdit = OfferEdit()
     edit_error: str = ""
+    # a platform operator: may re-import the catalog every shop shares
+    can_import: bool = False
     _caught_up: bool = False
 
     @rx.var
@@ -219,16 +226,16 @@ class CatalogState(LiveState, PagedState, AppState):
             whole_catalog=self.view == "catalog",
         )
 
-    def _fetch_rows(self, tenant_id: uuid.UUID) -> None:
+    def _fetch_rows(self, tenant_id: uuid.UUID, fmt: ShopFormat) -> None:
         f = self._filter()
         with tenant_session(tenant_id) as s:
             rows, total = service.list_offers(s, f)
             if f.page and not rows and total:
                 f.page = self.page = max(0, -(-total // f.page_size) - 1)
                 rows, total = service.list_offers(s, f)
-        self.rows, self.total = [_row(o, p) for o, p in rows], total
+        self.rows, self.total = [_row(o, p, fmt) for o, p in rows], total
 
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
+    def _fetch(self, tenant_id: uuid.UUID, fmt: ShopFormat) -> None:
         with platform_session() as ps:
             parts = service.slot_counts(ps)
         with tenant_session(tenant_id) as s:
@@ -241,7 +248,7 @@ class CatalogState(LiveState, PagedState, AppState):
                     updated=p.updated,
                     unchanged=p.unchanged,
                     failed=p.failed,
-                    at=p.created_at.strftime("%Y-%m-%d %H:%M"),
+                    at=fmt.when(p.created_at),
                 )
                 for p in service.list_price_lists(s, 5)
             ]
@@ -259,17 +266,18 @@ class CatalogState(LiveState, PagedState, AppState):
         self.total_parts = sum(parts.values())
         self.total_offers = sum(c["offers"] for c in offers.values())
         self.demo_offers = sum(c["demo"] for c in offers.values())
-        self.run = _run_view(importer.latest_run())
-        self._fetch_rows(tenant_id)
+        self.run = _run_view(importer.latest_run(), fmt, tenant_id)
+        self._fetch_rows(tenant_id, fmt)
 
     async def _refresh(self, rows_only: bool = False) -> None:
-        tid = current_principal().tenant_id
-        await asyncio.to_thread(self._fetch_rows if rows_only else self._fetch, tid)
+        p = current_principal()
+        await asyncio.to_thread(self._fetch_rows if rows_only else self._fetch, p.tenant_id, p.fmt)
         self.loaded = True
 
     @guarded("catalog.read", quiet=True)
     async def load(self):
         self.upload_error, self.edit_open = "", False
+        self.can_import = await asyncio.to_thread(service.can_import_catalog, current_principal())
         await self._refresh()
         return CatalogState.watch
 
@@ -322,14 +330,14 @@ class CatalogState(LiveState, PagedState, AppState):
 
     # --- writes ------------------------------------------------------------------------------
 
-    @guarded("catalog.write")
+    @guarded("catalog.read")  # and a platform operator: the service checks
     async def start_import(self):
         p = current_principal()
         try:
             run = await asyncio.to_thread(service.queue_import, p)
         except DomainError as exc:
             return rx.toast.error(sentence(exc.message))
-        self.run = _run_view(run)
+        self.run = _run_view(run, p.fmt, p.tenant_id)
         return [CatalogState.watch, rx.toast.info("Catalog import started. It keeps running if you leave this page.")]
 
     @guarded("catalog.write")
@@ -428,15 +436,15 @@ class CatalogState(LiveState, PagedState, AppState):
     async def _live_message(self, principal, message: dict | None) -> None:
         if not self._caught_up:  # subscribed now: read the row once for what happened before
             self._caught_up = True
-            latest = _run_view(await asyncio.to_thread(importer.latest_run))
+            latest = _run_view(await asyncio.to_thread(importer.latest_run), principal.fmt, principal.tenant_id)
             if latest.status != self.run.status and latest.status in ("COMPLETED", "FAILED"):
-                await asyncio.to_thread(self._fetch, principal.tenant_id)
+                await asyncio.to_thread(self._fetch, principal.tenant_id, principal.fmt)
             else:
                 self.run = latest
         if not message or message.get("kind") != "catalog-import":
             return
         if message.get("id") != self.run.id or message.get("status") in ("COMPLETED", "FAILED"):
-            await asyncio.to_thread(self._fetch, principal.tenant_id)
+            await asyncio.to_thread(self._fetch, principal.tenant_id, principal.fmt)
         else:
             changes: dict[str, Any] = {k: message[k] for k in LIVE_RUN_FIELDS if k in message}
             self.run = dataclasses.replace(self.run, **changes)

@@ -26,6 +26,7 @@ class FloorState(AppState):
     progress: dict[str, int] = {}
     failed: dict[str, str] = {}
     loaded: bool = False
+    cancelled: bool = False  # its order was cancelled: photos can no longer change
     error: str = ""
 
     def _build_id(self) -> str:
@@ -37,6 +38,7 @@ class FloorState(AppState):
         with tenant_session(tenant_id) as s:
             b = service.get_build(s, self._build_id())
             self.order_number = s.get_one(Order, b.order_id).number
+            self.cancelled = b.status == "cancelled"
             ids = service.photo_ids(b)
             atts = {
                 a.id: a
@@ -73,9 +75,9 @@ class FloorState(AppState):
             self.progress = others if done >= 100 else {**others, self.active_slot: done}
 
     @guarded("builds.write")
-    async def upload(self, files: list[rx.UploadFile]):
-        slot = self.active_slot
-        if not files or slot not in PHOTO_SLOTS:
+    async def upload(self, files: list[rx.UploadFile], slot: str = ""):
+        slot = slot or self.active_slot
+        if not files or slot not in PHOTO_SLOTS or self.cancelled:
             return None
         data, name = await files[0].read(), files[0].filename or ""
         bid, p = self._build_id(), current_principal()

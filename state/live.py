@@ -4,7 +4,10 @@ A page's loader returns `SomeState.watch`; while that page stays open the task
 follows the tenant's live channel (`app.platform.live.subscribe`) and reloads
 what the page shows when a message of one of `LIVE.kinds` arrives. A newer
 watcher (the page loaded again) replaces an older one; a watcher stops when the
-user leaves `LIVE.path`, after an hour, or once the permission is gone.
+user leaves `LIVE.path`, after an hour, or the moment the sign-in is gone: on
+every push it re-checks the session (`app.platform.live.SessionWatch`: one
+Redis read, the database only when a sign-out, role change or deactivation
+moved a stamp), so a signed-out, expired or downgraded browser gets nothing more.
 
 A state mixes it in (`class OrdersState(LiveState, AppState)`), says how in
 `LIVE: ClassVar[Live] = Live(permission, path, kinds, settle=..., ...)`, and
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -46,7 +49,6 @@ class Live:
     kinds: tuple[str, ...] = ()  # message kinds that ask for a reload
     settle: float = 0.0  # while messages keep coming, reload at most every so many seconds
     poll: float | None = None  # poll every so many seconds instead of following the channel
-    recheck: int | None = None  # re-check the permission every so many messages
 
 
 class LiveState(rx.State, mixin=True):
@@ -60,6 +62,10 @@ class LiveState(rx.State, mixin=True):
             self, permission: str | None, quiet: bool = False
         ) -> tuple[rx.event.EventSpec | None, auth.Principal | None]:
             """AppState's permission check."""
+            ...
+
+        def _session_cookie(self) -> str | None:
+            """AppState's session cookie (sent with the websocket handshake)."""
             ...
 
         def _fetch(self, *args: Any, **kwargs: Any) -> None:
@@ -106,24 +112,62 @@ class LiveState(rx.State, mixin=True):
             if principal is None:
                 return
             channel = self._live_start(principal)
-        if self.LIVE.poll:
-            messages = _ticks(self.LIVE.poll, MAX_SECONDS)
-        else:
-            messages = live.subscribe(channel, max_seconds=MAX_SECONDS)
-        pending, last, count = False, 0.0, 0
-        async for message in messages:
-            count += 1
-            pending = pending or bool(self.LIVE.poll) or bool(message and self._live_wanted(message))
-            if pending and message is not None and time.monotonic() - last < self.LIVE.settle:
-                continue  # a burst: refresh on the next quiet second, or `settle` s after the last refresh
+            cookie = self._session_cookie()
+        guard = live.SessionWatch(cookie, principal, self.LIVE.permission)
+
+        async def step(principal: auth.Principal, message: dict | None) -> bool:
             async with self:
                 if self._watch_token != token or not self._live_here():
-                    return
-                if self.LIVE.recheck and count % self.LIVE.recheck == 0:  # still signed in, still allowed?
-                    _, principal = await self._check(self.LIVE.permission, True)
-                    if principal is None:
-                        return
+                    return False
                 await self._live_message(principal, message)
+                return True
+
+        async def refresh(principal: auth.Principal) -> None:
+            await self._live_refresh(principal, token)
+
+        try:
+            if await guard.start() is None:
+                return
+            messages = (
+                _ticks(self.LIVE.poll, MAX_SECONDS)
+                if self.LIVE.poll
+                else live.subscribe(channel, max_seconds=MAX_SECONDS)
+            )
+            await follow(self.LIVE, messages, guard, wanted=self._live_wanted, step=step, refresh=refresh)
+        finally:
+            await guard.aclose()
+
+
+async def follow(
+    spec: Live,
+    messages: AsyncIterator[dict | None],
+    guard: live.SessionWatch,
+    *,
+    wanted: Callable[[dict], bool],
+    step: Callable[[auth.Principal, dict | None], Awaitable[bool]],
+    refresh: Callable[[auth.Principal], Awaitable[None]],
+) -> str:
+    """A watcher's loop, apart from Reflex: for every message (or quiet
+    second) check that the sign-in still holds, let the page look at the
+    message (`step`, False: the watcher is no longer wanted) and reload it
+    (`refresh`) when asked. Returns why it stopped: "signed-out", "left" or
+    "ended" (the messages ran out)."""
+    pending, last = False, 0.0
+    try:
+        async for message in messages:
+            pending = pending or bool(spec.poll) or bool(message and wanted(message))
+            if pending and message is not None and time.monotonic() - last < spec.settle:
+                continue  # a burst: refresh on the next quiet second, or `settle` s after the last refresh
+            principal = await guard.current()  # still signed in, still allowed?
+            if principal is None:
+                return "signed-out"
+            if not await step(principal, message):
+                return "left"
             if pending:
                 pending, last = False, time.monotonic()
-                await self._live_refresh(principal, token)
+                await refresh(principal)
+        return "ended"
+    finally:
+        aclose = getattr(messages, "aclose", None)
+        if aclose is not None:
+            await aclose()  # leave the channel now, not when the generator is collected

@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from datetime import UTC
 from typing import TypeVar
 
 import reflex as rx
 
+from app.inventory import service as inventory
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
-from app.printing import service
+from app.platform.formatting import ShopFormat
+from app.printing import machine, service
 from app.printing.models import AssemblyPart, ProductMapping
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.util import sentence
@@ -67,6 +68,27 @@ def profile_from_form(form: dict) -> dict:
     return profile
 
 
+PACKING_INPUTS = (
+    ("weight_grams", "The packed weight", "grams"),
+    ("length_cm", "The packed length", "cm"),
+    ("width_cm", "The packed width", "cm"),
+    ("height_cm", "The packed height", "cm"),
+)
+
+
+def packing_from_form(form: dict) -> dict[str, int | None]:
+    """The packed weight and size typed in a form, as whole numbers (None for an
+    empty field); their limits are the printing service's to check."""
+    packing: dict[str, int | None] = {}
+    for name, label, unit in PACKING_INPUTS:
+        raw = str(form.get(name) or "").strip()
+        try:
+            packing[name] = int(raw) if raw else None
+        except ValueError:
+            raise FormError(f"{label} must be a whole number of {unit}.") from None
+    return packing
+
+
 def profile_text(profile: dict | None) -> str:
     p = profile or {}
     bits = []
@@ -84,8 +106,14 @@ def profile_text(profile: dict | None) -> str:
         bits.append("supports" if p["supports"] else "no supports")
     if p.get("nozzle") is not None:
         bits.append(f"{p['nozzle']} mm nozzle")
-    bits += [f"{k}: {v}" for k, v in p.items() if k not in PROFILE_FIELDS]
+    bits += [f"{_field_words(k)}: {v}" for k, v in p.items() if k not in PROFILE_FIELDS]
     return ", ".join(bits)
+
+
+def _field_words(key: str) -> str:
+    """A profile field's name in words (one from an import we do not know: its underscores as spaces)."""
+    words = machine.PROFILE_FIELD.label(key)
+    return words if words != key else key.replace("_", " ").capitalize()
 
 
 @dataclasses.dataclass
@@ -133,6 +161,7 @@ class MappingRow:
     variant: str = ""
     profile: str = ""  # the default print profile, in words
     active: bool = False
+    state: str = ""  # active | inactive (machine.MAPPING_STATE)
     updated: str = ""
     parts: int = 0  # assembly parts
 
@@ -147,8 +176,16 @@ class MappingView:
     variant: str = ""
     profile: str = ""
     active: bool = False
-    updated: str = ""  # also the form's key: a save re-reads the form's defaults
+    state: str = ""  # active | inactive (machine.MAPPING_STATE)
+    updated: str = ""  # when it last changed, in words
+    version: str = ""  # the form's key: a save re-reads the form's defaults
     description: str = ""
+    weight: str = ""  # one packed unit, in words ("" when not set)
+    size: str = ""  # its box, "20 × 15 × 10 cm" ("" when not set)
+    weight_grams: str = ""  # the same as form values
+    length_cm: str = ""
+    width_cm: str = ""
+    height_cm: str = ""
 
 
 @dataclasses.dataclass
@@ -185,11 +222,11 @@ class PartTotals:
     missing: str = ""
 
 
-def _updated(m: ProductMapping) -> str:
-    return m.updated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if m.updated_at else ""
+def _state(m: ProductMapping) -> str:
+    return "active" if m.active else "inactive"
 
 
-def _mapping_row(m: ProductMapping, parts: int) -> MappingRow:
+def _mapping_row(m: ProductMapping, parts: int, fmt: ShopFormat) -> MappingRow:
     return MappingRow(
         id=str(m.id),
         sku=m.sku,
@@ -197,12 +234,13 @@ def _mapping_row(m: ProductMapping, parts: int) -> MappingRow:
         variant=m.variant_title or "",
         profile=profile_text(m.default_print_profile),
         active=bool(m.active),
-        updated=_updated(m),
+        state=_state(m),
+        updated=fmt.when(m.updated_at),
         parts=parts,
     )
 
 
-def _mapping_view(m: ProductMapping) -> MappingView:
+def _mapping_view(m: ProductMapping, fmt: ShopFormat) -> MappingView:
     return MappingView(
         id=str(m.id),
         sku=m.sku,
@@ -210,9 +248,21 @@ def _mapping_view(m: ProductMapping) -> MappingView:
         variant=m.variant_title or "",
         profile=profile_text(m.default_print_profile),
         active=bool(m.active),
-        updated=_updated(m),
+        state=_state(m),
+        updated=fmt.when(m.updated_at),
+        version=str(m.updated_at.timestamp()) if m.updated_at else "",
         description=m.description or "",
+        weight="" if m.weight_grams is None else f"{fmt.number(m.weight_grams)} g",
+        size="" if m.length_cm is None else f"{m.length_cm} × {m.width_cm} × {m.height_cm} cm",
+        weight_grams=_text(m.weight_grams),
+        length_cm=_text(m.length_cm),
+        width_cm=_text(m.width_cm),
+        height_cm=_text(m.height_cm),
     )
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _part_row(pt: AssemblyPart) -> PartRow:
@@ -249,14 +299,15 @@ class PrintProductsState(AppState):
     def can_write(self) -> bool:
         return "printJobs.write" in self.permissions
 
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
+    def _fetch(self, tenant_id: uuid.UUID, fmt: ShopFormat) -> None:
         with tenant_session(tenant_id) as s:
             mappings = service.list_mappings(s, self.search)
             counts = service.part_counts(s)
-            self.rows = [_mapping_row(m, counts.get(m.id, 0)) for m in mappings]
+            self.rows = [_mapping_row(m, counts.get(m.id, 0), fmt) for m in mappings]
 
     async def _refresh(self) -> None:
-        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+        p = current_principal()
+        await asyncio.to_thread(self._fetch, p.tenant_id, p.fmt)
         self.loaded = True
 
     @guarded("printJobs.read", quiet=True)
@@ -278,6 +329,7 @@ class PrintProductsState(AppState):
         p = current_principal()
         try:
             profile = profile_from_form(form)
+            packing = packing_from_form(form)
         except FormError as exc:
             self.create_error = str(exc)
             return None
@@ -290,6 +342,7 @@ class PrintProductsState(AppState):
                 variant_title=(form.get("variant_title") or "").strip(),
                 description=(form.get("description") or "").strip(),
                 default_print_profile=profile,
+                **packing,
                 actor=p,
             )
             return str(m.id), m.name
@@ -330,12 +383,12 @@ class PrintProductState(AppState):
     def _mapping_id(self) -> str:
         return self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
 
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
+    def _fetch(self, tenant_id: uuid.UUID, fmt: ShopFormat) -> None:
         with tenant_session(tenant_id) as s:
             m = service.get_mapping(s, self._mapping_id())
             parts = service.parts(s, m.id)
             self.connected = service.connection(s) is not None
-            self.mapping = _mapping_view(m)
+            self.mapping = _mapping_view(m, fmt)
             self.profile = profile_values(m.default_print_profile)
             self.parts = [_part_row(pt) for pt in parts]
             minutes = sum((pt.estimated_minutes or 0) * pt.quantity_per_product for pt in parts)
@@ -348,8 +401,9 @@ class PrintProductState(AppState):
             )
 
     async def _refresh(self) -> None:
+        p = current_principal()
         try:
-            await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+            await asyncio.to_thread(self._fetch, p.tenant_id, p.fmt)
             self.error = ""
         except DomainError as exc:
             self.error = sentence(exc.message)
@@ -367,6 +421,7 @@ class PrintProductState(AppState):
         p, mid = current_principal(), self._mapping_id()
         try:
             profile = profile_from_form(form)
+            packing = packing_from_form(form)
         except FormError as exc:
             self.edit_error = str(exc)
             return None
@@ -377,6 +432,7 @@ class PrintProductState(AppState):
             "description": (form.get("description") or "").strip(),
             "active": form.get("active") in ("on", "true", True),
             "default_print_profile": profile,
+            **packing,
         }
         try:
             await in_tenant(lambda s: service.update_mapping(s, mid, actor=p, **fields))
@@ -396,7 +452,7 @@ class PrintProductState(AppState):
             return rx.toast.error(sentence(exc.message))
         return [rx.redirect("/printing/products"), rx.toast.success(f"{self.mapping.sku} removed.")]
 
-    @guarded("printJobs.write")
+    @guarded("inventory.write")
     async def print_stock(self, form: dict):
         p, mid = current_principal(), self._mapping_id()
         try:
@@ -404,11 +460,14 @@ class PrintProductState(AppState):
         except FormError as exc:
             return rx.toast.error(str(exc))
         try:
-            jobs = await in_tenant(lambda s: len(service.create_stock_jobs(s, mid, quantity, actor=p)))
+            jobs = await in_tenant(
+                lambda s: sum(b.total_jobs for b in inventory.create_batches(s, mid, quantity, actor=p))
+            )
         except DomainError as exc:
             return rx.toast.error(sentence(exc.message))
         return rx.toast.success(
-            f"{jobs} print job(s) for {quantity} × {self.mapping.sku} queued for stock, behind every order."
+            f"{quantity} stock batch(es) of {self.mapping.sku} ({jobs} print job(s)) queued for stock, "
+            "behind every order; each adds one to the shelf when its prints are done."
         )
 
     # --- parts -------------------------------------------------------------------------------

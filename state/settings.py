@@ -1,4 +1,5 @@
-"""Settings › Integrations: the Shopify connection and order import."""
+"""Settings: the shop (how it writes money and time); integrations: the
+Shopify connection and order import."""
 
 from __future__ import annotations
 
@@ -6,14 +7,18 @@ import asyncio
 import dataclasses
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import ClassVar
 
 import reflex as rx
 
 from app.orders import shopify
+from app.platform import auth
+from app.platform import shop as shop_service
 from app.platform.db import tenant_session
-from app.platform.errors import DomainError
-from state.base import AppState, current_principal, guarded
+from app.platform.errors import DomainError, ValidationFailed
+from app.platform.formatting import LOCALES, ShopFormat, of_tenant
+from state.base import AppState, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 
 
@@ -63,13 +68,14 @@ class IntegrationsState(LiveState, AppState):
     def running(self) -> bool:
         return self.backfill.status in ("QUEUED", "RUNNING")
 
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
+    def _fetch(self, tenant_id: uuid.UUID, fmt: ShopFormat | None = None) -> None:
+        fmt = fmt or of_tenant(tenant_id)
         with tenant_session(tenant_id) as s:
             shop = shopify.connection(s)
             self.connected = shop is not None
             self.shop_domain = shop.shop_domain if shop else ""
             self.api_base_url = shop.api_base_url if shop else ""
-            self.installed = shop.installed_at.strftime("%Y-%m-%d %H:%M") if shop else ""
+            self.installed = fmt.when(shop.installed_at) if shop else ""
             run = shopify.latest_backfill(s)
             self.backfill = (
                 BackfillView()
@@ -77,7 +83,7 @@ class IntegrationsState(LiveState, AppState):
                 else BackfillView(
                     id=str(run.id),
                     status=run.status,
-                    since=run.since.date().isoformat(),
+                    since=fmt.day(run.since),
                     seen=run.seen,
                     imported=run.imported,
                     skipped=run.skipped,
@@ -85,16 +91,22 @@ class IntegrationsState(LiveState, AppState):
                     error=run.error,
                     expected=run.expected or 0,
                     stale=shopify.is_stale(run),
-                    finished=run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else "",
+                    finished=fmt.when(run.finished_at) if run.finished_at else "",
                 )
             )
 
     @guarded("settings.write", quiet=True)
     async def load(self):
         self.form_error = self.backfill_error = ""
-        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+        p = current_principal()
+        await asyncio.to_thread(self._fetch, p.tenant_id, p.fmt)
         self.loaded = True
         return IntegrationsState.watch
+
+    async def _live_refresh(self, principal: auth.Principal, token: str) -> None:
+        async with self:
+            if self._watch_token == token:
+                await asyncio.to_thread(self._fetch, principal.tenant_id, principal.fmt)
 
     @guarded("settings.write")
     async def connect(self, form: dict):
@@ -111,7 +123,7 @@ class IntegrationsState(LiveState, AppState):
                     actor=p,
                 )
                 s.commit()
-            self._fetch(p.tenant_id)
+            self._fetch(p.tenant_id, p.fmt)
 
         try:
             await asyncio.to_thread(apply)
@@ -129,7 +141,7 @@ class IntegrationsState(LiveState, AppState):
             with tenant_session(p.tenant_id) as s:
                 shopify.disconnect(s, actor=p)
                 s.commit()
-            self._fetch(p.tenant_id)
+            self._fetch(p.tenant_id, p.fmt)
 
         await asyncio.to_thread(apply)
         return rx.toast.success("Shopify disconnected. Webhooks from it are refused from now on.")
@@ -152,7 +164,7 @@ class IntegrationsState(LiveState, AppState):
                 run = shopify.start_backfill(s, since, actor=p)
                 s.commit()
             shopify.queue_backfill(p.tenant_id, run.id)
-            self._fetch(p.tenant_id)
+            self._fetch(p.tenant_id, p.fmt)
             return str(run.id)
 
         try:
@@ -171,3 +183,56 @@ class IntegrationsState(LiveState, AppState):
             await asyncio.to_thread(shopify.queue_backfill, p.tenant_id, run_id)
             return rx.toast.info("Import resumed from where it stopped.")
         return None
+
+
+class ShopSettingsState(AppState):
+    """Settings › Shop: how the shop writes money and time. Everyone with
+    settings.read sees the values; only settings.write gets a form."""
+
+    name: str = ""
+    locale: str = ""
+    currency: str = ""
+    timezone: str = ""
+    locale_label: str = ""  # what the locale reads as ("English (Ireland) — …")
+    sample_money: str = ""  # an amount and a moment in the shop's format, to see what a choice does
+    sample_when: str = ""
+    errors: dict[str, str] = {}
+    loaded: bool = False
+
+    @rx.var
+    def can_edit(self) -> bool:
+        return "settings.write" in self.permissions
+
+    def _show(self, settings: shop_service.ShopSettings) -> None:
+        self.name = settings.name
+        self.locale, self.currency, self.timezone = settings.locale, settings.currency, settings.timezone
+        self.locale_label = LOCALES.get(settings.locale, settings.locale)
+        fmt = ShopFormat(locale=settings.locale, currency=settings.currency, timezone=settings.timezone)
+        self.sample_money = fmt.money(Decimal("1234.56"))
+        self.sample_when = fmt.when(datetime.now(UTC))
+
+    @guarded("settings.read", quiet=True)
+    async def load(self):
+        self.errors = {}
+        self._show(await in_tenant(shop_service.shop_settings))
+        self.loaded = True
+
+    @guarded("settings.write")
+    async def save(self, form: dict):
+        p = current_principal()
+        try:
+            settings = await in_tenant(
+                lambda s: shop_service.update_shop_format(
+                    s,
+                    actor=p,
+                    locale=form.get("locale") or None,
+                    currency=form.get("currency") or None,
+                    timezone=(form.get("timezone") or "").strip(),
+                )
+            )
+        except ValidationFailed as exc:
+            self.errors = {k: str(v) for k, v in exc.details.items()} or {"form": exc.message}
+            return None
+        self.errors = {}
+        self._show(settings)
+        return rx.toast.success(f"Saved. Money now reads {self.sample_money}, times {self.sample_when}.")

@@ -9,12 +9,14 @@ from typing import ClassVar
 
 import reflex as rx
 
+from app.platform import auth
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
-from app.printing import service
+from app.platform.formatting import ShopFormat
+from app.printing import machine, service
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.util import at, sentence
+from state.util import sentence
 
 
 class SimplyPrintSettingsState(LiveState, AppState):
@@ -27,7 +29,9 @@ class SimplyPrintSettingsState(LiveState, AppState):
     sp_files_base_url: str = ""
     sp_connected_at: str = ""
     sp_last_poll: str = ""
-    sp_last_error: str = ""
+    sp_last_error: str = ""  # what went wrong, as a sentence
+    sp_last_error_detail: str = ""  # what SimplyPrint said, behind "Show details"
+    sp_sync: str = "manual"  # machine.SYNC
     sp_poll_minutes: int = 0
     sp_webhook_url: str = ""
     sp_form_error: str = ""
@@ -36,7 +40,7 @@ class SimplyPrintSettingsState(LiveState, AppState):
     sp_testing: bool = False
     sp_loaded: bool = False
 
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
+    def _fetch(self, tenant_id: uuid.UUID, fmt: ShopFormat) -> None:
         with tenant_session(tenant_id) as s:
             c = service.connection(s)
             self.sp_webhook_url = service.webhook_url(s)
@@ -44,14 +48,23 @@ class SimplyPrintSettingsState(LiveState, AppState):
         self.sp_company_id = c.company_id if c else ""
         self.sp_api_base_url = c.api_base_url if c else ""
         self.sp_files_base_url = c.files_base_url if c else ""
-        self.sp_connected_at = at(c.connected_at, "%Y-%m-%d %H:%M UTC") if c else ""
-        self.sp_last_poll = at(c.last_poll_at, "%Y-%m-%d %H:%M UTC") if c else ""
-        self.sp_last_error = (c.last_error or "") if c else ""
+        self.sp_connected_at = fmt.when(c.connected_at) if c and c.connected_at else ""
+        self.sp_last_poll = fmt.when(c.last_poll_at) if c and c.last_poll_at else ""
+        error = (c.last_error or "") if c else ""
+        self.sp_last_error, self.sp_last_error_detail = machine.describe_sync_error(error)
+        self.sp_sync = machine.sync_state(c is not None, bool(c and c.last_poll_at), error)
         self.sp_poll_minutes = c.poll_minutes if c else 0
 
     async def _refresh(self) -> None:
-        await asyncio.to_thread(self._fetch, current_principal().tenant_id)
+        p = current_principal()
+        await asyncio.to_thread(self._fetch, p.tenant_id, p.fmt)
         self.sp_loaded = True
+
+    async def _live_refresh(self, principal: auth.Principal, token: str) -> None:
+        """A live reload formats in the shop's way too (the default passes only the tenant)."""
+        async with self:
+            if self._watch_token == token:
+                await asyncio.to_thread(self._fetch, principal.tenant_id, principal.fmt)
 
     @guarded("settings.write", quiet=True)
     async def load(self):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import threading
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
@@ -21,8 +23,10 @@ import reflex as rx
 from sqlmodel import Session
 
 from app.customers import service as customers
+from app.platform import formatting
 from app.platform.db import tenant_session
 from app.platform.errors import DomainError
+from app.platform.formatting import ShopFormat
 from state.base import GUARD_ATTR, AppState, F
 from state.util import sentence
 
@@ -99,6 +103,25 @@ async def in_storefront(work: Callable[[Session], T], *, commit: bool = True) ->
             return result
 
     return await asyncio.to_thread(run)
+
+
+FORMAT_TTL_SECONDS = 60.0
+_format: tuple[float, ShopFormat] | None = None
+_format_lock = threading.Lock()
+
+
+def storefront_format() -> ShopFormat:
+    """How the storefront's shop writes money and dates. Storefront pages have
+    no staff principal, so the format comes from the shop itself
+    (`formatting.of_tenant`); it is kept for a minute, since every price on
+    a page needs it and a shop changes its locale rarely. Blocking: call it
+    off the event loop (inside `in_storefront` work or `asyncio.to_thread`)."""
+    global _format
+    with _format_lock:
+        now = time.monotonic()
+        if _format is None or now - _format[0] > FORMAT_TTL_SECONDS:
+            _format = (now, formatting.of_tenant(customers.storefront_tenant().id))
+        return _format[1]
 
 
 def _shop_facts() -> tuple[str, bool]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from app.platform.errors import DomainError
+
 
 def sentence(message: str, *, friendly: bool = False) -> str:
     """A message as a sentence: a capital first letter and a closing full stop.
@@ -20,3 +22,12 @@ def sentence(message: str, *, friendly: bool = False) -> str:
 def at(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A timestamp in UTC for a table cell ("" for none)."""
     return dt.astimezone(UTC).strftime(fmt) if dt else ""
+
+
+def field_errors(exc: DomainError, whole: str = "form") -> dict[str, str]:
+    """A refusal as a form shows it: per field when the service named them
+    (`details["fields"]`), else one line under `whole` at the top."""
+    fields = exc.details.get("fields") if isinstance(exc.details, dict) else None
+    if isinstance(fields, dict) and fields:
+        return {str(k): sentence(str(v)) for k, v in fields.items()}
+    return {whole: sentence(exc.message)}

@@ -8,5 +8,5 @@ DOMAIN = Domain(
     title="Booklets",
     handlers=("app.booklets.events",),
     periodic=(Periodic("jobs.booklets.sweep", every=60, queue="booklets"),),
-    depends_on=("orders", "builds"),
+    depends_on=("orders", "builds", "customers"),
 )

@@ -22,13 +22,14 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from app.builds import service as builds
-from app.builds.machine import TIMELINE_STEP
+from app.builds.machine import EVENT_TYPE, STRESS_RESULT, TEST_RUN_STATUS, TEST_RUN_TYPE, TIMELINE_STEP
 from app.builds.models import PHOTO_SLOTS, Build
+from app.customers import links
 from app.orders import service as orders
-from app.platform import config, live, storage, tasks
+from app.platform import config, formatting, live, storage, tasks
 from app.platform.errors import NotFound
 from app.platform.models import Attachment, Tenant, User, utcnow
-from app.settings import ROOT, get_settings
+from app.settings import ROOT
 
 TEMPLATES = ROOT / "assets" / "booklets"
 SLOT_CAPTIONS = {
@@ -111,8 +112,21 @@ def _temp_chart(build: Build) -> str:
     return "".join(parts)
 
 
-def _fmt(dt) -> str:
-    return dt.strftime("%d %B %Y") if dt else "—"
+def _test_runs(session: Session, build: Build, store: storage.TenantStorage) -> list[dict]:
+    """The test runs as the dossier shows them, each with its screenshot."""
+    runs = builds.test_runs(session, build.id)
+    shots = builds.test_run_photos(session, runs)
+    return [
+        {
+            "type": TEST_RUN_TYPE.label(r.type),
+            "status": r.status,
+            "status_label": TEST_RUN_STATUS.label(r.status),
+            "score": "—" if r.score is None else f"{r.score:g}",
+            "notes": r.notes,
+            "photo": _photo_uri(store, shots[r.id].key) if r.id in shots else None,
+        }
+        for r in runs
+    ]
 
 
 def context(session: Session, build: Build) -> dict:
@@ -128,7 +142,8 @@ def context(session: Session, build: Build) -> dict:
     items = orders.line_items(session, order.id)
     signer = session.get(User, build.qa_signed_off_by_id) if build.qa_signed_off_by_id else None
     shop_name = tenant.name if tenant else "Shopfloor"
-    build_url = f"{get_settings().app_url.rstrip('/')}/builds/{build.id}"
+    fmt = formatting.of_tenant(build.tenant_id)
+    build_url = links.build_page_url(build.tenant_id, build.id)  # the customer's page, not the staff one
     sc = build.system_config or {}
     parts = [{"label": li.title, "value": f"{li.quantity} × {li.variant_title or li.sku}"} for li in items]
     return {
@@ -140,30 +155,31 @@ def context(session: Session, build: Build) -> dict:
         "system_config": sc,
         "qr_svg": _qr_svg(build_url),
         "build_url": build_url,
-        "started": _fmt(build.started_at),
-        "finished": _fmt(build.finished_at or utcnow()),
+        "started": fmt.day(build.started_at),
+        "finished": fmt.day(build.finished_at or utcnow()),
         "qa_checklist": build.qa_checklist,
         "qa_result": build.qa_result,
         "qa_notes": build.qa_notes,
-        "qa_passed_at": _fmt(build.qa_passed_at),
+        "qa_passed_at": fmt.day(build.qa_passed_at),
         "signed_by": signer.display_name or signer.username if signer else "",
         "qa_summary": "passed" if build.qa_result else "failed" if build.qa_result is False else "pending",
-        "test_runs": builds.test_runs(session, build.id),
+        "test_runs": _test_runs(session, build, store),
         "benchmarks": build.benchmarks or [],
         "temp_chart": _temp_chart(build),
         "temps": {"cpu_load": build.cpu_load_temp, "gpu_load": build.gpu_load_temp},
         "stress_tests": build.stress_tests or [],
+        "stress_results": {st.value: st.label for st in STRESS_RESULT},
         "temps_measured": any(
             t is not None for t in (build.cpu_idle_temp, build.cpu_load_temp, build.gpu_idle_temp, build.gpu_load_temp)
         ),
         "feed": [
             {
                 **e,
-                "at": e["at"].strftime("%Y-%m-%d %H:%M"),
-                "what": TIMELINE_STEP.label(e["type"]) if e["kind"] == "step" else e["type"].replace("_", " "),
+                "at": fmt.when(e["at"]),
+                "what": TIMELINE_STEP.label(e["type"]) if e["kind"] == "step" else EVENT_TYPE.label(e["type"]),
             }
             for e in builds.feed(session, build.id)
-            if not e["message"].startswith("Photo ")
+            if not e["message"].startswith(("Photo ", "Screenshot "))
         ],  # photo bookkeeping is not the customer's story
         "io_slots": IO_SLOTS,
         "filled": [slot for slot, uri in photos.items() if uri],
@@ -205,13 +221,50 @@ def render_key(build_id: uuid.UUID | str) -> str:
 
 
 # A render runs at most the job's timeout (10 min); one still `queued` or
-# `rendering` after this died with its worker (or its job was lost).
+# `rendering` after this lost its job without a trace (Redis lost it): a
+# render whose worker died is handed back within seconds by the platform
+# (`render_abandoned`), so this is only the last resort.
 STUCK_AFTER = timedelta(minutes=11)
+
+ABANDONED_RETRYING = "The worker stopped while rendering the booklets; trying again"
+ABANDONED_FAILED = "The worker stopped while rendering the booklets; try again"
+
+
+def _reclaim(session: Session, build: Build, *, again: bool, message: str) -> None:
+    """A render that will not finish: ask for it again (`again`: the job's
+    retry runs it, or a new request does) or mark it failed with the reason;
+    either way it shows on the build's log and page at once."""
+    if again:
+        build.booklet_status, build.booklet_error = "queued", ""
+        builds.log(session, build, "issue", message, severity="warning")
+    else:
+        build.booklet_status, build.booklet_error = "failed", message
+        builds.log(session, build, "issue", f"Booklet generation failed: {message}", severity="error")
+    build.updated_at = utcnow()
+    session.add(build)
+    live.notify_after_commit(session, "builds", buildId=str(build.id))
+
+
+def render_abandoned(tenant_id: uuid.UUID | str, build_id: uuid.UUID | str, *, retrying: bool) -> None:
+    """The platform found the render job dead with its worker: the job's retry
+    renders again (shown as queued), or it has no retry left (failed, with
+    the reason and the page's Regenerate button)."""
+    from app.platform.db import tenant_session
+
+    with tenant_session(tenant_id) as s:
+        try:
+            build = builds.get_build(s, build_id, lock=True)
+        except NotFound:
+            return
+        if build.booklet_status not in ("queued", "rendering"):
+            return  # a later render already settled it
+        _reclaim(s, build, again=retrying, message=ABANDONED_RETRYING if retrying else ABANDONED_FAILED)
+        s.commit()
 
 
 def requeue_stuck(session: Session) -> int:
-    """The sweeper: renders that never finished are asked for again (shown on
-    the build's log). Returns how many."""
+    """The last resort: renders still unfinished long after any render ends
+    (their job was lost outright) are asked for again. Returns how many."""
     cutoff = utcnow() - STUCK_AFTER
     stuck = session.exec(
         select(Build)
@@ -219,16 +272,13 @@ def requeue_stuck(session: Session) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     for build in stuck:
-        builds.log(
+        _reclaim(
             session,
             build,
-            "issue",
-            f"The booklet render did not finish (still {build.booklet_status}): queued again",
-            severity="warning",
+            again=True,
+            message=f"The booklet render did not finish (still {build.booklet_status}): queued again",
         )
         builds.request_booklets(session, build)
-        build.updated_at = utcnow()
-        session.add(build)
     return len(stuck)
 
 

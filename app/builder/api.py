@@ -10,9 +10,9 @@ must come from our own pages (the staff Origin check).
 from __future__ import annotations
 
 import uuid
-from typing import Any, overload
+from typing import Annotated, Any, overload
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from app.builder import cookie as build_cookie
@@ -81,6 +81,7 @@ def view_json(view: Any) -> dict:  # an app.builder.evaluation.BuildView
                     "price": money(p.price),
                     "currency": p.currency,
                     "stock": p.stock,
+                    "availability": p.availability or None,
                     "available": p.available,
                 }
                 for p in parts
@@ -273,14 +274,24 @@ def me(customer: CustomerPrincipal = Depends(current_customer)) -> dict:
 # --- a customer's builds --------------------------------------------------------------------------
 
 
+# A build names at most a few dozen slots, each with a few part ids (or a
+# comma-separated string of them, as in the builder's address).
+_PartIds = Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=20)]
+Slots = Annotated[
+    dict[Annotated[str, Field(max_length=50)], _PartIds | Annotated[str, Field(max_length=2000)]],
+    Field(max_length=60),
+]
+BuildId = Annotated[str, Path(max_length=100)]
+
+
 class SaveBody(BaseModel):
     name: str = Field("", max_length=service.MAX_NAME)
-    slots: dict[str, list[str] | str] = Field(default_factory=dict)
+    slots: Slots = Field(default_factory=dict)
 
 
 class PatchBody(BaseModel):
     name: str | None = Field(None, max_length=service.MAX_NAME)
-    slots: dict[str, list[str] | str] | None = None
+    slots: Slots | None = None
 
 
 @overload
@@ -308,14 +319,14 @@ def save_build(body: SaveBody, customer: CustomerPrincipal = Depends(current_cus
 
 
 @router.get("/builds/{build_id}")
-def get_build(build_id: str, customer: CustomerPrincipal = Depends(current_customer)) -> dict:
+def get_build(build_id: BuildId, customer: CustomerPrincipal = Depends(current_customer)) -> dict:
     with tenant_session(customer.tenant_id) as s:
         build = service.get_build(s, customer, build_id)
         return {**build_json(build), "evaluation": _evaluate(s, build.slots)}
 
 
 @router.patch("/builds/{build_id}")
-def patch_build(build_id: str, body: PatchBody, customer: CustomerPrincipal = Depends(current_customer)) -> dict:
+def patch_build(build_id: BuildId, body: PatchBody, customer: CustomerPrincipal = Depends(current_customer)) -> dict:
     with tenant_session(customer.tenant_id) as s:
         build = service.update_build(s, customer, build_id, name=body.name, slots=_slots(body.slots))
         s.commit()
@@ -323,7 +334,7 @@ def patch_build(build_id: str, body: PatchBody, customer: CustomerPrincipal = De
 
 
 @router.delete("/builds/{build_id}", status_code=204)
-def delete_build(build_id: str, customer: CustomerPrincipal = Depends(current_customer)) -> Response:
+def delete_build(build_id: BuildId, customer: CustomerPrincipal = Depends(current_customer)) -> Response:
     with tenant_session(customer.tenant_id) as s:
         service.delete(s, customer, build_id)
         s.commit()
@@ -331,7 +342,7 @@ def delete_build(build_id: str, customer: CustomerPrincipal = Depends(current_cu
 
 
 @router.post("/builds/{build_id}/duplicate", status_code=201)
-def duplicate_build(build_id: str, customer: CustomerPrincipal = Depends(current_customer)) -> dict:
+def duplicate_build(build_id: BuildId, customer: CustomerPrincipal = Depends(current_customer)) -> dict:
     with tenant_session(customer.tenant_id) as s:
         build = service.duplicate(s, customer, build_id)
         s.commit()
@@ -339,7 +350,7 @@ def duplicate_build(build_id: str, customer: CustomerPrincipal = Depends(current
 
 
 @router.post("/builds/{build_id}/share")
-def share_build(build_id: str, customer: CustomerPrincipal = Depends(current_customer)) -> dict:
+def share_build(build_id: BuildId, customer: CustomerPrincipal = Depends(current_customer)) -> dict:
     with tenant_session(customer.tenant_id) as s:
         slug = service.share(s, customer, build_id)
         s.commit()
@@ -364,7 +375,7 @@ class OrderBody(BaseModel):
 
 
 @router.post("/builds/{build_id}/order", status_code=201)
-def order_build(build_id: str, body: OrderBody, customer: CustomerPrincipal = Depends(current_customer)) -> dict:
+def order_build(build_id: BuildId, body: OrderBody, customer: CustomerPrincipal = Depends(current_customer)) -> dict:
     """201 with the order; 409 `blocks_not_acknowledged` (details.blocks) until
     `acknowledgeBlocks` is true for a build with block verdicts; 409
     `parts_unavailable` (details.unavailable); 422 for the address (details.fields)."""
@@ -380,7 +391,7 @@ def order_build(build_id: str, body: OrderBody, customer: CustomerPrincipal = De
 
 
 @router.get("/shared/{slug}")
-def shared_build(slug: str) -> dict:
+def shared_build(slug: Annotated[str, Path(max_length=100)]) -> dict:
     """A shared build, read-only, with verdicts and prices. 404 unknown; 410 deleted."""
     with tenant_session(_shop_id()) as s:
         build = service.get_shared(s, slug)
@@ -395,7 +406,7 @@ def shared_build(slug: str) -> dict:
 
 
 class CookieBuildBody(BaseModel):
-    slots: dict[str, list[str] | str] = Field(default_factory=dict)
+    slots: Slots = Field(default_factory=dict)
 
 
 def _cookie_build_json(slots: dict, saved_id: uuid.UUID | None) -> dict:

@@ -2,13 +2,20 @@
 
 Its value is signed with SECRET_KEY (itsdangerous, timestamped, 1 year) and
 holds either the slot map itself or, when that would make the cookie larger
-than MAX_COOKIE_BYTES, the id of a server-side SavedBuild without an owner.
-A value that is tampered with, garbled, expired or points nowhere reads as an
-empty build: it is never trusted and never raises.
+than MAX_COOKIE_BYTES, the id of a server-side SavedBuild without an owner
+together with a random token of this browser; the build keeps only the
+token's SHA-256. The signature alone does not open a server-side build, so
+whoever learns the signing key still cannot read or claim another browser's
+build by its id. A value that is tampered with, garbled, expired, points
+nowhere or carries the wrong token reads as an empty build: it is never
+trusted and never raises.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import uuid
 from collections.abc import Mapping
 
@@ -33,9 +40,17 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(get_settings().secret_key, salt=_SALT)
 
 
-def encode_saved(build_id: uuid.UUID | str) -> str:
-    """A cookie value that points at a server-side SavedBuild."""
-    return _serializer().dumps({"id": str(build_id)})
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def encode_saved(build: SavedBuild) -> str:
+    """A cookie value that points at a server-side SavedBuild, bound to this
+    browser: a new token is stored with the build (the caller commits), so
+    only the cookie made here opens it from now on."""
+    token = secrets.token_urlsafe(24)
+    build.anon_token_hash = _token_hash(token)
+    return _serializer().dumps({"id": str(build.id), "t": token})
 
 
 def encode_anonymous(
@@ -65,9 +80,10 @@ def encode_anonymous(
         created_at=now,
         updated_at=now,
     )
+    value = encode_saved(build)
     session.add(build)
     session.flush()
-    return encode_saved(build.id)
+    return value
 
 
 def decode_anonymous(session: Session, value: str | None) -> tuple[slotmap.SlotMap, uuid.UUID | None]:
@@ -86,8 +102,11 @@ def decode_anonymous(session: Session, value: str | None) -> tuple[slotmap.SlotM
             build_id = uuid.UUID(str(data["id"]))
         except (ValueError, TypeError):
             return {}, None
+        token = data.get("t")
         build = session.get(SavedBuild, build_id)
-        if build is None or build.deleted_at is not None:
+        if build is None or build.deleted_at is not None or not build.anon_token_hash or not isinstance(token, str):
+            return {}, None
+        if not hmac.compare_digest(build.anon_token_hash, _token_hash(token)):
             return {}, None
         return slotmap.normalise(build.slots), build.id
     return slotmap.normalise(data.get("s")), None

@@ -10,5 +10,5 @@ DOMAIN = Domain(
     routers=("app.builder.api:router",),
     pages=("app.pages.builder", "app.pages.account"),
     demo="app.builder.demo:load",
-    depends_on=("catalog", "customers", "orders"),
+    depends_on=("catalog", "customers", "orders", "builds"),
 )

@@ -18,7 +18,6 @@ the 20 ms target over a shop that sells the whole catalog (`bench/builder.py`).
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,6 +30,7 @@ from app.builder import index as catalog_index
 from app.builder import rules, slotmap
 from app.builder.index import CatalogEntry, CatalogSnapshot, SlotOffers, TenantOffers
 from app.builder.slotmap import MULTI_SLOTS, SLOTS
+from app.catalog.service import availability_words, parts_low_threshold
 from app.platform.errors import ValidationFailed
 
 MAX_SUGGESTIONS = 3
@@ -68,13 +68,14 @@ class PricedPart:
     part: rules.Part
     price: Decimal | None
     currency: str
-    stock: int
+    stock: int  # units available: on hand - reserved for builds (negative: on back-order)
     available: bool
+    availability: str = ""  # "In stock" | "2 left" | "Back-order" ("" when not sold)
 
 
 @dataclass
 class Suggestion:
-    """A sold part that resolves a block. `slots` is the whole build with it
+    """A sold part that resolves a block or a warning. `slots` is the whole build with it
     applied (canonical slot map): the page sets it as the new build. `index` is
     the replaced position in a multi slot (None: a single slot, or every entry
     of a multi slot replaced by this part)."""
@@ -94,7 +95,7 @@ class VerdictView:
     severity: str
     slots: tuple[str, ...]
     message: str
-    suggestions: list[Suggestion] = field(default_factory=list)  # only for block verdicts
+    suggestions: list[Suggestion] = field(default_factory=list)  # only for blocks and warnings
 
 
 @dataclass
@@ -120,11 +121,12 @@ class PickItem:
     manufacturer: str
     price: Decimal
     currency: str
-    stock: int
+    stock: int  # units available: on hand - reserved for builds (negative: on back-order)
     summary: str
     compatible: bool  # no block caused by this part
     severity: str  # worst verdict this part causes (pass | info | warn | block)
     reasons: list[str]  # messages of the warn/block verdicts this part causes
+    availability: str = ""  # "In stock" | "2 left" | "Back-order"
 
 
 @dataclass
@@ -423,38 +425,55 @@ def _warm(cat: CatalogSnapshot) -> None:
 
 
 # --- suggestions -----------------------------------------------------------------------------
+#
+# A block or a warning gets up to MAX_SUGGESTIONS parts the shop sells that
+# resolve it (`_resolver`), taken from the rule's remedy slots. Among those,
+# the closest equivalents of the part they replace come first (the fewest
+# tiers away, `rules.closeness`), then the cheapest: a Ryzen 9 that does not
+# fit is replaced by another Ryzen 9 class CPU, not by the cheapest Celeron.
+
+FIXABLE = ("warn", "block")  # verdict severities that get suggested fixes
 
 
-def _blocks(verdicts: list[rules.Verdict]) -> list[rules.Verdict]:
-    return [v for v in verdicts if v.severity == "block"]
+def _problems(verdicts: list[rules.Verdict]) -> list[rules.Verdict]:
+    return [v for v in verdicts if v.severity in FIXABLE]
 
 
 def _resolver(before: list[rules.Verdict], target: rules.Verdict) -> Callable[[tuple[rules.Verdict, ...]], bool]:
-    """A test of the blocks after a change: the `target` block is gone and no
-    block `before` lacked has appeared.
+    """A test of the problems after a change: the `target` is gone and nothing
+    at least as serious as it has appeared or grown worse.
 
-    Blocks of the target's rule and slots must all be ones that were there
-    besides the target (by message: a GPU still too long, at another length,
-    does not resolve it); other blocks may change their message (a PSU still
-    short of a different estimate is not new) but not grow in number."""
+    Only verdicts at the target's severity or above count (fixing a block may
+    leave a warning; fixing a warning may not cause a block). Verdicts of the
+    target's rule and slots must all be ones that were there besides the
+    target (by message: a GPU still too long, at another length, does not
+    resolve it); other rules' verdicts may change their message (a PSU still
+    short of a different estimate is not new) but not get more serious nor
+    more numerous."""
+    level = rules.SEVERITY_ORDER[target.severity]
     tkey = (target.rule, target.slots)
-    kept = {v.message for v in before if (v.rule, v.slots) == tkey} - {target.message}
-    was = Counter((v.rule, v.slots) for v in before if (v.rule, v.slots) != tkey)
+    counted = [v for v in before if rules.SEVERITY_ORDER[v.severity] >= level]
+    kept = {v.message for v in counted if (v.rule, v.slots) == tkey} - {target.message}
+    was: dict[tuple, tuple[int, int]] = {}  # (rule, slots) → (worst severity, how many at it)
+    for v in counted:
+        k, rank = (v.rule, v.slots), rules.SEVERITY_ORDER[v.severity]
+        worst, n = was.get(k, (-1, 0))
+        was[k] = (rank, 1) if rank > worst else (worst, n + (rank == worst))
 
     def resolves(after: tuple[rules.Verdict, ...]) -> bool:
-        if not after:
-            return True
-        now: Counter = Counter()
+        now: dict[tuple, tuple[int, int]] = {}
         for v in after:
+            rank = rules.SEVERITY_ORDER[v.severity]
+            if rank < level:
+                continue
             k = (v.rule, v.slots)
             if k == tkey:
                 if v.message not in kept:
                     return False
-            else:
-                now[k] += 1
-                if now[k] > was[k]:
-                    return False
-        return True
+                continue
+            worst, n = now.get(k, (-1, 0))
+            now[k] = (rank, 1) if rank > worst else (worst, n + (rank == worst))
+        return all(now[k] <= was.get(k, (-1, 0)) for k in now)
 
     return resolves
 
@@ -479,8 +498,38 @@ def _apply(sel: Selection, slot: str, part: rules.Part, move: Move) -> Selection
     return rules.with_part(sel, slot, part, index)
 
 
+def _replaced(sel: Selection, slot: str, move: Move) -> rules.Part | None:
+    """The part a move takes out (the first one when it replaces them all)."""
+    current = sel.get(slot, ())
+    index, _ = move
+    if not current:
+        return None
+    return current[index] if index is not None and index < len(current) else current[0]
+
+
+def _tiers(cat: CatalogSnapshot, slot: str) -> np.ndarray:
+    """`rules.tier` of every part of `slot` (catalog order; NaN when unknown). Cached per snapshot."""
+
+    def build() -> np.ndarray:
+        entries = cat.by_slot.get(slot, ())
+        values = (rules.tier(e.part) for e in entries)
+        return np.fromiter((np.nan if t is None else t for t in values), dtype=np.float64, count=len(entries))
+
+    return cat.derived(("tiers", slot), build)
+
+
+def _gaps(cat: CatalogSnapshot, slot: str, current: rules.Part | None) -> np.ndarray:
+    """`rules.closeness(current, part)` for every part of `slot`, at once."""
+    tiers = _tiers(cat, slot)
+    here = rules.tier(current) if current is not None else None
+    if here is None:
+        return np.zeros(len(tiers), dtype=np.int64)
+    gaps = np.floor(np.abs(tiers - here) + 0.5)
+    return np.where(np.isnan(tiers), rules.UNKNOWN_GAP, gaps).astype(np.int64)
+
+
 class _Suggester:
-    """Suggestions for the block verdicts of one build; rule runs over a
+    """Suggestions for the blocks and warnings of one build; rule runs over a
     remedy slot are shared between verdicts."""
 
     def __init__(
@@ -497,32 +546,34 @@ class _Suggester:
             sel = self.sel
 
             def fn(part: rules.Part) -> tuple[rules.Verdict, ...]:
-                return tuple(_blocks(_run(rule, _apply(sel, slot, part, move))))
+                return tuple(_problems(_run(rule, _apply(sel, slot, part, move))))
 
             got = self._tables[key] = _rule_table(self.cat, slot, rule, fn)
         return got
 
-    def _before_blocks(self, slot: str) -> list[rules.Verdict]:
+    def _before_problems(self, slot: str) -> list[rules.Verdict]:
         got = self._before.get(slot)
         if got is None:
-            got = self._before[slot] = _blocks(rules.evaluate(self.sel, rules.rules_for_slot(slot)))
+            got = self._before[slot] = _problems(rules.evaluate(self.sel, rules.rules_for_slot(slot)))
         return got
 
     def suggest(self, target: rules.Verdict) -> list[Suggestion]:
-        """Up to MAX_SUGGESTIONS of the cheapest sold parts in the rule's
-        remedy slots that resolve `target` without a new block."""
+        """Up to MAX_SUGGESTIONS sold parts in the rule's remedy slots that
+        resolve `target` (a block or a warning) without a new problem: the
+        closest to the part they replace first, then the cheapest."""
         rule = next((r for r in rules.RULES if r.name == target.rule), None)
-        if rule is None:
+        if rule is None or target.severity not in FIXABLE:
             return []
-        found: list[tuple[Decimal, int, Suggestion]] = []
+        found: list[tuple[int, Decimal, int, Suggestion]] = []
         for rank, slot in enumerate(rule.remedy_slots):
             so = self.offers.slot(self.session, slot)
             order = _order(self.cat, so, "price_asc")
             if not len(order):
                 continue
-            resolves = _resolver(self._before_blocks(slot), target)
+            resolves = _resolver(self._before_problems(slot), target)
             moves = _moves(self.sel, slot)
             which = np.full(len(order), -1, dtype=np.int64)  # first move that resolves, per sold part
+            gap = np.zeros(len(order), dtype=np.int64)  # tiers from the part that move replaces
             for m, move in enumerate(moves):
                 ok = np.ones(len(self.cat.by_slot.get(slot, ())), dtype=bool)
                 for r in rules.rules_for_slot(slot):
@@ -531,9 +582,12 @@ class _Suggester:
                     ok &= good[ids]
                 fresh = (which < 0) & ok[order]
                 which[fresh] = m
+                gap[fresh] = _gaps(self.cat, slot, _replaced(self.sel, slot, move))[order[fresh]]
+            hits = np.flatnonzero(which >= 0)  # in price order
+            hits = hits[np.argsort(gap[hits], kind="stable")]  # closest first, cheapest within a tier
             current = self.clean.get(slot, [])
             entries = self.cat.by_slot[slot]
-            for i in np.flatnonzero(which >= 0)[:MAX_SUGGESTIONS]:
+            for i in hits[:MAX_SUGGESTIONS]:
                 part = entries[int(order[i])].part
                 index, replace_all = moves[int(which[i])]
                 if slot not in MULTI_SLOTS or not current:
@@ -546,6 +600,7 @@ class _Suggester:
                 offer = so.offers[part.id]
                 found.append(
                     (
+                        int(gap[i]),
                         offer.price,
                         rank,
                         Suggestion(
@@ -559,8 +614,8 @@ class _Suggester:
                         ),
                     )
                 )
-        found.sort(key=lambda t: (t[0], t[1]))
-        return [s for _, _, s in found[:MAX_SUGGESTIONS]]
+        found.sort(key=lambda t: t[:3])
+        return [s for *_, s in found[:MAX_SUGGESTIONS]]
 
 
 # --- the build ---------------------------------------------------------------------------
@@ -568,7 +623,7 @@ class _Suggester:
 
 def evaluate_build(session: Session, slots: Mapping | None) -> BuildView:
     """The build `slots` as the shop sees it: parts with prices, every rule's
-    verdicts (block verdicts with suggestions), overall status, state,
+    verdicts (blocks and warnings with suggested fixes), overall status, state,
     estimated draw and total. Ids not in the catalog are dropped."""
     cat = catalog_index.catalog()
     offers = catalog_index.tenant_offers(session, cat)
@@ -578,6 +633,7 @@ def evaluate_build(session: Session, slots: Mapping | None) -> BuildView:
     total = Decimal("0")
     currency = ""
     unavailable: list[str] = []
+    threshold = parts_low_threshold(session) if any(sel.get(slot) for slot in SLOTS) else 0
     for slot in SLOTS:
         chosen = sel.get(slot, ())
         if not chosen:
@@ -588,7 +644,8 @@ def evaluate_build(session: Session, slots: Mapping | None) -> BuildView:
         for part in chosen:
             offer = so.offer(part.id)
             if offer is not None and offer.active:
-                out.append(PricedPart(part, offer.price, offer.currency, offer.stock, True))
+                words = availability_words(offer.stock, threshold)
+                out.append(PricedPart(part, offer.price, offer.currency, offer.stock, True, words))
                 total += offer.price
                 currency = currency or offer.currency
             else:
@@ -606,7 +663,7 @@ def evaluate_build(session: Session, slots: Mapping | None) -> BuildView:
     verdicts = rules.evaluate(sel)
     suggester = _Suggester(session, cat, offers, clean, sel)
     views = [
-        VerdictView(v.rule, v.severity, v.slots, v.message, suggester.suggest(v) if v.severity == "block" else [])
+        VerdictView(v.rule, v.severity, v.slots, v.message, suggester.suggest(v) if v.severity in FIXABLE else [])
         for v in verdicts
     ]
 
@@ -718,6 +775,7 @@ def pick_list(
 
     total = len(listed)
     page = min(page, max(0, (total - 1) // page_size))
+    threshold = parts_low_threshold(session)
     items = []
     for p in listed[page * page_size : (page + 1) * page_size].tolist():
         entry = entries[p]
@@ -736,6 +794,7 @@ def pick_list(
                 compatible=severity != "block",
                 severity=severity,
                 reasons=list(dict.fromkeys(v.message for v in verdicts if v.severity in ("warn", "block"))),
+                availability=availability_words(offer.stock, threshold),
             )
         )
     return PickPage(

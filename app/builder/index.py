@@ -4,9 +4,11 @@
   `rules.Part`, grouped by slot, with its search text and a short summary) is
   loaded once through `platform_session()` and reloaded when
   `versions.catalog_version()` changes.
-- Each tenant's offers (part id → price, currency, stock, active) are loaded per
-  slot through the caller's tenant session and reloaded when
-  `versions.offers_version(tenant)` changes. Only a few tenants stay cached
+- Each tenant's offers (part id → price, currency, available, active) are
+  loaded per slot through the caller's tenant session and reloaded when
+  `versions.offers_version(tenant)` changes. Available is the units on hand
+  less those reserved for builds (`catalog.reserved_units`; below zero: on
+  back-order), and a reservation bumps the offers version. Only a few tenants stay cached
   (least recently used first out).
 
 Each request pays one Redis GET per version. Snapshots are immutable once
@@ -20,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,8 +31,9 @@ from sqlalchemy import String, cast, select
 from sqlmodel import Session, col
 
 from app.builder import rules
-from app.catalog import versions
+from app.catalog import normalize, versions
 from app.catalog.models import CatalogPart, PartOffer
+from app.catalog.service import reserved_units
 from app.catalog.slots import SLOTS
 from app.platform.db import platform_session, session_tenant_id
 
@@ -48,6 +51,7 @@ class CatalogEntry:
     manufacturer: str
     search: str  # lower-case "name manufacturer", for substring search
     summary: str  # key specs, short ("AM5 · 8C/16T · 5.4 GHz · 120 W")
+    identity: str = ""  # the same product listed under several ids shares it (`normalize.identity`)
 
     @property
     def id(self) -> str:
@@ -201,6 +205,7 @@ def _load_catalog(version: Any) -> CatalogSnapshot:
             manufacturer=manufacturer or "",
             search=f"{name} {manufacturer or ''}".lower(),
             summary=summary(slot, specs),
+            identity=normalize.identity(name, manufacturer or ""),
         )
         by_id[part.id] = entry
         grouped[slot].append(entry)
@@ -264,7 +269,7 @@ def catalog() -> CatalogSnapshot:
 class Offer:
     price: Decimal
     currency: str
-    stock: int
+    stock: int  # available: on hand - reserved for builds (negative: on back-order)
     active: bool
 
 
@@ -274,7 +279,7 @@ class SlotOffers(_Derived):
 
     slot: str
     offers: dict[str, Offer]  # part id → offer (inactive ones too)
-    sold: tuple[CatalogEntry, ...]  # parts with an active offer, cheapest first (then by name)
+    sold: tuple[CatalogEntry, ...]  # parts with an active offer, cheapest first (then by name), one per product
     memo: dict = field(default_factory=dict)
     _memo_lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -320,17 +325,36 @@ class TenantOffers:
                 col(PartOffer.active),
             ).where(col(PartOffer.slot) == slot)
         ).all()
+        reserved = reserved_units(session, slot)
         offers: dict[str, Offer] = {}
         sold: list[tuple[Decimal, str, str, CatalogEntry]] = []
         get = self.catalog.get
         for pid, price, currency, stock, active in rows:
-            offers[pid] = Offer(price, currency, stock or 0, active)
+            offers[pid] = Offer(price, currency, (stock or 0) - reserved.get(pid, 0), active)
             if active:
                 entry = get(pid, slot)
                 if entry is not None:
                     sold.append((price, entry.part.name.lower(), pid, entry))
         sold.sort(key=lambda t: t[:3])
-        return SlotOffers(slot=slot, offers=offers, sold=tuple(t[3] for t in sold))
+        return SlotOffers(slot=slot, offers=offers, sold=_one_per_product(t[3] for t in sold))
+
+
+def _one_per_product(sold: Iterable[CatalogEntry]) -> tuple[CatalogEntry, ...]:
+    """The sold parts with each product once: the upstream catalog lists some
+    products under several ids (`normalize.identity`), and a shopper should
+    see one of them, the cheapest the shop sells (`sold` comes cheapest
+    first). This is the one place the picker, its sorting and the suggested
+    fixes get their parts from, so none of them shows a product twice. Every
+    offer stays priced: a build holding a pricier twin keeps its price."""
+    seen: set[str] = set()
+    out: list[CatalogEntry] = []
+    for entry in sold:
+        key = entry.identity or entry.part.id
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(entry)
+    return tuple(out)
 
 
 _offers: OrderedDict[uuid.UUID, TenantOffers] = OrderedDict()

@@ -23,10 +23,17 @@ A rule runs only when its required slots (`Rule.needs`) are all filled.
 Power estimate (see `estimated_draw`): CPU TDP + GPU board power + the
 allowances below. The PSU rule blocks when the PSU is below the estimate and
 warns when it has less than `PSU_HEADROOM` (20 %) above it.
+
+Closeness (see `tier` and `closeness`): a suggested fix should be the closest
+equivalent of the part it replaces, so a Ryzen 9 is not "fixed" with a
+Celeron nor a 1000 W PSU with a 300 W one. Each slot places its parts on one
+scale of tiers; suggestions prefer the nearest tier, then the lowest price.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -680,6 +687,172 @@ _RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 _RULES_FOR_SLOT: dict[str, tuple[Rule, ...]] = {
     slot: tuple(rule for rule in RULES if slot in rule.slots) for slot in SLOTS
 }
+
+
+# ------------------------------------------------------------- closeness ---
+#
+# Where a part sits in its slot's range, on one scale per slot measured in
+# "tiers": two parts one tier apart are the nearest alternatives that differ
+# noticeably. The scales read the normalised specs, and for CPUs and graphics
+# cards the performance class in the product's family name ("Ryzen 9",
+# "RTX 4070"): the catalog has no benchmark figures, and a class from the name
+# only orders suggestions, it never decides compatibility.
+
+#: Motherboard sizes, smallest first (a case is placed by the largest it takes).
+BOARD_SIZE: dict[str, int] = {
+    "Mini-ITX": 0,
+    "Thin Mini-ITX": 0,
+    "Mini DTX": 0,
+    "Micro ATX": 1,
+    "Flex ATX": 1,
+    "ATX": 2,
+    "EATX": 3,
+    "XL ATX": 3,
+    "SSI CEB": 3,
+    "SSI EEB": 3,
+    "HPTX": 3,
+}
+
+#: CPU performance classes by family, highest first: the first pattern found
+#: in the series or name decides (workstation 6, "9" 5, "7" 4, "5" 3, "3" 2,
+#: entry 1). Families without a class (Xeon E, Opteron, …) fall back to their
+#: core count (`_CPU_CORE_CLASS`).
+_CPU_CLASSES: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"threadripper|epyc|xeon w"), 6),
+    (re.compile(r"core i9|ryzen 9|core ultra 9"), 5),
+    (re.compile(r"core i7|ryzen 7|core ultra 7|\bfx[- ]?[89]"), 4),
+    (re.compile(r"core i5|ryzen 5|core ultra 5|\bfx[- ]?6"), 3),
+    (re.compile(r"core i3|ryzen 3|core ultra 3|\bfx[- ]?4"), 2),
+    (re.compile(r"celeron|pentium|athlon|sempron|\ba\d{1,2}[- ]|a-series|core 2|\batom\b"), 1),
+)
+#: (most cores, class): the class of a CPU whose family says nothing.
+_CPU_CORE_CLASS: tuple[tuple[int, int], ...] = ((2, 1), (4, 2), (6, 3), (8, 4), (16, 5))
+
+_NVIDIA_MODEL = re.compile(r"\b(?:rtx|gtx|gt)\s*(\d{3,4})")
+_AMD_MODEL = re.compile(r"\brx\s*(\d{3,4})")
+_ARC_MODEL = re.compile(r"\barc\s*[ab](\d)\d\d")
+#: (most GB of video memory, class): the class of a GPU whose chipset says nothing.
+_GPU_VRAM_CLASS: tuple[tuple[int, int], ...] = ((2, 2), (4, 4), (6, 5), (8, 6), (12, 7), (16, 8))
+
+#: A candidate whose tier is unknown ranks after every known one (this many tiers away).
+UNKNOWN_GAP = 50
+
+
+def _log2(value: Any) -> float | None:
+    return math.log2(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def _cpu_tier(part: Part) -> float | None:
+    text = f"{part.specs.get('series') or ''} {part.name}".lower()
+    for pattern, klass in _CPU_CLASSES:
+        if pattern.search(text):
+            return float(klass)
+    cores = part.specs.get("cores")
+    if not isinstance(cores, int) or cores <= 0:
+        return None
+    return float(next((klass for most, klass in _CPU_CORE_CLASS if cores <= most), 6))
+
+
+def _gpu_tier(part: Part) -> float | None:
+    """The class digit of the model number: RTX 4090 and RX 7900 are 9, RTX
+    4060 and RX 7600 are 6; AMD's three-digit RX 400/500 cards sit two lower
+    (an RX 580 is a mid-range card); otherwise by video memory."""
+    chipset = str(part.specs.get("chipset") or "").lower()
+    klass = 0
+    if m := _NVIDIA_MODEL.search(chipset):
+        klass = int(m.group(1)[-2])  # RTX 4070 → 7, GTX 970 → 7, GT 710 → 1
+    elif m := _AMD_MODEL.search(chipset):
+        digits = m.group(1)  # RX 580 → 6 (two below), RX 7900 → 9, RX 9070 → 7
+        klass = int(digits[1]) - 2 if len(digits) == 3 else int(digits[2] if digits[1] == "0" else digits[1])
+    elif m := _ARC_MODEL.search(chipset):
+        klass = int(m.group(1))  # Arc A770 → 7
+    if klass > 0:  # workstation cards (RTX 6000 Ada) have no class digit: by memory below
+        return float(klass)
+    vram = part.specs.get("memory_gb")
+    if not isinstance(vram, int | float) or vram <= 0:
+        return None
+    return float(next((klass for most, klass in _GPU_VRAM_CLASS if vram <= most), 9))
+
+
+def _board_tier(part: Part) -> float | None:
+    size = BOARD_SIZE.get(part.specs.get("form_factor") or "")
+    return None if size is None else float(size)
+
+
+def _case_tier(part: Part) -> float | None:
+    sizes = [BOARD_SIZE[f] for f in part.specs.get("board_form_factors") or () if f in BOARD_SIZE]
+    return float(max(sizes)) if sizes else None
+
+
+def _ram_tier(part: Part) -> float | None:
+    return _log2(_kit_total_gb(part.specs))  # a doubling of capacity is one tier
+
+
+def _storage_tier(part: Part) -> float | None:
+    return _log2(part.specs.get("capacity_gb"))
+
+
+def _psu_tier(part: Part) -> float | None:
+    watts = part.specs.get("wattage_w")
+    return watts / 100 if isinstance(watts, int | float) and watts > 0 else None  # 100 W a tier
+
+
+def _cooler_tier(part: Part) -> float | None:
+    """Low-profile air 0, mid-height air 1, tower air 2, liquid 2 + a tier per
+    120 mm of radiator (a 240 mm AIO is 4, a 360 mm one 5)."""
+    specs = part.specs
+    if specs.get("water_cooled") is True:
+        radiator = specs.get("radiator_mm")
+        return 2 + radiator / 120 if isinstance(radiator, int | float) and radiator > 0 else 3.0
+    height = specs.get("height_mm")
+    if specs.get("water_cooled") is not False or not isinstance(height, int | float) or height <= 0:
+        return None
+    return 0.0 if height < 80 else 1.0 if height < 140 else 2.0
+
+
+_TIERS: dict[str, Callable[[Part], float | None]] = {
+    "cpu": _cpu_tier,
+    "motherboard": _board_tier,
+    "ram": _ram_tier,
+    "gpu": _gpu_tier,
+    "storage": _storage_tier,
+    "psu": _psu_tier,
+    "case": _case_tier,
+    "cooler": _cooler_tier,
+}
+
+
+def tier(part: Part) -> float | None:
+    """Where `part` sits on its slot's scale (None when its specs do not say):
+
+    - CPU: performance class from the family (Celeron 1 … Ryzen 9 / Core i9 5,
+      Threadripper 6), else from the core count;
+    - memory: capacity of the kit (a tier per doubling: 2 GB is 1, 32 GB is 5);
+    - graphics card: the chipset's class (RTX 4060 6, RTX 4090 9), else video memory;
+    - power supply: wattage (a tier per 100 W);
+    - storage: capacity (a tier per doubling);
+    - case: the largest motherboard size it takes; motherboard: its size;
+    - CPU cooler: low-profile air … tower air, then liquid by radiator size."""
+    fn = _TIERS.get(part.slot)
+    return fn(part) if fn is not None else None
+
+
+def tier_gap(current: float | None, candidate: float | None) -> int:
+    """Whole tiers between two tiers (half a tier rounds up). 0 when the
+    current tier is unknown (nothing to be close to), `UNKNOWN_GAP` when only
+    the candidate's is."""
+    if current is None:
+        return 0
+    if candidate is None:
+        return UNKNOWN_GAP
+    return math.floor(abs(current - candidate) + 0.5)
+
+
+def closeness(current: Part | None, candidate: Part) -> int:
+    """How many tiers `candidate` is from `current`, the part it would
+    replace (0: the same tier). Suggestions prefer the smallest, then the
+    cheapest."""
+    return tier_gap(tier(current) if current is not None else None, tier(candidate))
 
 
 # ------------------------------------------------------------ public API ---

@@ -6,7 +6,8 @@ tests all call these functions with a tenant session; the caller commits.
   is "no such build" (404), never "forbidden", so ids reveal nothing.
 - Deleting is soft (`deleted_at`), so a shared link can answer 410 Gone.
 - Sharing adds a random unlisted slug; sharing again returns the same slug.
-- Ordering turns a build into an Order (source `builder`) at today's prices.
+- Ordering turns a build into an Order (source `builder`) at today's prices,
+  plus the shop's assembly fee and shipping cost (`quote`).
 """
 
 from __future__ import annotations
@@ -15,24 +16,31 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
 from app.builder import cookie as build_cookie
 from app.builder import slotmap
 from app.builder.models import SavedBuild
+from app.builder.slotmap import SlotMap
+from app.catalog.service import part_sku
 from app.customers.models import Customer
-from app.customers.service import CustomerPrincipal, get_customer
+from app.customers.service import CustomerPrincipal, get_customer, normalise_email
 from app.orders.inputs import LineInput, OrderInput
 from app.orders.models import Order
 from app.orders.service import create_order, log_event
+from app.platform import config
 from app.platform.db import session_tenant_id
 from app.platform.errors import Conflict, Gone, NotFound, ValidationFailed
 from app.platform.models import utcnow
 
 DEFAULT_NAME = "My build"
 MAX_NAME = 120
+
+if TYPE_CHECKING:
+    from app.builder.evaluation import BuildView
 
 CustomerLike = CustomerPrincipal | Customer
 
@@ -254,9 +262,11 @@ def share_slots(
         return ShareResult(_share_build(session, build), build, None)
     prev_slots, prev_id = build_cookie.decode_anonymous(session, cookie_value)
     build = session.get(SavedBuild, prev_id) if prev_id is not None and prev_slots == clean else None
-    if build is None or build.customer_id is not None:
-        build = _new_build(session, None, clean)
-    return ShareResult(_share_build(session, build), build, build_cookie.encode_saved(build.id))
+    if build is not None and build.customer_id is None:  # this browser's own build: its cookie stays as it is
+        return ShareResult(_share_build(session, build), build, cookie_value)
+    build = _new_build(session, None, clean)
+    value = build_cookie.encode_saved(build)
+    return ShareResult(_share_build(session, build), build, value)
 
 
 def share(
@@ -334,27 +344,103 @@ def clean_address(address: Mapping | None) -> dict[str, str]:
     return out
 
 
-def _sku(slot: str, part_id: str) -> str:
-    return f"PC-{slot.upper()}-{part_id[:8]}"
+# --- what a PC order costs ------------------------------------------------------------------------
+#
+# A PC ordered from the builder costs its parts at the shop's current prices,
+# plus assembly (building, testing) and shipping. The two fees are shop-level
+# values: a shop sets them as config keys, and the defaults below are the one
+# place they live otherwise. The order dialog shows `quote(...)` and
+# `order_build` / `order_slots` charge exactly that.
+
+ASSEMBLY_FEE_KEY = "builder.assembly-fee"
+SHIPPING_COST_KEY = "builder.shipping-cost"
+DEFAULT_ASSEMBLY_FEE = Decimal("79.00")  # building, cable management, burn-in test
+DEFAULT_SHIPPING_COST = Decimal("24.95")  # one insured parcel for an assembled PC
+ASSEMBLY_SKU = "PC-ASSEMBLY"
 
 
-def order_build(
-    session: Session,
-    customer: CustomerLike,
-    build_id: uuid.UUID | str,
-    address: Mapping,
-    acknowledge_blocks: bool = False,
-) -> Order:
-    """Order an own saved build: an Order (source `builder`, B-00001…) whose
-    lines are its parts at the shop's current prices, for the staff orders
-    page and the workbench. Refuses an empty build, parts the shop does not
-    sell now, and — unless `acknowledge_blocks` — a build with `block`
-    verdicts (Conflict, `details.blocks`)."""
+def _fee(session: Session, key: str, default: Decimal) -> Decimal:
+    """A shop's fee from its config; the default when unset or not a sensible amount."""
+    value = config.get(session, key)
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01")) if value is not None else default
+    except (InvalidOperation, ValueError):
+        return default
+    return amount if amount.is_finite() and amount >= 0 else default
+
+
+def shop_fees(session: Session) -> tuple[Decimal, Decimal]:
+    """(assembly fee, shipping cost) of the session's shop."""
+    return (
+        _fee(session, ASSEMBLY_FEE_KEY, DEFAULT_ASSEMBLY_FEE),
+        _fee(session, SHIPPING_COST_KEY, DEFAULT_SHIPPING_COST),
+    )
+
+
+@dataclass(frozen=True)
+class OrderQuote:
+    """What ordering a build costs: the order carries these amounts
+    (`subtotal` = parts + assembly, `shipping`, `total`)."""
+
+    parts: Decimal
+    assembly: Decimal
+    shipping: Decimal
+    currency: str
+
+    @property
+    def subtotal(self) -> Decimal:
+        return self.parts + self.assembly
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.shipping
+
+
+def quote(session: Session, view: BuildView) -> OrderQuote:
+    """The price of ordering the evaluated build `view` (its sold parts)."""
+    assembly, shipping = shop_fees(session)
+    return OrderQuote(parts=view.total, assembly=assembly, shipping=shipping, currency=view.currency)
+
+
+def quote_slots(session: Session, slots: Mapping) -> OrderQuote:
+    """`quote` of a slot map."""
     from app.builder.evaluation import evaluate_build
 
-    build = get_build(session, customer, build_id)
-    account = get_customer(session, _cid(customer))
-    slots = slotmap.normalise(build.slots)
+    return quote(session, evaluate_build(session, slots))
+
+
+# --- the address an order dialog starts with ------------------------------------------------------
+
+
+def last_address(session: Session, customer: CustomerLike) -> dict[str, str]:
+    """The shipping address of the customer's most recent order (the keys of
+    `ADDRESS_FIELDS`), or {} when they have not ordered yet."""
+    order = session.exec(
+        select(Order).where(Order.customer_id == _cid(customer)).order_by(col(Order.placed_at).desc()).limit(1)
+    ).first()
+    if order is None:
+        return {}
+    return {
+        "name": order.ship_name,
+        "company": order.ship_company,
+        "street": order.ship_street,
+        "house_number": order.ship_house_number,
+        "address2": order.ship_address2,
+        "postal_code": order.ship_postal_code,
+        "city": order.ship_city,
+        "country_code": order.ship_country_code,
+        "phone": order.customer_phone,
+    }
+
+
+# --- ordering a build -------------------------------------------------------------------------------
+
+
+def _checked_view(session: Session, slots: SlotMap, acknowledge_blocks: bool) -> tuple[BuildView, list[str]]:
+    """The evaluated build, refused when it cannot be ordered: empty, parts
+    gone from the catalog or not sold, or blocks not acknowledged."""
+    from app.builder.evaluation import evaluate_build
+
     if not slots:
         raise ValidationFailed("this build has no parts yet; add parts before ordering it")
     view = evaluate_build(session, slots)
@@ -383,43 +469,69 @@ def order_build(
             code="blocks_not_acknowledged",
             details={"blocks": blocks},
         )
-    ship = clean_address(address)
+    return view, blocks
 
+
+def _place(
+    session: Session,
+    build: SavedBuild,
+    view: BuildView,
+    blocks: list[str],
+    ship: dict[str, str],
+    *,
+    customer_name: str,
+    customer_email: str,
+    customer_id: uuid.UUID | None,
+    expected_total: Decimal | None,
+) -> Order:
+    """The Order of an evaluated, checked build: a line per part at the
+    shop's current price, one for assembly, and shipping, as `quote` says."""
+    price = quote(session, view)
+    if expected_total is not None and expected_total != price.total:
+        raise Conflict(
+            "the price of this build changed while you were ordering; check the new total and order again",
+            code="price_changed",
+            details={"total": str(price.total)},
+        )
     lines: list[LineInput] = []
     by_part: dict[str, LineInput] = {}
-    currency = view.currency
     for slot in slotmap.SLOTS:
         for priced in view.parts.get(slot, []):
             pid = str(priced.part.id)
             if pid in by_part:  # the same RAM kit (or drive) more than once
                 by_part[pid].quantity += 1
                 continue
-            assert priced.price is not None  # every part is available (checked above)
+            assert priced.price is not None  # every part is available (checked before)
             line = LineInput(
-                sku=_sku(slot, pid),
+                sku=part_sku(slot, pid),
                 title=priced.part.name,
                 quantity=1,
                 unit_price=Decimal(priced.price),
-                properties={"opendbId": pid, "slot": slot},
+                properties={"_slot": slot, "_opendbId": pid},  # "_": the shop's own, not shown as the customer's words
             )
             by_part[pid] = line
             lines.append(line)
-            currency = priced.currency or currency
-    subtotal = sum((li.unit_price * li.quantity for li in lines), Decimal("0"))
-    if blocks:
-        note = (
-            f"PC build “{build.name}” from the storefront builder. The customer acknowledged "
-            f"{len(blocks)} compatibility block(s): " + "; ".join(blocks)
+    if price.assembly:
+        lines.append(
+            LineInput(
+                sku=ASSEMBLY_SKU,
+                title="Assembly and testing",
+                quantity=1,
+                unit_price=price.assembly,
+                properties={"kind": "assembly"},
+            )
         )
-    else:
-        note = f"PC build “{build.name}” from the storefront builder; no compatibility blocks."
+    who = f"The customer acknowledged {len(blocks)} compatibility block(s): " + "; ".join(blocks)
+    note = f"PC build “{build.name}” from the storefront builder" + (
+        f". {who}" if blocks else "; no compatibility blocks."
+    )
     order, _ = create_order(
         session,
         OrderInput(
             source="builder",
             lines=lines,
-            customer_name=account.name,
-            customer_email=account.email,
+            customer_name=customer_name,
+            customer_email=customer_email,
             customer_phone=ship["phone"],
             ship_name=ship["name"],
             ship_company=ship["company"],
@@ -429,23 +541,123 @@ def order_build(
             ship_city=ship["city"],
             ship_postal_code=ship["postal_code"],
             ship_country_code=ship["country_code"],
-            currency=currency,
-            subtotal=subtotal,
-            total=subtotal,
+            currency=price.currency,
+            subtotal=price.subtotal,
+            shipping_total=price.shipping,
+            total=price.total,
             note=note[:2000],
         ),
     )
-    order.customer_id = account.id
+    order.customer_id = customer_id
     order.saved_build_id = build.id
     session.add(order)
+    by = f"storefront customer {customer_email}" if customer_id else f"guest {customer_email}"
     log_event(
         session,
         order,
         "order.builder-build",
-        f"Ordered by storefront customer {account.email} from saved build “{build.name}”"
-        + (" (compatibility blocks acknowledged)" if blocks else ""),
+        f"Ordered by {by} from build “{build.name}”" + (" (compatibility blocks acknowledged)" if blocks else ""),
         severity="WARNING" if blocks else "INFO",
-        meta={"savedBuildId": str(build.id), "customerId": str(account.id), "blocks": blocks},
+        meta={
+            "savedBuildId": str(build.id),
+            "customerId": str(customer_id) if customer_id else None,
+            "blocks": blocks,
+        },
     )
     session.flush()
     return order
+
+
+def order_build(
+    session: Session,
+    customer: CustomerLike,
+    build_id: uuid.UUID | str,
+    address: Mapping,
+    acknowledge_blocks: bool = False,
+    *,
+    expected_total: Decimal | None = None,
+) -> Order:
+    """Order an own saved build: an Order (source `builder`, B-00001…) whose
+    lines are its parts at the shop's current prices plus assembly, with
+    shipping (`quote`), for the staff orders page and the workbench. Refuses
+    an empty build, parts the shop does not sell now, and — unless
+    `acknowledge_blocks` — a build with `block` verdicts (Conflict,
+    `details.blocks`). With `expected_total` (what the customer was shown),
+    a different total is refused (Conflict `price_changed`)."""
+    build = get_build(session, customer, build_id)
+    account = get_customer(session, _cid(customer))
+    view, blocks = _checked_view(session, slotmap.normalise(build.slots), acknowledge_blocks)
+    ship = clean_address(address)
+    return _place(
+        session,
+        build,
+        view,
+        blocks,
+        ship,
+        customer_name=account.name,
+        customer_email=account.email,
+        customer_id=account.id,
+        expected_total=expected_total,
+    )
+
+
+def order_slots(
+    session: Session,
+    slots: Mapping,
+    address: Mapping,
+    *,
+    customer: CustomerLike | None = None,
+    email: str = "",
+    acknowledge_blocks: bool = False,
+    expected_total: Decimal | None = None,
+) -> Order:
+    """Order what the builder shows. A signed-in customer's build is kept in
+    the account (an own build with the same parts is reused); a guest gives
+    an email address, and the build is kept without an owner so staff see
+    what was ordered. Same checks and amounts as `order_build`."""
+    clean = slotmap.normalise(slots)
+    view, blocks = _checked_view(session, clean, acknowledge_blocks)
+    if customer is None:
+        try:
+            guest_email = normalise_email(email)
+        except ValidationFailed:
+            raise ValidationFailed(
+                "enter a valid email address, so we can tell you about your order",
+                details={"fields": {"email": "enter a valid email address"}},
+            ) from None
+    ship = clean_address(address)
+    if customer is not None:
+        account = get_customer(session, _cid(customer))
+        own = [
+            b
+            for b in session.exec(
+                select(SavedBuild)
+                .where(SavedBuild.customer_id == account.id, col(SavedBuild.deleted_at).is_(None))
+                .order_by(col(SavedBuild.updated_at).desc())
+            )
+            if slotmap.normalise(b.slots) == clean
+        ]
+        build = own[0] if own else _new_build(session, account.id, clean)
+        return _place(
+            session,
+            build,
+            view,
+            blocks,
+            ship,
+            customer_name=account.name,
+            customer_email=account.email,
+            customer_id=account.id,
+            expected_total=expected_total,
+        )
+    build = _new_build(session, None, clean, f"{DEFAULT_NAME} ({ship['name']})"[:MAX_NAME])
+    return _place(
+        session,
+        build,
+        view,
+        blocks,
+        ship,
+        customer_name=ship["name"],
+        customer_email=guest_email,
+        customer_id=None,
+        expected_total=expected_total,
+    )

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, UploadFile
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from app.builds import machine, service
-from app.builds.models import PHOTO_SLOTS, Build
+from app.builds.models import PHOTO_SLOTS, Build, TestRun
 from app.builds.photos import MAX_PHOTO_BYTES, PayloadTooLarge
 from app.platform.auth import Principal
 from app.platform.db import tenant_session
 from app.platform.errors import NotFound
 from app.platform.models import Attachment
+from app.platform.text import json_size
 from app.platform.web import require
 
 router = APIRouter(tags=["builds"])
@@ -66,12 +67,35 @@ def build_json(session, build: Build) -> dict:
             else None,
         },
         "packagingMissing": service.missing_for_packaging(session, build),
-        "testRuns": [
-            {"id": str(r.id), "type": r.type, "status": r.status, "score": r.score, "notes": r.notes}
-            for r in service.test_runs(session, build.id)
-        ],
+        "testRuns": test_runs_json(session, service.test_runs(session, build.id)),
         "feed": service.feed(session, build.id),
     }
+
+
+def _file_json(attachment: Attachment) -> dict:
+    return {
+        "attachmentId": str(attachment.id),
+        "url": f"/api/v1/files/{attachment.key}",
+        "thumbnailUrl": f"/api/v1/files/{attachment.thumbnail_key}",
+        "width": attachment.width,
+        "height": attachment.height,
+    }
+
+
+def test_runs_json(session, runs: list[TestRun]) -> list[dict]:
+    shots = service.test_run_photos(session, runs)
+    return [
+        {
+            "id": str(r.id),
+            "type": r.type,
+            "status": r.status,
+            "score": r.score,
+            "notes": r.notes,
+            "photoAttachmentId": str(r.photo_attachment_id) if r.photo_attachment_id else None,
+            "photo": _file_json(shots[r.id]) if r.id in shots else None,
+        }
+        for r in runs
+    ]
 
 
 class CreateBody(BaseModel):
@@ -121,14 +145,7 @@ async def upload_photo(
         with tenant_session(principal.tenant_id) as s:
             attachment = service.store_photo(s, build_id, slot, data, filename=file.filename or "", actor=principal)
             s.commit()
-            return {
-                "slot": slot,
-                "attachmentId": str(attachment.id),
-                "url": f"/api/v1/files/{attachment.key}",
-                "thumbnailUrl": f"/api/v1/files/{attachment.thumbnail_key}",
-                "width": attachment.width,
-                "height": attachment.height,
-            }
+            return {"slot": slot, **_file_json(attachment)}
 
     return await asyncio.to_thread(work)
 
@@ -139,13 +156,18 @@ class ChecklistItem(BaseModel):
     notes: str = Field("", max_length=500)
 
 
+# Free-form QA records (system configuration, benchmark and stress-test
+# results) are small by nature: a few dozen values each.
+QA_JSON = json_size(20_000)
+
+
 class QABody(BaseModel):
-    checklist: list[ChecklistItem] | None = None
+    checklist: list[ChecklistItem] | None = Field(None, max_length=200)
     notes: str | None = Field(None, max_length=5000)
-    systemConfig: dict | None = None
-    benchmarks: list[dict] | None = None
-    stressTests: list[dict] | None = None
-    temperatures: dict[str, float | None] | None = None
+    systemConfig: Annotated[dict, QA_JSON] | None = None
+    benchmarks: Annotated[list[dict], QA_JSON] | None = Field(None, max_length=100)
+    stressTests: Annotated[list[dict], QA_JSON] | None = Field(None, max_length=100)
+    temperatures: dict[Annotated[str, Field(max_length=50)], float | None] | None = Field(None, max_length=50)
 
 
 @router.put("/builds/{build_id}/qa")
@@ -181,9 +203,9 @@ def sign_off(build_id: uuid.UUID, body: SignOffBody, principal: Principal = Depe
 
 
 class TestRunBody(BaseModel):
-    type: str
-    status: str = "pending"
-    score: float | None = None
+    type: str = Field(min_length=1, max_length=30)
+    status: str = Field("pending", max_length=30)
+    score: float | None = Field(None, ge=-1e12, le=1e12)
     notes: str = Field("", max_length=5000)
 
 
@@ -196,12 +218,12 @@ def add_test_run(
             s, build_id, type=body.type, status=body.status, score=body.score, notes=body.notes, actor=principal
         )
         s.commit()
-        return {"id": str(run.id), "type": run.type, "status": run.status, "score": run.score, "notes": run.notes}
+        return test_runs_json(s, [run])[0]
 
 
 class TestRunPatch(BaseModel):
-    status: str | None = None
-    score: float | None = None
+    status: str | None = Field(None, max_length=30)
+    score: float | None = Field(None, ge=-1e12, le=1e12)
     notes: str | None = Field(None, max_length=5000)
 
 
@@ -216,13 +238,45 @@ def edit_test_run(
         if str(run.build_id) != str(build_id):
             raise NotFound("no such test run on this build")
         s.commit()
-        return {"id": str(run.id), "type": run.type, "status": run.status, "score": run.score, "notes": run.notes}
+        return test_runs_json(s, [run])[0]
+
+
+@router.post("/builds/{build_id}/test-runs/{run_id}/photo", status_code=201)
+async def upload_test_run_photo(
+    build_id: uuid.UUID,
+    run_id: uuid.UUID,
+    file: UploadFile = File(...),
+    principal: Principal = Depends(require("builds.write")),
+) -> dict:
+    """A test run's screenshot (replaces the one it had)."""
+    data = await file.read(MAX_PHOTO_BYTES + 1)
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PayloadTooLarge(f"the photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+
+    def work() -> dict:
+        with tenant_session(principal.tenant_id) as s:
+            attachment = service.store_test_run_photo(
+                s, build_id, run_id, data, filename=file.filename or "", actor=principal
+            )
+            s.commit()
+            return {"testRunId": str(run_id), **_file_json(attachment)}
+
+    return await asyncio.to_thread(work)
+
+
+@router.delete("/builds/{build_id}/test-runs/{run_id}/photo", status_code=204)
+def delete_test_run_photo(
+    build_id: uuid.UUID, run_id: uuid.UUID, principal: Principal = Depends(require("builds.write"))
+) -> None:
+    with tenant_session(principal.tenant_id) as s:
+        service.remove_test_run_photo(s, build_id, run_id, actor=principal)
+        s.commit()
 
 
 class EventBody(BaseModel):
-    eventType: str
+    eventType: str = Field(min_length=1, max_length=30)
     message: str = Field(min_length=1, max_length=5000)
-    severity: str = "info"
+    severity: str = Field("info", max_length=10)
 
 
 @router.post("/builds/{build_id}/events", status_code=201)
@@ -234,7 +288,7 @@ def add_event(build_id: uuid.UUID, body: EventBody, principal: Principal = Depen
 
 
 class StepBody(BaseModel):
-    step: str
+    step: str = Field(min_length=1, max_length=30)
     note: str = Field(default="", max_length=2000)
 
 
@@ -250,7 +304,6 @@ def add_step(build_id: uuid.UUID, body: StepBody, principal: Principal = Depends
 def regenerate_booklets(build_id: uuid.UUID, principal: Principal = Depends(require("builds.write"))) -> dict:
     """Queue a fresh render of both booklets; answers at once."""
     with tenant_session(principal.tenant_id) as s:
-        build = service.get_build(s, build_id, lock=True)
-        service.request_booklets(s, build)
+        build = service.regenerate_booklets(s, build_id, actor=principal)
         s.commit()
         return {"status": build.booklet_status}

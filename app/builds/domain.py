@@ -14,6 +14,8 @@ DOMAIN = Domain(
     pages=("app.pages.builds", "app.pages.floor"),
     demo="app.builds.demo:load",
     checks=("app.builds.consistency:builds",),
+    home="app.builds.home:tiles",
+    activity="app.builds.home:activity",
     resources=(Resource("builds", "PC builds on the workbench"),),
     depends_on=("orders",),
 )

@@ -23,7 +23,7 @@ STATUSES = STATUS.values
 
 # The build's two PDF booklets (one render job makes both).
 BOOKLET_STATUS = StatusTable(
-    Status("none", "None", "gray"),
+    Status("none", "Not made yet", "gray"),
     Status("queued", "Queued", "blue"),
     Status("rendering", "Rendering", "blue"),
     Status("ready", "Ready", "green"),
@@ -59,16 +59,46 @@ TRANSITIONS = BUILD.transitions
 # How a build's status moves its order's fulfillment status (failed: unchanged).
 TO_FULFILLMENT = {"in_progress": "building", "testing": "testing", "completed": "ready"}
 
-TEST_RUN_TYPES = (
-    "benchmark",
-    "stress_test",
-    "memory_test",
-    "thermal_check",
-    "storage_test",
-    "stability_test",
-    "incident",
+# How long a build has been where it is, in words for its card on the board:
+# "{time}" is a length of time ("3 days"), "{ago}" a moment ("3 days ago").
+STATUS_AGE = {
+    "pending": "waiting {time}",
+    "in_progress": "in progress for {time}",
+    "paused": "paused for {time}",
+    "testing": "in testing for {time}",
+    "completed": "completed {ago}",
+    "failed": "failed {ago}",
+    "cancelled": "cancelled {ago}",
+}
+# Statuses the board folds away unless asked: the build's work is over.
+CLOSED = ("completed", "cancelled")
+
+# A test run (seed 000): what was tested and how it went.
+TEST_RUN_TYPE = StatusTable(
+    Status("benchmark", "Benchmark", "blue"),
+    Status("stress_test", "Stress test", "orange"),
+    Status("memory_test", "Memory test", "cyan"),
+    Status("thermal_check", "Thermal check", "amber"),
+    Status("storage_test", "Storage test", "teal"),
+    Status("stability_test", "Stability test", "iris"),
+    Status("incident", "Incident", "red"),
 )
-TEST_RUN_STATUSES = ("pending", "running", "passed", "failed", "skipped")
+TEST_RUN_TYPES = TEST_RUN_TYPE.values
+TEST_RUN_STATUS = StatusTable(
+    Status("pending", "Pending", "gray"),
+    Status("running", "Running", "blue"),
+    Status("passed", "Passed", "green"),
+    Status("failed", "Failed", "red"),
+    Status("skipped", "Skipped", "gray"),
+)
+TEST_RUN_STATUSES = TEST_RUN_STATUS.values
+# A stress test's outcome and the QA sign-off, as people read them.
+STRESS_RESULT = StatusTable(Status("passed", "Passed", "green"), Status("failed", "Failed", "red"))
+QA_RESULT = StatusTable(
+    Status("passed", "Passed", "green"),
+    Status("failed", "Failed", "red"),
+    Status("open", "Not signed off", "gray"),
+)
 # The eleven build timeline steps (seed 000), each with its words for people.
 TIMELINE_STEP = StatusTable(
     Status("start", "Build started", "blue"),
@@ -84,8 +114,24 @@ TIMELINE_STEP = StatusTable(
     Status("update", "Update", "gray"),
 )
 TIMELINE_STEPS = TIMELINE_STEP.values
-EVENT_TYPES = ("note", "incident", "correction", "observation", "measurement", "issue", "fix", "info")
-SEVERITIES = ("info", "warning", "error", "critical")
+# A build event-log entry's kind (seed 000), in words.
+EVENT_TYPE = StatusTable(
+    Status("note", "Note", "gray"),
+    Status("incident", "Incident", "red"),
+    Status("correction", "Correction", "amber"),
+    Status("observation", "Observation", "blue"),
+    Status("measurement", "Measurement", "iris"),
+    Status("issue", "Issue", "amber"),
+    Status("fix", "Fix", "green"),
+    Status("info", "Info", "gray"),
+)
+EVENT_TYPES = EVENT_TYPE.values
+SEVERITIES = EVENT_SEVERITY.values
+
+
+def qa_result(result: bool | None) -> str:
+    """The QA sign-off as a QA_RESULT value."""
+    return "passed" if result else "failed" if result is False else "open"
 
 
 def allowed(current: str) -> list[str]:

@@ -10,7 +10,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from app.platform.models import TenantScoped, Timestamp
+from app.platform.models import TenantScoped, Timestamp, tenant_fk, tenant_key
 
 PHOTO_SLOTS = (
     "coverPhoto",
@@ -49,14 +49,22 @@ def slot_column(slot: str) -> str:
 
 class Build(TenantScoped, table=True):
     __tablename__: ClassVar[str] = "builds"
-    __table_args__ = (UniqueConstraint("order_id"), Index("ix_builds_tenant_status", "tenant_id", "status"))
+    __table_args__ = (
+        UniqueConstraint("order_id"),
+        Index("ix_builds_tenant_status", "tenant_id", "status"),
+        tenant_key("builds"),
+        tenant_fk("builds", "order_id", "orders", ondelete="CASCADE"),
+        tenant_fk("builds", "assignee_id", "users", ondelete="SET NULL"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    order_id: uuid.UUID = Field(foreign_key="orders.id", ondelete="CASCADE")
+    order_id: uuid.UUID
     status: str = Field(default="pending", max_length=20)
-    assignee_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    assignee_id: uuid.UUID | None = Field(default=None)
     started_at: datetime | None = Timestamp(nullable=True)
     finished_at: datetime | None = Timestamp(nullable=True)
+    # When the status last changed: the board's "in testing for 5 hours".
+    status_changed_at: datetime | None = Timestamp(nullable=True)
 
     cover_photo_id: uuid.UUID | None = Field(default=None)
     mbo_io_photo_id: uuid.UUID | None = Field(default=None)
@@ -94,9 +102,10 @@ class Build(TenantScoped, table=True):
 
 class TestRun(TenantScoped, table=True):
     __tablename__: ClassVar[str] = "build_test_runs"
+    __table_args__ = (tenant_fk("build_test_runs", "build_id", "builds", ondelete="CASCADE"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    build_id: uuid.UUID = Field(foreign_key="builds.id", index=True, ondelete="CASCADE")
+    build_id: uuid.UUID = Field(index=True)
     type: str = Field(max_length=30)
     status: str = Field(default="pending", max_length=20)
     score: float | None = Field(default=None)
@@ -109,9 +118,10 @@ class TestRun(TenantScoped, table=True):
 
 class BuildTimelineStep(TenantScoped, table=True):
     __tablename__: ClassVar[str] = "build_timeline_steps"
+    __table_args__ = (tenant_fk("build_timeline_steps", "build_id", "builds", ondelete="CASCADE"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    build_id: uuid.UUID = Field(foreign_key="builds.id", index=True, ondelete="CASCADE")
+    build_id: uuid.UUID = Field(index=True)
     step: str = Field(max_length=30)
     note: str = Field(default="", max_length=2000)
     actor_id: uuid.UUID | None = Field(default=None)
@@ -120,9 +130,10 @@ class BuildTimelineStep(TenantScoped, table=True):
 
 class BuildEventLog(TenantScoped, table=True):
     __tablename__: ClassVar[str] = "build_event_log"
+    __table_args__ = (tenant_fk("build_event_log", "build_id", "builds", ondelete="CASCADE"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    build_id: uuid.UUID = Field(foreign_key="builds.id", index=True, ondelete="CASCADE")
+    build_id: uuid.UUID = Field(index=True)
     event_type: str = Field(max_length=30)
     severity: str = Field(default="info", max_length=10)
     message: str = Field(max_length=5000)

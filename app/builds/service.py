@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.builds import machine, photos
 from app.builds.models import (
@@ -26,6 +27,7 @@ from app.platform.auth import Principal
 from app.platform.db import get_or_404, session_tenant_id
 from app.platform.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.platform.events import publish
+from app.platform.formatting import ShopFormat
 from app.platform.models import Attachment, utcnow
 
 SOURCE = "build-service"
@@ -37,6 +39,13 @@ def get_build(session: Session, build_id: uuid.UUID | str, *, lock: bool = False
 
 def build_for_order(session: Session, order_id: uuid.UUID) -> Build | None:
     return session.exec(select(Build).where(Build.order_id == order_id)).first()
+
+
+def ensure_open(build: Build) -> None:
+    """A cancelled build (its order was cancelled) is read-only: nothing on
+    it changes any more, whichever door the change comes through."""
+    if build.status == "cancelled":
+        raise Conflict("the build is cancelled (its order was cancelled): it can no longer be changed")
 
 
 def log(
@@ -89,6 +98,7 @@ def create_build(session: Session, order_id: uuid.UUID | str, *, actor: Principa
             tenant_id=session_tenant_id(session),
             order_id=order.id,
             status="pending",
+            status_changed_at=utcnow(),
             qa_checklist=[],
             system_config={},
             benchmarks=[],
@@ -124,7 +134,15 @@ def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, a
         raise ValidationFailed(f"unknown build status '{target}'")
     if build.status == target:
         return build
-    machine.check(build.status, target)
+    ensure_open(build)
+    if not machine.can_move(build.status, target):
+        allowed = machine.allowed(build.status)
+        words = ", ".join(machine.STATUS.label(a).lower() for a in allowed) or "none"
+        raise InvalidTransition(
+            f"a build cannot go from {machine.STATUS.label(build.status).lower()} to "
+            f"{machine.STATUS.label(target).lower()}; allowed: {words}",
+            details={"allowed": allowed},
+        )
     order = orders.get_order(session, build.order_id, lock=True)
     if order.fulfillment_status in ("shipped", "completed"):
         raise Conflict(f"order {order.number} has shipped: its build can no longer change")
@@ -137,6 +155,7 @@ def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, a
     previous = build.status
     build.status = target
     now = utcnow()
+    build.status_changed_at = now
     if target == "in_progress" and build.started_at is None:
         build.started_at = now
     if target in ("completed", "failed"):
@@ -147,13 +166,15 @@ def change_status(session: Session, build_id: uuid.UUID | str, target: str, *, a
     session.add(build)
     fulfillment = machine.TO_FULFILLMENT.get(target)
     if fulfillment:  # a build reopened at packaging takes its order back to testing
-        orders.set_fulfillment_by_production(session, order, fulfillment, actor=actor, reason=f"build {target}")
+        orders.set_fulfillment_by_production(
+            session, order, fulfillment, actor=actor, reason=f"build {machine.STATUS.label(target).lower()}"
+        )
     severity = "warning" if target in ("failed", "paused") else "info"
     _event(
         session,
         build,
         "info" if severity == "info" else "issue",
-        f"Status {previous} → {target}",
+        f"Status {machine.STATUS.label(previous)} → {machine.STATUS.label(target)}",
         severity=severity,
         actor=actor,
     )
@@ -189,6 +210,7 @@ def assign(session: Session, build_id: uuid.UUID | str, user_id: uuid.UUID | Non
     """Who is building it (None: nobody)."""
     actor.require("builds.write")
     build = get_build(session, build_id, lock=True)
+    ensure_open(build)
     from app.platform.models import User
 
     user = session.get(User, user_id) if user_id else None
@@ -253,7 +275,9 @@ def build_gate(session: Session, order: Order, target: str) -> list[str]:
 
 
 def _not_completed(build: Build) -> list[str]:
-    return [] if build.status == "completed" else [f"the build is {build.status} (it must be completed)"]
+    if build.status == "completed":
+        return []
+    return [f"the build is {machine.STATUS.label(build.status).lower()} (it must be completed)"]
 
 
 def packaging_blockers(session: Session, build: Build) -> list[str]:
@@ -269,13 +293,13 @@ def stop_build(session: Session, order: Order, actor: Principal | None) -> None:
         return
     previous = build.status
     build.status = "cancelled"
-    build.updated_at = utcnow()
+    build.updated_at = build.status_changed_at = utcnow()
     session.add(build)
     _event(
         session,
         build,
         "issue",
-        f"Order {order.number} was cancelled: the build is stopped (was {previous})",
+        f"Order {order.number} was cancelled: the build is stopped (was {machine.STATUS.label(previous).lower()})",
         severity="warning",
         actor=actor,
     )
@@ -287,23 +311,20 @@ def stop_build(session: Session, order: Order, actor: Principal | None) -> None:
     )
 
 
-def store_photo(
-    session: Session, build_id: uuid.UUID | str, slot: str, data: bytes, *, filename: str = "", actor: Principal
+def _store_image(
+    session: Session, build: Build, name: str, data: bytes, *, kind: str, filename: str, actor: Principal
 ) -> Attachment:
-    """Validate and store a photo for a slot, replacing (and deleting) the old one."""
-    actor.require("builds.write")
-    if slot not in PHOTO_SLOTS:
-        raise NotFound(f"no photo slot '{slot}' (slots: {', '.join(PHOTO_SLOTS)})")
-    build = get_build(session, build_id, lock=True)
+    """Validate an image (type, size, decoded with Pillow) and store it with its
+    thumbnail and print rendition; nothing is stored when it is refused."""
     processed = photos.process(data)  # raises 4xx errors before anything is stored
-    key, thumb_key = photos.keys(build.id, slot)
+    key, thumb_key = photos.keys(build.id, name)
     store = storage.for_tenant(build.tenant_id)
     store.put(key, processed.original, processed.content_type)
     store.put(thumb_key, processed.thumbnail, "image/jpeg")
     store.put(photos.print_key(key), processed.print, "image/jpeg")
     attachment = Attachment(
         tenant_id=build.tenant_id,
-        kind="build_photo",
+        kind=kind,
         key=key,
         thumbnail_key=thumb_key,
         filename=filename[:255],
@@ -314,19 +335,39 @@ def store_photo(
         created_by_id=actor.user_id,
     )
     session.add(attachment)
+    return attachment
+
+
+def _drop_image(session: Session, build: Build, attachment_id: uuid.UUID | None) -> None:
+    """Delete a replaced or removed image: its files and its row."""
+    old = session.get(Attachment, attachment_id) if attachment_id else None
+    if old is None:
+        return
+    store = storage.for_tenant(build.tenant_id)
+    for k in (old.key, old.thumbnail_key, photos.print_key(old.key)):
+        if k:
+            store.delete(k)
+    session.delete(old)
+
+
+def store_photo(
+    session: Session, build_id: uuid.UUID | str, slot: str, data: bytes, *, filename: str = "", actor: Principal
+) -> Attachment:
+    """Validate and store a photo for a slot, replacing (and deleting) the old one."""
+    actor.require("builds.write")
+    if slot not in PHOTO_SLOTS:
+        raise NotFound(f"no photo slot '{slot}' (slots: {', '.join(PHOTO_SLOTS)})")
+    build = get_build(session, build_id, lock=True)
+    ensure_open(build)
+    attachment = _store_image(session, build, slot, data, kind="build_photo", filename=filename, actor=actor)
     column = slot_column(slot)
     old_id = getattr(build, column)
     setattr(build, column, attachment.id)
     build.updated_at = utcnow()
     session.add(build)
-    if old_id is not None:
-        old = session.get(Attachment, old_id)
-        if old is not None:
-            for k in (old.key, old.thumbnail_key, photos.print_key(old.key)):
-                if k:
-                    store.delete(k)
-            session.delete(old)
-    _event(session, build, "info", f"Photo {slot} {'replaced' if old_id else 'added'}", actor=actor)
+    _drop_image(session, build, old_id)
+    label = PHOTO_SLOT_LABELS[slot]
+    _event(session, build, "info", f"Photo {'replaced' if old_id else 'added'}: {label}", actor=actor)
     return attachment
 
 
@@ -355,6 +396,7 @@ TEMPERATURE_FIELDS = {
 def update_qa(session: Session, build_id: uuid.UUID | str, update: QAUpdate, *, actor: Principal) -> Build:
     actor.require("builds.write")
     build = get_build(session, build_id, lock=True)
+    ensure_open(build)
     if update.checklist is not None:
         items = []
         for i, item in enumerate(update.checklist, 1):
@@ -431,6 +473,7 @@ def add_stress_test(session: Session, build_id: uuid.UUID | str, entry: dict, *,
 def sign_off_qa(session: Session, build_id: uuid.UUID | str, passed: bool, *, actor: Principal) -> Build:
     actor.require("builds.write")
     build = get_build(session, build_id, lock=True)
+    ensure_open(build)
     if not build.qa_checklist:
         raise ValidationFailed("fill the QA checklist before signing off")
     if passed and not all(i.get("done") for i in build.qa_checklist):
@@ -465,6 +508,7 @@ def add_test_run(
 ) -> TestRun:
     actor.require("builds.write")
     build = get_build(session, build_id)
+    ensure_open(build)
     if type not in machine.TEST_RUN_TYPES:
         raise ValidationFailed(f"unknown test type '{type}'")
     if status not in machine.TEST_RUN_STATUSES:
@@ -484,7 +528,8 @@ def add_test_run(
         session,
         build,
         "measurement",
-        f"Test run {type}: {status}" + (f" (score {score})" if score is not None else ""),
+        f"Test run {machine.TEST_RUN_TYPE.label(type)}: {machine.TEST_RUN_STATUS.label(status).lower()}"
+        + (f" (score {score:g})" if score is not None else ""),
         actor=actor,
     )
     return run
@@ -501,6 +546,8 @@ def update_test_run(
 ) -> TestRun:
     actor.require("builds.write")
     run = get_or_404(session, TestRun, run_id, "test run")
+    build = get_build(session, run.build_id)
+    ensure_open(build)
     if status is not None:
         if status not in machine.TEST_RUN_STATUSES:
             raise ValidationFailed(f"unknown test status '{status}'")
@@ -511,13 +558,12 @@ def update_test_run(
         run.notes = notes[:5000]
     run.updated_at = utcnow()
     session.add(run)
-    build = session.get(Build, run.build_id)
-    assert build is not None  # test_runs.build_id is a foreign key to builds
     _event(
         session,
         build,
         "measurement",
-        f"Test run {run.type} updated: {run.status}" + (f" (score {run.score:g})" if run.score is not None else ""),
+        f"Test run {machine.TEST_RUN_TYPE.label(run.type)} updated: {machine.TEST_RUN_STATUS.label(run.status).lower()}"
+        + (f" (score {run.score:g})" if run.score is not None else ""),
         actor=actor,
     )
     return run
@@ -536,6 +582,7 @@ def add_benchmark(
     """A benchmark result; it may point at one of the build's photos (a screenshot of the result)."""
     actor.require("builds.write")
     build = get_build(session, build_id, lock=True)
+    ensure_open(build)
     if not name.strip():
         raise ValidationFailed("name the benchmark")
     photo_id = None
@@ -544,7 +591,7 @@ def add_benchmark(
             raise ValidationFailed(f"unknown photo slot '{photo_slot}'")
         photo_id = getattr(build, slot_column(photo_slot))
         if photo_id is None:
-            raise ValidationFailed(f"the {photo_slot} slot has no photo yet")
+            raise ValidationFailed(f"the {PHOTO_SLOT_LABELS[photo_slot]} slot has no photo yet")
     build.benchmarks = [
         *(build.benchmarks or []),
         {
@@ -583,8 +630,7 @@ def add_step(
     """Staff add any of the timeline's steps (parts received, OS installed, …)."""
     actor.require("builds.write")
     build = get_build(session, build_id, lock=True)
-    if build.status == "cancelled":
-        raise Conflict("the build is cancelled: its timeline is closed")
+    ensure_open(build)
     return add_timeline_step(session, build, step, note.strip(), actor=actor)
 
 
@@ -608,6 +654,7 @@ def add_event(
 ) -> BuildEventLog:
     actor.require("builds.write")
     build = get_build(session, build_id)
+    ensure_open(build)
     if event_type not in machine.EVENT_TYPES:
         raise ValidationFailed(f"unknown event type '{event_type}'")
     if severity not in machine.SEVERITIES:
@@ -631,3 +678,162 @@ def feed(session: Session, build_id: uuid.UUID) -> list[dict]:
 
 def test_runs(session: Session, build_id: uuid.UUID) -> list[TestRun]:
     return list(session.exec(select(TestRun).where(TestRun.build_id == build_id).order_by(col(TestRun.created_at))))
+
+
+def _run_of(session: Session, build_id: uuid.UUID | str, run_id: uuid.UUID | str, *, lock: bool = False) -> TestRun:
+    """A test run of this build (404 for another build's run)."""
+    run = get_or_404(session, TestRun, run_id, "test run", lock=lock)
+    if str(run.build_id) != str(build_id):
+        raise NotFound("no such test run on this build")
+    return run
+
+
+def store_test_run_photo(
+    session: Session,
+    build_id: uuid.UUID | str,
+    run_id: uuid.UUID | str,
+    data: bytes,
+    *,
+    filename: str = "",
+    actor: Principal,
+) -> Attachment:
+    """A test run's screenshot (the seed's photoAttachmentId): validated and
+    stored like the build photos; a new one replaces (and deletes) the old."""
+    actor.require("builds.write")
+    build = get_build(session, build_id, lock=True)
+    ensure_open(build)
+    run = _run_of(session, build.id, run_id, lock=True)
+    attachment = _store_image(
+        session, build, f"test-run-{run.id.hex[:8]}", data, kind="screenshot", filename=filename, actor=actor
+    )
+    old_id = run.photo_attachment_id
+    run.photo_attachment_id = attachment.id
+    run.updated_at = utcnow()
+    session.add(run)
+    _drop_image(session, build, old_id)
+    what = machine.TEST_RUN_TYPE.label(run.type)
+    _event(session, build, "info", f"Screenshot {'replaced' if old_id else 'added'}: {what} test run", actor=actor)
+    return attachment
+
+
+def remove_test_run_photo(
+    session: Session, build_id: uuid.UUID | str, run_id: uuid.UUID | str, *, actor: Principal
+) -> TestRun:
+    """Take a test run's screenshot away (its files go too)."""
+    actor.require("builds.write")
+    build = get_build(session, build_id, lock=True)
+    ensure_open(build)
+    run = _run_of(session, build.id, run_id, lock=True)
+    if run.photo_attachment_id is None:
+        raise NotFound("this test run has no screenshot")
+    _drop_image(session, build, run.photo_attachment_id)
+    run.photo_attachment_id = None
+    run.updated_at = utcnow()
+    session.add(run)
+    what = machine.TEST_RUN_TYPE.label(run.type)
+    _event(session, build, "info", f"Screenshot removed: {what} test run", actor=actor)
+    return run
+
+
+def test_run_photos(session: Session, runs: list[TestRun]) -> dict[uuid.UUID, Attachment]:
+    """The screenshots of these test runs, by test run id."""
+    ids = [r.photo_attachment_id for r in runs if r.photo_attachment_id]
+    if not ids:
+        return {}
+    found = {a.id: a for a in session.exec(select(Attachment).where(col(Attachment.id).in_(ids)))}
+    return {
+        r.id: found[r.photo_attachment_id] for r in runs if r.photo_attachment_id and r.photo_attachment_id in found
+    }
+
+
+def regenerate_booklets(session: Session, build_id: uuid.UUID | str, *, actor: Principal) -> Build:
+    """Staff ask for fresh booklets (fire and forget); not for a cancelled build."""
+    actor.require("builds.write")
+    build = get_build(session, build_id, lock=True)
+    ensure_open(build)
+    request_booklets(session, build)
+    return build
+
+
+# --- the builds board -----------------------------------------------------------------------
+
+
+@dataclass
+class BoardCard:
+    """One build on the builds board."""
+
+    id: uuid.UUID
+    order_number: str
+    order_id: uuid.UUID
+    customer: str
+    status: str
+    assignee_id: uuid.UUID | None
+    assignee: str  # the assignee's name, "" for nobody
+    since: datetime  # when the build entered its current status
+    photos: int  # photo slots filled
+    booklet_status: str
+
+
+@dataclass
+class BoardFilter:
+    """What the board shows: one assignee (or only unassigned builds), and
+    whether finished builds (completed, cancelled) are included."""
+
+    assignee_id: uuid.UUID | None = None
+    unassigned: bool = False
+    include_closed: bool = False
+
+
+def board(session: Session, flt: BoardFilter | None = None) -> list[BoardCard]:
+    """The builds of the shop, longest in their status first."""
+    from app.platform.models import User
+
+    flt = flt or BoardFilter()
+    q = select(Build, Order).join(Order, col(Order.id) == col(Build.order_id))
+    if flt.assignee_id is not None:
+        q = q.where(Build.assignee_id == flt.assignee_id)
+    elif flt.unassigned:
+        q = q.where(col(Build.assignee_id).is_(None))
+    if not flt.include_closed:
+        q = q.where(col(Build.status).not_in(machine.CLOSED))
+    rows = session.exec(q).all()
+    names = {u.id: u.display_name or u.username for u in session.exec(select(User))}
+    cards = [
+        BoardCard(
+            id=b.id,
+            order_number=o.number,
+            order_id=o.id,
+            customer=o.customer_name,
+            status=b.status,
+            assignee_id=b.assignee_id,
+            assignee=names.get(b.assignee_id, "") if b.assignee_id else "",
+            since=b.status_changed_at or b.created_at,
+            photos=sum(1 for v in photo_ids(b).values() if v),
+            booklet_status=b.booklet_status,
+        )
+        for b, o in rows
+    ]
+    return sorted(cards, key=lambda c: c.since)
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """How many builds are in each status (all of them, whatever the filter)."""
+    rows = session.exec(select(Build.status, func.count()).group_by(Build.status)).all()
+    return {status: n for status, n in rows}
+
+
+def time_in_status(card: BoardCard, fmt: ShopFormat, now: datetime | None = None) -> str:
+    """ "waiting 3 days", "in testing for 5 hours", "completed 2 days ago"."""
+    now = now or utcnow()
+    seconds = max(0.0, (now - card.since).total_seconds())
+    phrase = machine.STATUS_AGE.get(card.status, "{ago}")
+    time = "a moment" if seconds < 60 else fmt.duration(seconds)
+    return phrase.format(time=time, ago=fmt.ago(card.since, now))
+
+
+def staff(session: Session) -> list[tuple[uuid.UUID, str]]:
+    """Who can be assigned a build: the shop's active users, by name."""
+    from app.platform.models import User
+
+    users = session.exec(select(User).where(col(User.is_active).is_(True))).all()
+    return sorted(((u.id, u.display_name or u.username) for u in users), key=lambda x: x[1].lower())

@@ -584,7 +584,7 @@ def load_demo_prices(session: Session) -> tuple[int, int, int]:
         for p in chosen
         if uuid.UUID(p.id) not in own
     ]
-    return upsert_offers(session, items)
+    return upsert_offers(session, items, reason="demo prices")
 
 
 def ensure_catalog_and_demo_prices(tenant_id: uuid.UUID | str) -> tuple[int, int, int]:

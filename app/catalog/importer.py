@@ -150,9 +150,10 @@ def _job_waiting(run_id: uuid.UUID) -> bool:
         return True
 
 
-def create_run(started_by: str = "") -> CatalogImport:
-    """A QUEUED import row for a job to run. Refuses while another import is
-    queued or running; rows left RUNNING by a dead worker are closed as FAILED."""
+def create_run(started_by: str = "", started_by_tenant_id: uuid.UUID | None = None) -> CatalogImport:
+    """A QUEUED import row for a job to run, naming who asked and from which
+    shop (None: the platform itself). Refuses while another import is queued
+    or running; rows left RUNNING by a dead worker are closed as FAILED."""
     with platform_session() as s:
         open_runs = list(
             s.execute(
@@ -169,7 +170,7 @@ def create_run(started_by: str = "") -> CatalogImport:
             else:
                 raise Conflict("a catalog import is already queued or running")
             s.add(run)
-        run = CatalogImport(status="QUEUED", started_by=started_by[:200])
+        run = CatalogImport(status="QUEUED", started_by=started_by[:200], started_by_tenant_id=started_by_tenant_id)
         s.add(run)
         s.commit()
         return run
@@ -346,6 +347,40 @@ def import_catalog(
             if changed:
                 bump_catalog_version()
     return get_run(ident)
+
+
+ABANDONED = "The worker stopped during the import; start it again"
+
+
+def import_abandoned(run_id: uuid.UUID | str, *, retrying: bool) -> None:
+    """The platform found the import's job dead with its worker: unless a run
+    of it is still going (it holds the import lock), or the job is retried,
+    the row shows FAILED with the reason, and the catalog page's import button
+    starts a new one."""
+    if retrying:
+        return  # the retry runs it again and moves the row itself
+    with platform_session() as s:
+        run = s.execute(
+            select(CatalogImport).where(col(CatalogImport.id) == uuid.UUID(str(run_id))).with_for_update()
+        ).scalar_one_or_none()
+        if run is None or run.status not in ("QUEUED", "RUNNING") or import_running():
+            return
+        run.status, run.error, run.finished_at = "FAILED", ABANDONED, utcnow()
+        s.add(run)
+        s.commit()
+        p = Progress(
+            run.id,
+            status=run.status,
+            total=run.total,
+            processed=run.processed,
+            created=run.created,
+            updated=run.updated,
+            unchanged=run.unchanged,
+            skipped=run.skipped,
+            error=run.error,
+            finished_at=run.finished_at,
+        )
+    publish_progress(p)
 
 
 def latest_run() -> CatalogImport | None:

@@ -12,7 +12,7 @@ from sqlalchemy import Index, Numeric, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from app.platform.models import TenantScoped, Timestamp
+from app.platform.models import TenantScoped, Timestamp, tenant_key
 
 
 class CatalogPart(SQLModel, table=True):
@@ -51,6 +51,9 @@ class CatalogImport(SQLModel, table=True):
     skipped: int = Field(default=0)  # records without an id or a name
     error: str = Field(default="", max_length=2000)
     started_by: str = Field(default="", max_length=200)
+    # The shop whose user started the run; None for the platform (the command
+    # line). Other shops see "another shop", never the name.
+    started_by_tenant_id: uuid.UUID | None = Field(default=None)
     created_at: datetime = Timestamp()
     finished_at: datetime | None = Timestamp(nullable=True)
 
@@ -62,6 +65,7 @@ class PartOffer(TenantScoped, table=True):
     __table_args__ = (
         UniqueConstraint("tenant_id", "part_id"),
         Index("ix_part_offers_tenant_slot", "tenant_id", "slot"),
+        tenant_key("part_offers"),  # reservations of PC parts point at their offer
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -75,6 +75,18 @@ SPEC_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def identity(name: str, manufacturer: str = "") -> str:
+    """What makes two catalog records the same product for a shopper: the
+    manufacturer and the product name, ignoring case and spacing.
+
+    The upstream data lists some products more than once under different
+    ids (a boxed and a tray CPU, a kit under two part numbers, the same name
+    from two sources). Every id stays in the catalog, since offers, saved
+    builds and orders refer to them; the builder's picker shows one record
+    per identity (see `app.builder.index`)."""
+    return f"{' '.join(manufacturer.split()).casefold()}|{' '.join(name.split()).casefold()}"
+
+
 def iter_records(data_dir: str | Path, slot: str) -> Iterator[dict]:
     """Yield the upstream records (dicts) of one slot's file, in file order.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,19 +27,25 @@ from app.catalog.versions import bump_catalog_version, bump_offers_version, cata
 from app.platform import audit, config, live, tasks
 from app.platform.auth import Principal
 from app.platform.db import on_commit, platform_session, session_tenant_id, tenant_session
-from app.platform.errors import NotFound, ValidationFailed
-from app.platform.models import EventLog, utcnow
+from app.platform.errors import Forbidden, NotFound, ValidationFailed
+from app.platform.models import EventLog, Tenant, utcnow
+from app.platform.permissions import is_platform_operator
+from app.platform.text import like_pattern
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "CATALOG_CHANNEL",
+    "PARTS_LOW_THRESHOLD_KEY",
     "SLOTS",
     "SLOT_TITLES",
     "OfferFilter",
     "PartFilter",
+    "StockChange",
+    "availability_words",
     "bump_catalog_version",
     "bump_offers_version",
+    "can_import_catalog",
     "catalog_empty",
     "catalog_version",
     "deactivate_offer",
@@ -52,15 +59,30 @@ __all__ = [
     "list_parts",
     "list_price_lists",
     "offer_counts",
+    "offers_changed",
     "offers_version",
+    "on_stock_change",
+    "part_sku",
+    "parts_low_threshold",
     "queue_import",
+    "reserved_source",
+    "reserved_units",
     "set_offer",
     "shop_currency",
     "slot_counts",
+    "started_by_label",
     "upsert_offers",
 ]
 
 CATALOG_CHANNEL = importer.CATALOG_CHANNEL
+
+
+def part_sku(slot: str, part_id: object) -> str:
+    """The SKU a sold part carries on an order line ("PC-CPU-1a2b3c4d"): the
+    builder writes it, and staff typing a manual order find the part by it."""
+    return f"PC-{slot.upper()}-{str(part_id)[:8]}"
+
+
 import_catalog = importer.import_catalog
 MAX_STORED_ERRORS = 1000
 
@@ -68,8 +90,10 @@ MAX_STORED_ERRORS = 1000
 # --- versions bumped after commit -------------------------------------------------------
 
 
-def _offers_changed(session: Session) -> None:
-    """Bump the tenant's offers version and tell open pages, once this commits."""
+def offers_changed(session: Session) -> None:
+    """Bump the tenant's offers version and tell open pages, once this commits
+    (also what a domain above calls after it changed what the offers show:
+    inventory, after a reservation moved a part's availability)."""
     tenant_id = session_tenant_id(session)
 
     def bump() -> None:
@@ -77,6 +101,79 @@ def _offers_changed(session: Session) -> None:
 
     on_commit(session, bump, key="catalog.offers-version")
     live.notify_after_commit(session, "offers")
+
+
+# --- what domains above hook in -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """An offer's units on hand moved from `before` to `after` (0 before: a new offer)."""
+
+    offer_id: uuid.UUID
+    part_id: uuid.UUID
+    before: int
+    after: int
+
+
+# Called in the same transaction whenever a price list, an offer edit or the
+# demo prices change offers' stock: (session, changes, reason, actor). The
+# inventory domain writes each change into its ledger.
+StockChangeHook = Callable[[Session, list[StockChange], str, Principal | None], None]
+STOCK_CHANGE_HOOKS: list[StockChangeHook] = []
+
+# Units of a slot's parts held for orders not yet built, per part id (str):
+# what the builder takes off the stock to show what is available. The
+# inventory domain answers with its active reservations.
+ReservedSource = Callable[[Session, str], dict[str, int]]
+RESERVED_SOURCES: list[ReservedSource] = []
+
+# The shop's low-stock threshold for PC parts: at most this many available is
+# "2 left" in the builder and low on the parts page (staff hear of it).
+PARTS_LOW_THRESHOLD_KEY = "stock.parts.low_threshold"
+DEFAULT_PARTS_LOW_THRESHOLD = 2
+MAX_PARTS_LOW_THRESHOLD = 1000
+
+
+def on_stock_change(hook: StockChangeHook) -> StockChangeHook:
+    STOCK_CHANGE_HOOKS.append(hook)
+    return hook
+
+
+def reserved_source(source: ReservedSource) -> ReservedSource:
+    RESERVED_SOURCES.append(source)
+    return source
+
+
+def reserved_units(session: Session, slot: str) -> dict[str, int]:
+    """Units of `slot`'s parts held for orders, per part id (none: {})."""
+    total: dict[str, int] = {}
+    for source in RESERVED_SOURCES:
+        for part_id, units in source(session, slot).items():
+            total[part_id] = total.get(part_id, 0) + units
+    return total
+
+
+def parts_low_threshold(session: Session) -> int:
+    """The shop's low-stock threshold for parts (a bad stored value: the default)."""
+    value = config.get(session, PARTS_LOW_THRESHOLD_KEY, DEFAULT_PARTS_LOW_THRESHOLD)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return DEFAULT_PARTS_LOW_THRESHOLD
+    try:
+        number = int(value)
+    except ValueError:
+        return DEFAULT_PARTS_LOW_THRESHOLD
+    return number if 0 <= number <= MAX_PARTS_LOW_THRESHOLD else DEFAULT_PARTS_LOW_THRESHOLD
+
+
+def availability_words(available: int, threshold: int) -> str:
+    """What a shopper reads about a part: "In stock", "2 left" (1 up to the
+    threshold) or "Back-order" (none available: it is ordered in for them)."""
+    if available <= 0:
+        return "Back-order"
+    if available <= threshold:
+        return f"{available} left"
+    return "In stock"
 
 
 # --- the catalog (global) -------------------------------------------------------------------
@@ -99,7 +196,7 @@ def _check_slot(slot: str) -> str:
 
 def _search(q, search: str):
     for word in search.split()[:6]:
-        like = f"%{word}%"
+        like = like_pattern(word)
         q = q.where(
             or_(
                 col(CatalogPart.name).ilike(like),
@@ -163,11 +260,20 @@ def get_part(session: Session, part_id: uuid.UUID | str) -> CatalogPart:
 # --- catalog imports --------------------------------------------------------------------------
 
 
+def can_import_catalog(actor: Principal) -> bool:
+    """The parts catalog is shared by every shop, so re-importing it is
+    platform work: only a platform operator may (no shop role grants it, not
+    even a shop's admin). The command line (`catalog-import`) is the other
+    door, for whoever runs the servers."""
+    return is_platform_operator(actor.tenant_id, actor.user_id)
+
+
 def queue_import(actor: Principal) -> CatalogImport:
-    """Queue a catalog import job (global; needs catalog.write); audited in the
-    actor's tenant. Refuses while another import is queued or running."""
-    actor.require("catalog.write")
-    run = importer.create_run(started_by=actor.display_name or actor.username)
+    """Queue a catalog import job (global; platform operators only); audited
+    in the actor's tenant. Refuses while another import is queued or running."""
+    if not can_import_catalog(actor):
+        raise Forbidden("only a platform operator can re-import the parts catalog shared by every shop")
+    run = importer.create_run(started_by=actor.display_name or actor.username, started_by_tenant_id=actor.tenant_id)
     with tenant_session(actor.tenant_id) as s:
         audit.record(
             s, "catalog.import.started", actor_user_id=actor.user_id, target_type="catalog_import", target_id=run.id
@@ -185,6 +291,16 @@ def queue_import(actor: Principal) -> CatalogImport:
     return run
 
 
+def started_by_label(run: CatalogImport, tenant_id: uuid.UUID) -> str:
+    """Who started an import, as this shop may see it: a name only for its own
+    users; "another shop" or "the platform" (command line, demo) otherwise."""
+    if run.started_by_tenant_id is None:
+        return "the platform"
+    if run.started_by_tenant_id != tenant_id:
+        return "another shop"
+    return run.started_by or "someone in this shop"
+
+
 def latest_import() -> CatalogImport | None:
     return importer.latest_run()
 
@@ -197,8 +313,9 @@ def get_import(run_id: uuid.UUID | str) -> CatalogImport:
 
 
 def shop_currency(session: Session) -> str:
-    value = config.get(session, "shop.currency")
-    return value if isinstance(value, str) and len(value) == 3 else "EUR"
+    """The currency the shop sells in (Settings › Shop): prices are kept in it."""
+    tenant = session.get(Tenant, session_tenant_id(session))
+    return tenant.currency if tenant is not None else "EUR"
 
 
 @dataclass
@@ -283,11 +400,17 @@ class OfferInput:
     is_demo: bool = False
 
 
-def upsert_offers(session: Session, items: list[OfferInput]) -> tuple[int, int, int]:
+def upsert_offers(
+    session: Session, items: list[OfferInput], *, reason: str = "offer edited", actor: Principal | None = None
+) -> tuple[int, int, int]:
     """Create or change this shop's offers; returns (created, updated, unchanged).
-    Parts must exist (callers check); an offer equal in every field is left alone."""
+    Parts must exist (callers check); an offer equal in every field is left alone.
+    Offers whose stock moved are handed to the stock-change hooks with `reason`
+    (their rows stay locked from the read of the old figure to the commit)."""
     if not items:
         return 0, 0, 0
+    watched = bool(STOCK_CHANGE_HOOKS)
+    changes: list[StockChange] = []
     tid = session_tenant_id(session)
     slots = dict(
         session.execute(
@@ -302,6 +425,16 @@ def upsert_offers(session: Session, items: list[OfferInput]) -> tuple[int, int, 
         chunk = [i for i in items[start : start + 1000] if i.part_id in slots]
         if not chunk:
             continue
+        before: dict[uuid.UUID, int] = {}
+        if watched:
+            before = dict(
+                session.execute(
+                    select(col(PartOffer.part_id), col(PartOffer.stock))
+                    .where(col(PartOffer.part_id).in_([i.part_id for i in chunk]))
+                    .order_by(col(PartOffer.id))
+                    .with_for_update()
+                ).all()
+            )
         stmt = insert(PartOffer).values(
             [
                 {
@@ -335,12 +468,18 @@ def upsert_offers(session: Session, items: list[OfferInput]) -> tuple[int, int, 
             where=tuple_(
                 PartOffer.price, PartOffer.currency, PartOffer.stock, PartOffer.active, PartOffer.is_demo
             ).is_distinct_from(tuple_(ex.price, ex.currency, ex.stock, ex.active, ex.is_demo)),
-        ).returning(literal_column("xmax = 0"))
-        for (inserted,) in session.execute(stmt):
+        ).returning(literal_column("xmax = 0"), col(PartOffer.id), col(PartOffer.part_id), col(PartOffer.stock))
+        for inserted, offer_id, part_id, stock in session.execute(stmt):
             created += bool(inserted)
             updated += not inserted
+            old = 0 if inserted else before.get(part_id, 0)
+            if watched and old != stock:
+                changes.append(StockChange(offer_id, part_id, old, stock))
     if created or updated:
-        _offers_changed(session)
+        offers_changed(session)
+    if changes:
+        for hook in STOCK_CHANGE_HOOKS:
+            hook(session, changes, reason, actor)
     return created, updated, len(items) - created - updated
 
 
@@ -375,10 +514,13 @@ def set_offer(
         count = pricelist.parse_stock(str(stock))
     except ValueError as exc:
         raise ValidationFailed(str(exc)) from exc
-    cur = (currency or shop_currency(session)).upper()
-    if cur != shop_currency(session):
-        raise ValidationFailed(f"this shop sells in {shop_currency(session)}, not {cur}")
-    created, updated, _ = upsert_offers(session, [OfferInput(part.id, amount, count, cur, active)])
+    sells_in = shop_currency(session)
+    cur = (currency or sells_in).upper()
+    if cur != sells_in:
+        raise ValidationFailed(f"this shop sells in {sells_in}, not {cur}")
+    created, updated, _ = upsert_offers(
+        session, [OfferInput(part.id, amount, count, cur, active)], reason="offer edited", actor=actor
+    )
     if created or updated:
         _offer_log(
             session,
@@ -403,7 +545,7 @@ def deactivate_offer(session: Session, part_id: uuid.UUID | str, *, actor: Princ
     if offer.active:
         offer.active, offer.updated_at = False, utcnow()
         session.add(offer)
-        _offers_changed(session)
+        offers_changed(session)
         _offer_log(
             session, "catalog.offer-changed", f"{part.name}: no longer for sale", actor, {"partId": str(part.id)}
         )
@@ -449,7 +591,7 @@ def import_price_list(
             )
         else:
             items.append(OfferInput(row.part_id, row.price, row.stock, currency, row.active))
-    created, updated, unchanged = upsert_offers(session, items)
+    created, updated, unchanged = upsert_offers(session, items, reason=f"price list {name}", actor=actor)
     errors.sort(key=lambda e: e.row)
     result = PriceListImport(
         tenant_id=session_tenant_id(session),

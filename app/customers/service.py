@@ -174,7 +174,7 @@ def sign_in(session: Session, email: str, password: str, *, ip: str = "") -> Sig
     if not password:
         raise ValidationFailed("enter your email address and password")
     target = email[:100]
-    auth.check_throttle(session, target, action=LOGIN_ACTION, target_type="customer", ip=ip)
+    usual = auth.check_throttle(session, target, action=LOGIN_ACTION, target_type="customer", ip=ip)
     customer = session.exec(select(Customer).where(Customer.email == email)).first()
     ok = auth.verify_password(customer.password_hash if customer else None, password)
     if not ok or customer is None or not customer.is_active:
@@ -188,6 +188,7 @@ def sign_in(session: Session, email: str, password: str, *, ip: str = "") -> Sig
         )
         session.commit()
         raise Unauthorized("wrong email address or password")
+    auth.sign_in_passed(session, target, action=LOGIN_ACTION, ip=ip, usual=usual)
     if auth.needs_rehash(customer.password_hash):
         customer.password_hash = auth.hash_password(password)
     return open_session(session, customer, ip=ip)

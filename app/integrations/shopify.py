@@ -2,8 +2,13 @@
 
 Follows ../shared/contracts/shopify.md: base64 HMAC-SHA256 of the raw body
 with the app secret (§2), the REST order JSON of webhooks (§3), the GraphQL
-`orders` connection with cursors for backfill (§5), and throttling by
+`orders` connection with cursors for backfill (§5), fulfillments with tracking
+and their later tracking updates (§4), and throttling by
 `extensions.cost.throttleStatus` or 429 + Retry-After (§6).
+
+Every call goes through the outbound guard (app/platform/outbound.py): only
+https://*.myshopify.com in production, no redirects. Errors name the failure
+and never carry the answer's body.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from app.platform import logs
+from app.platform import outbound
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +59,8 @@ query Orders($cursor: String, $q: String, $first: Int) {
                               zip country countryCodeV2 phone }
             lineItems(first: 100) { nodes { id sku quantity title variantTitle
                                             originalUnitPriceSet { shopMoney { amount currencyCode } }
-                                            variant { id legacyResourceId } customAttributes { key value } } } }
+                                            variant { id legacyResourceId } customAttributes { key value } } }
+            fulfillments(first: 5) { id status createdAt trackingInfo { company number url } } }
   }
 }
 """
@@ -67,6 +73,7 @@ query FulfillmentOrders($id: ID!) {
     fulfillmentOrders(first: 10) {
       nodes { id status lineItems(first: 100) { nodes { id remainingQuantity } } }
     }
+    fulfillments(first: 5) { id status createdAt trackingInfo { company number url } }
   }
 }
 """
@@ -75,6 +82,17 @@ FULFILLMENT_CREATE = """
 mutation CreateFulfillment($fulfillment: FulfillmentInput!, $message: String) {
   fulfillmentCreate(fulfillment: $fulfillment, message: $message) {
     fulfillment { id status createdAt trackingInfo { company number url } }
+    userErrors { field message }
+  }
+}
+"""
+
+
+FULFILLMENT_TRACKING_UPDATE = """
+mutation UpdateTracking($fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!, $notifyCustomer: Boolean) {
+  fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId, trackingInfoInput: $trackingInfoInput,
+                                notifyCustomer: $notifyCustomer) {
+    fulfillment { id status trackingInfo { company number url } }
     userErrors { field message }
   }
 }
@@ -96,6 +114,51 @@ class OrdersPage:
     end_cursor: str | None
 
 
+@dataclass
+class FulfillmentResult:
+    """What `create_fulfillment` left in Shopify: the fulfillment it created, or,
+    when nothing was open any more, the order's latest fulfillment (None when
+    the order has none), with the tracking numbers Shopify holds on it."""
+
+    fulfillment_id: str | None
+    created: bool
+    tracking_numbers: list[str]
+
+
+def latest_fulfillment(fulfillments: object) -> dict | None:
+    """The newest fulfillment of an order's `fulfillments` list (GraphQL `Order.fulfillments`,
+    oldest first) that was not cancelled: the one whose tracking the customer sees."""
+    if not isinstance(fulfillments, list):
+        return None
+    live = [
+        f
+        for f in fulfillments
+        if isinstance(f, dict)
+        and f.get("id")
+        and str(f.get("status") or "").upper() not in ("CANCELLED", "ERROR", "FAILURE")
+    ]
+    return live[-1] if live else None
+
+
+def tracking_numbers(fulfillment: dict) -> list[str]:
+    return [str(t["number"]) for t in fulfillment.get("trackingInfo") or [] if isinstance(t, dict) and t.get("number")]
+
+
+def _tracking_input(*, number: str, url: str, company: str) -> dict[str, str]:
+    """A FulfillmentTrackingInput (contract §4) of what is known: a URL only with its number."""
+    tracking = {k: v.strip() for k, v in (("company", company), ("number", number), ("url", url)) if v and v.strip()}
+    if "url" in tracking and "number" not in tracking:
+        tracking.pop("url")
+    return tracking
+
+
+def _refused(what: str, errors: list) -> ShopifyError:
+    return ShopifyError(
+        f"Shopify refused the {what}: "
+        + "; ".join(outbound.api_message(e.get("message") if isinstance(e, dict) else e) for e in errors)
+    )
+
+
 class ShopifyClient:
     """GraphQL Admin client for one shop. Waits out throttling as the API says."""
 
@@ -109,12 +172,14 @@ class ShopifyClient:
         max_throttle_waits: int = 20,
         transport_retries: int = 3,
         sleep=time.sleep,
+        transport: httpx.BaseTransport | None = None,
     ):
         base = base_url if base_url.startswith("http") else f"https://{base_url}"
         self.url = f"{base.rstrip('/')}/admin/api/{api_version}/graphql.json"
-        self.client = httpx.Client(
+        self.client = outbound.client(
+            outbound.SHOPIFY,
             timeout=timeout,
-            event_hooks=logs.httpx_event_hooks(),
+            transport=transport,
             headers={"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"},
         )
         self.max_throttle_waits = max_throttle_waits
@@ -130,17 +195,22 @@ class ShopifyClient:
         while True:
             try:
                 r = self.client.post(self.url, json={"query": query, "variables": variables or {}})
+            except outbound.OutboundRefused as exc:
+                raise ShopifyError(exc.message) from None
             except httpx.TransportError as exc:
                 attempts += 1
                 if attempts > self.transport_retries:
                     raise ShopifyError(f"Shopify unreachable: {exc}") from exc
                 self.sleep(min(8.0, 0.5 * 2**attempts))
                 continue
-            if r.status_code == 401:
-                raise ShopifyAuthError("Shopify refused the access token (401)")
-            body: dict = {}
+            if r.status_code in (401, 403):
+                raise ShopifyAuthError(outbound.status_hint(outbound.SHOPIFY, r.status_code, "access token"))
+            if r.is_redirect:
+                raise ShopifyError(outbound.redirect_refused(outbound.SHOPIFY, r))
+            answer: object = None
             with contextlib.suppress(ValueError):
-                body = r.json()
+                answer = r.json()
+            body: dict = answer if isinstance(answer, dict) else {}
             wait = self._throttle_wait(r, body)
             if wait is not None:
                 self.throttle_waits += 1
@@ -156,10 +226,16 @@ class ShopifyClient:
                 self.sleep(min(8.0, 0.5 * 2**attempts))
                 continue
             if r.status_code >= 400:
-                raise ShopifyError(f"Shopify answered {r.status_code}: {r.text[:300]}")
-            if body.get("errors"):
-                raise ShopifyError(f"Shopify GraphQL error: {body['errors'][0].get('message')}")
-            return body.get("data") or {}
+                raise ShopifyError(outbound.status_hint(outbound.SHOPIFY, r.status_code, "access token"))
+            if not isinstance(answer, dict):
+                raise ShopifyError(f"Shopify answered HTTP {r.status_code} with something that is not GraphQL")
+            errors = body.get("errors")
+            if errors:
+                first = errors[0] if isinstance(errors, list) and errors else errors
+                message = outbound.api_message(first.get("message") if isinstance(first, dict) else first)
+                raise ShopifyError("Shopify did not accept the query" + (f": {message}" if message else ""))
+            data = body.get("data")
+            return data if isinstance(data, dict) else {}
 
     @staticmethod
     def _throttle_wait(r: httpx.Response, body: dict) -> float | None:
@@ -192,20 +268,22 @@ class ShopifyClient:
             nodes=conn.get("nodes") or [], has_next=bool(info.get("hasNextPage")), end_cursor=info.get("endCursor")
         )
 
-    def create_fulfillment(self, order_gid: str, *, number: str, url: str, company: str) -> str | None:
+    def create_fulfillment(self, order_gid: str, *, number: str, url: str, company: str) -> FulfillmentResult:
         """Fulfil every open fulfillment order of an order with tracking. Reads the
         fulfillment orders first (fulfillmentCreate is not idempotent), so a retry
-        after a lost answer does not fulfil twice. Returns the fulfillment id, or
-        None when nothing was left open."""
+        after a lost answer does not fulfil twice: with nothing left open, the
+        result names the order's latest existing fulfillment instead."""
         data = self.graphql(FULFILLMENT_ORDERS_QUERY, {"id": order_gid})
-        nodes = ((data.get("order") or {}).get("fulfillmentOrders") or {}).get("nodes") or []
+        order = data.get("order") or {}
+        nodes = (order.get("fulfillmentOrders") or {}).get("nodes") or []
         open_fos = [fo for fo in nodes if fo.get("status") in ("OPEN", "IN_PROGRESS")]
         if not open_fos:
-            return None
-        tracking = {k: v for k, v in (("company", company), ("number", number), ("url", url)) if v}
-        if "url" in tracking and "number" not in tracking:
-            tracking.pop("url")
-        created = None
+            existing = latest_fulfillment(order.get("fulfillments"))
+            if existing is None:
+                return FulfillmentResult(None, created=False, tracking_numbers=[])
+            return FulfillmentResult(str(existing["id"]), created=False, tracking_numbers=tracking_numbers(existing))
+        tracking = _tracking_input(number=number, url=url, company=company)
+        created: dict = {}
         for fo in open_fos:  # one call per fulfillment order: one location per fulfillment
             fulfillment: dict = {
                 "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo["id"]}],
@@ -216,8 +294,27 @@ class ShopifyClient:
             result = self.graphql(FULFILLMENT_CREATE, {"fulfillment": fulfillment}).get("fulfillmentCreate") or {}
             errors = result.get("userErrors") or []
             if errors:
-                raise ShopifyError(
-                    "Shopify refused the fulfillment: " + "; ".join(e.get("message", "") for e in errors)
-                )
-            created = (result.get("fulfillment") or {}).get("id") or created
-        return created
+                raise _refused("fulfillment", errors)
+            created = result.get("fulfillment") or created
+        return FulfillmentResult(
+            str(created["id"]) if created.get("id") else None, created=True, tracking_numbers=tracking_numbers(created)
+        )
+
+    def update_fulfillment_tracking(
+        self, fulfillment_gid: str, *, number: str, url: str, company: str, notify_customer: bool = False
+    ) -> None:
+        """Replace the tracking of a fulfillment made earlier (contract §4,
+        `fulfillmentTrackingInfoUpdate`): the parcel got a new label or carrier."""
+        tracking = _tracking_input(number=number, url=url, company=company)
+        if not tracking:
+            raise ShopifyError("there is no tracking number, link or carrier to send to Shopify")
+        result = (
+            self.graphql(
+                FULFILLMENT_TRACKING_UPDATE,
+                {"fulfillmentId": fulfillment_gid, "trackingInfoInput": tracking, "notifyCustomer": notify_customer},
+            ).get("fulfillmentTrackingInfoUpdate")
+            or {}
+        )
+        errors = result.get("userErrors") or []
+        if errors:
+            raise _refused("tracking", errors)

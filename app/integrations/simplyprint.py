@@ -12,6 +12,10 @@ Follows ../shared/contracts/simplyprint.md:
   there is no signature over the body.
 * §5: back off on 429/503 (and other 5xx / transport errors), bounded.
 
+Every call goes through the outbound guard (app/platform/outbound.py): only SimplyPrint's own
+https hosts in production, no redirects. Errors name the failure; of the answer they carry at
+most the `message` field of SimplyPrint's JSON envelope, never the raw body.
+
 One client talks to one SimplyPrint organisation; the caller builds it from a tenant's connection.
 """
 
@@ -26,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from app.platform import logs
+from app.platform import outbound
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +134,10 @@ class SimplyPrintClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.sleep = sleep
-        self.http = httpx.Client(
+        self.http = outbound.client(
+            outbound.SIMPLYPRINT,
             timeout=timeout,
             transport=transport,
-            event_hooks=logs.httpx_event_hooks(),
             headers={"X-API-KEY": api_key, "Accept": "application/json"},
         )
 
@@ -180,6 +184,8 @@ class SimplyPrintClient:
         while True:
             try:
                 r = self.http.request(method, url, params=params, json=json, files=files)
+            except outbound.OutboundRefused as exc:
+                raise SimplyPrintError(exc.message) from None
             except httpx.TransportError as exc:
                 if attempt < self.retries and (idempotent or isinstance(exc, _NOT_SENT_ERRORS)):
                     log.info("SimplyPrint %s: %s; retrying", what, exc)
@@ -193,15 +199,19 @@ class SimplyPrintClient:
                 self._wait(attempt, r)
                 attempt += 1
                 continue
+            if r.is_redirect:
+                raise SimplyPrintError(
+                    outbound.redirect_refused(outbound.SIMPLYPRINT, r) + f" ({what})", status_code=r.status_code
+                )
             try:
                 body = r.json()
             except ValueError:
                 body = None
-            message = body.get("message") if isinstance(body, dict) else None
+            message = outbound.api_message(body.get("message")) if isinstance(body, dict) else ""
             if r.status_code >= 400:
-                text = message or (r.text[:200] if body is None else "")
+                hint = ": check the API key" if r.status_code in (401, 403) and not message else ""
                 raise SimplyPrintError(
-                    f"SimplyPrint {what} answered HTTP {r.status_code}" + (f": {text}" if text else ""),
+                    f"SimplyPrint {what} answered HTTP {r.status_code}" + (f": {message}" if message else hint),
                     status_code=r.status_code,
                     payload=body,
                 )

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from app.orders import service, shopify
+from app.orders import inputs, service, shopify
 from app.orders.inputs import LineInput, OrderInput
 from app.orders.models import LineItem, Order
 from app.platform.auth import Principal
 from app.platform.db import tenant_session
-from app.platform.errors import DomainError
-from app.platform.web import require
+from app.platform.errors import DomainError, Unauthorized
+from app.platform.web import Day, csv_download, require
 
 router = APIRouter(tags=["orders"])
+MAX_SEARCH = 200
+MAX_PAGE = 10_000  # 10,000 pages of up to 200 orders: beyond any shop's list
 webhooks = APIRouter(tags=["webhooks"])
 
 
@@ -87,15 +89,15 @@ def order_json(order: Order, items: list[LineItem] | None = None) -> dict:
 @router.get("/orders")
 def list_orders(
     principal: Principal = Depends(require("orders.read")),
-    search: str = "",
-    status: str = "",
-    fulfillment_status: str = Query("", alias="fulfillmentStatus"),
-    source: str = "",
-    date_from: date | None = Query(None, alias="from"),
-    date_to: date | None = Query(None, alias="to"),
-    sort: str = "placed_at",
+    search: str = Query("", max_length=MAX_SEARCH),
+    status: str = Query("", max_length=30),
+    fulfillment_status: str = Query("", max_length=30, alias="fulfillmentStatus"),
+    source: str = Query("", max_length=20),
+    date_from: Day | None = Query(None, alias="from"),
+    date_to: Day | None = Query(None, alias="to"),
+    sort: str = Query("placed_at", max_length=40),
     desc: bool = True,
-    page: int = Query(0, ge=0),
+    page: int = Query(0, ge=0, le=MAX_PAGE),
     page_size: int = Query(25, ge=1, le=200, alias="pageSize"),
 ) -> dict:
     f = service.OrderFilter(
@@ -109,10 +111,47 @@ def list_orders(
         descending=desc,
         page=page,
         page_size=page_size,
+        timezone=principal.fmt.timezone,
     )
     with tenant_session(principal.tenant_id) as s:
         rows, total = service.list_orders(s, f)
         return {"total": total, "page": page, "pageSize": page_size, "orders": [order_json(o) for o in rows]}
+
+
+@router.get("/orders/export.csv")
+def export_orders(
+    principal: Principal = Depends(require("orders.read")),
+    search: str = Query("", max_length=MAX_SEARCH),
+    status: str = Query("", max_length=30),
+    fulfillment_status: str = Query("", max_length=30, alias="fulfillmentStatus"),
+    source: str = Query("", max_length=20),
+    date_from: Day | None = Query(None, alias="from"),
+    date_to: Day | None = Query(None, alias="to"),
+    sort: str = Query("placed_at", max_length=40),
+    desc: bool = True,
+    ids: str = Query("", max_length=40_000, description="comma-separated order ids: only these (the ticked rows)"),
+):
+    """Every order matching the filters (the list's, without paging) as CSV,
+    in the shop's time zone and words; `ids` narrows it to chosen orders."""
+    f = service.OrderFilter(
+        search=search,
+        status=status,
+        fulfillment_status=fulfillment_status,
+        source=source,
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort,
+        descending=desc,
+        ids=[i for i in ids.split(",") if i.strip()][:1000],
+        timezone=principal.fmt.timezone,
+    )
+
+    def rows():
+        with tenant_session(principal.tenant_id) as s:
+            yield from service.export_rows(s, f, principal.fmt)
+
+    today = principal.fmt.local(datetime.now(UTC)).date()  # the shop's today, in the file's name
+    return csv_download(f"orders-{today.isoformat()}.csv", service.EXPORT_HEADER, rows())
 
 
 @router.get("/orders/{order_id}")
@@ -134,8 +173,13 @@ class LineBody(BaseModel):
     sku: str = Field("", max_length=100)
     title: str = Field("", max_length=300)
     quantity: int = Field(1, ge=1, le=10000)
-    unitPrice: Decimal = Field(Decimal("0"), ge=0, max_digits=12, decimal_places=2)
-    properties: dict = Field(default_factory=dict)
+    unitPrice: Decimal = Field(Decimal("0"), ge=0, le=inputs.MAX_AMOUNT, decimal_places=2)
+    properties: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict,
+        max_length=inputs.MAX_PROPERTIES,
+        description=f"at most {inputs.MAX_PROPERTIES} name/value pairs, each value at most "
+        f"{inputs.MAX_PROPERTY_VALUE} characters",
+    )
 
 
 class ManualOrderBody(BaseModel):
@@ -150,9 +194,9 @@ class ManualOrderBody(BaseModel):
     postalCode: str = Field("", max_length=20)
     countryCode: str = Field("", max_length=2)
     currency: str = Field("EUR", min_length=3, max_length=3)
-    shipping: Decimal = Field(Decimal("0"), ge=0, max_digits=12, decimal_places=2)
-    note: str = Field("", max_length=2000)
-    lineItems: list[LineBody] = Field(min_length=1)
+    shipping: Decimal = Field(Decimal("0"), ge=0, le=inputs.MAX_AMOUNT, decimal_places=2)
+    note: str = Field("", max_length=inputs.MAX_NOTE)
+    lineItems: list[LineBody] = Field(min_length=1, max_length=inputs.MAX_LINES)
 
 
 @router.post("/orders", status_code=201)
@@ -175,7 +219,7 @@ def create_manual_order(body: ManualOrderBody, principal: Principal = Depends(re
         lines=[
             LineInput(
                 sku=li.sku.strip(),
-                title=li.title.strip() or li.sku.strip(),
+                title=li.title.strip(),
                 quantity=li.quantity,
                 unit_price=li.unitPrice,
                 properties=li.properties,
@@ -184,7 +228,7 @@ def create_manual_order(body: ManualOrderBody, principal: Principal = Depends(re
         ],
     )
     with tenant_session(principal.tenant_id) as s:
-        order = service.create_manual_order(s, data, actor=principal)
+        order = service.take_manual_order(s, data, actor=principal)
         s.commit()
         return order_json(order, service.line_items(s, order.id))
 
@@ -228,8 +272,8 @@ def cancel_order(
 
 
 class ShopifyConnectBody(BaseModel):
-    shopDomain: str = Field(min_length=3, max_length=255)
-    accessToken: str = Field(min_length=1, max_length=500)
+    shopDomain: str = Field(min_length=3, max_length=100)
+    accessToken: str = Field(min_length=1, max_length=500, pattern=r"^\s*[\x21-\x7e]+\s*$")  # sent in a header: ASCII
     webhookSecret: str = Field(min_length=1, max_length=500)
     apiBaseUrl: str = Field("", max_length=500)
 
@@ -257,7 +301,7 @@ def disconnect_shopify(principal: Principal = Depends(require("settings.write"))
 
 
 class BackfillBody(BaseModel):
-    since: date
+    since: Day
 
 
 @router.post("/orders/backfill", status_code=202)
@@ -280,5 +324,7 @@ async def shopify_webhook(request: Request) -> dict:
     raw = await request.body()
     if not raw:
         raise DomainError("the body is empty", code="empty_body")
+    if not request.headers.get("x-shopify-hmac-sha256", "").isascii():
+        raise Unauthorized("the webhook signature is not valid")  # a base64 digest is plain ASCII
     result = await asyncio.to_thread(shopify.handle_webhook, raw, dict(request.headers))
     return {"status": result.status, "orderId": str(result.order_id) if result.order_id else None}

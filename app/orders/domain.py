@@ -11,5 +11,7 @@ DOMAIN = Domain(
     routers=("app.orders.api:webhooks", "app.orders.api:router"),
     pages=("app.pages.orders",),
     demo="app.orders.demo:load",
+    home="app.orders.home:tiles",
+    activity="app.orders.home:activity",
     resources=(Resource("orders", "orders and their fulfillment"),),
 )

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
 from app.platform.crypto import EncryptedString
-from app.platform.models import TenantScoped, Timestamp
+from app.platform.models import TenantScoped, Timestamp, tenant_fk, tenant_key
 
 
 class Order(TenantScoped, table=True):
@@ -22,6 +22,9 @@ class Order(TenantScoped, table=True):
         Index("ix_orders_tenant_number", "tenant_id", "number"),
         Index("ix_orders_tenant_placed", "tenant_id", "placed_at"),
         Index("ix_orders_tenant_status", "tenant_id", "status"),
+        tenant_key("orders"),
+        tenant_fk("orders", "customer_id", "customers", ondelete="SET NULL"),
+        tenant_fk("orders", "saved_build_id", "saved_builds", ondelete="SET NULL"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -56,6 +59,8 @@ class Order(TenantScoped, table=True):
     tracking_number: str = Field(default="", max_length=100)
     tracking_url: str = Field(default="", max_length=500)
     tracking_carrier: str = Field(default="", max_length=100)
+    # the Shopify fulfillment made with that tracking (its tracking is updated later)
+    shopify_fulfillment_id: str = Field(default="", max_length=100)
 
     total_parts: int = Field(default=0)
     completed_parts: int = Field(default=0)
@@ -63,8 +68,8 @@ class Order(TenantScoped, table=True):
     problems: list = Field(default_factory=list, sa_type=JSONB)  # visible problems, e.g. a line without SKU
     cancel_reason: str = Field(default="", max_length=50)
     # builder orders: the storefront customer and the saved build they ordered
-    customer_id: uuid.UUID | None = Field(default=None, foreign_key="customers.id", ondelete="SET NULL")
-    saved_build_id: uuid.UUID | None = Field(default=None, foreign_key="saved_builds.id", ondelete="SET NULL")
+    customer_id: uuid.UUID | None = Field(default=None)
+    saved_build_id: uuid.UUID | None = Field(default=None)
 
     placed_at: datetime = Timestamp()  # when the customer ordered
     created_at: datetime = Timestamp()  # when Shopfloor received it
@@ -77,10 +82,14 @@ class Order(TenantScoped, table=True):
 
 class LineItem(TenantScoped, table=True):
     __tablename__: ClassVar[str] = "order_line_items"
-    __table_args__ = (UniqueConstraint("order_id", "shopify_line_item_id"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "shopify_line_item_id"),
+        tenant_key("order_line_items"),
+        tenant_fk("order_line_items", "order_id", "orders", ondelete="CASCADE"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    order_id: uuid.UUID = Field(foreign_key="orders.id", index=True, ondelete="CASCADE")
+    order_id: uuid.UUID = Field(index=True)
     position: int = Field(default=0)
     shopify_line_item_id: str | None = Field(default=None, max_length=30)
     sku: str = Field(default="", max_length=100)

@@ -3,25 +3,29 @@ webhooks and jobs all call these functions with a tenant session."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Date, cast, func, or_, text
+from sqlalchemy import Date, cast, func, or_
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from app.orders import machine
 from app.orders.inputs import LineInput, OrderInput
 from app.orders.models import LineItem, Order
-from app.platform import live, retry
+from app.platform import live, numbering, retry
 from app.platform.auth import Principal
 from app.platform.db import get_or_404, session_tenant_id
-from app.platform.errors import Conflict, InvalidTransition, ValidationFailed
+from app.platform.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
 from app.platform.events import publish
+from app.platform.formatting import ShopFormat, of_tenant
 from app.platform.models import EventLog, utcnow
+from app.platform.text import like_pattern
 
 SOURCE = "order-service"
 
@@ -37,6 +41,13 @@ GATED_STEPS = ("ready", "packaging", "shipped")
 # cancelled (builds: the PC's build leaves the workbench).
 CancelHook = Callable[[Session, Order, Principal | None], None]
 CANCEL_HOOKS: list[CancelHook] = []
+
+
+def shown_properties(properties: dict | None) -> list[tuple[str, str]]:
+    """A line's properties as people read them: what the customer gave
+    ("Engraving: Anna"). Keys starting with "_" are the shop's own references
+    (Shopify's convention for hidden line properties) and stay out of sight."""
+    return [(str(k), str(v)) for k, v in (properties or {}).items() if not str(k).startswith("_")]
 
 
 def fulfillment_gate(gate: FulfillmentGate) -> FulfillmentGate:
@@ -91,6 +102,14 @@ def log_event(
     return entry
 
 
+def _status(value: str) -> str:
+    return machine.ORDER_STATUS.label(value)
+
+
+def _fulfillment(value: str) -> str:
+    return machine.FULFILLMENT_STATUS.label(value)
+
+
 def _actor_name(actor: Principal | None) -> str:
     return actor.display_name if actor else "system"
 
@@ -122,6 +141,8 @@ class OrderFilter:
     descending: bool = True
     page: int = 0
     page_size: int = 25
+    ids: list[str] = field(default_factory=list)  # only these orders (the ticked rows of a bulk export)
+    timezone: str = "UTC"  # the shop's: a day filter means the shop's day
 
 
 SORTS = {
@@ -134,9 +155,28 @@ SORTS = {
 }
 
 
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _as_ids(values: list[str]) -> list[uuid.UUID]:
+    out = []
+    for v in values:
+        try:
+            out.append(uuid.UUID(str(v)))
+        except ValueError:
+            continue  # a mangled id matches nothing
+    return out
+
+
 def _filtered(q, f: OrderFilter):
+    if f.ids:
+        q = q.where(col(Order.id).in_(_as_ids(f.ids)))
     if f.search.strip():
-        like = f"%{f.search.strip()}%"
+        like = like_pattern(f.search.strip())
         q = q.where(
             or_(
                 col(Order.number).ilike(like),
@@ -152,10 +192,11 @@ def _filtered(q, f: OrderFilter):
         q = q.where(Order.fulfillment_status == f.fulfillment_status)
     if f.source:
         q = q.where(Order.source == f.source)
+    zone = _zone(f.timezone)
     if f.date_from:
-        q = q.where(Order.placed_at >= datetime.combine(f.date_from, datetime.min.time(), UTC))
+        q = q.where(Order.placed_at >= datetime.combine(f.date_from, datetime.min.time(), zone))
     if f.date_to:
-        q = q.where(Order.placed_at < datetime.combine(f.date_to + timedelta(days=1), datetime.min.time(), UTC))
+        q = q.where(Order.placed_at < datetime.combine(f.date_to + timedelta(days=1), datetime.min.time(), zone))
     return q
 
 
@@ -180,15 +221,18 @@ def status_counts(session: Session, f: OrderFilter | None = None) -> dict[str, i
                 date_from=f.date_from,
                 date_to=f.date_to,
                 fulfillment_status=f.fulfillment_status,
+                timezone=f.timezone,
             ),
         )
     found = dict(session.exec(q).all())
     return {s: found.get(s, 0) for s in machine.ORDER_STATUSES}
 
 
-def orders_per_day(session: Session, days: int = 30) -> list[tuple[date, int]]:
-    start = (utcnow() - timedelta(days=days - 1)).date()
-    day = cast(func.timezone("UTC", Order.placed_at), Date)
+def orders_per_day(session: Session, days: int = 30, timezone: str = "UTC") -> list[tuple[date, int]]:
+    """Orders placed per day over the last `days` days, days as the shop counts them."""
+    zone = _zone(timezone)
+    start = (utcnow().astimezone(zone) - timedelta(days=days - 1)).date()
+    day = cast(func.timezone(str(zone.key), Order.placed_at), Date)
     rows = dict(session.exec(select(day, func.count()).where(day >= start).group_by(day)).all())
     return [(start + timedelta(days=i), rows.get(start + timedelta(days=i), 0)) for i in range(days)]
 
@@ -197,17 +241,9 @@ def orders_per_day(session: Session, days: int = 30) -> list[tuple[date, int]]:
 
 
 def _next_number(session: Session, prefix: str) -> str:
-    """M-00001, B-00001, …: a per-tenant counter in system_config, race-free."""
-    key = f"orders.sequence.{prefix}"
-    value = session.execute(
-        text(
-            "INSERT INTO system_config (tenant_id, key, value, updated_at) VALUES (:t, :k, '1'::jsonb, now()) "
-            "ON CONFLICT (tenant_id, key) DO UPDATE SET value = to_jsonb((system_config.value)::text::int + 1), "
-            "updated_at = now() RETURNING (value)::text::int"
-        ),
-        {"t": session_tenant_id(session), "k": key},
-    ).scalar()
-    return f"{prefix}-{value:05d}"
+    """M-00001, B-00001, …: the shop's manual or builder order numbering
+    (platform numbering: race-free, never given twice, prefix set by the shop)."""
+    return numbering.reserve(session, "order_manual" if prefix == "M" else "order_builder")
 
 
 def _validate(data: OrderInput) -> None:
@@ -328,7 +364,8 @@ def create_order(
         session,
         order,
         "order.created",
-        f"Order {order.number} received from {data.source} ({len(data.lines)} line(s), {order.currency} {order.total})",
+        f"Order {order.number} received from {machine.SOURCE.label(data.source)} ({len(data.lines)} line(s), "
+        f"{of_tenant(tid).money(order.total, order.currency)})",
         actor=actor,
     )
     for p in problems:
@@ -402,7 +439,7 @@ def change_status(
         session,
         order,
         "order.status-changed",
-        f"Status {previous} → {target}" + (f" ({reason})" if reason else ""),
+        f"Status {_status(previous)} → {_status(target)}" + (f" ({reason})" if reason else ""),
         severity=severity,
         actor=actor,
         meta={"previousStatus": previous, "newStatus": target},
@@ -429,7 +466,7 @@ def revive(
         session,
         order,
         "order.revived",
-        f"Status {previous} → PROCESSING" + (f" ({reason})" if reason else ""),
+        f"Status {_status(previous)} → {_status('PROCESSING')}" + (f" ({reason})" if reason else ""),
         actor=actor,
         meta={"previousStatus": previous, "newStatus": "PROCESSING", **(meta or {})},
     )
@@ -475,7 +512,7 @@ def _set_fulfillment(
         session,
         order,
         "order.fulfillment-changed",
-        f"Fulfillment {previous} → {target}"
+        f"Fulfillment {_fulfillment(previous)} → {_fulfillment(target)}"
         + (f" by {_actor_name(actor)}" if actor else "")
         + (f" ({reason})" if reason else ""),
         actor=actor,
@@ -518,36 +555,109 @@ def advance_fulfillment(
         raise InvalidTransition(f"fulfillment cannot go from {current} to {target}; {allowed}")
     _check_gates(session, order, target)
     if target == "shipped":
-        if tracking:
-            order.tracking_number = tracking.number.strip()[:100] or order.tracking_number
-            order.tracking_url = tracking.url.strip()[:500] or order.tracking_url
-            order.tracking_carrier = tracking.carrier.strip()[:100] or order.tracking_carrier
-        order.shipped_at = utcnow()
-        if order.source == "shopify" and order.shopify_order_id:
-            retry.schedule(
-                session,
-                "FULFILLMENT",
-                order_id=order.id,
-                payload={
-                    "trackingNumber": order.tracking_number,
-                    "trackingUrl": order.tracking_url,
-                    "carrier": order.tracking_carrier,
-                },
-            )
+        _shipped(session, order, tracking)
     _set_fulfillment(session, order, target, actor=actor)
-    if target == "completed":  # delivered: what was still open on a line (nothing to print) is done
-        for li in line_items(session, order.id):
-            if li.status == "PENDING":
-                li.status = "COMPLETED"
-                session.add(li)
-    if (
-        target == "completed"
-        and order.status != "COMPLETED"
-        and (order.status == "PENDING" or machine.can_change_status(order.status, "COMPLETED"))
-    ):
-        change_status(session, order, "COMPLETED", actor=actor, reason="delivered")
+    if target == "completed":
+        _delivered(session, order, actor)
     publish(session, "order.fulfillment-changed", {"orderId": str(order.id), "newStatus": target}, source=SOURCE)
     return order
+
+
+def _push_tracking(session: Session, order: Order) -> None:
+    """Shopify hears of the order's tracking: a fulfillment with it, or (once
+    one exists) its tracking updated (the FULFILLMENT retry operation)."""
+    if order.source == "shopify" and order.shopify_order_id:
+        retry.schedule(
+            session,
+            "FULFILLMENT",
+            order_id=order.id,
+            payload={
+                "trackingNumber": order.tracking_number,
+                "trackingUrl": order.tracking_url,
+                "carrier": order.tracking_carrier,
+            },
+        )
+
+
+def _copy_tracking(order: Order, tracking: Tracking | None) -> bool:
+    """Take what `tracking` gives (blank fields keep what the order has); True when something changed."""
+    if tracking is None:
+        return False
+    before = (order.tracking_number, order.tracking_url, order.tracking_carrier)
+    order.tracking_number = tracking.number.strip()[:100] or order.tracking_number
+    order.tracking_url = tracking.url.strip()[:500] or order.tracking_url
+    order.tracking_carrier = tracking.carrier.strip()[:100] or order.tracking_carrier
+    return (order.tracking_number, order.tracking_url, order.tracking_carrier) != before
+
+
+def _shipped(session: Session, order: Order, tracking: Tracking | None) -> None:
+    _copy_tracking(order, tracking)
+    order.shipped_at = utcnow()
+    _push_tracking(session, order)
+
+
+def _delivered(session: Session, order: Order, actor: Principal | None) -> None:
+    """Delivered: what was still open on a line (nothing to print) is done, and the order is complete."""
+    for li in line_items(session, order.id):
+        if li.status == "PENDING":
+            li.status = "COMPLETED"
+            session.add(li)
+    if order.status != "COMPLETED" and (
+        order.status == "PENDING" or machine.can_change_status(order.status, "COMPLETED")
+    ):
+        change_status(session, order, "COMPLETED", actor=actor, reason="delivered")
+
+
+def set_tracking(session: Session, order: Order, tracking: Tracking, *, reason: str = "") -> bool:
+    """UpdateTracking (seed 003): the order's tracking number, link and carrier
+    follow its shipment. Once shipped, Shopify's fulfillment follows too.
+    True when something changed."""
+    if not _copy_tracking(order, tracking):
+        return False
+    order.updated_at = utcnow()
+    session.add(order)
+    log_event(
+        session,
+        order,
+        "order.tracking-changed",
+        f"Tracking {order.tracking_carrier} {order.tracking_number}".strip() + (f" ({reason})" if reason else ""),
+        meta={"trackingNumber": order.tracking_number, "trackingUrl": order.tracking_url},
+    )
+    if order.fulfillment_status in machine.FULFILLED:
+        _push_tracking(session, order)
+    return True
+
+
+def ship_by_carrier(session: Session, order: Order, tracking: Tracking, *, reason: str) -> bool:
+    """The carrier has the parcel: fulfillment ready/packaging → shipped, and
+    Shopify gets its fulfillment with tracking. A fact, not a staff step, so
+    packaging may be skipped; it is refused only for an order that is
+    cancelled or not produced (then the order shows the problem instead).
+    True when it moved."""
+    if order.status == "CANCELLED" or order.fulfillment_status in machine.FULFILLED:
+        return False
+    if order.fulfillment_status not in ("ready", "packaging"):
+        add_problem(
+            session,
+            order,
+            "The carrier has this order's parcel, but the order is still "
+            + _fulfillment(order.fulfillment_status).lower(),
+        )
+        return False
+    _shipped(session, order, tracking)
+    _set_fulfillment(session, order, "shipped", actor=None, reason=reason)
+    publish(session, "order.fulfillment-changed", {"orderId": str(order.id), "newStatus": "shipped"}, source=SOURCE)
+    return True
+
+
+def deliver_by_carrier(session: Session, order: Order, *, reason: str) -> bool:
+    """The carrier delivered the parcel: fulfillment shipped → completed. True when it moved."""
+    if order.fulfillment_status != "shipped":
+        return False
+    _set_fulfillment(session, order, "completed", actor=None, reason=reason)
+    _delivered(session, order, None)
+    publish(session, "order.fulfillment-changed", {"orderId": str(order.id), "newStatus": "completed"}, source=SOURCE)
+    return True
 
 
 STEP_WORDS = {"ready": "mark it ready", "packaging": "start packaging", "shipped": "ship it"}
@@ -628,6 +738,61 @@ def cancel(
 # --- manual orders ---------------------------------------------------------------------------------
 
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def manual_order_errors(data: OrderInput) -> dict[str, str]:
+    """What is missing or wrong in an order staff type in, by field: the
+    customer (name, email, address), each line (`lines.<i>.title`,
+    `.quantity`, `.unit_price`, counted from 0) and the shipping cost. Empty:
+    the order can be taken. The order page and POST /orders both come here."""
+    errors: dict[str, str] = {}
+    if not data.customer_name.strip():
+        errors["customer_name"] = "Enter the customer's name."
+    email = data.customer_email.strip()
+    if not email:
+        errors["customer_email"] = "Enter the customer's email address."
+    elif not _EMAIL.match(email):
+        errors["customer_email"] = f"“{email[:60]}” is not an email address."
+    for key, what in (
+        ("ship_street", "the street"),
+        ("ship_postal_code", "the postal code"),
+        ("ship_city", "the city"),
+    ):
+        if not str(getattr(data, key)).strip():
+            errors[key] = f"Enter {what}."
+    country = data.ship_country_code.strip()
+    if not country:
+        errors["ship_country_code"] = "Enter the country (two letters, e.g. NL)."
+    elif len(country) != 2 or not country.isalpha():
+        errors["ship_country_code"] = "The country code has two letters (e.g. NL)."
+    if not data.lines:
+        errors["lines"] = "Add at least one line."
+    for i, line in enumerate(data.lines):
+        if not line.title.strip():
+            errors[f"lines.{i}.title"] = "Give the line a title."
+        if line.quantity < 1:
+            errors[f"lines.{i}.quantity"] = "The quantity is at least 1."
+        if line.unit_price < 0:
+            errors[f"lines.{i}.unit_price"] = "The price cannot be negative."
+    if data.shipping_total < 0:
+        errors["shipping_total"] = "The shipping cost cannot be negative."
+    return errors
+
+
+def take_manual_order(session: Session, data: OrderInput, *, actor: Principal) -> Order:
+    """An order staff type in (the "New order" dialog, POST /orders): the
+    customer, the address and every line complete, or a ValidationFailed
+    whose details name each field at fault ({"fields": {field: message}})."""
+    actor.require("orders.write")
+    errors = manual_order_errors(data)
+    if errors:
+        first = next(iter(errors.values()))
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ValidationFailed(first.rstrip(".") + more, details={"fields": errors})
+    return create_manual_order(session, data, actor=actor)
+
+
 def create_manual_order(session: Session, data: OrderInput, *, actor: Principal) -> Order:
     actor.require("orders.write")
     data.source = "manual"
@@ -644,3 +809,120 @@ def retry_entries(session: Session, order_id: uuid.UUID):
 
     q = select(RetryEntry).where(RetryEntry.order_id == order_id).order_by(col(RetryEntry.created_at).desc())
     return list(session.exec(q))
+
+
+# --- many orders at once ----------------------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: the orders it changed and those it refused, with why."""
+
+    done: list[str] = field(default_factory=list)  # order numbers
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (order number, why)
+
+
+def _each(session: Session, order_ids: list[str], act: Callable[[Order], bool | str]) -> BulkResult:
+    """Run `act` on every order, each in its own transaction: an order is
+    changed completely or not at all, and one refusal does not undo the
+    others. `act` returns True when it changed the order, or why it did not."""
+    result = BulkResult()
+    for order_id in _as_ids(order_ids):
+        number = str(order_id)[:8]
+        try:
+            order = get_order(session, order_id, lock=True)
+            number = order.number
+            outcome = act(order)
+        except DomainError as exc:
+            session.rollback()
+            result.refused.append((number, exc.message))
+            continue
+        if outcome is True:
+            session.commit()
+            result.done.append(number)
+        else:
+            session.rollback()
+            result.refused.append((number, str(outcome)))
+    return result
+
+
+def cancel_many(session: Session, order_ids: list[str], *, actor: Principal, reason: str = "other") -> BulkResult:
+    """Cancel each order through `cancel` (the same checks and hooks as one
+    order); commits per order."""
+    actor.require("orders.write")
+
+    def act(order: Order) -> bool | str:
+        if order.status == "CANCELLED":
+            return "it is already cancelled"
+        cancel(session, order.id, actor=actor, reason=reason)
+        return True
+
+    return _each(session, order_ids, act)
+
+
+def advance_many(session: Session, order_ids: list[str], target: str, *, actor: Principal) -> BulkResult:
+    """Move each order to fulfillment step `target` through
+    `advance_fulfillment` (the same gates as one order); commits per order."""
+    actor.require("orders.write")
+    if target not in (*GATED_STEPS, "completed"):
+        raise ValidationFailed(f"unknown fulfillment step '{target}'")
+
+    def act(order: Order) -> bool | str:
+        if order.fulfillment_status == target:
+            return f"it is already {_fulfillment(target).lower()}"
+        advance_fulfillment(session, order.id, target, actor=actor)
+        return True
+
+    return _each(session, order_ids, act)
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+EXPORT_HEADER = (
+    "Number",
+    "Placed",
+    "Customer",
+    "Email",
+    "Status",
+    "Fulfillment",
+    "Source",
+    "Items",
+    "Total",
+    "Currency",
+    "Tracking",
+)
+
+
+def export_rows(session: Session, f: OrderFilter, fmt: ShopFormat, batch: int = 500) -> Iterator[list[object]]:
+    """Every order matching `f` (all pages, in its sort order) as a spreadsheet
+    row: times in the shop's zone, statuses in words, the total as a plain
+    number beside its currency (so a spreadsheet can add them up)."""
+    sort_col = SORTS.get(f.sort, col(Order.placed_at))
+    q = _filtered(select(Order), f).order_by(
+        sort_col.desc() if f.descending else sort_col.asc(), col(Order.number).desc(), col(Order.id)
+    )
+    offset = 0
+    while True:
+        orders = list(session.exec(q.offset(offset).limit(batch)))
+        if not orders:
+            return
+        items: dict[uuid.UUID, list[LineItem]] = {}
+        for li in session.exec(
+            select(LineItem).where(col(LineItem.order_id).in_([o.id for o in orders])).order_by(col(LineItem.position))
+        ):
+            items.setdefault(li.order_id, []).append(li)
+        for o in orders:
+            yield [
+                o.number,
+                fmt.when(o.placed_at),
+                o.customer_name,
+                o.customer_email,
+                machine.ORDER_STATUS.label(o.status),
+                machine.FULFILLMENT_STATUS.label(o.fulfillment_status),
+                machine.SOURCE.label(o.source),
+                "; ".join(f"{li.quantity} × {li.title or li.sku}" for li in items.get(o.id, [])),
+                f"{o.total:.2f}",
+                o.currency,
+                " ".join(p for p in (o.tracking_carrier, o.tracking_number) if p),
+            ]
+        offset += batch

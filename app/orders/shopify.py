@@ -15,14 +15,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from app.integrations import shopify as api
-from app.orders import service, shopify_orders
+from app.orders import machine, service, shopify_orders
+from app.orders.inputs import OrderInput
 from app.orders.models import Order, ProcessedWebhook, ShopifyBackfill, ShopifyShop
-from app.platform import audit, live, logs, tasks
+from app.orders.shopify_orders import ShopifyFulfillment
+from app.platform import audit, live, logs, outbound, tasks
 from app.platform.auth import Principal
 from app.platform.db import platform_session, session_tenant_id, tenant_session
 from app.platform.errors import Conflict, DomainError, NotFound, Unauthorized, ValidationFailed
 from app.platform.events import publish
-from app.platform.models import utcnow
+from app.platform.models import EventLog, utcnow
+from app.platform.notifications import notify_staff
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,13 @@ def connect(
     shop_domain = shop_domain.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
     if not shop_domain or not access_token.strip() or not webhook_secret.strip():
         raise ValidationFailed("enter the shop domain, the access token and the webhook secret")
+    called = api_base_url.strip() or shop_domain  # what client_for calls
+    try:
+        outbound.check_url(
+            outbound.SHOPIFY, called if called.startswith(("http://", "https://")) else f"https://{called}"
+        )
+    except outbound.OutboundRefused as exc:
+        raise ValidationFailed(exc.message) from exc
     shop = session.exec(select(ShopifyShop)).first()
     if shop is None:
         shop = ShopifyShop(
@@ -107,7 +117,7 @@ def client_for(shop: ShopifyShop, *, transport_retries: int = 3) -> api.ShopifyC
 
 @dataclass
 class WebhookResult:
-    status: str  # created | updated | cancelled | duplicate | stale | unchanged
+    status: str  # created | updated | cancelled | cancelled-after-shipping | duplicate | stale | unchanged
     order_id: uuid.UUID | None = None
 
 
@@ -175,18 +185,19 @@ def handle_webhook(raw_body: bytes, headers: dict[str, str]) -> WebhookResult:
             raise ValidationFailed(str(exc), code="not_an_order") from exc
         correlation = h["x-shopify-webhook-id"]
         logs.bind(correlation_id=correlation)  # everything this delivery causes carries Shopify's webhook id
+        fulfilled = shopify_orders.fulfillment_from_rest(payload)
         if topic == "orders/create":
-            order, created = service.create_order(s, data, correlation_id=correlation)
+            order, created = create_order(s, data, fulfilled, correlation_id=correlation)
             status = "created" if created else "duplicate"
         elif topic == "orders/updated":
             order, status = service.update_from_shopify(s, data)
+            if status == "created":  # one we missed: it may have shipped from Shopify meanwhile
+                record_shopify_fulfillment(s, order, fulfilled)
         else:  # orders/cancelled
             order = s.exec(select(Order).where(Order.shopify_order_id == data.shopify_order_id)).first()
             if order is None:
-                order, _ = service.create_order(s, data, correlation_id=correlation)
-            if order.status != "CANCELLED":
-                service.cancel(s, order.id, actor=None, reason=data.cancel_reason or "other", via="shopify")
-            status = "cancelled"
+                order, _ = create_order(s, data, fulfilled, correlation_id=correlation)
+            status = cancel_from_shopify(s, order, data)
         # The delivery's idempotency record, in the same transaction: a
         # concurrent copy of this delivery waits on the unique key here (or on
         # the order's) and then finds it taken, so it rolls back everything.
@@ -211,6 +222,118 @@ def handle_webhook(raw_body: bytes, headers: dict[str, str]) -> WebhookResult:
             return WebhookResult("duplicate", order.id)
         s.commit()
         return WebhookResult(status, order.id)
+
+
+def create_order(
+    session: Session, data: OrderInput, fulfilled: ShopifyFulfillment, *, correlation_id: str
+) -> tuple[Order, bool]:
+    """A Shopify order as it stands in Shopify: one it had already fulfilled
+    arrives as shipped history (no print work, nothing pushed back), one it
+    had partly fulfilled carries a problem for staff to check."""
+    order, created = service.create_order(session, data, correlation_id=correlation_id)
+    if created:
+        record_shopify_fulfillment(session, order, fulfilled)
+    return order, created
+
+
+PARTLY_FULFILLED = "Shopify shows this order partly fulfilled; check what is left to make."
+
+
+def record_shopify_fulfillment(session: Session, order: Order, fulfilled: ShopifyFulfillment) -> None:
+    """What Shopify had shipped of an order Shopfloor has just received. Runs
+    in the transaction that created it, so print orchestration (which skips
+    completed orders) and the shipping domain never see it as open work."""
+    if order.status == "CANCELLED":
+        return
+    if fulfilled.state == "partial":
+        service.add_problem(session, order, PARTLY_FULFILLED)
+    elif fulfilled.state == "fulfilled":
+        _import_as_shipped(session, order, fulfilled)
+
+
+def _import_as_shipped(session: Session, order: Order, fulfilled: ShopifyFulfillment) -> None:
+    """Shipped history: fulfillment `shipped` (Shopify's status does not say
+    whether it was delivered), status COMPLETED, every line done, Shopify's
+    tracking and fulfillment id kept (a later tracking change updates that
+    fulfillment). No FULFILLMENT entry: Shopify has it already."""
+    previous = order.fulfillment_status
+    order.fulfillment_status = "shipped"
+    order.tracking_number = fulfilled.tracking_number
+    order.tracking_url = fulfilled.tracking_url
+    order.tracking_carrier = fulfilled.tracking_carrier
+    order.shopify_fulfillment_id = fulfilled.fulfillment_id
+    order.shipped_at = fulfilled.shipped_at
+    order.updated_at = utcnow()
+    session.add(order)
+    for li in service.line_items(session, order.id):
+        if li.status not in ("COMPLETED", "CANCELLED"):
+            li.status = "COMPLETED"
+            session.add(li)
+    tracking = " ".join(p for p in (fulfilled.tracking_carrier, fulfilled.tracking_number) if p)
+    service.log_event(
+        session,
+        order,
+        "order.imported-as-shipped",
+        "Shopify had already fulfilled this order, so nothing is made for it"
+        + (f" (tracking {tracking})" if tracking else " (no tracking in Shopify)"),
+        meta={"previousStatus": previous, "newStatus": "shipped", "fulfillmentId": fulfilled.fulfillment_id},
+    )
+    service.change_status(session, order, "COMPLETED", reason="fulfilled in Shopify before Shopfloor received it")
+
+
+CANCELLED_AFTER_SHIPPING = "order.cancelled-after-shipping"
+
+
+def cancel_from_shopify(session: Session, order: Order, data: OrderInput) -> str:
+    """orders/cancelled. An order that has not shipped is cancelled. One that
+    has (or whose parcel the carrier already has, so the cancellation is
+    refused) cannot be taken back, but answering Shopify with an error would
+    only make it redeliver for hours: the cancellation is accepted, the order
+    stays as it is, and its timeline and staff hear, once whatever the
+    redeliveries, that the customer cancelled a parcel that is on its way."""
+    order = service.get_order(session, order.id, lock=True)  # concurrent deliveries take turns
+    if order.status == "CANCELLED":
+        return "cancelled"
+    reason = data.cancel_reason or "other"
+    refused = ""
+    if machine.can_cancel(order.status, order.fulfillment_status):
+        try:
+            with session.begin_nested():  # a refusal (a cancel hook's 409) undoes the attempt, not the delivery
+                service.cancel(session, order.id, actor=None, reason=reason, via="shopify")
+            return "cancelled"
+        except Conflict as exc:
+            refused = exc.message
+    known = session.exec(
+        select(EventLog.id).where(EventLog.order_id == order.id, EventLog.event_type == CANCELLED_AFTER_SHIPPING)
+    ).first()
+    if known is not None:
+        return "cancelled-after-shipping"
+    if refused:
+        what = f"Shopify cancelled this order (reason: {reason}), but it cannot be cancelled here: {refused}."
+        title = f"Order {order.number} was cancelled in Shopify, but its parcel is on its way"
+    else:
+        sent = "was delivered" if order.fulfillment_status == "completed" else "had shipped"
+        what = f"Shopify cancelled this order after it {sent} (reason: {reason})."
+        title = f"Order {order.number} was cancelled in Shopify after it {sent}"
+    service.log_event(
+        session,
+        order,
+        CANCELLED_AFTER_SHIPPING,
+        f"{what} Shopfloor keeps the order as it is; arrange the return or refund with the customer.",
+        severity="WARNING",
+        meta={"reason": reason, "fulfillmentStatus": order.fulfillment_status, "refused": refused},
+    )
+    notify_staff(
+        session,
+        kind=CANCELLED_AFTER_SHIPPING,
+        title=title,
+        body=f"Reason: {reason}. Shopfloor kept the order as it is; arrange the return or refund with "
+        f"{order.customer_name or 'the customer'}.",
+        link=f"/orders/{order.id}",
+        order_id=order.id,
+        severity="WARNING",
+    )
+    return "cancelled-after-shipping"
 
 
 # --- backfill --------------------------------------------------------------------------------
@@ -305,7 +428,8 @@ def run_backfill(tenant_id: uuid.UUID | str, run_id: uuid.UUID | str, *, page_si
                     if not data.shopify_order_id:
                         run.skipped += 1
                         continue
-                    _, created = service.create_order(s, data, correlation_id=f"backfill:{run.id}")
+                    fulfilled = shopify_orders.fulfillment_from_graphql(node)
+                    _, created = create_order(s, data, fulfilled, correlation_id=f"backfill:{run.id}")
                     if created:
                         run.imported += 1
                     else:

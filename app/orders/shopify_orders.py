@@ -1,15 +1,25 @@
 """Shopify's orders in our terms: a webhook's REST Order JSON (contract §3)
-or a GraphQL `orders` node (backfill, §5) → OrderInput. Missing parts become
-problems on the order, never a guess."""
+or a GraphQL `orders` node (backfill, §5) → OrderInput, and what Shopify had
+already fulfilled of it → ShopifyFulfillment. Missing parts become problems on
+the order, never a guess."""
 
 from __future__ import annotations
 
 import re
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.orders.inputs import LineInput, OrderInput
+from sqlmodel import select
+
+from app.integrations.shopify import latest_fulfillment
+from app.orders.inputs import LINE_LIMITS, ORDER_LIMITS, LineInput, OrderInput, fitted
+from app.orders.models import ShopifyBackfill
+from app.platform import live
+from app.platform.db import tenant_session
+from app.platform.models import utcnow
 from app.platform.values import to_int
 
 # Note attributes a storefront (e.g. Sendcloud's checkout) sets for a service point.
@@ -89,22 +99,27 @@ def order_from_rest(payload: Any) -> OrderInput:
             problems.append(f"Line {i} is not readable.")
             continue
         props = {str(p.get("name")): p.get("value") for p in item.get("properties") or [] if isinstance(p, dict)}
-        lines.append(
-            LineInput(
-                sku=(item.get("sku") or "").strip(),
-                title=item.get("title") or item.get("name") or "",
-                variant_title=item.get("variant_title") or "",
-                quantity=max(0, to_int(item.get("quantity"), 1)),
-                unit_price=_money(item.get("price")),
-                properties=props,
-                shopify_line_item_id=str(item["id"]) if item.get("id") is not None else None,
-            )
+        line, cut = fitted(
+            {
+                "sku": (item.get("sku") or "").strip(),
+                "title": item.get("title") or item.get("name") or "",
+                "variant_title": item.get("variant_title") or "",
+                "quantity": max(0, to_int(item.get("quantity"), 1)),
+                "unit_price": _money(item.get("price")),
+                "properties": props,
+                "shopify_line_item_id": str(item["id"]) if item.get("id") is not None else None,
+            },
+            LINE_LIMITS,
+            f"Line {i}: ",
         )
+        problems += [_cut(c) for c in cut]
+        lines.append(LineInput(**line))
     name = (
         address.get("name") or " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p) or ""
     )
     point = _service_point(attributes)
-    return OrderInput(
+    return _order_input(
+        problems,
         source="shopify",
         lines=lines,
         customer_name=name,
@@ -126,7 +141,7 @@ def order_from_rest(payload: Any) -> OrderInput:
             (_money(s.get("price")) for s in payload.get("shipping_lines") or [] if isinstance(s, dict)), Decimal("0")
         ),
         total=_money(payload.get("total_price")),
-        note=(payload.get("note") or "")[:2000],
+        note=payload.get("note") or "",
         placed_at=_dt(payload.get("created_at")),
         shopify_order_id=str(payload["id"]),
         shopify_gid=payload.get("admin_graphql_api_id"),
@@ -135,8 +150,17 @@ def order_from_rest(payload: Any) -> OrderInput:
         source_updated_at=_dt(payload.get("updated_at")),
         cancelled_at=_dt(payload.get("cancelled_at")),
         cancel_reason=payload.get("cancel_reason") or "",
-        problems=problems,
     )
+
+
+def _cut(what: str) -> str:
+    return f"{what} was longer than Shopfloor keeps and was cut; Shopify has the whole text."
+
+
+def _order_input(problems: list[str], **values: Any) -> OrderInput:
+    """An OrderInput of Shopify's values, each cut to its limit (a cut is one of the order's problems)."""
+    values, cut = fitted(values, ORDER_LIMITS)
+    return OrderInput(**values, problems=problems + [_cut(c) for c in cut])
 
 
 def _shop_money(obj: dict | None) -> Decimal:
@@ -148,24 +172,32 @@ def order_from_graphql(node: dict) -> OrderInput:
     address = node.get("shippingAddress") or {}
     customer = node.get("customer") or {}
     street, number = split_street(address.get("address1") or "")
-    lines = []
-    for item in (node.get("lineItems") or {}).get("nodes") or []:
+    lines: list[LineInput] = []
+    problems: list[str] = []
+    for i, item in enumerate((node.get("lineItems") or {}).get("nodes") or [], 1):
         gid = item.get("id") or ""
-        lines.append(
-            LineInput(
-                sku=(item.get("sku") or "").strip(),
-                title=item.get("title") or "",
-                variant_title=item.get("variantTitle") or "",
-                quantity=max(0, to_int(item.get("quantity"), 1)),
-                unit_price=_shop_money(item.get("originalUnitPriceSet")),
-                properties={a.get("key"): a.get("value") for a in item.get("customAttributes") or []},
-                shopify_line_item_id=gid.rsplit("/", 1)[-1] or None,
-            )
+        line, cut = fitted(
+            {
+                "sku": (item.get("sku") or "").strip(),
+                "title": item.get("title") or "",
+                "variant_title": item.get("variantTitle") or "",
+                "quantity": max(0, to_int(item.get("quantity"), 1)),
+                "unit_price": _shop_money(item.get("originalUnitPriceSet")),
+                "properties": {str(a.get("key")): a.get("value") for a in item.get("customAttributes") or []},
+                "shopify_line_item_id": gid.rsplit("/", 1)[-1] or None,
+            },
+            LINE_LIMITS,
+            f"Line {i}: ",
         )
+        problems += [_cut(c) for c in cut]
+        lines.append(LineInput(**line))
     name = address.get("name") or " ".join(p for p in (customer.get("firstName"), customer.get("lastName")) if p)
     total = _shop_money(node.get("totalPriceSet"))
     subtotal = _shop_money(node.get("subtotalPriceSet"))
-    return OrderInput(
+    if not lines:
+        problems.append("Shopify returned this order without line items.")
+    return _order_input(
+        problems,
         source="shopify",
         lines=lines,
         customer_name=name or "",
@@ -190,5 +222,101 @@ def order_from_graphql(node: dict) -> OrderInput:
         financial_status=(node.get("displayFinancialStatus") or "").lower() or None,
         source_updated_at=_dt(node.get("updatedAt")),
         cancelled_at=_dt(node.get("cancelledAt")),
-        problems=[] if lines else ["Shopify returned this order without line items."],
     )
+
+
+# --- what Shopify had fulfilled already ------------------------------------------------------
+
+# Shopify's fulfillment status → ours: "fulfilled" (everything shipped, or shipped and
+# restocked: history either way), "partial" (some of it shipped) or "open" (nothing shipped;
+# UNFULFILLED, IN_PROGRESS, ON_HOLD, SCHEDULED, … all still need making).
+_REST_FULFILLMENT = {"fulfilled": "fulfilled", "restocked": "fulfilled", "partial": "partial"}
+_GRAPHQL_FULFILLMENT = {"FULFILLED": "fulfilled", "RESTOCKED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}
+
+
+@dataclass
+class ShopifyFulfillment:
+    """What Shopify says was shipped of an order before Shopfloor saw it, and the
+    tracking of its latest fulfillment (a backfill of past orders must not
+    make them again)."""
+
+    state: str = "open"  # open | partial | fulfilled
+    fulfillment_id: str = ""  # the fulfillment's GID
+    tracking_number: str = ""
+    tracking_url: str = ""
+    tracking_carrier: str = ""
+    shipped_at: datetime | None = None
+
+
+def fulfillment_from_rest(payload: dict) -> ShopifyFulfillment:
+    """A REST order's `fulfillment_status` and `fulfillments` (contract §3)."""
+    state = _REST_FULFILLMENT.get(str(payload.get("fulfillment_status") or "").lower(), "open")
+    done = [
+        f
+        for f in payload.get("fulfillments") or []
+        if isinstance(f, dict) and str(f.get("status") or "").lower() not in ("cancelled", "error", "failure")
+    ]
+    if not done:
+        return ShopifyFulfillment(state)
+    latest = done[-1]
+    return ShopifyFulfillment(
+        state,
+        fulfillment_id=str(latest.get("admin_graphql_api_id") or "")[:100],
+        tracking_number=str(latest.get("tracking_number") or "")[:100],
+        tracking_url=str(latest.get("tracking_url") or "")[:500],
+        tracking_carrier=str(latest.get("tracking_company") or "")[:100],
+        shipped_at=_dt(latest.get("created_at")),
+    )
+
+
+def fulfillment_from_graphql(node: dict) -> ShopifyFulfillment:
+    """A GraphQL order's `displayFulfillmentStatus` and `fulfillments` (backfill)."""
+    state = _GRAPHQL_FULFILLMENT.get(str(node.get("displayFulfillmentStatus") or "").upper(), "open")
+    latest = latest_fulfillment(node.get("fulfillments"))
+    if latest is None:
+        return ShopifyFulfillment(state)
+    infos = [t for t in latest.get("trackingInfo") or [] if isinstance(t, dict)]
+    tracking = next((t for t in infos if t.get("number")), infos[0] if infos else {})
+    return ShopifyFulfillment(
+        state,
+        fulfillment_id=str(latest["id"])[:100],
+        tracking_number=str(tracking.get("number") or "")[:100],
+        tracking_url=str(tracking.get("url") or "")[:500],
+        tracking_carrier=str(tracking.get("company") or "")[:100],
+        shipped_at=_dt(latest.get("createdAt")),
+    )
+
+
+# --- a backfill whose worker died -------------------------------------------------------------
+
+BACKFILL_FAILED = "The worker stopped during the import; resume it to go on from where it stopped"
+
+
+def backfill_abandoned(tenant_id: uuid.UUID | str, run_id: uuid.UUID | str, *, retrying: bool) -> None:
+    """The platform found the import's job dead with its worker. Every page
+    it finished is kept (the cursor commits with its orders): the job's retry
+    goes on from there (shown as queued), or, with no retry left, the run
+    shows FAILED with the reason and the page's Resume button."""
+    tid = uuid.UUID(str(tenant_id))
+    with tenant_session(tid) as s:
+        run = s.exec(
+            select(ShopifyBackfill).where(ShopifyBackfill.id == uuid.UUID(str(run_id))).with_for_update()
+        ).first()
+        if run is None or run.status not in ("QUEUED", "RUNNING"):
+            return
+        # retrying: back to queued, no error (a message would outlive the run's success)
+        run.status = "QUEUED" if retrying else "FAILED"
+        run.error = "" if retrying else BACKFILL_FAILED
+        run.updated_at = utcnow()
+        s.add(run)
+        s.commit()
+        live.publish(
+            tid,
+            "backfill",
+            id=str(run.id),
+            status=run.status,
+            seen=run.seen,
+            imported=run.imported,
+            skipped=run.skipped,
+            pages=run.pages,
+        )

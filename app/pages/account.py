@@ -1,4 +1,5 @@
-"""Customer pages: /account/login, /account/signup and /account/builds."""
+"""Customer pages: /account/login, /account/signup, /account (My orders) and
+/account/builds (My builds)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,22 @@ import json
 
 import reflex as rx
 
+from app.orders.machine import FULFILLMENT_STATUS, ORDER_STATUS
 from app.settings import get_settings
+from components.customer import progress_steps
 from components.layout import PHONE_META, public_page
-from components.storefront import severity_badge, share_dialog, storefront_page
-from components.ui import empty_state, loading_table
-from state.account import COUNTRIES, AccountBuildsState, CustomerAuthState, SavedBuildRow
+from components.storefront import (
+    acknowledge_blocks,
+    country_item,
+    order_field,
+    order_totals_card,
+    place_order_buttons,
+    severity_badge,
+    share_dialog,
+    storefront_page,
+)
+from components.ui import empty_state, loading_table, status_badge
+from state.account import AccountBuildsState, AccountOrdersState, CustomerAuthState, OrderRow, SavedBuildRow
 
 
 def _post_script(form_id: str, path: str, fields: list[str]) -> str:
@@ -189,7 +201,16 @@ def _build_card(b: rx.Var[SavedBuildRow]) -> rx.Component:
                     spacing="2",
                     wrap="wrap",
                 ),
-                rx.text(b.state, " · ", b.parts, " parts · saved ", b.updated, size="1", color_scheme="gray"),
+                rx.text(
+                    b.state,
+                    " · ",
+                    b.parts,
+                    rx.cond(b.parts == 1, " part", " parts"),
+                    " · saved ",
+                    b.updated,
+                    size="1",
+                    color_scheme="gray",
+                ),
                 rx.cond(
                     b.share_url != "",
                     rx.text("Shared: ", rx.link(b.share_url, href=b.share_url, is_external=True), size="1"),
@@ -199,7 +220,13 @@ def _build_card(b: rx.Var[SavedBuildRow]) -> rx.Component:
                 min_width="0",
             ),
             rx.vstack(
-                rx.heading(b.total, size="5"),
+                # the parts alone: the order dialog adds assembly and shipping, and says so
+                rx.hstack(
+                    rx.text("Parts", size="1", color_scheme="gray"),
+                    rx.heading(b.total, size="5", white_space="nowrap", data_testid="saved-build-total"),
+                    align="baseline",
+                    spacing="2",
+                ),
                 rx.flex(
                     rx.link(
                         rx.button(rx.icon("wrench", size=14), "Open", size="2", variant="soft"),
@@ -270,14 +297,14 @@ def _build_card(b: rx.Var[SavedBuildRow]) -> rx.Component:
                             ),
                         ),
                     ),
-                    gap="2",
+                    spacing="2",
                     wrap="wrap",
                     justify="end",
                 ),
                 align="end",
                 spacing="2",
             ),
-            gap="4",
+            spacing="4",
             width="100%",
             direction=rx.breakpoints(initial="column", sm="row"),
         ),
@@ -286,91 +313,140 @@ def _build_card(b: rx.Var[SavedBuildRow]) -> rx.Component:
     )
 
 
-def _field(label: str, name: str, **props) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        rx.input(name=name, width="100%", data_testid=f"order-{name}", **props),
-        spacing="1",
-        width="100%",
-    )
-
-
 def _order_dialog() -> rx.Component:
+    a, t = AccountBuildsState.order_address, AccountBuildsState.order_totals
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Order “", AccountBuildsState.order_name, "”"),
+            rx.hstack(
+                rx.dialog.title("Order “", AccountBuildsState.order_name, "”", margin="0", min_width="0"),
+                rx.spacer(),
+                rx.dialog.close(
+                    rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="gray", aria_label="Close")
+                ),
+                align="center",
+                width="100%",
+            ),
             rx.dialog.description(
-                "We build it, test it and ship it to this address. Parts are charged at today's prices.", size="2"
+                "We assemble it, test it and ship it to this address. Parts are charged at today's prices.",
+                size="2",
+                color_scheme="gray",
             ),
             rx.form(
                 rx.vstack(
+                    order_totals_card(t),
                     rx.cond(
                         AccountBuildsState.order_error != "",
                         rx.callout(
                             AccountBuildsState.order_error,
                             icon="triangle-alert",
                             color_scheme="red",
+                            role="alert",
                             width="100%",
                             data_testid="order-error",
                         ),
                     ),
-                    _field("Full name", "name", default_value=AccountBuildsState.customer_name, required=True),
-                    rx.grid(
-                        _field("Street", "street", required=True),
-                        _field("House number", "house_number", required=True),
-                        columns="3fr 1fr",
-                        gap="3",
+                    order_field(
+                        AccountBuildsState.order_field_errors,
+                        "Full name",
+                        "name",
+                        a.name,
+                        required=True,
+                        auto_complete="name",
+                    ),
+                    rx.vstack(
+                        rx.text("Email", size="2", weight="medium"),
+                        rx.text(AccountBuildsState.customer_email, size="2", color_scheme="gray"),
+                        spacing="1",
                         width="100%",
                     ),
-                    _field("Address line 2 (optional)", "address2"),
                     rx.grid(
-                        _field("Postal code", "postal_code", required=True),
-                        _field("City", "city", required=True),
-                        columns="1fr 2fr",
-                        gap="3",
+                        order_field(
+                            AccountBuildsState.order_field_errors,
+                            "Street",
+                            "street",
+                            a.street,
+                            required=True,
+                            auto_complete="address-line1",
+                        ),
+                        order_field(
+                            AccountBuildsState.order_field_errors,
+                            "House number",
+                            "house_number",
+                            a.house_number,
+                            required=True,
+                        ),
+                        columns=rx.breakpoints(
+                            initial="minmax(0, 2fr) minmax(0, 1fr)", sm="minmax(0, 3fr) minmax(0, 1fr)"
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    order_field(
+                        AccountBuildsState.order_field_errors,
+                        "Address line 2 (optional)",
+                        "address2",
+                        a.address2,
+                        auto_complete="address-line2",
+                    ),
+                    rx.grid(
+                        order_field(
+                            AccountBuildsState.order_field_errors,
+                            "Postal code",
+                            "postal_code",
+                            a.postal_code,
+                            required=True,
+                        ),
+                        order_field(
+                            AccountBuildsState.order_field_errors,
+                            "City",
+                            "city",
+                            a.city,
+                            required=True,
+                            auto_complete="address-level2",
+                        ),
+                        columns="minmax(0, 1fr) minmax(0, 2fr)",
+                        spacing="3",
                         width="100%",
                     ),
                     rx.vstack(
                         rx.text("Country", size="2", weight="medium"),
-                        rx.select(COUNTRIES, name="country_code", default_value="NL", width="100%"),
+                        rx.select.root(
+                            rx.select.trigger(width="100%", data_testid="order-country"),
+                            rx.select.content(rx.foreach(AccountBuildsState.order_countries, country_item)),
+                            name="country_code",
+                            default_value=a.country_code,
+                        ),
+                        rx.cond(
+                            AccountBuildsState.order_field_errors.get("country_code", "") != "",
+                            rx.text(
+                                AccountBuildsState.order_field_errors.get("country_code", ""),
+                                size="1",
+                                color_scheme="red",
+                                data_testid="order-country_code-error",
+                            ),
+                        ),
                         spacing="1",
                         width="100%",
                     ),
-                    _field("Phone (optional)", "phone", type="tel"),
-                    rx.cond(
-                        AccountBuildsState.order_blocks,
-                        rx.callout.root(
-                            rx.callout.icon(rx.icon("circle-x")),
-                            rx.vstack(
-                                rx.text("Some parts of this build do not fit together.", weight="bold", size="2"),
-                                rx.hstack(
-                                    rx.checkbox(name="acknowledge", data_testid="order-acknowledge"),
-                                    rx.text("I understand, and want it built as it is.", size="2"),
-                                    as_="label",
-                                    align="center",
-                                    spacing="2",
-                                ),
-                                spacing="2",
-                            ),
-                            color_scheme="red",
-                            width="100%",
-                        ),
+                    order_field(
+                        AccountBuildsState.order_field_errors,
+                        "Phone (optional)",
+                        "phone",
+                        a.phone,
+                        type="tel",
+                        auto_complete="tel",
                     ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button(
-                            rx.icon("shopping-cart", size=14), "Place order", type="submit", data_testid="place-order"
-                        ),
-                        justify="end",
-                        width="100%",
-                    ),
+                    acknowledge_blocks(AccountBuildsState.order_blocks),
+                    place_order_buttons(t.total, AccountBuildsState.order_busy),
                     spacing="3",
                     width="100%",
                 ),
-                on_submit=AccountBuildsState.place_order,
+                on_submit=[AccountBuildsState.order_submitting, AccountBuildsState.place_order],
                 reset_on_submit=False,
             ),
-            max_width="520px",
+            max_width=["100%", "540px"],
+            padding=["14px", "24px"],
+            data_testid="order-dialog",
         ),
         open=AccountBuildsState.order_open,
         on_open_change=AccountBuildsState.set_order_open,
@@ -409,6 +485,7 @@ def _rename_dialog() -> rx.Component:
 
 def _builds() -> rx.Component:
     return rx.vstack(
+        account_nav("builds"),
         rx.flex(
             rx.vstack(
                 rx.heading("My builds", size="7"),
@@ -419,7 +496,7 @@ def _builds() -> rx.Component:
             rx.link(rx.button(rx.icon("plus", size=14), "New build"), href="/build"),
             width="100%",
             align="center",
-            gap="3",
+            spacing="3",
         ),
         rx.cond(
             AccountBuildsState.placed_number != "",
@@ -460,3 +537,152 @@ def _builds() -> rx.Component:
 account_builds_page = public_page(
     "/account/builds", "My builds", kind="storefront", on_load=AccountBuildsState.load, meta=PHONE_META
 )(storefront_page(_builds))
+
+
+# --- the account's two sections, and /account (My orders) ---------------------------------------------
+
+
+def _tab(label: str, href: str, icon: str, active: bool, testid: str) -> rx.Component:
+    return rx.link(
+        rx.button(
+            rx.icon(icon, size=14),
+            label,
+            variant="solid" if active else "soft",
+            size="2",
+            **({} if active else {"color_scheme": "gray"}),
+        ),
+        href=href,
+        aria_current="page" if active else None,
+        data_testid=testid,
+    )
+
+
+def account_nav(active: str) -> rx.Component:
+    """My orders | My builds: the account's two sections."""
+    return rx.flex(
+        _tab("My orders", "/account", "package", active == "orders", "account-tab-orders"),
+        _tab("My builds", "/account/builds", "bookmark", active == "builds", "account-tab-builds"),
+        spacing="2",
+        wrap="wrap",
+        role="navigation",
+        aria_label="Your account",
+    )
+
+
+def _order_tracking(o: rx.Var[OrderRow]) -> rx.Component:
+    return rx.cond(
+        o.tracking_number != "",
+        rx.hstack(
+            rx.icon("truck", size=14, color=rx.color("gray", 10), flex_shrink="0"),
+            rx.text("Tracking", size="2", color_scheme="gray"),
+            rx.cond(
+                o.tracking_url != "",
+                rx.link(o.tracking_number, href=o.tracking_url, is_external=True, size="2", data_testid="order-track"),
+                rx.text(o.tracking_number, size="2", weight="medium", data_testid="order-track"),
+            ),
+            rx.cond(o.tracking_carrier != "", rx.text("(", o.tracking_carrier, ")", size="2", color_scheme="gray")),
+            align="center",
+            spacing="1",
+            wrap="wrap",
+        ),
+    )
+
+
+def _order_progress(o: rx.Var[OrderRow]) -> rx.Component:
+    return rx.cond(
+        o.is_pc,
+        rx.vstack(
+            progress_steps(o.steps, testid="order-progress"),
+            rx.flex(
+                rx.text(o.done, " of 5 steps done", size="1", color_scheme="gray"),
+                rx.spacer(),
+                rx.cond(
+                    o.build_path != "",
+                    rx.link(
+                        rx.button(rx.icon("eye", size=14), "Follow your build", size="2", variant="soft"),
+                        href=o.build_path,
+                        data_testid="order-build-link",
+                    ),
+                    rx.text("Your build page opens when we start building.", size="1", color_scheme="gray"),
+                ),
+                align="center",
+                spacing="2",
+                wrap="wrap",
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+            padding_top="4px",
+        ),
+    )
+
+
+def _order_card(o: rx.Var[OrderRow]) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.flex(
+                rx.vstack(
+                    rx.flex(
+                        rx.heading("Order ", o.number, size="4", data_testid="order-number"),
+                        status_badge(o.status, ORDER_STATUS, data_testid="order-status"),
+                        rx.cond(
+                            o.fulfillment != "unfulfilled",
+                            status_badge(o.fulfillment, FULFILLMENT_STATUS, variant="outline"),
+                        ),
+                        align="center",
+                        spacing="2",
+                        wrap="wrap",
+                    ),
+                    rx.text("Ordered on ", o.placed, size="2", color_scheme="gray", data_testid="order-placed"),
+                    spacing="1",
+                    min_width="0",
+                ),
+                rx.spacer(),
+                rx.heading(o.total, size="5", white_space="nowrap", data_testid="order-total"),
+                spacing="3",
+                width="100%",
+                align="start",
+                wrap="wrap",
+            ),
+            _order_tracking(o),
+            _order_progress(o),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        data_testid="customer-order",
+    )
+
+
+def _orders() -> rx.Component:
+    return rx.vstack(
+        account_nav("orders"),
+        rx.vstack(
+            rx.heading("My orders", size="7"),
+            rx.text("Where each order is, and how your PC's build is going.", color_scheme="gray", size="2"),
+            spacing="1",
+        ),
+        rx.cond(
+            ~AccountOrdersState.loaded,
+            loading_table(3),
+            rx.cond(
+                AccountOrdersState.orders.length() > 0,
+                rx.vstack(rx.foreach(AccountOrdersState.orders, _order_card), spacing="3", width="100%"),
+                rx.vstack(
+                    empty_state("package", "No orders yet", "Design your PC in the builder and order it from here."),
+                    rx.link(rx.button(rx.icon("wrench", size=14), "Build a PC", size="3"), href="/build"),
+                    align="center",
+                    spacing="3",
+                    width="100%",
+                    data_testid="orders-empty",
+                ),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+account_orders_page = public_page(
+    "/account", "My orders", kind="storefront", on_load=AccountOrdersState.load, meta=PHONE_META
+)(storefront_page(_orders))

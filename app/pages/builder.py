@@ -6,7 +6,16 @@ import reflex as rx
 
 from app.builder import rules
 from components.layout import PHONE_META, public_page
-from components.storefront import severity_badge, share_dialog, storefront_page
+from components.storefront import (
+    acknowledge_blocks,
+    country_item,
+    order_field,
+    order_totals_card,
+    place_order_buttons,
+    severity_badge,
+    share_dialog,
+    storefront_page,
+)
 from components.ui import empty_state, status_color, status_shade
 from state.builder import (
     BuilderState,
@@ -30,7 +39,21 @@ def _part_line(row: rx.Var[SlotCard], part: rx.Var[ChosenPart], editable: bool) 
     return rx.hstack(
         rx.vstack(
             rx.text(part.name, size="2", weight="medium", data_testid="part-name"),
-            rx.text(part.price, size="1", color_scheme=rx.cond(part.available, "gray", "red")),
+            rx.hstack(
+                rx.text(part.price, size="1", color_scheme=rx.cond(part.available, "gray", "red")),
+                rx.cond(
+                    part.availability != "",
+                    rx.text(
+                        "· ",
+                        part.availability,
+                        size="1",
+                        color_scheme=part.availability_tone,
+                        data_testid="part-availability",
+                    ),
+                ),
+                spacing="1",
+                align="center",
+            ),
             spacing="0",
             min_width="0",
             flex="1",
@@ -153,7 +176,15 @@ def _verdict(v: rx.Var[VerdictRow], editable: bool) -> rx.Component:
                     rx.cond(
                         v.suggestions.length() > 0,
                         rx.vstack(
-                            rx.text("Fix it with one of these parts the shop sells:", size="1", weight="medium"),
+                            rx.text(
+                                rx.cond(
+                                    v.severity == "block",
+                                    "Fix it with one of these parts the shop sells:",
+                                    "These parts the shop sells would clear this warning:",
+                                ),
+                                size="1",
+                                weight="medium",
+                            ),
                             rx.foreach(v.suggestions, _suggestion),
                             spacing="1",
                             width="100%",
@@ -179,23 +210,27 @@ def summary(state: type[BuildViewState], editable: bool) -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.icon(
-                        rx.match(
-                            state.overall,
-                            ("block", "circle-x"),
-                            ("warn", "triangle-alert"),
-                            ("info", "info"),
-                            "circle-check",
+                    rx.cond(
+                        state.is_empty,
+                        rx.icon("list-plus", size=22, color=rx.color("gray", 9)),
+                        rx.icon(
+                            rx.match(
+                                state.overall,
+                                ("block", "circle-x"),
+                                ("warn", "triangle-alert"),
+                                ("info", "info"),
+                                "circle-check",
+                            ),
+                            size=22,
+                            color=status_shade(state.overall, rules.SEVERITY),
                         ),
-                        size=22,
-                        color=status_shade(state.overall, rules.SEVERITY),
                     ),
                     rx.text(
                         state.banner,
                         size="2",
                         weight="medium",
                         data_testid="overall-banner",
-                        data_overall=state.overall,
+                        data_overall=rx.cond(state.is_empty, "empty", state.overall),
                     ),
                     align="center",
                     spacing="2",
@@ -285,8 +320,17 @@ def summary(state: type[BuildViewState], editable: bool) -> rx.Component:
 def _actions() -> rx.Component:
     return rx.flex(
         rx.button(
+            rx.icon("shopping-cart", size=14),
+            "Order this PC",
+            color_scheme="green",
+            on_click=BuilderState.open_order,
+            disabled=~BuilderState.has_parts,
+            data_testid="order-build",
+        ),
+        rx.button(
             rx.icon("save", size=14),
             "Save",
+            variant="soft",
             on_click=BuilderState.save,
             disabled=~BuilderState.has_parts,
             data_testid="save-build",
@@ -322,7 +366,7 @@ def _actions() -> rx.Component:
                 ),
             ),
         ),
-        gap="2",
+        spacing="2",
         wrap="wrap",
     )
 
@@ -339,7 +383,7 @@ def _item(it: rx.Var[PickerItem]) -> rx.Component:
                 rx.hstack(
                     rx.cond(it.compatible, rx.fragment(), severity_badge(it.severity)),
                     rx.cond(it.severity == "warn", severity_badge("warn")),
-                    rx.text(it.stock_text, size="1", color_scheme="gray"),
+                    rx.text(it.stock_text, size="1", color_scheme=it.stock_tone, data_testid="picker-availability"),
                     spacing="2",
                     align="center",
                 ),
@@ -361,7 +405,7 @@ def _item(it: rx.Var[PickerItem]) -> rx.Component:
                 align="end",
                 spacing="2",
             ),
-            gap="3",
+            spacing="3",
             width="100%",
             direction="row",
             align="center",
@@ -424,12 +468,12 @@ def picker() -> rx.Component:
                         spacing="2",
                         as_="label",
                     ),
-                    gap="3",
+                    spacing="3",
                     wrap="wrap",
                     align="center",
                     width="100%",
                 ),
-                rx.flex(rx.foreach(BuilderState.facets, _facet), gap="2", wrap="wrap", width="100%"),
+                rx.flex(rx.foreach(BuilderState.facets, _facet), spacing="2", wrap="wrap", width="100%"),
                 rx.cond(
                     BuilderState.items.length() > 0,
                     rx.vstack(
@@ -525,6 +569,161 @@ def _save_dialog() -> rx.Component:
     )
 
 
+def _order_dialog() -> rx.Component:
+    a, t = BuilderState.order_address, BuilderState.order_totals
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.hstack(
+                rx.dialog.title("Order this PC", margin="0"),
+                rx.spacer(),
+                rx.dialog.close(
+                    rx.icon_button(rx.icon("x", size=16), variant="ghost", color_scheme="gray", aria_label="Close")
+                ),
+                align="center",
+                width="100%",
+            ),
+            rx.dialog.description(
+                "We assemble it, test it and ship it to this address. Parts are charged at today's prices.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.form(
+                rx.vstack(
+                    order_totals_card(t),
+                    rx.cond(
+                        BuilderState.order_error != "",
+                        rx.callout(
+                            BuilderState.order_error,
+                            icon="triangle-alert",
+                            color_scheme="red",
+                            width="100%",
+                            data_testid="order-error",
+                        ),
+                    ),
+                    order_field(
+                        BuilderState.order_field_errors,
+                        "Full name",
+                        "name",
+                        a.name,
+                        required=True,
+                        auto_complete="name",
+                    ),
+                    rx.cond(
+                        BuilderState.customer_signed_in,
+                        rx.vstack(
+                            rx.text("Email", size="2", weight="medium"),
+                            rx.text(BuilderState.customer_email, size="2", color_scheme="gray"),
+                            spacing="1",
+                            width="100%",
+                        ),
+                        order_field(
+                            BuilderState.order_field_errors,
+                            "Email (for the order confirmation)",
+                            "email",
+                            a.email,
+                            type="email",
+                            required=True,
+                            auto_complete="email",
+                        ),
+                    ),
+                    rx.grid(
+                        order_field(
+                            BuilderState.order_field_errors,
+                            "Street",
+                            "street",
+                            a.street,
+                            required=True,
+                            auto_complete="address-line1",
+                        ),
+                        order_field(
+                            BuilderState.order_field_errors,
+                            "House number",
+                            "house_number",
+                            a.house_number,
+                            required=True,
+                        ),
+                        columns=rx.breakpoints(
+                            initial="minmax(0, 2fr) minmax(0, 1fr)", sm="minmax(0, 3fr) minmax(0, 1fr)"
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    order_field(
+                        BuilderState.order_field_errors,
+                        "Address line 2 (optional)",
+                        "address2",
+                        a.address2,
+                        auto_complete="address-line2",
+                    ),
+                    rx.grid(
+                        order_field(
+                            BuilderState.order_field_errors, "Postal code", "postal_code", a.postal_code, required=True
+                        ),
+                        order_field(
+                            BuilderState.order_field_errors,
+                            "City",
+                            "city",
+                            a.city,
+                            required=True,
+                            auto_complete="address-level2",
+                        ),
+                        columns="minmax(0, 1fr) minmax(0, 2fr)",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    rx.vstack(
+                        rx.text("Country", size="2", weight="medium"),
+                        rx.select.root(
+                            rx.select.trigger(width="100%", data_testid="order-country"),
+                            rx.select.content(rx.foreach(BuilderState.order_countries, country_item)),
+                            name="country_code",
+                            default_value=a.country_code,
+                        ),
+                        spacing="1",
+                        width="100%",
+                    ),
+                    order_field(
+                        BuilderState.order_field_errors,
+                        "Phone (optional)",
+                        "phone",
+                        a.phone,
+                        type="tel",
+                        auto_complete="tel",
+                    ),
+                    acknowledge_blocks(BuilderState.order_blocks),
+                    place_order_buttons(t.total),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=BuilderState.place_order,
+                reset_on_submit=False,
+            ),
+            max_width=["100%", "540px"],
+            padding=["14px", "24px"],
+            data_testid="order-dialog",
+        ),
+        open=BuilderState.order_open,
+        on_open_change=BuilderState.set_order_open,
+    )
+
+
+def _placed() -> rx.Component:
+    return rx.cond(
+        BuilderState.placed_number != "",
+        rx.callout(
+            rx.text(
+                "Order ",
+                rx.text.strong(BuilderState.placed_number),
+                " is placed. We'll email you when it ships.",
+            ),
+            icon="party-popper",
+            color_scheme="green",
+            width="100%",
+            data_testid="order-placed",
+        ),
+    )
+
+
 def _builder() -> rx.Component:
     return rx.vstack(
         rx.vstack(
@@ -536,13 +735,14 @@ def _builder() -> rx.Component:
             ),
             spacing="1",
         ),
+        _placed(),
         rx.cond(
             BuilderState.loaded,
             rx.grid(
                 rx.vstack(rx.foreach(BuilderState.rows, lambda r: _slot_card(r, True)), spacing="3", width="100%"),
                 rx.box(summary(BuilderState, True), position=["static", "static", "sticky"], top="76px"),
                 columns=rx.breakpoints(initial="1", md="3fr 2fr"),
-                gap="5",
+                spacing="5",
                 width="100%",
                 align_items="start",
             ),
@@ -551,6 +751,7 @@ def _builder() -> rx.Component:
         picker(),
         share_dialog(BuilderState.share_url, BuilderState.share_open, BuilderState.set_share_open, "share-url"),
         _save_dialog(),
+        _order_dialog(),
         spacing="5",
         width="100%",
     )
@@ -619,7 +820,7 @@ def _shared() -> rx.Component:
                         ),
                         width="100%",
                         align="center",
-                        gap="3",
+                        spacing="3",
                         wrap="wrap",
                     ),
                     rx.grid(
@@ -628,7 +829,7 @@ def _shared() -> rx.Component:
                         ),
                         summary(SharedBuildState, False),
                         columns=rx.breakpoints(initial="1", md="3fr 2fr"),
-                        gap="5",
+                        spacing="5",
                         width="100%",
                         align_items="start",
                     ),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app.catalog.machine import OFFER_STATUS
 from app.catalog.slots import SLOT_TITLES, SLOTS
 from app.platform.machine import RUN_STATUS
 from components.layout import staff_page
-from components.ui import empty_state, field, loading_table, pager, select, status_badge
+from components.ui import empty_state, field, loading_table, pager, select, status_badge, table_card
 from state.catalog import CatalogState as S
 from state.catalog import OfferRow, PriceListError
 
@@ -80,7 +81,7 @@ def _import_card() -> rx.Component:
                 rx.heading("Catalog import", size="3"),
                 rx.spacer(),
                 rx.cond(
-                    S.can_write,
+                    S.can_import,
                     rx.button(
                         rx.icon("refresh-cw", size=14),
                         "Import catalog",
@@ -101,9 +102,18 @@ def _import_card() -> rx.Component:
                 color_scheme="gray",
             ),
             rx.cond(
+                ~S.can_import,
+                rx.text(
+                    "Only a platform operator can re-import it.",
+                    size="1",
+                    color_scheme="gray",
+                    data_testid="catalog-import-operators-only",
+                ),
+            ),
+            rx.cond(
                 r.id != "",
                 rx.vstack(
-                    rx.hstack(
+                    rx.flex(
                         status_badge(r.status, RUN_STATUS, data_testid="catalog-import-status"),
                         rx.cond(
                             (r.total == 0) & S.running,
@@ -113,12 +123,14 @@ def _import_card() -> rx.Component:
                         rx.spacer(),
                         rx.text(
                             rx.cond(r.finished != "", r.finished, "running"),
-                            " · ",
+                            " · started by ",
                             r.started_by,
                             size="1",
                             color_scheme="gray",
                         ),
                         align="center",
+                        spacing="2",
+                        wrap="wrap",
                         width="100%",
                     ),
                     rx.progress(value=S.progress, max=100, width="100%", data_testid="catalog-import-progress"),
@@ -248,6 +260,7 @@ def _upload_card() -> rx.Component:
                     ),
                     max_height="220px",
                     overflow_y="auto",
+                    overflow_x="auto",
                     width="100%",
                 ),
             ),
@@ -264,6 +277,7 @@ def _edit_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title("Sell this part"),
             rx.dialog.description(e.name, size="2", color_scheme="gray"),
+            rx.text("OpenDB id for price lists: ", rx.code(e.part_id, size="1"), size="1", color_scheme="gray"),
             rx.form(
                 rx.vstack(
                     rx.cond(
@@ -309,18 +323,17 @@ def _edit_dialog() -> rx.Component:
 
 
 def _status(row: rx.Var[OfferRow]) -> rx.Component:
-    return rx.hstack(
-        rx.cond(
-            row.sold,
-            rx.cond(
-                row.active,
-                rx.badge("for sale", color_scheme="green", variant="soft"),
-                rx.badge("not for sale", color_scheme="gray", variant="soft"),
-            ),
-            rx.badge("not offered", color_scheme="gray", variant="outline"),
+    return rx.flex(
+        status_badge(
+            row.status,
+            OFFER_STATUS,
+            variant=rx.cond(row.sold, "soft", "outline"),
+            white_space="nowrap",
+            data_testid="offer-status",
         ),
-        rx.cond(row.demo, rx.badge("demo price", color_scheme="amber", variant="soft")),
+        rx.cond(row.demo, rx.badge("Demo price", color_scheme="amber", variant="soft", white_space="nowrap")),
         spacing="1",
+        wrap="wrap",
     )
 
 
@@ -329,19 +342,16 @@ def _offer_row(row: rx.Var[OfferRow]) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.text(row.name, size="2", weight="medium"),
-                rx.hstack(
-                    rx.text(row.manufacturer, size="1", color_scheme="gray"),
-                    rx.code(row.part_id, size="1", variant="ghost", color_scheme="gray"),
-                    spacing="2",
-                ),
+                rx.text(row.manufacturer, size="1", color_scheme="gray"),
                 spacing="0",
+                min_width="220px",
             )
         ),
-        rx.table.cell(rx.badge(row.slot_title, variant="surface", color_scheme="gray")),
-        rx.table.cell(row.price, text_align="right", white_space="nowrap"),
+        rx.table.cell(rx.badge(row.slot_title, variant="surface", color_scheme="gray", white_space="nowrap")),
+        rx.table.cell(row.price, text_align="right", white_space="nowrap", data_testid="offer-price"),
         rx.table.cell(rx.cond(row.sold, row.stock, "—"), text_align="right"),
         rx.table.cell(_status(row)),
-        rx.table.cell(row.updated, white_space="nowrap"),
+        rx.table.cell(row.updated, white_space="nowrap", data_testid="offer-updated"),
         rx.cond(
             S.can_write,
             rx.table.cell(
@@ -375,15 +385,9 @@ def _offer_row(row: rx.Var[OfferRow]) -> rx.Component:
 
 def _offers_table() -> rx.Component:
     slots = [("all", "All slots")] + [(s, SLOT_TITLES[s]) for s in SLOTS]
-    statuses = [
-        ("all", "Any status"),
-        ("active", "For sale"),
-        ("inactive", "Not for sale"),
-        ("demo", "Demo prices"),
-        ("unsold", "Not offered"),
-    ]
+    statuses = [("all", "Any status"), *((st.value, st.label) for st in OFFER_STATUS), ("demo", "Demo prices")]
     return rx.vstack(
-        rx.hstack(
+        rx.flex(
             rx.heading("Offers", size="4"),
             rx.cond(
                 S.demo_offers > 0,
@@ -417,6 +421,8 @@ def _offers_table() -> rx.Component:
                 ),
             ),
             align="center",
+            spacing="2",
+            wrap="wrap",
             width="100%",
         ),
         rx.flex(
@@ -425,7 +431,7 @@ def _offers_table() -> rx.Component:
                 placeholder="Search name, maker or OpenDB id",
                 value=S.search,
                 on_change=S.set_search.debounce(300),
-                width="300px",
+                width=["100%", "300px"],
                 data_testid="offer-search",
             ),
             select(S.slot, S.set_slot, slots, "Slot"),
@@ -434,7 +440,11 @@ def _offers_table() -> rx.Component:
             rx.spacer(),
             rx.text(
                 S.total,
-                rx.cond(S.view == "offers", " offers", " parts"),
+                rx.cond(
+                    S.view == "offers",
+                    rx.cond(S.total == 1, " offer", " offers"),
+                    rx.cond(S.total == 1, " part", " parts"),
+                ),
                 size="2",
                 color_scheme="gray",
                 data_testid="offer-total",
@@ -448,22 +458,25 @@ def _offers_table() -> rx.Component:
             S.loaded,
             rx.cond(
                 S.rows.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            _sortable("Part", "name"),
-                            _sortable("Slot", "slot"),
-                            _sortable("Price", "price", text_align="right"),
-                            _sortable("Stock", "stock", text_align="right"),
-                            rx.table.column_header_cell("Status"),
-                            _sortable("Updated", "updated"),
-                            rx.cond(S.can_write, rx.table.column_header_cell("")),
-                        )
+                table_card(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                _sortable("Part", "name"),
+                                _sortable("Slot", "slot"),
+                                _sortable("Price", "price", text_align="right"),
+                                _sortable("Stock", "stock", text_align="right"),
+                                rx.table.column_header_cell("Status"),
+                                _sortable("Updated", "updated"),
+                                rx.cond(S.can_write, rx.table.column_header_cell("")),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(S.rows, _offer_row)),
+                        variant="ghost",
+                        width="100%",
+                        data_testid="offers-table",
                     ),
-                    rx.table.body(rx.foreach(S.rows, _offer_row)),
-                    variant="surface",
-                    width="100%",
-                    data_testid="offers-table",
+                    data_testid="offers-card",
                 ),
                 empty_state(
                     "package-search",

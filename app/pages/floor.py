@@ -14,66 +14,83 @@ from state.floor import FloorState
 CAPTURE_SCRIPT = "document.querySelectorAll('input[type=file]').forEach(i => i.setAttribute('capture', 'environment'))"
 
 
+def _face(slot: str) -> rx.Component:
+    """What a slot's tile shows: its photo (or a camera), its name and whether it is done."""
+    thumb = FloorState.thumbs[slot]
+    return rx.box(
+        rx.cond(
+            thumb != "",
+            rx.image(
+                src=thumb, alt=SLOT_LABELS[slot], width="100%", height="120px", object_fit="cover", border_radius="10px"
+            ),
+            rx.center(
+                rx.icon("camera", size=34, color=rx.color("accent", 9)),
+                height="120px",
+                width="100%",
+                background=rx.color("accent", 3),
+                border_radius="10px",
+            ),
+        ),
+        rx.hstack(
+            rx.text(SLOT_LABELS[slot], weight="bold", size="2"),
+            rx.spacer(),
+            rx.cond(
+                thumb != "",
+                rx.icon("circle-check", size=20, color=rx.color("green", 9)),
+                rx.badge("Needed", color_scheme="amber") if slot in REQUIRED_SLOTS else rx.badge("Optional"),
+            ),
+            width="100%",
+            align="center",
+            padding_top="6px",
+        ),
+        rx.cond(
+            FloorState.progress.contains(slot), rx.progress(value=FloorState.progress[slot], max=100, width="100%")
+        ),
+        padding="10px",
+        border=f"2px solid {rx.color('gray', 5)}",
+        border_radius="14px",
+        width="100%",
+        background="white",
+        on_click=FloorState.choose(slot),
+    )
+
+
 def _tile(slot: str) -> rx.Component:
     """One slot's tile (ids must be static for rx.upload, so tiles are built per slot)."""
     upload_id = f"tile_{slot}"
-    thumb = FloorState.thumbs[slot]
-    upload = FloorState.upload(rx.upload_files(upload_id=upload_id, on_upload_progress=FloorState.on_progress))
-    return rx.upload.root(
-        rx.box(
+    # the slot travels with the file: the tap's choose() goes over the socket and the file over HTTP,
+    # so the server may see the file first (a quick second tap stored its photo in the first slot)
+    upload = FloorState.upload(rx.upload_files(upload_id=upload_id, on_upload_progress=FloorState.on_progress), slot)
+    return rx.cond(
+        FloorState.cancelled,
+        rx.box(_face(slot), data_testid=f"tile-{slot}", width="100%", opacity="0.7"),
+        rx.upload.root(
+            _face(slot),
             rx.cond(
-                thumb != "",
-                rx.image(src=thumb, width="100%", height="120px", object_fit="cover", border_radius="10px"),
-                rx.center(
-                    rx.icon("camera", size=34, color=rx.color("accent", 9)),
-                    height="120px",
-                    width="100%",
-                    background=rx.color("accent", 3),
-                    border_radius="10px",
+                FloorState.failed.contains(slot),
+                rx.vstack(
+                    rx.text(FloorState.failed[slot], color_scheme="red", size="1"),
+                    rx.button(
+                        "Retry",
+                        size="2",
+                        color_scheme="red",
+                        variant="soft",
+                        on_click=[FloorState.choose(slot), upload],
+                    ),
+                    spacing="1",
+                    padding_top="4px",
                 ),
             ),
-            rx.hstack(
-                rx.text(SLOT_LABELS[slot], weight="bold", size="2"),
-                rx.spacer(),
-                rx.cond(
-                    thumb != "",
-                    rx.icon("circle-check", size=20, color=rx.color("green", 9)),
-                    rx.badge("needed", color_scheme="amber") if slot in REQUIRED_SLOTS else rx.badge("optional"),
-                ),
-                width="100%",
-                align="center",
-                padding_top="6px",
-            ),
-            rx.cond(
-                FloorState.progress.contains(slot), rx.progress(value=FloorState.progress[slot], max=100, width="100%")
-            ),
-            padding="10px",
-            border=f"2px solid {rx.color('gray', 5)}",
-            border_radius="14px",
+            id=upload_id,
+            class_name="floor-tile",
+            multiple=False,
+            max_files=1,
+            no_click=False,
+            accept={"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"]},
+            on_drop=upload,
+            data_testid=f"tile-{slot}",
             width="100%",
-            background="white",
-            on_click=FloorState.choose(slot),
         ),
-        rx.cond(
-            FloorState.failed.contains(slot),
-            rx.vstack(
-                rx.text(FloorState.failed[slot], color_scheme="red", size="1"),
-                rx.button(
-                    "Retry", size="2", color_scheme="red", variant="soft", on_click=[FloorState.choose(slot), upload]
-                ),
-                spacing="1",
-                padding_top="4px",
-            ),
-        ),
-        id=upload_id,
-        class_name="floor-tile",
-        multiple=False,
-        max_files=1,
-        no_click=False,
-        accept={"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"]},
-        on_drop=upload,
-        data_testid=f"tile-{slot}",
-        width="100%",
     )
 
 
@@ -96,12 +113,22 @@ def floor_page() -> rx.Component:
         ),
         rx.text(
             FloorState.done_count,
-            " of 9 required photos · tap a tile to take its photo",
+            f" of {len(REQUIRED_SLOTS)} required photos",
+            rx.cond(FloorState.cancelled, "", " · tap a tile to take its photo"),
             size="2",
             color_scheme="gray",
             data_testid="floor-count",
         ),
         rx.cond(FloorState.error != "", rx.callout(FloorState.error, icon="triangle-alert", color_scheme="red")),
+        rx.cond(
+            FloorState.cancelled,
+            rx.callout(
+                "The order was cancelled, so this build is stopped: its photos can no longer change.",
+                icon="ban",
+                color_scheme="gray",
+                data_testid="floor-cancelled",
+            ),
+        ),
         rx.grid(
             *[_tile(slot) for slot in PHOTO_SLOTS],
             columns="2",

@@ -83,7 +83,12 @@ def login_page() -> rx.Component:
                             rx.accordion.item(
                                 header=rx.text("Another shop?", size="1"),
                                 content=rx.input(
-                                    id="shop", name="shop", placeholder="shop code (e.g. demo)", width="100%"
+                                    id="shop",
+                                    name="shop",
+                                    placeholder="Shop code (e.g. demo)",
+                                    auto_complete="organization",
+                                    aria_label="Shop code",
+                                    width="100%",
                                 ),
                                 value="shop",
                             ),
@@ -111,9 +116,11 @@ def login_page() -> rx.Component:
                 on_submit=[LoginState.start, rx.call_script(_login_script(), callback=LoginState.finish)],
                 reset_on_submit=False,
             ),
-            width="380px",
+            width="100%",
+            max_width="380px",
             size="4",
         ),
         min_height="100vh",
+        padding="12px",
         background=rx.color("gray", 2),
     )

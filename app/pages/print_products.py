@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app.printing import machine
 from app.printing.gcode import EXTENSIONS, MAX_FILE_BYTES
 from app.settings import get_settings
 from components.layout import staff_page
-from components.ui import confirm_button, detail_page, empty_state, field, loading_table
-from state.print_products import UPLOAD_ID, MappingRow, PartRow, ProfileValues
+from components.ui import (
+    confirm_button,
+    detail_page,
+    empty_state,
+    field,
+    loading_table,
+    search_box,
+    status_badge,
+    table_card,
+)
+from state.print_products import UPLOAD_ID, MappingRow, MappingView, PartRow, ProfileValues
 from state.print_products import PrintProductsState as L
 from state.print_products import PrintProductState as D
 
@@ -31,28 +41,29 @@ def _profile_fields(
         return getattr(values, prefix + name) if values is not None else ""
 
     hint = "as the product" if inherit else ""
+    words = machine.PROFILE_FIELD.label
     supports = [("yes", "Supports"), ("no", "No supports")]
     return rx.grid(
         field(
-            "Layer height (mm)",
+            f"{words('layer_height')} (mm)",
             rx.input(
                 name="layer_height", default_value=v("layer_height"), placeholder=hint or "0.2", input_mode="decimal"
             ),
         ),
         field(
-            "Infill (%)",
+            f"{words('infill')} (%)",
             rx.input(name="infill", type="number", min=0, max=100, default_value=v("infill"), placeholder=hint or "15"),
         ),
         field(
-            "Nozzle (mm)",
+            f"{words('nozzle')} (mm)",
             rx.input(name="nozzle", default_value=v("nozzle"), placeholder=hint or "0.4", input_mode="decimal"),
         ),
         field(
-            "Material",
+            words("material"),
             rx.input(name="material", default_value=v("material"), placeholder=hint or "PLA", list="materials"),
         ),
         field(
-            "Supports",
+            words("supports"),
             rx.el.select(
                 rx.el.option(hint or "Not set", value=""),
                 *[rx.el.option(text, value=value) for value, text in supports],
@@ -69,8 +80,59 @@ def _profile_fields(
             ),
         ),
         rx.el.datalist(*[rx.el.option(value=m) for m in MATERIALS], id="materials"),
-        columns="3",
+        columns=rx.breakpoints(initial="1", xs="2", md="3"),
         spacing="3",
+        width="100%",
+    )
+
+
+def _whole_input(name: str, value: rx.Var[str] | str, unit: str, label: str, placeholder: str) -> rx.Component:
+    return rx.input(
+        rx.input.slot(rx.text(unit, size="1", color_scheme="gray"), side="right"),
+        name=name,
+        default_value=value,
+        input_mode="numeric",
+        pattern="[0-9]*",
+        placeholder=placeholder,
+        aria_label=label,
+    )
+
+
+def _packing_fields(values: rx.Var[MappingView] | None = None) -> rx.Component:
+    """One packed unit's weight and box, for its shipping label. Empty: the label
+    weighs the printed parts' filament and takes the shop's default box."""
+
+    def v(name: str) -> rx.Var[str] | str:
+        return getattr(values, name) if values is not None else ""
+
+    return rx.vstack(
+        rx.text("Packing, for the shipping label", size="2", weight="bold"),
+        rx.text(
+            "Leave the weight empty to use the printed parts' filament; the size is used when an order holds "
+            "just this one product.",
+            size="1",
+            color_scheme="gray",
+        ),
+        rx.grid(
+            field(
+                "Packed weight (g)",
+                _whole_input("weight_grams", v("weight_grams"), "g", "Packed weight in grams", "from the parts"),
+            ),
+            field(
+                "Packed size (cm) L × W × H",
+                rx.grid(
+                    _whole_input("length_cm", v("length_cm"), "cm", "Packed length in cm", "length"),
+                    _whole_input("width_cm", v("width_cm"), "cm", "Packed width in cm", "width"),
+                    _whole_input("height_cm", v("height_cm"), "cm", "Packed height in cm", "height"),
+                    columns="3",
+                    spacing="2",
+                ),
+            ),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="3",
+            width="100%",
+        ),
+        spacing="1",
         width="100%",
     )
 
@@ -101,7 +163,7 @@ def _new_dialog() -> rx.Component:
                     rx.grid(
                         field("SKU", rx.input(name="sku", required=True, placeholder="SHOP-VASE-01")),
                         field("Variant", rx.input(name="variant_title", placeholder="optional, e.g. Red / Large")),
-                        columns="2",
+                        columns=rx.breakpoints(initial="1", xs="2"),
                         spacing="3",
                         width="100%",
                     ),
@@ -109,6 +171,7 @@ def _new_dialog() -> rx.Component:
                     field("Description", rx.text_area(name="description", rows="2")),
                     rx.text("Default print profile", size="2", weight="bold"),
                     _profile_fields(),
+                    _packing_fields(),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
                         rx.button("Create mapping", type="submit", data_testid="mapping-create"),
@@ -127,6 +190,10 @@ def _new_dialog() -> rx.Component:
     )
 
 
+def mapping_badge(state: rx.Var, **props) -> rx.Component:
+    return status_badge(state, machine.MAPPING_STATE, white_space="nowrap", **props)
+
+
 def _mapping_row(m: rx.Var[MappingRow]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link(rx.code(m.sku), href="/printing/products/" + m.id, data_testid="mapping-link")),
@@ -139,14 +206,8 @@ def _mapping_row(m: rx.Var[MappingRow]) -> rx.Component:
         ),
         rx.table.cell(m.parts, text_align="right"),
         rx.table.cell(rx.text(m.profile, size="1", color_scheme="gray")),
-        rx.table.cell(
-            rx.cond(
-                m.active,
-                rx.badge("active", color_scheme="green", variant="soft"),
-                rx.badge("inactive", color_scheme="gray", variant="soft"),
-            )
-        ),
-        rx.table.cell(rx.text(m.updated, size="1", white_space="nowrap")),
+        rx.table.cell(mapping_badge(m.state, variant="soft", data_testid="mapping-state")),
+        rx.table.cell(rx.text(m.updated, size="1")),
         align="center",
         data_testid="mapping-row",
     )
@@ -155,19 +216,17 @@ def _mapping_row(m: rx.Var[MappingRow]) -> rx.Component:
 @staff_page("/printing/products", "Printed products", permission="printJobs.read", icon="boxes", on_load=L.load)
 def print_products_page() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
-            rx.input(
-                rx.input.slot(rx.icon("search", size=14)),
-                placeholder="Search SKU or name",
-                value=L.search,
-                on_change=L.set_search.debounce(300),
-                width="300px",
-                data_testid="mapping-search",
+        rx.flex(
+            rx.box(
+                search_box(L.search, L.set_search, "Search SKU or name", width="100%", data_testid="mapping-search"),
+                width=rx.breakpoints(initial="100%", sm="300px"),
             ),
             rx.text(L.rows.length(), " mappings", size="2", color_scheme="gray", data_testid="mapping-total"),
             rx.spacer(),
             rx.cond(L.can_write, _new_dialog()),
             align="center",
+            spacing="3",
+            wrap="wrap",
             width="100%",
         ),
         rx.text(
@@ -180,19 +239,22 @@ def print_products_page() -> rx.Component:
             L.loaded,
             rx.cond(
                 L.rows.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in ("SKU", "Product", "Parts", "Default profile", "", "Updated")
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(L.rows, _mapping_row)),
-                    variant="surface",
-                    width="100%",
-                    data_testid="mappings-table",
+                table_card(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                *[
+                                    rx.table.column_header_cell(h)
+                                    for h in ("SKU", "Product", "Parts", "Default profile", "Status", "Updated")
+                                ]
+                            )
+                        ),
+                        rx.table.body(rx.foreach(L.rows, _mapping_row)),
+                        variant="surface",
+                        width="100%",
+                        min_width="760px",
+                        data_testid="mappings-table",
+                    )
                 ),
                 empty_state(
                     "boxes",
@@ -229,13 +291,15 @@ def _mapping_form() -> rx.Component:
                 ),
                 rx.cond(
                     D.edit_error != "",
-                    rx.callout(D.edit_error, icon="triangle-alert", color_scheme="red", width="100%"),
+                    rx.callout(
+                        D.edit_error, icon="triangle-alert", color_scheme="red", width="100%", data_testid="edit-error"
+                    ),
                 ),
                 rx.grid(
                     field("SKU", rx.input(name="sku", default_value=m.sku, required=True)),
                     field("Variant", rx.input(name="variant_title", default_value=m.variant)),
                     field("Name", rx.input(name="name", default_value=m.name, required=True)),
-                    columns="3",
+                    columns=rx.breakpoints(initial="1", sm="3"),
                     spacing="3",
                     width="100%",
                 ),
@@ -247,14 +311,52 @@ def _mapping_form() -> rx.Component:
                 ),
                 rx.text("Default print profile", size="2", weight="bold"),
                 _profile_fields(D.profile),
+                _packing_fields(m),
                 spacing="3",
                 width="100%",
             ),
             on_submit=D.save,
             reset_on_submit=False,
-            key=m.updated,
+            key=m.version,
         ),
         width="100%",
+    )
+
+
+def _fact(label: str, value: rx.Component | rx.Var | str) -> rx.Component:
+    return rx.data_list.item(
+        rx.data_list.label(label, min_width="120px"),
+        rx.data_list.value(value),
+    )
+
+
+def _mapping_facts() -> rx.Component:
+    """The product as someone who may not change it sees it: words, no form fields."""
+    m = D.mapping
+    return rx.card(
+        rx.vstack(
+            rx.heading("Product", size="3"),
+            rx.data_list.root(
+                _fact("SKU", rx.code(m.sku)),
+                _fact("Variant", rx.cond(m.variant != "", m.variant, "—")),
+                _fact("Name", m.name),
+                _fact("Description", rx.cond(m.description != "", m.description, "—")),
+                _fact("Status", mapping_badge(m.state, variant="soft")),
+                _fact("Default print profile", rx.cond(m.profile != "", m.profile, "Not set")),
+                _fact(
+                    "Packed weight",
+                    rx.cond(m.weight != "", m.weight, "— uses the printed parts' weight"),
+                ),
+                _fact("Packed size", rx.cond(m.size != "", m.size, "— the shop's default parcel size")),
+                _fact("Last changed", m.updated),
+                orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+                size="2",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        data_testid="mapping-facts",
     )
 
 
@@ -316,7 +418,7 @@ def _part_dialog() -> rx.Component:
                                 placeholder="read from the gcode",
                             ),
                         ),
-                        columns="2",
+                        columns=rx.breakpoints(initial="1", xs="2"),
                         spacing="3",
                         width="100%",
                     ),
@@ -434,11 +536,11 @@ def _file_cell(pt: rx.Var[PartRow]) -> rx.Component:
                     color_scheme="gray",
                     data_testid="part-file-id",
                 ),
-                rx.badge("not on SimplyPrint yet", color_scheme="amber", variant="soft"),
+                rx.badge("Not on SimplyPrint yet", color_scheme="amber", variant="soft"),
             ),
             spacing="1",
         ),
-        rx.badge("no file", color_scheme="red", variant="soft"),
+        rx.badge("No file", color_scheme="red", variant="soft"),
     )
 
 
@@ -538,33 +640,36 @@ def _parts() -> rx.Component:
                 align="center",
                 width="100%",
                 spacing="3",
+                wrap="wrap",
             ),
             rx.cond(
                 D.parts.length() > 0,
                 rx.vstack(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                *[
-                                    rx.table.column_header_cell(h)
-                                    for h in ("Part", "Per product", "Print time", "Filament", "Profile", "File")
-                                ],
-                                rx.cond(D.can_write, rx.table.column_header_cell("")),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(D.parts, _part_row)),
-                        variant="surface",
-                        width="100%",
-                        data_testid="parts-table",
+                    table_card(
+                        rx.table.root(
+                            rx.table.header(
+                                rx.table.row(
+                                    *[
+                                        rx.table.column_header_cell(h)
+                                        for h in ("Part", "Per product", "Print time", "Filament", "Profile", "File")
+                                    ],
+                                    rx.cond(D.can_write, rx.table.column_header_cell("")),
+                                )
+                            ),
+                            rx.table.body(rx.foreach(D.parts, _part_row)),
+                            variant="surface",
+                            width="100%",
+                            min_width="820px",
+                            data_testid="parts-table",
+                        )
                     ),
                     rx.text(
                         "One product: ",
                         t.parts,
-                        " print(s), about ",
-                        t.minutes,
-                        " and ",
-                        t.filament,
-                        " of filament.",
+                        " print(s)",
+                        rx.cond(t.minutes != "—", rx.fragment(", about ", t.minutes), ""),
+                        rx.cond(t.filament != "—", rx.fragment(" and ", t.filament, " of filament"), ""),
+                        ".",
                         size="2",
                         color_scheme="gray",
                         data_testid="part-totals",
@@ -616,11 +721,7 @@ def print_product_page() -> rx.Component:
                 ),
                 rx.heading(m.name, size="6", data_testid="mapping-name"),
                 rx.code(m.sku, size="3"),
-                rx.cond(
-                    m.active,
-                    rx.badge("active", color_scheme="green"),
-                    rx.badge("inactive", color_scheme="gray"),
-                ),
+                mapping_badge(m.state, data_testid="mapping-state"),
                 rx.spacer(),
                 rx.cond(
                     D.can_write,
@@ -636,7 +737,7 @@ def print_product_page() -> rx.Component:
                 width="100%",
                 wrap="wrap",
             ),
-            _mapping_form(),
+            rx.cond(D.can_write, _mapping_form(), _mapping_facts()),
             _parts(),
             _part_dialog(),
             _upload_dialog(),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.ui import confirm_button, field
+from app.printing import machine
+from components.ui import confirm_button, field, status_badge, webhook_address
 from state.simplyprint_settings import SimplyPrintSettingsState as SP
 
 
@@ -43,38 +44,42 @@ def _status() -> rx.Component:
                 ),
                 rx.cond(
                     SP.sp_last_error != "",
-                    rx.text(
-                        "Last error: ",
-                        SP.sp_last_error,
-                        size="2",
-                        color_scheme="red",
-                        data_testid="simplyprint-last-error",
+                    rx.vstack(
+                        rx.text(
+                            "Last error: ",
+                            SP.sp_last_error,
+                            size="2",
+                            color_scheme="red",
+                            data_testid="simplyprint-last-error",
+                        ),
+                        rx.cond(
+                            SP.sp_last_error_detail != "",
+                            rx.el.details(
+                                rx.el.summary(
+                                    rx.text("Show details", as_="span", size="1", color_scheme="gray"),
+                                    cursor="pointer",
+                                ),
+                                rx.code(
+                                    SP.sp_last_error_detail,
+                                    size="1",
+                                    variant="ghost",
+                                    color_scheme="gray",
+                                    white_space="pre-wrap",
+                                ),
+                            ),
+                        ),
+                        spacing="1",
                     ),
                 ),
                 spacing="4",
                 wrap="wrap",
             ),
         ),
-        rx.box(
-            rx.text(
-                "Webhook address to enter in SimplyPrint (Settings › Webhooks, events job.*), with the webhook "
-                "secret below as its secret:",
-                size="2",
-                color_scheme="gray",
-            ),
-            rx.hstack(
-                rx.code(SP.sp_webhook_url, data_testid="simplyprint-webhook-url"),
-                rx.icon_button(
-                    rx.icon("copy", size=12),
-                    size="1",
-                    variant="ghost",
-                    aria_label="Copy address",
-                    on_click=[rx.set_clipboard(SP.sp_webhook_url), rx.toast.info("Webhook address copied.")],
-                ),
-                align="center",
-                spacing="1",
-            ),
-            width="100%",
+        webhook_address(
+            "Webhook address to enter in SimplyPrint (Settings › Webhooks, events job.*), with the webhook "
+            "secret below as its secret:",
+            SP.sp_webhook_url,
+            "simplyprint-webhook-url",
         ),
         spacing="2",
         width="100%",
@@ -87,11 +92,7 @@ def simplyprint_card() -> rx.Component:
             rx.hstack(
                 rx.icon("printer", size=20),
                 rx.heading("SimplyPrint", size="4"),
-                rx.cond(
-                    SP.sp_connected,
-                    rx.badge("connected", color_scheme="green"),
-                    rx.badge("manual mode", color_scheme="amber"),
-                ),
+                status_badge(SP.sp_sync, machine.SYNC, white_space="nowrap", data_testid="simplyprint-sync"),
                 rx.spacer(),
                 rx.cond(
                     SP.sp_connected,
@@ -118,6 +119,7 @@ def simplyprint_card() -> rx.Component:
                 ),
                 align="center",
                 width="100%",
+                wrap="wrap",
             ),
             rx.cond(SP.sp_loaded, _status()),
             rx.cond(
@@ -162,7 +164,7 @@ def simplyprint_card() -> rx.Component:
                         ),
                     ),
                     field("Webhook secret", rx.input(name="sp_webhook_secret", type="password", required=True)),
-                    rx.box(),
+                    rx.box(display=rx.breakpoints(initial="none", sm="block")),
                     field(
                         "API address (self-hosted or test server only)",
                         rx.input(
@@ -179,11 +181,11 @@ def simplyprint_card() -> rx.Component:
                             placeholder="https://files.simplyprint.io",
                         ),
                     ),
-                    columns="2",
+                    columns=rx.breakpoints(initial="1", sm="2"),
                     spacing="3",
                     width="100%",
                 ),
-                rx.hstack(
+                rx.flex(
                     rx.button(
                         rx.cond(SP.sp_connected, "Update SimplyPrint", "Connect SimplyPrint"),
                         type="submit",
@@ -197,6 +199,7 @@ def simplyprint_card() -> rx.Component:
                     ),
                     align="center",
                     spacing="3",
+                    wrap="wrap",
                     margin_top="12px",
                 ),
                 on_submit=SP.connect,

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from app.platform import auth, config, health, queues, storage
+from app.platform import audit, auth, config, health, queues, shop, storage
 from app.platform.auth import Principal
 from app.platform.db import tenant_session
-from app.platform.models import ApiKey, AuditLog, Role, User
+from app.platform.formatting import CURRENCIES, LOCALES
+from app.platform.models import ApiKey, Role, User
 from app.platform.overview import overview
-from app.platform.web import client_ip, current_principal, require
+from app.platform.text import json_size
+from app.platform.web import Day, _check_origin, client_ip, csv_download, current_principal, require
 from app.settings import get_settings
 
 health_router = APIRouter(tags=["health"])
@@ -88,6 +90,9 @@ async def login(body: LoginBody, request: Request, response: Response) -> MeOut:
 
 @router.post("/auth/logout", tags=["auth"], status_code=204)
 async def logout(request: Request) -> Response:
+    """End the session. From our own pages only, like every other cookie-authenticated
+    change: another site must not be able to sign staff out behind their back."""
+    _check_origin(request)
     s = get_settings()
     await asyncio.to_thread(auth.logout, request.cookies.get(s.session_cookie_name), ip=client_ip(request))
     response = Response(status_code=204)
@@ -103,14 +108,22 @@ def me(principal: Principal = Depends(current_principal)) -> MeOut:
 # --- tenant ---------------------------------------------------------------------
 
 
+def _tenant_out(principal: Principal, settings: shop.ShopSettings) -> dict:
+    return {
+        "id": str(principal.tenant_id),
+        "slug": principal.tenant_slug,
+        "name": settings.name,
+        "format": {"locale": settings.locale, "currency": settings.currency, "timezone": settings.timezone},
+    }
+
+
 @router.get("/tenant", tags=["tenant"])
 def tenant_overview(principal: Principal = Depends(current_principal)) -> dict:
     with tenant_session(principal.tenant_id) as s:
         o = overview(s)
+        settings = shop.shop_settings(s)
     return {
-        "id": str(principal.tenant_id),
-        "slug": principal.tenant_slug,
-        "name": principal.tenant_name,
+        **_tenant_out(principal, settings),
         "counts": {
             "users": o.users,
             "activeSessions": o.active_sessions,
@@ -120,7 +133,27 @@ def tenant_overview(principal: Principal = Depends(current_principal)) -> dict:
     }
 
 
+class TenantPatch(BaseModel):
+    """How the shop writes money and time; fields left out stay as they are."""
+
+    locale: str | None = Field(None, max_length=20, description="one of " + ", ".join(LOCALES))
+    currency: str | None = Field(None, max_length=3, description="one of " + ", ".join(CURRENCIES))
+    timezone: str | None = Field(None, max_length=64, description="an IANA time zone, e.g. Europe/Amsterdam")
+
+
+@router.patch("/tenant", tags=["tenant"])
+def update_tenant(body: TenantPatch, principal: Principal = Depends(require(shop.PERMISSION))) -> dict:
+    with tenant_session(principal.tenant_id) as s:
+        settings = shop.update_shop_format(
+            s, actor=principal, locale=body.locale, currency=body.currency, timezone=body.timezone
+        )
+    return _tenant_out(principal, settings)
+
+
 # --- users and roles ----------------------------------------------------------------
+
+
+RoleName = Annotated[str, Field(max_length=50)]
 
 
 class UserOut(BaseModel):
@@ -138,11 +171,11 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=auth.MIN_PASSWORD_LENGTH, max_length=500)
     displayName: str = Field("", max_length=200)
     email: str = Field("", max_length=254)
-    roles: list[str] = Field(default_factory=lambda: ["viewer"])
+    roles: list[RoleName] = Field(default_factory=lambda: ["viewer"], max_length=20)
 
 
 class RolesBody(BaseModel):
-    roles: list[str]
+    roles: list[RoleName] = Field(max_length=20)
 
 
 @router.get("/roles", tags=["users"])
@@ -203,7 +236,7 @@ def set_roles(user_id: uuid.UUID, body: RolesBody, principal: Principal = Depend
 
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    role: str = "viewer"  # the least privilege unless asked for more
+    role: str = Field("viewer", max_length=50)  # the least privilege unless asked for more
 
 
 def _key_out(s, key: ApiKey) -> dict:
@@ -243,17 +276,25 @@ def revoke_api_key(key_id: uuid.UUID, principal: Principal = Depends(require("ad
 # --- audit log and config -------------------------------------------------------------
 
 
+def _audit_filter(
+    action: str = Query("", max_length=100),
+    user: str = Query("", max_length=100, description="the actor's username"),
+    date_from: Day | None = Query(None, alias="from", description="first day (the shop's time zone)"),
+    date_to: Day | None = Query(None, alias="to", description="last day, included"),
+    newest_first: bool = Query(True, alias="newestFirst"),
+) -> audit.AuditFilter:
+    return audit.AuditFilter(action=action, user=user, date_from=date_from, date_to=date_to, newest_first=newest_first)
+
+
 @router.get("/audit-log", tags=["audit"])
 def audit_log(
     principal: Principal = Depends(require("audit.read")),
-    action: str | None = None,
+    f: audit.AuditFilter = Depends(_audit_filter),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ) -> list[dict]:
     with tenant_session(principal.tenant_id) as s:
-        q = select(AuditLog).order_by(col(AuditLog.created_at).desc()).offset(offset).limit(limit)
-        if action:
-            q = q.where(AuditLog.action == action)
+        rows, _ = audit.search(s, f, principal.fmt, offset=offset, limit=limit)
         return [
             {
                 "id": str(a.id),
@@ -265,8 +306,37 @@ def audit_log(
                 "ip": a.ip,
                 "createdAt": a.created_at,
             }
-            for a in s.exec(q)
+            for a in rows
         ]
+
+
+AUDIT_EXPORT_HEADER = ("When", "Action", "Who", "Target", "IP address", "Details")
+
+
+@router.get("/audit-log/export.csv", tags=["audit"])
+def export_audit_log(
+    principal: Principal = Depends(require("audit.read")), f: audit.AuditFilter = Depends(_audit_filter)
+):
+    """Every entry matching the filters (the audit page's, without paging) as
+    CSV, times in the shop's time zone and words."""
+    fmt = principal.fmt
+
+    def rows():
+        with tenant_session(principal.tenant_id) as s:
+            names = audit.actor_names(s)
+            entries, _ = audit.search(s, f, fmt, limit=None)
+            for a in entries:
+                yield (
+                    fmt.when(a.created_at, seconds=True),
+                    audit.action_label(a.action),
+                    names.get(a.actor_user_id, "") if a.actor_user_id else "",
+                    audit.target_label(a),
+                    a.ip,
+                    audit.describe(a.meta),
+                )
+
+    today = fmt.local(datetime.now(UTC)).date()
+    return csv_download(f"audit-log-{today.isoformat()}.csv", AUDIT_EXPORT_HEADER, rows())
 
 
 @router.get("/config", tags=["settings"])
@@ -276,11 +346,13 @@ def get_config(principal: Principal = Depends(require("settings.read"))) -> dict
 
 
 class ConfigValue(BaseModel):
-    value: Any
+    value: Annotated[Any, json_size(20_000)]
 
 
 @router.put("/config/{key}", tags=["settings"])
-def put_config(key: str, body: ConfigValue, principal: Principal = Depends(require("settings.write"))) -> dict:
+def put_config(
+    body: ConfigValue, key: str = Path(max_length=100), principal: Principal = Depends(require("settings.write"))
+) -> dict:
     with tenant_session(principal.tenant_id) as s:
         config.set_value(s, key, body.value, actor_user_id=principal.user_id)
         s.commit()
@@ -291,7 +363,7 @@ def put_config(key: str, body: ConfigValue, principal: Principal = Depends(requi
 
 
 @router.get("/files/{key:path}", tags=["files"])
-def get_file(key: str, principal: Principal = Depends(current_principal)) -> Response:
+def get_file(key: str = Path(max_length=500), principal: Principal = Depends(current_principal)) -> Response:
     """A tenant's stored file, to signed-in staff of that tenant only."""
     f = storage.for_tenant(principal.tenant_id).get(key)
     return Response(
@@ -306,6 +378,8 @@ def get_file(key: str, principal: Principal = Depends(current_principal)) -> Res
 
 
 # --- queues -----------------------------------------------------------------------------
+
+JOB_ID = r"^[A-Za-z0-9_-]+$"  # what a queued job's id may hold (anything else names no job)
 
 
 def _is_default_tenant(principal: Principal) -> bool:
@@ -325,6 +399,8 @@ def queue_dashboard(principal: Principal = Depends(require("admin.operations")))
 
 
 @router.post("/queues/failed/{job_id}/requeue", tags=["operations"], status_code=202)
-def requeue(job_id: str, principal: Principal = Depends(require("admin.operations"))) -> dict:
+def requeue(
+    job_id: str = Path(pattern=JOB_ID, max_length=100), principal: Principal = Depends(require("admin.operations"))
+) -> dict:
     queues.requeue_failed(job_id, principal, default_tenant=_is_default_tenant(principal))
     return {"requeued": job_id}

@@ -8,7 +8,10 @@ API keys look like `sfk_<tenant hex>_<secret>`, hashed the same way.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -16,12 +19,16 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, inspect
+from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
-from app.platform import audit
-from app.platform.db import platform_session, session_tenant_id, tenant_session
-from app.platform.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from app.platform import audit, session_stamps, throttle
+from app.platform.db import on_commit, platform_session, session_tenant_id, tenant_session
+from app.platform.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from app.platform.formatting import DEFAULT as DEFAULT_FORMAT
+from app.platform.formatting import ShopFormat
+from app.platform.formatting import for_shop as shop_format
 from app.platform.models import (
     ApiKey,
     AuditLog,
@@ -35,6 +42,7 @@ from app.platform.models import (
 )
 from app.settings import get_settings
 
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
 MIN_PASSWORD_LENGTH = 10
@@ -54,6 +62,8 @@ class Principal:
     permissions: frozenset[str] = field(default_factory=frozenset)
     api_key_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
+    expires_at: datetime | None = None  # when the session runs out (live watchers stop then)
+    fmt: ShopFormat = field(default=DEFAULT_FORMAT)  # the shop's locale, currency and time zone
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -136,6 +146,7 @@ def _principal(session: Session, tenant: Tenant, user: User, **extra) -> Princip
         tenant_id=tenant.id,
         tenant_name=tenant.name,
         tenant_slug=tenant.slug,
+        fmt=shop_format(tenant),
         user_id=user.id,
         username=user.username,
         display_name=user.display_name or user.username,
@@ -145,44 +156,116 @@ def _principal(session: Session, tenant: Tenant, user: User, **extra) -> Princip
     )
 
 
+def job_principal(
+    tenant_id: uuid.UUID, name: str, permissions: set[str] | frozenset[str], *, user_id: uuid.UUID | None = None
+) -> Principal:
+    """Who a background job acts as when it carries out work a person was
+    allowed to start (the check happened when they started it): just the
+    permissions that work needs, and the person's id when there is one, so
+    what it writes names them."""
+    return Principal(
+        tenant_id=tenant_id,
+        tenant_name="",
+        tenant_slug="",
+        user_id=user_id,
+        username=name,
+        display_name=name,
+        roles=(),
+        permissions=frozenset(permissions),
+    )
+
+
 # --- sign-in --------------------------------------------------------------------
 
-
-def _recent_failures(session: Session, username: str, action: str = "auth.login") -> tuple[int, datetime | None]:
-    """Failed sign-ins (`<action>.failed`) for this name since its last success, inside the window."""
-    settings = get_settings()
-    since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
-    last_success = session.exec(
-        select(func.max(AuditLog.created_at)).where(
-            AuditLog.action == f"{action}.success", AuditLog.target_id == username
-        )
-    ).one()
-    if last_success and last_success > since:
-        since = last_success
-    count, newest = session.exec(
-        select(func.count(), func.max(AuditLog.created_at)).where(
-            AuditLog.action == f"{action}.failed", AuditLog.target_id == username, AuditLog.created_at > since
-        )
-    ).one()
-    return count, newest
+GUESS_WINDOW_DAYS = 30  # how far back "failed sign-ins since your last visit" looks
+_NOTICE = "shopfloor:auth:notice:{}"
 
 
 def check_throttle(
     session: Session, username: str, *, action: str = "auth.login", target_type: str = "user", ip: str = ""
-) -> None:
-    """Refuse (429, audited as `<action>.throttled`, committed) after
-    LOGIN_MAX_FAILURES `<action>.failed` entries for this name in the window."""
-    settings = get_settings()
-    failures, newest = _recent_failures(session, username, action)
-    if failures >= settings.login_max_failures and newest is not None:
-        unlock = newest + timedelta(minutes=settings.login_lockout_minutes)
-        wait = max(1, int((unlock - utcnow()).total_seconds()))
-        audit.record(session, f"{action}.throttled", target_type=target_type, target_id=username, ip=ip)
-        session.commit()
-        raise TooManyRequests(
-            f"too many failed sign-ins; try again in {max(1, round(wait / 60))} minute(s)",
-            retry_after=wait,
+) -> bool:
+    """Count this sign-in attempt before its password is checked (see
+    app.platform.throttle). While a wait runs, refuse it (429, audited as
+    `<action>.throttled`, committed). Returns whether the address is one the
+    account signed in from before; pass it to `sign_in_passed` on success."""
+    attempt = throttle.Attempt(action, session_tenant_id(session), username, ip)
+    wait, usual = attempt.claim()
+    if wait > 0:
+        audit.record(
+            session, f"{action}.throttled", target_type=target_type, target_id=username, ip=ip, meta={"wait": wait}
         )
+        session.commit()
+        raise attempt.refuse(wait)
+    return usual
+
+
+def sign_in_passed(session: Session, username: str, *, action: str = "auth.login", ip: str = "", usual: bool) -> None:
+    """A correct password: this address's failures for the account are forgotten
+    and the address counts as one the account uses."""
+    throttle.Attempt(action, session_tenant_id(session), username, ip).passed(usual)
+
+
+@dataclass(frozen=True)
+class GuessNotice:
+    """Failed sign-ins of an account since its last sign-in, shown to its owner."""
+
+    count: int
+    last_ip: str
+    last_at: datetime
+
+    def text(self, fmt: ShopFormat) -> str:
+        attempts = "1 failed sign-in attempt" if self.count == 1 else f"{self.count} failed sign-in attempts"
+        source = f", the last from {self.last_ip}" if self.last_ip else ""
+        return f"{attempts} since your last visit{source} ({fmt.ago(self.last_at)})."
+
+
+def _guesses_since_last_visit(session: Session, username: str, action: str = "auth.login") -> GuessNotice | None:
+    """Failed and refused sign-ins of this name since its last success (at most GUESS_WINDOW_DAYS back)."""
+    since = utcnow() - timedelta(days=GUESS_WINDOW_DAYS)
+    last_success = session.exec(
+        select(func.max(AuditLog.created_at)).where(
+            AuditLog.action == f"{action}.success", AuditLog.target_id == username, AuditLog.created_at > since
+        )
+    ).one()
+    since = max(since, last_success) if last_success else since
+    guesses = (AuditLog.target_id == username, col(AuditLog.action).in_([f"{action}.failed", f"{action}.throttled"]))
+    count = session.exec(select(func.count()).where(*guesses, AuditLog.created_at > since)).one()
+    if not count:
+        return None
+    last = session.exec(
+        select(AuditLog).where(*guesses, AuditLog.created_at > since).order_by(col(AuditLog.created_at).desc())
+    ).first()
+    assert last is not None  # count > 0
+    return GuessNotice(count=count, last_ip=last.ip, last_at=last.created_at)
+
+
+def take_sign_in_notice(principal: Principal) -> str | None:
+    """The guessing notice of this session, once (the first page after sign-in shows it)."""
+    from app.platform.tasks import redis_conn
+
+    if principal.session_id is None:
+        return None
+    try:
+        raw = redis_conn().getdel(_NOTICE.format(principal.session_id))
+    except Exception:
+        return None
+    if not raw:
+        return None
+    data = json.loads(raw)  # type: ignore[arg-type]  # bytes from Redis
+    notice = GuessNotice(count=data["count"], last_ip=data["ip"], last_at=datetime.fromisoformat(data["at"]))
+    return notice.text(principal.fmt)
+
+
+def _keep_notice(session_id: uuid.UUID, notice: GuessNotice) -> None:
+    from app.platform.tasks import redis_conn
+
+    data = {"count": notice.count, "ip": notice.last_ip, "at": notice.last_at.isoformat()}
+    try:
+        redis_conn().set(
+            _NOTICE.format(session_id), json.dumps(data), ex=int(get_settings().session_ttl_hours * 3600) + 60
+        )
+    except Exception as exc:  # the audit log keeps it either way
+        log.warning("sign-in notice not kept: %s", exc)
 
 
 @dataclass(frozen=True)
@@ -190,17 +273,19 @@ class LoginResult:
     cookie_value: str
     expires_at: datetime
     principal: Principal
+    notice: GuessNotice | None = None  # the account was being guessed at since its last sign-in
 
 
 def login(username: str, password: str, *, shop: str | None = None, ip: str = "", user_agent: str = "") -> LoginResult:
-    """Check credentials and open a session. Every outcome is audited."""
+    """Check credentials and open a session. Every outcome is audited; the
+    attempt is counted before the password is checked (check_throttle)."""
     settings = get_settings()
     username = (username or "").strip().lower()
     if not username or not password:
         raise ValidationFailed("enter your username and password")
     tenant = find_tenant(shop)
     with tenant_session(tenant.id) as s:
-        check_throttle(s, username, ip=ip)
+        usual = check_throttle(s, username, ip=ip)
         user = s.exec(select(User).where(User.username == username)).first()
         ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None and user.is_active
         if not ok:
@@ -216,8 +301,10 @@ def login(username: str, password: str, *, shop: str | None = None, ip: str = ""
             s.commit()
             raise Unauthorized("wrong username or password")
         assert user is not None  # ok implies a user
+        sign_in_passed(s, username, ip=ip, usual=usual)
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
+        notice = _guesses_since_last_visit(s, username)
         token = secrets.token_urlsafe(32)
         expires = utcnow() + timedelta(hours=settings.session_ttl_hours)
         row = UserSession(
@@ -231,10 +318,15 @@ def login(username: str, password: str, *, shop: str | None = None, ip: str = ""
         user.last_login_at = utcnow()
         s.add(row)
         s.add(user)
-        audit.record(s, "auth.login.success", actor_user_id=user.id, target_type="user", target_id=username, ip=ip)
+        meta = {"failedAttempts": notice.count, "lastFailedFrom": notice.last_ip} if notice else {}
+        audit.record(
+            s, "auth.login.success", actor_user_id=user.id, target_type="user", target_id=username, ip=ip, meta=meta
+        )
         s.commit()
-        principal = _principal(s, tenant, user, session_id=row.id)
-    return LoginResult(cookie_value=f"{tenant.id}.{token}", expires_at=expires, principal=principal)
+        principal = _principal(s, tenant, user, session_id=row.id, expires_at=expires)
+    if notice is not None:
+        _keep_notice(row.id, notice)
+    return LoginResult(cookie_value=f"{tenant.id}.{token}", expires_at=expires, principal=principal, notice=notice)
 
 
 def _tenant_and_secret(value: str | None, sep: str, prefix: str = "") -> tuple[Tenant, str] | None:
@@ -273,7 +365,7 @@ def authenticate_session(cookie_value: str | None) -> Principal | None:
             row.last_seen_at = now
             s.add(row)
             s.commit()
-        return _principal(s, tenant, user, session_id=row.id)
+        return _principal(s, tenant, user, session_id=row.id, expires_at=row.expires_at)
 
 
 def logout(cookie_value: str | None, *, ip: str = "") -> None:
@@ -286,6 +378,8 @@ def logout(cookie_value: str | None, *, ip: str = "") -> None:
         if row is not None:
             user = s.get(User, row.user_id)
             s.delete(row)
+            # Before the commit: an open page's watcher must not get one more push in between.
+            session_stamps.revoke_session(row.id)
             audit.record(
                 s,
                 "auth.logout",
@@ -381,6 +475,7 @@ def authenticate_api_key(secret: str | None) -> Principal | None:
             tenant_id=tenant.id,
             tenant_name=tenant.name,
             tenant_slug=tenant.slug,
+            fmt=shop_format(tenant),
             user_id=None,
             username=f"api-key:{key.name}",
             display_name=key.name,
@@ -456,6 +551,7 @@ def set_user_roles(
             target_id=user.username,
             meta={"before": before, "after": wanted},
         )
+        on_commit(session, functools.partial(session_stamps.bump_user, user_id), key=f"stamp:user:{user_id}")
     if commit:
         session.commit()
     return wanted
@@ -467,3 +563,11 @@ def list_roles(session: Session) -> list[Role]:
 
 def utc(dt: datetime | None) -> datetime | None:
     return dt.astimezone(UTC) if dt else None
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _stamp_deactivated_users(session, flush_context, instances) -> None:
+    """A user switched off (or on) by any code path: their open pages re-check after the commit."""
+    for obj in session.dirty:
+        if isinstance(obj, User) and inspect(obj).attrs.is_active.history.has_changes():
+            on_commit(session, functools.partial(session_stamps.bump_user, obj.id), key=f"stamp:user:{obj.id}")

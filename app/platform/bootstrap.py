@@ -3,7 +3,10 @@
 - owner role (from MIGRATIONS_DATABASE_URL): owns the schema, runs migrations
   (BYPASSRLS so data migrations can backfill across tenants).
 - app role (from DATABASE_URL): NOSUPERUSER NOBYPASSRLS, owns nothing, gets
-  DML rights through default privileges, so RLS applies to it.
+  DML rights through default privileges, so RLS applies to it. The migrations
+  then take the writes on the platform's global tables away again (it only
+  reads roles, permissions and tenants); running this again never gives them
+  back (`app_rights`).
 
 Connects with POSTGRES_ADMIN_URL; when that fails (peer auth on a fresh Debian
 install) the same SQL goes through `runuser -u postgres -- psql`.
@@ -61,11 +64,46 @@ def _statements(database_url: str, migrations_url: str) -> tuple[list[str], list
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {i_app}",
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {i_owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {i_app}",
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {i_owner} IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO {i_app}",
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {i_app}",
+        app_rights(app_user),
         f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {i_app}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {i_app}",
     ]
     return cluster, in_db
+
+
+# Global tables the app role only reads (tenants change through SECURITY
+# DEFINER functions, roles, permissions and the numbering definitions through
+# migrations); tables it inserts into and updates but never deletes from: the
+# shared parts catalog (the catalog import) and the shops' number counters (a
+# deleted counter would give its numbers again). Kept in step with the
+# migrations that set these rights.
+READ_ONLY_TABLES = (
+    "tenants",
+    "roles",
+    "permissions",
+    "role_permissions",
+    "platform_operators",
+    "alembic_version",
+    "sequence_definitions",
+)
+CATALOG_TABLES = ("catalog_parts", "catalog_imports", "numbering_sequences")
+
+
+def app_rights(app_user: str) -> str:
+    """Grant the app role its rights on every table that exists, per kind of
+    table: read-only on the global ones, insert/update on the catalog, full
+    DML elsewhere (tenant tables, where row security keeps it in its shop)."""
+    app = sql.Literal(app_user).as_string(None)
+    read_only = ", ".join(sql.Literal(t).as_string(None) for t in READ_ONLY_TABLES)
+    catalog = ", ".join(sql.Literal(t).as_string(None) for t in CATALOG_TABLES)
+    return (
+        "DO $$ DECLARE t text; BEGIN "
+        "FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP "
+        f"IF t IN ({read_only}) THEN EXECUTE format('GRANT SELECT ON %I TO %I', t, {app}); "
+        f"ELSIF t IN ({catalog}) THEN EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %I TO %I', t, {app}); "
+        f"ELSE EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO %I', t, {app}); "
+        "END IF; END LOOP; END $$;"
+    )
 
 
 def _run_psql(statements: list[str], database: str = "postgres") -> None:

@@ -26,6 +26,16 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def describe(key: str, words: str) -> None:
+    """What a setting is called where people read about it (the audit log)."""
+    audit.CONFIG_WORDS[key] = words
+
+
+describe("feature.grid.enabled", "Gridfinity grids")
+describe("feature.stock-management.enabled", "stock management")
+describe("stock.replenishment.enabled", "stock replenishment")
+
+
 def get(session: Session, key: str, default: Any = None) -> Any:
     row = session.get(SystemConfig, (session_tenant_id(session), key))
     if row is not None:

@@ -91,10 +91,27 @@ def collect_on_commit(session: Session, key: str, fn: Callable[[Any], None], fac
     return collected[key]
 
 
+_COMMITTED = "on_commit_committed"
+
+
 @event.listens_for(Session, "after_commit")
-def _run_on_commit(session: Session) -> None:
+def _committed(session: Session) -> None:
+    """The transaction committed: its work waits for the connection to go
+    back to the pool (below), so work that opens a session of its own (the
+    event relay) never holds two connections at once: a burst of commits
+    cannot drain the pool and stall every other request."""
     pending = session.info.pop(_ON_COMMIT, None)
     session.info.pop(_COLLECTED, None)
+    session.info.pop(_SAVEPOINTS, None)
+    if pending:
+        session.info[_COMMITTED] = pending
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_on_commit(session: Session, transaction: Any) -> None:
+    if transaction.parent is not None:  # a savepoint or a nested scope: the outer transaction decides
+        return
+    pending = session.info.pop(_COMMITTED, None)
     for fn in (pending or {}).values():
         try:
             fn()
@@ -102,10 +119,48 @@ def _run_on_commit(session: Session) -> None:
             log.exception("after-commit work failed")
 
 
+_SAVEPOINTS = "on_commit_savepoints"
+
+
+def _restore(box: Any, saved: Any) -> None:
+    """Put a collected container back as it was (in place: its callback holds it)."""
+    if isinstance(box, list):
+        box[:] = saved
+    elif isinstance(box, dict | set):
+        box.clear()
+        box.update(saved)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: Any) -> None:
+    """A savepoint remembers the after-commit work registered before it, so
+    rolling it back drops only what was registered inside it. (The marks of
+    released savepoints go with the transaction's commit or rollback.)"""
+    if transaction.nested:
+        marks = session.info.setdefault(_SAVEPOINTS, {})
+        collected = session.info.get(_COLLECTED, {})
+        marks[transaction] = (
+            dict(session.info.get(_ON_COMMIT, {})),
+            {key: (box, type(box)(box)) for key, box in collected.items()},
+        )
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_ON_COMMIT, None)
-    session.info.pop(_COLLECTED, None)
+    """Rolled-back work never goes out: a whole transaction's, or a
+    savepoint's (what was registered before the savepoint stays)."""
+    mark = session.info.get(_SAVEPOINTS, {}).pop(previous_transaction, None) if previous_transaction.nested else None
+    if mark is None:
+        if not previous_transaction.nested:
+            session.info.pop(_ON_COMMIT, None)
+            session.info.pop(_COLLECTED, None)
+            session.info.pop(_SAVEPOINTS, None)
+        return
+    pending, collected = mark
+    session.info[_ON_COMMIT] = pending
+    session.info[_COLLECTED] = {key: box for key, (box, _) in collected.items()}
+    for box, saved in collected.values():
+        _restore(box, saved)
 
 
 @contextmanager

@@ -49,6 +49,12 @@ class Domain:
     # operator can run (`python -m app.cli check`); each finding names what disagrees.
     checks: tuple[str, ...] = ()
     resources: tuple[Resource, ...] = ()
+    # "module:function", fn(session, principal) -> list[HomeTile] (app/platform/home.py):
+    # what this domain shows on the staff home page, for the signed-in user.
+    home: str | None = None
+    # "module:function", fn(session, principal, limit) -> list[Activity]: its newest
+    # happenings, as sentences linking to what they name (the home page's recent activity).
+    activity: str | None = None
     depends_on: tuple[str, ...] = field(default=())  # domains it calls into (listed before it)
 
 
@@ -57,10 +63,18 @@ class Domain:
 DOMAIN = Domain(
     name="platform",
     title="Platform",
-    models=("app.platform.models",),
+    models=("app.platform.models", "app.platform.numbering"),
     handlers=("app.platform.platform_events",),
     routers=("app.platform.api:router",),
-    pages=("app.pages.home", "app.pages.login", "app.pages.settings", "app.pages.admin"),
+    pages=(
+        "app.pages.home",
+        "app.pages.login",
+        "app.pages.settings",
+        "app.pages.settings_numbering",
+        "app.pages.admin",
+    ),
+    home="app.platform.home:tiles",
+    activity="app.platform.home:activity",
     periodic=(
         Periodic("jobs.events.sweep", every="outbox_sweep_seconds", queue="events"),
         Periodic("jobs.retry.sweep", every=30, queue="integrations"),

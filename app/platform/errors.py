@@ -46,6 +46,12 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class PayloadTooLarge(DomainError):
+    """An upload larger than the route takes."""
+
+    status, code = 413, "payload_too_large"
+
+
 class TooManyRequests(DomainError):
     status, code = 429, "too_many_requests"
 

@@ -8,15 +8,19 @@ database stays the truth, pages also load fresh on every visit.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlmodel import Session
 
+from app.platform import auth, session_stamps
 from app.platform.batching import AfterCommitBatch
 from app.platform.db import collect_on_commit, session_tenant_id
+from app.platform.models import utcnow
 from app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -80,3 +84,76 @@ async def subscribe(
         await pubsub.unsubscribe()
         await pubsub.aclose()
         await client.aclose()
+
+
+class SessionWatch:
+    """Is the sign-in behind a watcher still good, and still allowed `permission`?
+
+    `current()` is called on every push: it compares the session's stamps
+    (`app.platform.session_stamps`, one MGET) with the ones read when the
+    session was last checked, and only when one moved checks the session in
+    the database again. It answers None once the session is signed out,
+    expired or gone, the user deactivated, or the permission lost; after that
+    it stays None. Without Redis every call checks the database.
+    """
+
+    def __init__(self, cookie: str | None, principal: auth.Principal, permission: str = "") -> None:
+        self.cookie = cookie
+        self.principal: auth.Principal | None = principal
+        self.permission = permission
+        self._keys = session_stamps.keys(principal.session_id, principal.user_id)
+        self._stamps: list[Any] | None = None
+        self._client: Any = None
+
+    async def _read(self) -> list[Any] | None:
+        import redis.asyncio as aioredis
+
+        try:
+            if self._client is None:
+                self._client = aioredis.Redis.from_url(get_settings().redis_url, decode_responses=True)
+            return list(await self._client.mget(self._keys))
+        except Exception as exc:
+            log.debug("session stamps not read: %s", exc)
+            return None
+
+    async def _recheck(self, stamps: list[Any] | None) -> auth.Principal | None:
+        """The database's answer, remembered with the stamps read before it."""
+        before = self.principal
+        fresh = await asyncio.to_thread(auth.authenticate_session, self.cookie)
+        if (
+            before is None
+            or fresh is None
+            or fresh.session_id != before.session_id
+            or (self.permission and not fresh.can(self.permission))
+        ):
+            self.principal = None
+        else:
+            self.principal, self._stamps = fresh, stamps
+        return self.principal
+
+    async def start(self) -> auth.Principal | None:
+        """Read the stamps, then the session: a change between the two is seen on the next push."""
+        return await self._recheck(await self._read())
+
+    async def current(self) -> auth.Principal | None:
+        principal = self.principal
+        if principal is None:
+            return None
+        if principal.expires_at is not None and principal.expires_at <= utcnow():
+            self.principal = None
+            return None
+        stamps = await self._read()
+        if stamps is not None and stamps == self._stamps:
+            return principal
+        if stamps is not None and stamps[0] == session_stamps.REVOKED:
+            self.principal = None
+            return None
+        return await self._recheck(stamps)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            try:
+                await client.aclose()
+            except Exception as exc:
+                log.debug("stamp client not closed: %s", exc)

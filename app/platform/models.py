@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Index, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKeyConstraint, Index, UniqueConstraint
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -36,6 +36,25 @@ class TenantScoped(SQLModel):
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, nullable=False)
 
 
+def tenant_key(table: str) -> UniqueConstraint:
+    """UNIQUE (tenant_id, id) on a tenant table other rows point at: the
+    target of `tenant_fk`."""
+    return UniqueConstraint("tenant_id", "id", name=f"uq_{table}_tenant_id_id")
+
+
+def tenant_fk(table: str, column: str, target: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A foreign key between two tenant tables that names the tenant too:
+    `(tenant_id, column) -> target (tenant_id, id)`, so a row of one shop can
+    never point at another shop's row (foreign key checks ignore row-level
+    security). `SET NULL` clears only `column`: tenant_id is never null."""
+    return ForeignKeyConstraint(
+        ["tenant_id", column],
+        [f"{target}.tenant_id", f"{target}.id"],
+        name=f"fk_{table}_{column}",
+        ondelete=f"SET NULL ({column})" if ondelete == "SET NULL" else ondelete,
+    )
+
+
 # --- global ---------------------------------------------------------------
 
 
@@ -46,6 +65,10 @@ class Tenant(SQLModel, table=True):
     slug: str = Field(max_length=63, unique=True, index=True)
     name: str = Field(max_length=200)
     is_default: bool = Field(default=False)
+    # How the shop writes money and time (app/platform/formatting.py).
+    locale: str = Field(default="en_IE", max_length=20)
+    currency: str = Field(default="EUR", max_length=3)
+    timezone: str = Field(default="Europe/Amsterdam", max_length=64)
     created_at: datetime = Timestamp()
 
 
@@ -74,9 +97,23 @@ class RolePermission(SQLModel, table=True):
 # --- identity and access (tenant) -------------------------------------------
 
 
+class PlatformOperator(TenantScoped, table=True):
+    """A user trusted with platform-wide work that no shop role grants (the
+    shared parts catalog's re-import). Row security shows a shop only its own
+    operators, and the app role cannot write this table: only the owner role
+    names operators (`python -m app.cli platform-operator`)."""
+
+    __tablename__: ClassVar[str] = "platform_operators"
+    __table_args__ = (tenant_fk("platform_operators", "user_id", "users", ondelete="CASCADE"),)
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    granted_at: datetime = Timestamp()
+    note: str = Field(default="", max_length=200)
+
+
 class User(TenantScoped, table=True):
     __tablename__: ClassVar[str] = "users"
-    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "username"), tenant_key("users"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     username: str = Field(max_length=100)
@@ -90,8 +127,9 @@ class User(TenantScoped, table=True):
 
 class UserRole(TenantScoped, table=True):
     __tablename__: ClassVar[str] = "user_roles"
+    __table_args__ = (tenant_fk("user_roles", "user_id", "users", ondelete="CASCADE"),)
 
-    user_id: uuid.UUID = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    user_id: uuid.UUID = Field(primary_key=True)
     role_id: uuid.UUID = Field(foreign_key="roles.id", primary_key=True)
 
 
@@ -100,9 +138,10 @@ class UserSession(TenantScoped, table=True):
     token; only the token's SHA-256 is stored."""
 
     __tablename__: ClassVar[str] = "sessions"
+    __table_args__ = (tenant_fk("sessions", "user_id", "users", ondelete="CASCADE"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    user_id: uuid.UUID = Field(index=True)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Timestamp()
     expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
@@ -115,13 +154,14 @@ class ApiKey(TenantScoped, table=True):
     """Machine access to /api/v1. The secret is shown once; only its hash stays."""
 
     __tablename__: ClassVar[str] = "api_keys"
+    __table_args__ = (tenant_fk("api_keys", "created_by_id", "users", ondelete="SET NULL"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     name: str = Field(max_length=100)
     key_prefix: str = Field(max_length=32)  # shown in lists to recognise a key
     key_hash: str = Field(max_length=64, unique=True)
     role_id: uuid.UUID = Field(foreign_key="roles.id")
-    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_by_id: uuid.UUID | None = Field(default=None)
     created_at: datetime = Timestamp()
     last_used_at: datetime | None = Timestamp(nullable=True)
     revoked_at: datetime | None = Timestamp(nullable=True)
@@ -227,10 +267,13 @@ class Notification(TenantScoped, table=True):
     """An in-app notification for one staff user (the bell)."""
 
     __tablename__: ClassVar[str] = "notifications"
-    __table_args__ = (Index("ix_notifications_user_unread", "tenant_id", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "tenant_id", "user_id", "read_at"),
+        tenant_fk("notifications", "user_id", "users", ondelete="CASCADE"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
+    user_id: uuid.UUID
     kind: str = Field(max_length=50)  # order.created | order.cancelled | failure
     severity: str = Field(default="INFO", max_length=10)
     title: str = Field(max_length=200)

@@ -76,3 +76,15 @@ def mark_all_read(session: Session, user_id: uuid.UUID) -> None:
         .values(read_at=utcnow())
     )
     session.commit()
+
+
+def mark_read(session: Session, user_id: uuid.UUID, notification_id: uuid.UUID) -> str:
+    """Mark one of the user's notifications read; returns where it leads ("" for nowhere)."""
+    n = session.get(Notification, notification_id)
+    if n is None or n.user_id != user_id:
+        return ""
+    if n.read_at is None:
+        n.read_at = utcnow()
+        session.add(n)
+        session.commit()
+    return n.link

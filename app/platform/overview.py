@@ -1,4 +1,5 @@
-"""Numbers for the staff home page. Later domains add their counts here."""
+"""System counters of a shop (GET /api/v1/tenant). The staff home page shows the
+shop's work instead: each domain's tiles, through its door (app/platform/home.py)."""
 
 from __future__ import annotations
 

@@ -1,17 +1,28 @@
 """The permission catalogue (`resource.action`) and the built-in roles.
 
 Code is the source of truth: `sync_roles_and_permissions()` writes this
-catalogue into the global tables after every migration.
+catalogue into the global tables after every migration, as the owner role (the
+app's role only reads them).
+
+Platform operators sit above every shop: work that changes what all shops share
+(re-importing the parts catalog) needs one. No shop role grants it, so no shop's
+admin can reach it; only the owner role names operators
+(`python -m app.cli platform-operator SHOP USERNAME`).
 """
 
 from __future__ import annotations
+
+import uuid
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
+from app.platform import session_stamps
+from app.platform.db import on_commit, tenant_session
 from app.platform.domain import Resource
-from app.platform.models import Permission, Role, RolePermission
+from app.platform.errors import NotFound
+from app.platform.models import Permission, PlatformOperator, Role, RolePermission, Tenant, User, utcnow
 
 # The platform's own resources; each domain declares its own in its door
 # (`Domain.resources`) and `app.domains.load()` registers them here.
@@ -20,15 +31,10 @@ PLATFORM_RESOURCES = (
     Resource("users", "staff accounts and roles", operate=False),
     Resource("audit", "the security audit log", operate=False),
 )
-# Resources of the seed's domains that have not landed yet (grid, stock, parcels,
-# repairs): their roles are set by the seed already. A domain that lands moves
-# its line into its own door.
-RESERVED_RESOURCES = (
-    Resource("grid", "GridFlock grid generation"),
-    Resource("inventory", "stock and replenishment"),
-    Resource("shipments", "parcels and tracking"),
-    Resource("repairs", "repair intake and invoicing"),
-)
+# Resources of the seed's domains that have not landed yet (parcels):
+# their roles are set by the seed already. A domain that lands moves its line
+# into its own door.
+RESERVED_RESOURCES = (Resource("shipments", "parcels and tracking"),)
 
 RESOURCES: dict[str, str] = {}
 PERMISSIONS: dict[str, str] = {}
@@ -90,4 +96,38 @@ def sync_roles_and_permissions(session: Session) -> None:
         for code in perms:
             session.exec(insert(RolePermission).values(role_id=role.id, permission_code=code).on_conflict_do_nothing())
     session.exec(delete(Permission).where(col(Permission.code).not_in(list(PERMISSIONS))))
+    on_commit(session, session_stamps.bump_everyone, key="stamp:everyone")  # open pages re-check what roles grant
     session.commit()
+
+
+# --- platform operators ---------------------------------------------------------------
+
+
+def is_platform_operator(tenant_id: uuid.UUID, user_id: uuid.UUID | None) -> bool:
+    """Whether this user (of this shop) is a platform operator. API keys
+    (no user) never are."""
+    if user_id is None:
+        return False
+    with tenant_session(tenant_id) as s:
+        return s.get(PlatformOperator, user_id) is not None
+
+
+def set_platform_operator(session: Session, shop: str, username: str, *, operator: bool = True, note: str = "") -> User:
+    """Make a user of a shop a platform operator, or no longer one. Needs a
+    session of the owner role: the app's role cannot write this table."""
+    tenant = session.exec(select(Tenant).where(Tenant.slug == shop.strip().lower())).first()
+    if tenant is None:
+        raise NotFound(f"no shop with the code '{shop}'")
+    user = session.exec(select(User).where(User.tenant_id == tenant.id, User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user '{username}' in {tenant.name}")
+    if operator:
+        session.exec(
+            insert(PlatformOperator)
+            .values(tenant_id=tenant.id, user_id=user.id, note=note[:200], granted_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+    else:
+        session.exec(delete(PlatformOperator).where(col(PlatformOperator.user_id) == user.id))
+    session.commit()
+    return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from app.platform import audit
 from app.platform.events import handles
 from app.platform.models import EventLog
 
@@ -16,7 +17,7 @@ def log_config_change(session: Session, event: dict) -> None:
             tenant_id=event["tenantId"],
             event_type=event["eventType"],
             severity="INFO",
-            message=f"Setting {event.get('key')} changed",
+            message=f"Setting “{audit.setting_words(str(event.get('key') or ''))}” changed",
             actor_user_id=event.get("actorUserId"),
             meta={"key": event.get("key"), "value": event.get("value")},
         )

@@ -7,8 +7,10 @@ are listed only for the tenant whose id the job carries as its first argument
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rq import Worker
 from rq.exceptions import NoSuchJobError
@@ -17,7 +19,8 @@ from rq.registry import FailedJobRegistry
 
 from app.platform.auth import Principal
 from app.platform.errors import NotFound
-from app.platform.tasks import QUEUES, queue, redis_conn, waiting_counts
+from app.platform.machine import Status, StatusTable
+from app.platform.tasks import QUEUES, queue, redis_conn, silent_after, waiting_counts
 
 
 @dataclass
@@ -31,6 +34,17 @@ class QueueStats:
     waiting: int = 0  # jobs waiting for their shop's turn (per-shop fairness)
 
 
+# What an RQ worker is doing, in words.
+WORKER_STATE = StatusTable(
+    Status("busy", "Busy", "amber"),
+    Status("idle", "Idle", "green"),
+    Status("started", "Starting", "blue"),
+    Status("suspended", "Suspended", "gray"),
+    Status("not_responding", "Not responding", "red"),
+)
+NOT_RESPONDING = "not_responding"
+
+
 @dataclass
 class WorkerInfo:
     name: str
@@ -39,6 +53,10 @@ class WorkerInfo:
     current_job: str
     successful: int
     failed: int
+    current_job_func: str = ""  # the running job's entry point (its words: job_title)
+    last_seen: datetime | None = None  # its last heartbeat
+    # its job was left behind: the worker stopped mid-job (it is retried or failed by the sweep)
+    abandoned: bool = False
 
 
 @dataclass
@@ -47,7 +65,28 @@ class FailedJob:
     queue: str
     description: str
     error: str
-    failed_at: str
+    failed_at: datetime | None
+    title: str = ""  # what the job does, in words
+
+
+def job_title(func_name: str | None) -> str:
+    """An entry point as words: "jobs.printing.reconcile_if_due" → "Printing: reconcile if due"."""
+    parts = [p for p in (func_name or "").split(".") if p and p != "jobs"]
+    if not parts:
+        return "A background job"
+    what = parts[-1].replace("_", " ")
+    return f"{parts[-2].replace('_', ' ').capitalize()}: {what}" if len(parts) > 1 else what.capitalize()
+
+
+_EXCEPTION_NAME = re.compile(
+    r"^(?:(?:[a-z_]\w*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exception|Timeout|Exit|Interrupt|Warning)):\s*"
+)
+
+
+def plain_error(line: str) -> str:
+    """An exception's last line without the exception's class name
+    ("RuntimeError: printer bridge timed out" → "printer bridge timed out")."""
+    return _EXCEPTION_NAME.sub("", line, count=1)
 
 
 def queue_stats() -> list[QueueStats]:
@@ -69,21 +108,49 @@ def queue_stats() -> list[QueueStats]:
     return out
 
 
+def responding(last_heartbeat: datetime | None, silent_after: float | None, at: datetime | None = None) -> bool:
+    """Whether a worker still answers: its last heartbeat is younger than the
+    silence it is allowed. RQ keeps a dead worker listed until its key
+    expires (minutes), showing whatever it was doing; this tells them apart."""
+    if last_heartbeat is None or silent_after is None:
+        return True
+    return ((at or datetime.now(UTC)) - (_utc(last_heartbeat) or last_heartbeat)).total_seconds() <= silent_after
+
+
 def workers() -> list[WorkerInfo]:
     out = []
     for w in Worker.all(connection=redis_conn()):
         job = w.get_current_job_id() or ""
+        current = w.get_current_job() if job else None
+        alive = responding(w.last_heartbeat, silent_after(w.key))
         out.append(
             WorkerInfo(
                 name=w.name,
-                state=str(w.get_state()),
+                state=str(w.get_state()) if alive else NOT_RESPONDING,
                 queues=", ".join(w.queue_names()),
                 current_job=job,
                 successful=w.successful_job_count,
                 failed=w.failed_job_count,
+                current_job_func=(current.func_name if current else "") or "",
+                last_seen=_utc(w.last_heartbeat),
+                abandoned=bool(job) and not alive,
             )
         )
     return sorted(out, key=lambda w: w.name)
+
+
+def _described(job: Job) -> str:
+    """What the job does: the description its enqueuer gave, else its entry
+    point in words (RQ's default description is the call itself, ids and all)."""
+    given = job.description or ""
+    if given and not given.startswith(job.func_name or "\0"):
+        return given[:200]
+    return job_title(job.func_name)
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    """RQ keeps its times as naive UTC."""
+    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
 
 
 def _job_tenant(job: Job) -> str | None:
@@ -121,11 +188,12 @@ def failed_jobs(principal: Principal, *, default_tenant: bool, limit: int = 100)
                     id=job.id,
                     queue=name,
                     description=(job.description or job.func_name or "")[:200],
-                    error=_last_line(result.exc_string if result else job.exc_info),
-                    failed_at=job.ended_at.strftime("%Y-%m-%d %H:%M:%S") if job.ended_at else "",
+                    error=plain_error(_last_line(result.exc_string if result else job.exc_info)),
+                    failed_at=_utc(job.ended_at),
+                    title=_described(job),
                 )
             )
-    out.sort(key=lambda j: j.failed_at, reverse=True)
+    out.sort(key=lambda j: j.failed_at or datetime.min.replace(tzinfo=UTC), reverse=True)
     return out[:limit]
 
 

@@ -25,22 +25,34 @@ log = logging.getLogger(__name__)
 JOB_TYPES = ("FULFILLMENT", "PRINT_JOB_CREATION", "CANCELLATION", "NOTIFICATION", "SHIPMENT", "GRIDFLOCK_PIPELINE")
 Operation = Callable[[Session, RetryEntry], None]
 _OPERATIONS: dict[str, Operation] = {}
+# What an operation's domain does when the last attempt failed (beside the
+# staff notification every give-up gets), in the give-up's transaction.
+_GIVE_UP: dict[str, Operation] = {}
 
 
-def operation(job_type: str) -> Callable[[Operation], Operation]:
+def operation(job_type: str, *, on_give_up: Operation | None = None) -> Callable[[Operation], Operation]:
     if job_type not in JOB_TYPES:
         raise ValueError(f"unknown retry job type {job_type}")
 
     def register(fn: Operation) -> Operation:
         _OPERATIONS[job_type] = fn
+        if on_give_up is not None:
+            _GIVE_UP[job_type] = on_give_up
         return fn
 
     return register
 
 
-def backoff(attempts: int) -> timedelta:
-    """Delay before the next attempt after `attempts` failures: 1, 2, 4, 8 s."""
-    return timedelta(seconds=2 ** max(0, attempts - 1))
+class GiveUp(Exception):
+    """Raised by an operation when trying again cannot help (the service
+    refused what we sent): the entry gives up at once, with this message."""
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Delay before the next attempt after `attempts` failures: 1, 2, 4, 8 s,
+    or longer when the service asked us to wait (`Retry-After`)."""
+    delay = 2 ** max(0, attempts - 1)
+    return timedelta(seconds=max(delay, min(retry_after or 0, 3600)))
 
 
 def schedule(
@@ -122,6 +134,8 @@ def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
         s.commit()
     fn = _OPERATIONS.get(entry.job_type)
     error = None
+    retry_after: float | None = None
+    hopeless = False
     with tenant_session(tenant_id) as s:
         try:
             if fn is None:
@@ -130,7 +144,10 @@ def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
             s.commit()
         except Exception as exc:  # any failure counts as one attempt
             s.rollback()
-            error = f"{type(exc).__name__}: {exc}"[:2000]
+            error = (str(exc) if isinstance(exc, GiveUp) else f"{type(exc).__name__}: {exc}")[:2000]
+            wait = getattr(exc, "retry_after", None)  # a rate limit says how long to wait
+            retry_after = float(wait) if isinstance(wait, int | float) else None
+            hopeless = isinstance(exc, GiveUp)
     with tenant_session(tenant_id) as s:
         entry = s.get(RetryEntry, entry.id)
         assert entry is not None  # claimed above; retry entries are never deleted
@@ -141,14 +158,14 @@ def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
             s.commit()
             return "completed"
         entry.last_error = error
-        if entry.attempts >= entry.max_attempts:
+        if entry.attempts >= entry.max_attempts or hopeless:
             entry.status, entry.needs_attention = "FAILED", True
             s.add(entry)
             _on_give_up(s, entry)
             s.commit()
             return "failed"
         entry.status = "PENDING"
-        delay = backoff(entry.attempts)
+        delay = backoff(entry.attempts, retry_after)
         entry.next_run_at = utcnow() + delay
         s.add(entry)
         s.commit()
@@ -156,9 +173,46 @@ def run(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str) -> str:
     return "retrying"
 
 
+ABANDONED = "the worker running it stopped mid-way (restarted, or out of memory)"
+# An attempt still PROCESSING this long ran on a worker that is gone (the
+# platform's abandoned-job handling normally notices within seconds).
+STALE_ATTEMPT = timedelta(minutes=15)
+
+
+def run_abandoned(tenant_id: uuid.UUID | str, entry_id: uuid.UUID | str, *, retrying: bool = False) -> None:
+    """An attempt died with its worker (the entry point's `on_abandoned`
+    hook): it counts as a failed attempt, tried again after its backoff or,
+    with none left, given up with the reason, so no entry stays "trying now"."""
+    tid = uuid.UUID(str(tenant_id))
+    with tenant_session(tid) as s:
+        entry = s.exec(select(RetryEntry).where(RetryEntry.id == uuid.UUID(str(entry_id))).with_for_update()).first()
+        if entry is None or entry.status != "PROCESSING":
+            return
+        entry.last_error, entry.updated_at = ABANDONED, utcnow()
+        if entry.attempts >= entry.max_attempts:
+            entry.status, entry.needs_attention = "FAILED", True
+            s.add(entry)
+            _on_give_up(s, entry)
+            s.commit()
+            return
+        delay = backoff(entry.attempts)
+        entry.status, entry.next_run_at = "PENDING", utcnow() + delay
+        s.add(entry)
+        s.commit()
+        entry_key = entry.id
+    _enqueue(tid, entry_key, delay)
+
+
 def _on_give_up(session: Session, entry: RetryEntry) -> None:
     from app.platform.notifications import notify_staff
 
+    hook = _GIVE_UP.get(entry.job_type)
+    if hook is not None:
+        try:
+            with session.begin_nested():
+                hook(session, entry)
+        except Exception:  # the entry still gives up, and staff still hear of it
+            log.exception("give-up hook of %s entry %s failed", entry.job_type, entry.id)
     notify_staff(
         session,
         kind="failure",
@@ -186,10 +240,19 @@ def retry_now(session: Session, entry_id: uuid.UUID) -> RetryEntry:
 
 
 def sweep(tenant_id: uuid.UUID | str | None = None) -> int:
-    """Run a shop's due PENDING entries whose delayed job was lost (cron runs
-    one such job per shop; without a shop, every shop's)."""
+    """Run a shop's due PENDING entries whose delayed job was lost, and take
+    back attempts whose worker died unnoticed (cron runs one such job per
+    shop; without a shop, every shop's)."""
     n = 0
     for tid in tenant_ids(tenant_id):
+        with tenant_session(tid) as s:
+            stale = s.exec(
+                select(RetryEntry.id).where(
+                    RetryEntry.status == "PROCESSING", RetryEntry.updated_at <= utcnow() - STALE_ATTEMPT
+                )
+            ).all()
+        for entry_id in stale:  # its worker died unnoticed
+            run_abandoned(tid, entry_id)
         with tenant_session(tid) as s:
             due = s.exec(
                 select(RetryEntry.id).where(

@@ -55,10 +55,15 @@ class LocalBackend:
     def put(self, full_key: str, data: bytes, content_type: str) -> None:
         path = self._path(full_key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
+        # Atomic: readers never see half a file. A temporary name of its own
+        # per write, so two writers of one key (two workers making the same
+        # piece) each replace the file whole instead of moving each other's.
+        tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
         tmp.write_bytes(data)
-        tmp.replace(path)  # atomic: readers never see half a file
-        path.with_name(path.name + ".type").write_text(content_type)
+        tmp.replace(path)
+        type_tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.type-part")
+        type_tmp.write_text(content_type)
+        type_tmp.replace(path.with_name(path.name + ".type"))
 
     def get(self, full_key: str) -> StoredFile:
         path = self._path(full_key)

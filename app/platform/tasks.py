@@ -16,6 +16,15 @@
   also run by cron for every line that has jobs waiting).
 - `enqueue_once(key, …)` coalesces a burst of triggers into one run;
   `enqueue_later` runs work after a delay (RQ's scheduler moves it).
+- **Jobs that die with their worker.** Workers beat every
+  WORKER_HEARTBEAT_SECONDS, also while they run a job; a run whose worker
+  stayed silent for three beats is abandoned. RQ's own started-job cleanup
+  (every worker's maintenance, and `reclaim_abandoned` from cron) retries it
+  under the job's retry policy or fails it, and calls the platform's failure
+  callback, which hands the run to its entry point's `@on_abandoned` hook: the
+  domain puts the visible state right ("the worker stopped while rendering;
+  trying again" / "…; try again"). So nothing a person watches stays "in
+  progress" after its worker died.
 - `advisory_lock` / `single_flight` keep one run of a kind per key at a time
   (PostgreSQL advisory locks on a dedicated connection, so a killed worker
   never leaves one held); a run that finds it busy comes back a moment later
@@ -27,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
@@ -36,7 +46,13 @@ from typing import Any, TypeVar, cast
 from redis import Redis
 from rq import Callback, Queue, Retry, SimpleWorker
 from rq import Worker as ForkWorker
+from rq.exceptions import AbandonedJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
+from rq.timeouts import TimerDeathPenalty
+from rq.utils import current_timestamp, now
+from rq.worker import BaseWorker
+from rq.worker_registration import clean_worker_registry
 from sqlalchemy import text
 
 from app.platform import logs
@@ -125,7 +141,7 @@ def enqueue(
         "meta": _meta(shop),
     }
     if not shop:
-        return q.enqueue_call(_name(target), args=args, kwargs=kwargs, **options)
+        return q.enqueue_call(_name(target), args=args, kwargs=kwargs, on_failure=Callback(_RELEASE_FAILED), **options)
     job = q.create_job(
         _name(target),
         args=args,
@@ -200,6 +216,7 @@ def enqueue_later(
         retry=default_retry(),
         description=description or _name(target),
         meta=_meta(shop),
+        on_failure=Callback(_RELEASE_FAILED),
     )
 
 
@@ -280,6 +297,8 @@ def job_ended(job: Job, connection: Redis, result: Any, *args: Any, **kwargs: An
 
 def job_failed(job: Job, connection: Redis, *exc_info: Any) -> None:
     _ended(job)
+    if exc_info and isinstance(exc_info[0], type) and issubclass(exc_info[0], AbandonedJobError):
+        abandoned(job)
 
 
 def job_stopped(job: Job, connection: Redis, *args: Any) -> None:
@@ -327,6 +346,93 @@ def waiting_counts() -> dict[str, int]:
         if queue_name in counts:
             counts[queue_name] += reply(conn.llen(_keys(queue_name, shop)[1]))
     return counts
+
+
+# --- jobs that die with their worker ------------------------------------------------------------
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def on_abandoned(hook: Callable[..., None]) -> Callable[[_F], _F]:
+    """Declare, on an entry point, what puts its visible state right when a
+    run of it is found abandoned (its worker died mid-job). The hook gets the
+    job's arguments and `retrying`: True when the job's retry policy runs it
+    again, False when it has failed for good. It must be idempotent and quick.
+
+        @tasks.on_abandoned(service.render_abandoned)
+        def render(tenant_id: str, build_id: str) -> str: ...
+    """
+
+    def mark(fn: _F) -> _F:
+        fn.on_abandoned = hook  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def will_retry(job: Job) -> bool:
+    """What RQ's abandoned-job cleanup will do with the job: run it again."""
+    return bool(job.retries_left and job.retries_left > 0)
+
+
+def abandoned(job: Job, *, retrying: bool | None = None) -> bool:
+    """A run of `job` died with its worker: call its entry point's
+    `on_abandoned` hook. Returns whether a hook ran. Never raises (the caller
+    is RQ's cleanup, which must get through every job)."""
+    if not job.func_name:
+        return False
+    try:
+        hook = getattr(resolve(job.func_name), "on_abandoned", None)
+    except Exception:
+        log.warning("abandoned job %s: its entry point %s is unknown", job.id, job.func_name)
+        return False
+    if hook is None:
+        return False
+    again = will_retry(job) if retrying is None else retrying
+    log.warning("job %s (%s) died with its worker; %s", job.id, job.func_name, "retrying" if again else "failed")
+    try:
+        with _job_context(job):
+            hook(*job.args, retrying=again, **job.kwargs)
+    except Exception:
+        log.exception("the abandoned-job hook of %s failed", job.func_name)
+        return False
+    return True
+
+
+def reclaim_abandoned() -> int:
+    """Cron and every worker's maintenance: hand back the runs whose worker
+    died. RQ's started-job cleanup retries each (its retry policy) or fails it
+    and runs the job's failure callback, which calls the domain's
+    `on_abandoned` hook. Also forgets workers whose key has expired. Returns
+    how many runs were taken back."""
+    total = 0
+    for name in QUEUES:
+        q = queue(name)
+        registry = StartedJobRegistry(queue=q, death_penalty_class=TimerDeathPenalty)
+        total += len(registry.get_expired_job_ids(current_timestamp()))
+        registry.cleanup()
+        clean_worker_registry(q)
+    if total:
+        log.info("took back %d job(s) whose worker died", total)
+    return total
+
+
+def heartbeat_seconds() -> int:
+    return max(1, get_settings().worker_heartbeat_seconds)
+
+
+SILENT_BEATS = 3  # a worker silent this many heartbeats is dead
+_BEAT_FIELD = "shopfloor_heartbeat"  # in the worker's Redis hash: how often it beats
+
+
+def silent_after(worker_key: str) -> float | None:
+    """How long a worker may stay silent before it counts as dead (None: a
+    worker that does not say how often it beats; its key's expiry decides)."""
+    raw = redis_conn().hget(worker_key, _BEAT_FIELD)
+    try:
+        return float(raw) * SILENT_BEATS if raw is not None else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 # --- one run at a time --------------------------------------------------------------------------
@@ -378,21 +484,126 @@ def _job_context(job: Job) -> contextlib.AbstractContextManager[None]:
     return logs.context(shop=meta.get("shop"), correlation_id=meta.get("correlation_id"))
 
 
+def _tune(worker: BaseWorker) -> None:
+    """Beat every WORKER_HEARTBEAT_SECONDS: idle (the wait for a job ends
+    that often), and run RQ's maintenance, which takes back abandoned jobs,
+    every three beats."""
+    beat = heartbeat_seconds()
+    worker.worker_ttl = beat + 15  # RQ waits `worker_ttl - 15` s for a job between beats
+    worker.maintenance_interval = beat * SILENT_BEATS
+
+
+def _register_beat(worker: BaseWorker) -> None:
+    worker.connection.hset(worker.key, _BEAT_FIELD, str(heartbeat_seconds()))
+
+
+def _keep_execution(pipe: Any, worker: BaseWorker, execution: Any) -> None:
+    """The run's record outlives its short registry entry as long as the
+    worker's own key does, so the dashboard can still name the job a dead
+    worker left behind."""
+    pipe.expire(execution.key, worker.worker_ttl + 60)
+
+
+class _Beating:
+    """While a job runs in the worker's own process nothing else says the
+    worker is alive; this thread does, every beat: the worker's key, its
+    last heartbeat, and the run's entry in the started-job registry, which
+    expires three beats after the last one. So a SIGKILLed worker's run is
+    abandoned within seconds, not after the job's whole timeout. It stops
+    beating once the job has overrun its timeout by a minute (RQ's own limit)."""
+
+    def __init__(self, worker: BaseWorker, job: Job, execution: Any) -> None:
+        self.worker, self.job, self.execution = worker, job, execution
+        self.beat = heartbeat_seconds()
+        self.limit = (job.timeout or 600) + 60 if (job.timeout or 0) >= 0 else None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def once(self) -> None:
+        ttl = self.beat * SILENT_BEATS
+        with self.worker.connection.pipeline() as pipe:
+            self.worker.heartbeat(self.worker.worker_ttl + 60, pipeline=pipe)
+            if self.execution is not None:
+                self.execution.heartbeat(self.job.started_job_registry, ttl, pipeline=pipe)
+                _keep_execution(pipe, self.worker, self.execution)
+            pipe.execute()
+
+    def _run(self) -> None:
+        started = now()
+        while not self.stop.wait(self.beat):
+            if self.limit is not None and (now() - started).total_seconds() > self.limit:
+                return
+            try:
+                self.once()
+            except Exception:
+                log.warning("heartbeat failed", exc_info=True)
+
+    def __enter__(self) -> _Beating:
+        try:
+            self.once()
+        except Exception:
+            log.warning("heartbeat failed", exc_info=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+
 class ShopWorker(SimpleWorker):
     """Runs jobs in its own process (no fork per job), each with its shop and
-    correlation id on every log record and everything it causes."""
+    correlation id on every log record and everything it causes; beats while
+    it works (see `_Beating`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _tune(self)
+
+    def register_birth(self) -> None:
+        super().register_birth()
+        _register_beat(self)
 
     def perform_job(self, job: Job, queue: Queue, execution: Any) -> bool:  # type: ignore[override]
-        with _job_context(job):
+        with _job_context(job), _Beating(self, job, execution):
             return super().perform_job(job, queue, execution)
 
 
 class ForkingShopWorker(ForkWorker):
-    """The same, forking a work-horse per job (WORKER_FORK=1)."""
+    """The same, forking a work-horse per job (WORKER_FORK=1). RQ's monitor
+    beats while the horse works; a horse that dies while the worker lives
+    is handed to the job's `on_abandoned` hook right away."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _tune(self)
+        self.job_monitoring_interval = heartbeat_seconds()
+
+    def register_birth(self) -> None:
+        super().register_birth()
+        _register_beat(self)
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        beat = heartbeat_seconds()
+        if job.timeout and job.timeout > 0:
+            return int(max(0.0, min(job.timeout - working_time, beat))) + beat * (SILENT_BEATS - 1)
+        return beat * SILENT_BEATS
 
     def perform_job(self, job: Job, queue: Queue, execution: Any) -> bool:  # type: ignore[override]
         with _job_context(job):
             return super().perform_job(job, queue, execution)
+
+    def maintain_heartbeats(self, job: Job, execution: Any) -> None:
+        super().maintain_heartbeats(job, execution)
+        with self.connection.pipeline() as pipe:
+            _keep_execution(pipe, self, execution)
+            pipe.execute()
+
+    def handle_work_horse_killed(self, job: Job, retpid: Any, ret_val: Any, rusage: Any) -> None:
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        # RQ fails or retries it without the job's failure callback: free its shop's slot here
+        _ended(job)
+        abandoned(job, retrying=job.should_retry)
 
 
 def make_worker(queue_names: list[str] | tuple[str, ...] = QUEUES, *, fork: bool = False) -> SimpleWorker | ForkWorker:

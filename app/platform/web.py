@@ -3,18 +3,31 @@ request-body limit, JSON errors and the auth dependencies every route uses."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated
 
+from annotated_types import Interval
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.platform import auth, logs
 from app.platform.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
 from app.settings import get_settings
+
+# The days a date filter or field may name: far enough either way for any
+# real order, log or plan, and clear of the calendar's ends, where turning a
+# day into a time in the shop's zone would overflow.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9000, 12, 31)
+Day = Annotated[date, Interval(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 def error_body(code: str, message: str, **extra) -> dict:
@@ -97,6 +110,33 @@ def upload_limit(app: ASGIApp) -> ASGIApp:
     return BodySizeLimit(app)
 
 
+class PageAddresses:
+    """The production build keeps each page as `<page>/index.html`, and the
+    static files server answers a page's own address (`/orders`) with a
+    redirect to `/orders/`. Here the page is served at the address the app
+    links to, so a reload or a bookmark keeps it as it was. Only GET/HEAD of
+    an address without a file extension whose page file exists; nothing
+    changes where there is no build (the dev server serves the pages)."""
+
+    def __init__(self, app: ASGIApp, pages: Path) -> None:
+        self.app = app
+        self.pages = pages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            path: str = scope["path"]
+            last = path.rsplit("/", 1)[-1]
+            if path != "/" and not path.endswith("/") and "." not in last and self._has_page(path):
+                scope = {**scope, "path": path + "/", "raw_path": (path + "/").encode()}
+        await self.app(scope, receive, send)
+
+    def _has_page(self, path: str) -> bool:
+        relative = path.strip("/")
+        if ".." in relative.split("/"):
+            return False
+        return (self.pages / relative / "index.html").is_file()
+
+
 class CorrelationId:
     """Every request gets a correlation id (the caller's `X-Correlation-Id`
     when it sends a sane one, else a new one): every log record, event, job and
@@ -122,6 +162,115 @@ class CorrelationId:
 
         with logs.context(correlation_id=cid):
             await self.app(scope, receive, send_with_id)
+
+
+class RefuseHostileInput:
+    """One gate in front of every API route for input PostgreSQL or JSON cannot
+    take: a NUL character in the path, the query string or any JSON string,
+    and NaN or Infinity in a JSON body (not JSON at all, and no amount or
+    measurement can be one). Refused with 400 (NUL) or 422 (NaN) and a
+    message before any route sees it, the unauthenticated webhooks included.
+    Other bodies (uploads, forms) pass untouched; the request-size limit runs
+    before this one, so the body read here is bounded."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        if "\x00" in scope["path"] or b"\x00" in query or b"%00" in query:
+            await _refuse(send, "nul_character", "the address contains a NUL character, which no field may hold")
+            return
+        if not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        problem = _json_problem(body)
+        if problem:
+            await _refuse(send, *problem)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return b"json" in value.lower()
+    return False
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> float:
+    raise _NotJson(name)
+
+
+def _json_problem(body: bytes) -> tuple[str, str, int] | None:
+    """Why a JSON body is refused here, or None (malformed JSON is left to the
+    route's own validation, which names the fault)."""
+    try:
+        data = json.loads(body, parse_constant=_reject_constant)
+    except _NotJson as exc:
+        return "invalid_number", f"{exc} is not a number JSON allows: send a finite number", 422
+    except (ValueError, RecursionError):
+        return None
+    field = _nul_field(data, "")
+    if field is not None:
+        return "nul_character", f"{field or 'the body'}: must not contain NUL characters", 400
+    return None
+
+
+def _nul_field(value: object, where: str) -> str | None:
+    """The dotted name of the first string (or key) holding a NUL, if any."""
+    stack: list[tuple[object, str]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    return path or "a field name"
+                stack.append((child, f"{path}.{key}" if path else key))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
+    return None
+
+
+async def _refuse(send: Send, code: str, message: str, status: int = 400) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 # --- auth dependencies ----------------------------------------------------------
@@ -221,8 +370,35 @@ __all__ = [
     "BodySizeLimit",
     "CorrelationId",
     "Forbidden",
+    "RefuseHostileInput",
     "current_principal",
     "install_error_handlers",
     "require",
     "upload_limit",
 ]
+
+
+def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> StreamingResponse:
+    """A CSV file to download (UTF-8 with a BOM, so spreadsheet programs read
+    accents right), written row by row as it streams."""
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        yield "\ufeff"
+        for row in _chain(header, rows):
+            writer.writerow(["" if v is None else v for v in row])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _chain(header: Sequence[object], rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
+    yield header
+    yield from rows

@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from app.platform.auth import Principal
 from app.platform.db import tenant_session
-from app.platform.errors import DomainError
+from app.platform.errors import DomainError, PayloadTooLarge
+from app.platform.text import json_size
 from app.platform.web import require
 from app.printing import gcode, service
 from app.printing.models import AssemblyPart, Printer, PrintJob, ProductMapping, SimplyPrintConnection
+from app.printing.service.mappings import MAX_PACKED_CM, MAX_PACKED_GRAMS
 
 router = APIRouter(tags=["printing"])
 webhooks = APIRouter(tags=["webhooks"])
-
-
-class PayloadTooLarge(DomainError):
-    status, code = 413, "payload_too_large"
 
 
 # --- JSON shapes -------------------------------------------------------------------------------
@@ -36,6 +34,12 @@ def mapping_json(m: ProductMapping, parts: list[AssemblyPart] | None = None, par
         "name": m.name,
         "description": m.description,
         "defaultPrintProfile": m.default_print_profile,
+        "weightGrams": m.weight_grams,
+        "dimensions": (
+            {"length": m.length_cm, "width": m.width_cm, "height": m.height_cm}
+            if m.length_cm is not None and m.width_cm is not None and m.height_cm is not None
+            else None
+        ),
         "active": m.active,
         "createdAt": m.created_at,
         "updatedAt": m.updated_at,
@@ -134,21 +138,41 @@ def connection_json(c: SimplyPrintConnection | None, webhook_url: str) -> dict:
 # --- mappings and parts --------------------------------------------------------------------------
 
 
+# A print profile is a handful of slicer settings (the service checks each).
+Profile = Annotated[dict, json_size(8_000)]
+
+
+# One packed unit's weight (g) and box sides (cm), for its shipping label; null:
+# the printed parts' weight is used (the service checks the three sides go together).
+PackedGrams = Annotated[int, Field(ge=1, le=MAX_PACKED_GRAMS)]
+PackedCm = Annotated[int, Field(ge=1, le=MAX_PACKED_CM)]
+
+
 class MappingBody(BaseModel):
     sku: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=200)
     variantTitle: str = Field("", max_length=200)
     description: str = Field("", max_length=2000)
-    defaultPrintProfile: dict = Field(default_factory=dict)
+    defaultPrintProfile: Profile = Field(default_factory=dict)
+    weightGrams: PackedGrams | None = None
+    lengthCm: PackedCm | None = None
+    widthCm: PackedCm | None = None
+    heightCm: PackedCm | None = None
 
 
 class MappingPatch(BaseModel):
+    """Only the fields sent change; null empties a packing field."""
+
     sku: str | None = Field(None, min_length=1, max_length=100)
     name: str | None = Field(None, min_length=1, max_length=200)
     variantTitle: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
-    defaultPrintProfile: dict | None = None
+    defaultPrintProfile: Profile | None = None
     active: bool | None = None
+    weightGrams: PackedGrams | None = None
+    lengthCm: PackedCm | None = None
+    widthCm: PackedCm | None = None
+    heightCm: PackedCm | None = None
 
 
 _MAPPING_FIELDS = {
@@ -158,6 +182,10 @@ _MAPPING_FIELDS = {
     "description": "description",
     "defaultPrintProfile": "default_print_profile",
     "active": "active",
+    "weightGrams": "weight_grams",
+    "lengthCm": "length_cm",
+    "widthCm": "width_cm",
+    "heightCm": "height_cm",
 }
 
 
@@ -180,6 +208,10 @@ def create_mapping(body: MappingBody, principal: Principal = Depends(require("pr
             variant_title=body.variantTitle,
             description=body.description,
             default_print_profile=body.defaultPrintProfile,
+            weight_grams=body.weightGrams,
+            length_cm=body.lengthCm,
+            width_cm=body.widthCm,
+            height_cm=body.heightCm,
             actor=principal,
         )
         s.commit()
@@ -216,7 +248,7 @@ class PartBody(BaseModel):
     quantityPerProduct: int = Field(1, ge=1, le=1000)
     estimatedMinutes: int | None = Field(None, ge=0, le=100000)
     estimatedFilamentG: float | None = Field(None, ge=0, le=100000)
-    printProfile: dict = Field(default_factory=dict)
+    printProfile: Profile = Field(default_factory=dict)
     simplyPrintFileId: str = Field("", max_length=100)
 
 
@@ -226,7 +258,7 @@ class PartPatch(BaseModel):
     quantityPerProduct: int | None = Field(None, ge=1, le=1000)
     estimatedMinutes: int | None = Field(None, ge=0, le=100000)
     estimatedFilamentG: float | None = Field(None, ge=0, le=100000)
-    printProfile: dict | None = None
+    printProfile: Profile | None = None
     simplyPrintFileId: str | None = Field(None, max_length=100)
     position: int | None = Field(None, ge=0, le=10000)
 
@@ -296,20 +328,6 @@ async def upload_part_file(
     return await asyncio.to_thread(work)
 
 
-class StockBody(BaseModel):
-    quantity: int = Field(1, ge=1, le=500)
-
-
-@router.post("/printing/mappings/{mapping_id}/stock-jobs", status_code=201)
-def create_stock_jobs(
-    mapping_id: uuid.UUID, body: StockBody, principal: Principal = Depends(require("printJobs.write"))
-) -> dict:
-    with tenant_session(principal.tenant_id) as s:
-        jobs = service.create_stock_jobs(s, mapping_id, body.quantity, actor=principal)
-        s.commit()
-        return {"jobs": [job_json(j) for j in jobs]}
-
-
 # --- jobs and printers -----------------------------------------------------------------------------
 
 
@@ -319,13 +337,25 @@ def list_jobs(
     status: str = "",
     purpose: str = "",
     search: str = Query("", max_length=200),
+    printer: str = Query("", max_length=200),
+    sort: Literal["queued", "updated", "status", "printer", "progress"] = "queued",
+    descending: bool = True,
     order_id: uuid.UUID | None = Query(None, alias="orderId"),
-    page: int = Query(0, ge=0),
+    page: int = Query(0, ge=0, le=10_000),
     page_size: int = Query(50, ge=1, le=200, alias="pageSize"),
 ) -> dict:
     with tenant_session(principal.tenant_id) as s:
         rows, total = service.list_jobs(
-            s, status=status, purpose=purpose, search=search, page=page, page_size=page_size, order_id=order_id
+            s,
+            status=status,
+            purpose=purpose,
+            search=search,
+            printer=printer,
+            sort=sort,
+            descending=descending,
+            page=page,
+            page_size=page_size,
+            order_id=order_id,
         )
         numbers = service.order_numbers(s, rows)
         return {
@@ -390,6 +420,25 @@ def move_job(job_id: uuid.UUID, body: MoveBody, principal: Principal = Depends(r
     return _job_action(principal, service.move_job, job_id, status=body.status, reason=body.reason)
 
 
+class BulkBody(BaseModel):
+    action: Literal["move", "cancel", "requeue"]
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+    status: Literal["", "QUEUED", "ASSIGNED", "PRINTING", "COMPLETED", "FAILED", "CANCELLED"] = ""
+
+
+@router.post("/printing/jobs/bulk")
+def bulk_jobs(body: BulkBody, principal: Principal = Depends(require("printJobs.write"))) -> dict:
+    """One action on several jobs, each through the same rules as a single
+    action; the jobs the rules refuse are listed with the reason."""
+    with tenant_session(principal.tenant_id) as s:
+        result = service.bulk_jobs(s, body.ids, body.action, status=body.status, actor=principal)
+        s.commit()
+    return {
+        "done": result.done,
+        "refused": [{"id": r.job_id, "job": r.job, "reason": r.reason} for r in result.refused],
+    }
+
+
 @router.post("/printing/jobs/{job_id}/reviewed")
 def review_job(job_id: uuid.UUID, principal: Principal = Depends(require("printJobs.write"))) -> dict:
     return _job_action(principal, service.resolve_review, job_id)
@@ -413,10 +462,14 @@ def reconcile_now(principal: Principal = Depends(require("printJobs.write"))) ->
 # --- the SimplyPrint connection ---------------------------------------------------------------------
 
 
+# Keys and secrets travel in HTTP headers, which carry plain ASCII only.
+TOKEN = r"^\s*[\x21-\x7e]+\s*$"
+
+
 class ConnectBody(BaseModel):
-    companyId: str = Field(min_length=1, max_length=20)
-    apiKey: str = Field(min_length=1, max_length=500)
-    webhookSecret: str = Field("", max_length=128)
+    companyId: str = Field(min_length=1, max_length=20, pattern=r"^\s*[A-Za-z0-9_-]+\s*$")
+    apiKey: str = Field(min_length=1, max_length=500, pattern=TOKEN)
+    webhookSecret: str = Field("", max_length=128, pattern=r"^[\x21-\x7e]*$")
     apiBaseUrl: str = Field("", max_length=500)
     filesBaseUrl: str = Field("", max_length=500)
 
@@ -424,7 +477,7 @@ class ConnectBody(BaseModel):
 class ConnectionSettingsBody(BaseModel):
     pollMinutes: int | None = Field(None, ge=1, le=1440)
     reconcileEnabled: bool | None = None
-    queueGroup: int | None = Field(None, ge=0)
+    queueGroup: int | None = Field(None, ge=0, le=2_147_483_647)
 
 
 @router.get("/integrations/simplyprint", tags=["settings"])
@@ -483,7 +536,7 @@ def test_connection(principal: Principal = Depends(require("settings.write"))) -
 
 
 @webhooks.post("/webhooks/simplyprint/{tenant_slug}")
-async def simplyprint_webhook(tenant_slug: str, request: Request) -> dict:
+async def simplyprint_webhook(request: Request, tenant_slug: str = Path(max_length=63)) -> dict:
     """SimplyPrint job/printer webhooks for one shop: the shared secret
     (X-SP-Secret or X-SP-Token) is checked, the delivery deduplicated on
     (webhook_id, event, job uid, timestamp) and stored; a worker applies it."""

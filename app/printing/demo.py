@@ -118,10 +118,4 @@ def load(session: Session) -> None:
         if last is not None and job.order_id == last.id and job.status == "QUEUED":
             service.move_job(session, job.id, "PRINTING", actor=actor)
             service.move_job(session, job.id, "FAILED", actor=actor, reason="filament ran out mid-print")
-    service.create_stock_jobs(
-        session,
-        session.exec(select(ProductMapping.id).where(ProductMapping.sku == "BENCHY-PLA-RED")).one(),
-        3,
-        actor=actor,
-    )
     session.commit()

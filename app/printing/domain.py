@@ -13,6 +13,8 @@ DOMAIN = Domain(
     demo="app.printing.demo:load",
     periodic=(Periodic("jobs.printing.reconcile_if_due", every=60, queue="integrations"),),
     checks=("app.printing.consistency:print_orders",),
+    home="app.printing.home:tiles",
+    activity="app.printing.home:activity",
     resources=(Resource("printJobs", "print jobs and the print farm"),),
     depends_on=("orders",),
 )

@@ -12,14 +12,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
 from app.platform.crypto import EncryptedString
-from app.platform.models import TenantScoped, Timestamp
+from app.platform.models import TenantScoped, Timestamp, tenant_fk, tenant_key
 
 
 class ProductMapping(TenantScoped, table=True):
     """A Shopify SKU (and variant) that we print, with its default profile."""
 
     __tablename__: ClassVar[str] = "product_mappings"
-    __table_args__ = (UniqueConstraint("tenant_id", "sku"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "sku"), tenant_key("product_mappings"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     sku: str = Field(max_length=100)
@@ -28,6 +28,12 @@ class ProductMapping(TenantScoped, table=True):
     description: str = Field(default="", max_length=2000)
     # layer_height, infill, supports, material, nozzle, … (free-form JSON)
     default_print_profile: dict = Field(default_factory=dict, sa_type=JSONB)
+    # One packed unit, for its parcel (shipping): empty = the printed parts'
+    # filament, or the shop's default
+    weight_grams: int | None = Field(default=None)
+    length_cm: int | None = Field(default=None)
+    width_cm: int | None = Field(default=None)
+    height_cm: int | None = Field(default=None)
     active: bool = Field(default=True)
     created_at: datetime = Timestamp()
     updated_at: datetime = Timestamp()
@@ -37,10 +43,14 @@ class AssemblyPart(TenantScoped, table=True):
     """One printable component of a mapped product."""
 
     __tablename__: ClassVar[str] = "assembly_parts"
-    __table_args__ = (Index("ix_assembly_parts_mapping_position", "product_mapping_id", "position"),)
+    __table_args__ = (
+        Index("ix_assembly_parts_mapping_position", "product_mapping_id", "position"),
+        tenant_key("assembly_parts"),
+        tenant_fk("assembly_parts", "product_mapping_id", "product_mappings", ondelete="CASCADE"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    product_mapping_id: uuid.UUID = Field(foreign_key="product_mappings.id", ondelete="CASCADE")
+    product_mapping_id: uuid.UUID
     part_name: str = Field(max_length=200)
     part_number: str = Field(default="", max_length=100)
     simplyprint_file_id: str = Field(default="", max_length=100)  # the API file id (64 hex)
@@ -69,14 +79,19 @@ class PrintJob(TenantScoped, table=True):
         Index("ix_print_jobs_tenant_status", "tenant_id", "status"),
         Index("ix_print_jobs_order", "order_id"),
         Index("ix_print_jobs_uid", "tenant_id", "simplyprint_job_uid"),
+        tenant_key("print_jobs"),  # stock batches point at their jobs
+        tenant_fk("print_jobs", "order_id", "orders", ondelete="CASCADE"),
+        tenant_fk("print_jobs", "line_item_id", "order_line_items", ondelete="CASCADE"),
+        tenant_fk("print_jobs", "product_mapping_id", "product_mappings", ondelete="SET NULL"),
+        tenant_fk("print_jobs", "assembly_part_id", "assembly_parts", ondelete="SET NULL"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     sequence: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False))
-    order_id: uuid.UUID | None = Field(default=None, foreign_key="orders.id", ondelete="CASCADE")
-    line_item_id: uuid.UUID | None = Field(default=None, foreign_key="order_line_items.id", ondelete="CASCADE")
-    product_mapping_id: uuid.UUID | None = Field(default=None, foreign_key="product_mappings.id", ondelete="SET NULL")
-    assembly_part_id: uuid.UUID | None = Field(default=None, foreign_key="assembly_parts.id", ondelete="SET NULL")
+    order_id: uuid.UUID | None = Field(default=None)
+    line_item_id: uuid.UUID | None = Field(default=None)
+    product_mapping_id: uuid.UUID | None = Field(default=None)
+    assembly_part_id: uuid.UUID | None = Field(default=None)
     sku: str = Field(default="", max_length=100)
     part_name: str = Field(default="", max_length=200)
     filename: str = Field(default="", max_length=255)

@@ -116,6 +116,8 @@ def check_ready(session: Session, order: Order) -> bool:
         return False
     if order.fulfillment_status not in ("unfulfilled", "building", "testing") or _unproducible(session, order):
         return False
+    if orders.fulfillment_problems(session, order, "ready"):  # e.g. a line whose plates are still generated
+        return False
     if order.status in ("PENDING", "FAILED", "PARTIALLY_COMPLETED"):
         orders.change_status(session, order, "PROCESSING", reason="every part printed")
     orders.set_fulfillment_by_production(session, order, "ready", reason=f"all {order.total_parts} part(s) printed")
@@ -203,7 +205,10 @@ def on_print_job_status_changed(session: Session, event: dict) -> None:
     orders.revive(
         session,
         order,
-        reason=f"print job requeued ({event['previousStatus']} → {event['newStatus']})",
+        reason=(
+            f"print job requeued ({print_machine.STATUS.label(event['previousStatus']).lower()} → "
+            f"{print_machine.STATUS.label(event['newStatus']).lower()})"
+        ),
         meta={"printJobId": event["printJobId"]},
     )
     recalculate(session, order)

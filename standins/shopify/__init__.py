@@ -21,7 +21,15 @@ delivery in ``webhooks.py``):
     everything remaining. A fulfillment order whose lines are all fulfilled becomes CLOSED,
     otherwise IN_PROGRESS. ``trackingInfo`` on the returned ``Fulfillment`` is a list.
     The REST order is updated too (``fulfillment_status``, ``fulfillable_quantity``,
-    ``fulfillments``, ``updated_at``), and the fulfillment is recorded in ``self.fulfillments``.
+    ``fulfillments``, ``updated_at``), and the fulfillment is recorded in ``self.fulfillments``
+    (with ``via`` "api", its ``trackingHistory`` and its line items; ``fulfillments_of(order)``
+    reads one order's).
+  - ``fulfillmentTrackingInfoUpdate(`` (also ``…V2(``) -> §4 "updating tracking later" [P]:
+    ``variables.fulfillmentId``, ``trackingInfoInput`` (a FulfillmentTrackingInput, same rules as
+    on create) and ``notifyCustomer``. The fulfillment's ``trackingInfo`` is replaced and the
+    change appended to its ``trackingHistory`` (``{"trackingInfo", "notifyCustomer", "at"}``); the
+    REST order's fulfillment follows. userErrors for an unknown or cancelled fulfillment and an
+    empty or contradictory tracking input.
   - ``orders(`` -> the backfill connection of §5. Variables: ``cursor`` (or ``after``), ``first``
     (else a literal ``first: N`` in the query text, else 50; outside 1..250 is a GraphQL error) and
     ``q`` (or ``query``). Search syntax supported: ``created_at`` / ``updated_at`` with
@@ -39,12 +47,14 @@ delivery in ``webhooks.py``):
   ``id`` (GID), ``legacyResourceId`` (string), ``name``, ``email``, ``phone``, ``createdAt`` /
   ``updatedAt`` / ``cancelledAt`` (UTC, ``...Z``), ``cancelReason``, ``displayFinancialStatus``
   (``PAID``...), ``displayFulfillmentStatus`` (``UNFULFILLED``/``PARTIALLY_FULFILLED``/
-  ``FULFILLED``), ``currencyCode``, ``totalPriceSet { shopMoney { amount currencyCode } }``,
+  ``FULFILLED``/``RESTOCKED``), ``currencyCode``, ``totalPriceSet { shopMoney { amount currencyCode } }``,
   ``subtotalPriceSet { shopMoney { amount currencyCode } }``,
   ``customer { firstName lastName email phone }``, ``shippingAddress { name firstName lastName
   company address1 address2 city province provinceCode zip country countryCodeV2 phone }`` and
   ``lineItems { nodes { id sku quantity title variantTitle variant { id legacyResourceId }
-  customAttributes { key value } originalUnitPriceSet { shopMoney { amount currencyCode } } } }``.
+  customAttributes { key value } originalUnitPriceSet { shopMoney { amount currencyCode } } } }``
+  and ``fulfillments`` (a plain list, oldest first, as Shopify's ``Order.fulfillments(first:)``:
+  ``id status createdAt trackingInfo { company number url }``).
   Connections are returned whole (no nested paging).
 
 * Throttle mode (§6): while ``throttle_next > 0`` each authenticated GraphQL request decrements it
@@ -56,6 +66,11 @@ delivery in ``webhooks.py``):
 * One fulfillment order per order (§4), OPEN at location ``gid://shopify/Location/7771``
   ("Print farm"), CANCELLED for cancelled orders, CLOSED when nothing is left to fulfil.
   GIDs are ``gid://shopify/<Type>/<int>`` and ``legacyResourceId`` the int as a string (§7.7).
+
+* ``fulfil(order, tracking=…, skus=…)``: the merchant fulfils (part of) an order in Shopify's
+  admin; the order's REST and GraphQL views change as after ``fulfillmentCreate`` (recorded with
+  ``via`` "admin"). ``seeded_standin`` uses it so that a seeded shop has history: fulfilled
+  orders with tracking and partly fulfilled ones beside the open ones.
 
 * ``make_order`` (from ``app.orders.samples``) builds REST Order JSON as in §3 (the webhook
   payload); ``sign``, ``webhook_headers`` and ``send_webhook`` implement the delivery side of §2

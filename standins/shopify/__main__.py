@@ -22,7 +22,12 @@ def main(argv: list[str] | None = None) -> None:
 
     standin = seeded_standin(args.orders, access_token=args.token)
     base = f"http://{args.host}:{args.port}"
-    print(f"Shopify stand-in with {len(standin.orders)} orders", flush=True)
+    fulfilled = sum(o.get("fulfillment_status") == "fulfilled" for o in standin.orders)
+    partly = sum(o.get("fulfillment_status") == "partial" for o in standin.orders)
+    print(
+        f"Shopify stand-in with {len(standin.orders)} orders ({fulfilled} fulfilled, {partly} partly fulfilled)",
+        flush=True,
+    )
     print(f"  URL:          {base}", flush=True)
     print(f"  GraphQL:      {base}/admin/api/{standin.api_version}/graphql.json", flush=True)
     print(f"  Access token: {standin.access_token}", flush=True)

@@ -27,6 +27,7 @@ THROTTLE_DOCS = "https://shopify.dev/api/usage/rate-limits"
 
 _VERSION_RE = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 _FULFILLMENT_CREATE_RE = re.compile(r"\b(fulfillmentCreate(?:V2)?)\s*\(")
+_TRACKING_UPDATE_RE = re.compile(r"\b(fulfillmentTrackingInfoUpdate(?:V2)?)\s*\(")
 _ORDERS_RE = re.compile(r"\borders\s*\(")
 _ORDER_RE = re.compile(r"\border\s*\(")
 
@@ -131,10 +132,16 @@ class ShopifyStandin(ShopifyStore):
             return self._throttled_response(version_header)
 
         mutation = _FULFILLMENT_CREATE_RE.search(query)
+        tracking_update = _TRACKING_UPDATE_RE.search(query)
         if mutation:
             with self.lock:
                 payload = self._fulfillment_create(variables)
             data: dict[str, Any] = {mutation.group(1): payload}
+            cost = self._cost(10, 10)
+        elif tracking_update:
+            with self.lock:
+                payload = self._fulfillment_tracking_update(variables)
+            data = {tracking_update.group(1): payload}
             cost = self._cost(10, 10)
         elif _ORDERS_RE.search(query):
             try:
@@ -149,7 +156,8 @@ class ShopifyStandin(ShopifyStore):
             cost = self._cost(27, 9)
         else:
             return self._graphql_error(
-                "Stand-in does not understand this operation (supported: orders, order, fulfillmentCreate)",
+                "Stand-in does not understand this operation "
+                "(supported: orders, order, fulfillmentCreate, fulfillmentTrackingInfoUpdate)",
                 version_header,
                 code="undefinedField",
             )
@@ -224,12 +232,25 @@ def _amsterdam(moment: datetime) -> datetime:
 
 
 def seeded_standin(count: int, *, days: int = 30, now: datetime | None = None, **kwargs: Any) -> ShopifyStandin:
-    """A stand-in holding ``count`` orders spread evenly over the last ``days`` days."""
+    """A stand-in holding ``count`` orders spread evenly over the last ``days`` days, like a shop
+    that has been trading: every 17th is cancelled; of the rest, every 4th was fulfilled in
+    Shopify's admin with PostNL tracking (history a backfill must not make again) and every 10th
+    from the 3rd on had one piece of its first line fulfilled (partly fulfilled)."""
     end = (now or datetime.now(UTC)).replace(microsecond=0)
     start = end - timedelta(days=days)
     step = timedelta(days=days) / max(count, 1)
     standin = ShopifyStandin(**kwargs)
     for n in range(1, count + 1):
         created = _amsterdam(start + step * (n - 1))
-        standin.add_order(make_order(n, created_at=created, cancelled=(n % 17 == 0)))
+        order = standin.add_order(make_order(n, created_at=created, cancelled=(n % 17 == 0)))
+        if order["cancelled_at"]:
+            continue
+        if n % 4 == 0:
+            number = f"3SSTANDIN{n:06d}"
+            standin.fulfil(
+                order["id"],
+                tracking={"company": "PostNL", "number": number, "url": f"https://postnl.example/track/{number}"},
+            )
+        elif n % 10 == 3 and sum(line["quantity"] for line in order["line_items"]) > 1:
+            standin.fulfil(order["id"], skus={order["line_items"][0]["sku"]: 1})
     return standin

@@ -1,6 +1,7 @@
 """The shop behind the Shopify stand-in: REST orders, one fulfillment order per order, the
-fulfillments made, and the GraphQL operations on them (the ``orders`` connection, ``order`` and
-``fulfillmentCreate``; the package docstring says what each copies from the contract)."""
+fulfillments made (with their tracking history), and the GraphQL operations on them (the
+``orders`` connection, ``order``, ``fulfillmentCreate`` and ``fulfillmentTrackingInfoUpdate``;
+the package docstring says what each copies from the contract)."""
 
 from __future__ import annotations
 
@@ -114,7 +115,49 @@ def order_node(order: dict[str, Any]) -> dict[str, Any]:
             "phone": address.get("phone"),
         },
         "lineItems": {"nodes": [_line_item_node(line, currency) for line in order.get("line_items", [])]},
+        "fulfillments": [_fulfillment_node(f) for f in order.get("fulfillments") or []],
     }
+
+
+def _fulfillment_node(fulfillment: dict[str, Any]) -> dict[str, Any]:
+    """A REST order's fulfillment as GraphQL ``Order.fulfillments`` lists it (a plain list, oldest
+    first; ``trackingInfo`` a list too)."""
+    tracking = _tracking_info(
+        {
+            "company": fulfillment.get("tracking_company"),
+            "numbers": fulfillment.get("tracking_numbers") or [],
+            "urls": fulfillment.get("tracking_urls") or [],
+        }
+    )
+    return {
+        "id": fulfillment.get("admin_graphql_api_id") or gid("Fulfillment", fulfillment["id"]),
+        "status": str(fulfillment.get("status") or "success").upper(),
+        "createdAt": _utc_z(fulfillment.get("created_at")),
+        "trackingInfo": tracking,
+    }
+
+
+def _tracking_errors(tracking_in: dict[str, Any], field: list[str]) -> list[dict[str, Any]]:
+    """FulfillmentTrackingInput rules (contract §4): never ``number`` with ``numbers`` nor ``url`` with ``urls``."""
+    errors = []
+    if tracking_in.get("number") and tracking_in.get("numbers"):
+        errors.append(_user_error(field, "Cannot specify both number and numbers."))
+    if tracking_in.get("url") and tracking_in.get("urls"):
+        errors.append(_user_error(field, "Cannot specify both url and urls."))
+    return errors
+
+
+def _tracking_info(tracking_in: dict[str, Any]) -> list[dict[str, Any]]:
+    """A FulfillmentTrackingInput as the ``Fulfillment.trackingInfo`` list Shopify answers with."""
+    numbers = tracking_in.get("numbers") or ([tracking_in["number"]] if tracking_in.get("number") else [])
+    urls = tracking_in.get("urls") or ([tracking_in["url"]] if tracking_in.get("url") else [])
+    company = tracking_in.get("company")
+    tracking = [
+        {"company": company, "number": num, "url": urls[k] if k < len(urls) else None} for k, num in enumerate(numbers)
+    ]
+    if not tracking and (company or urls):
+        tracking = [{"company": company, "number": None, "url": urls[0] if urls else None}]
+    return tracking
 
 
 def _line_item_node(line: dict[str, Any], currency: str) -> dict[str, Any]:
@@ -264,6 +307,49 @@ class ShopifyStore:
         order = self.find_order(order_id)
         return None if order is None else self.fulfillment_orders.get(order["id"])
 
+    def fulfillments_of(self, order_id: int | str) -> list[dict[str, Any]]:
+        """The fulfillments of an order (numeric id or GID), oldest first, as recorded in
+        ``self.fulfillments``: ``id``, ``trackingInfo`` (current), ``trackingHistory`` (one
+        ``{"trackingInfo", "notifyCustomer", "at"}`` per create or update), ``via`` ("api" or
+        "admin"), ``lineItems``."""
+        order = self.find_order(order_id)
+        if order is None:
+            return []
+        wanted = order.get("admin_graphql_api_id") or gid("Order", order["id"])
+        with self.lock:
+            return [copy.deepcopy(f) for f in self.fulfillments if f["orderId"] == wanted]
+
+    def fulfil(
+        self,
+        order_id: int | str,
+        *,
+        tracking: dict[str, Any] | None = None,
+        skus: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """The merchant fulfils an order in Shopify's admin (not through the API): everything
+        remaining, or ``skus`` (SKU -> quantity) for a partial fulfillment, with ``tracking`` a
+        FulfillmentTrackingInput (``{"company", "number", "url"}``). The order's REST and GraphQL
+        views change exactly as after ``fulfillmentCreate``. Returns the fulfillment; a refused one
+        raises ValueError with Shopify's messages."""
+        with self.lock:
+            fo = self.fulfillment_order_for(order_id)
+            if fo is None:
+                raise ValueError(f"no order {order_id} in the stand-in")
+            pair: dict[str, Any] = {"fulfillmentOrderId": fo["id"]}
+            if skus is not None:
+                pair["fulfillmentOrderLineItems"] = [
+                    {"id": li["id"], "quantity": skus[li["lineItem"]["sku"]]}
+                    for li in fo["lineItems"]["nodes"]
+                    if li["lineItem"]["sku"] in skus
+                ]
+            fulfillment: dict[str, Any] = {"lineItemsByFulfillmentOrder": [pair]}
+            if tracking:
+                fulfillment["trackingInfo"] = tracking
+            result = self._fulfillment_create({"fulfillment": fulfillment}, via="admin")
+        if result["userErrors"]:
+            raise ValueError("; ".join(e["message"] for e in result["userErrors"]))
+        return result["fulfillment"]
+
     # -- operations --------------------------------------------------------------------------
 
     def _orders_page(self, query: str, variables: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
@@ -321,7 +407,7 @@ class ShopifyStore:
         node["fulfillmentOrders"] = {"nodes": [fo]}
         return node
 
-    def _fulfillment_create(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _fulfillment_create(self, variables: dict[str, Any], *, via: str = "api") -> dict[str, Any]:
         """``fulfillmentCreate`` (contract §4 step 2). Caller holds ``self.lock``."""
         fulfillment_in = variables.get("fulfillment") or {}
         pairs = fulfillment_in.get("lineItemsByFulfillmentOrder") or []
@@ -388,10 +474,7 @@ class ShopifyStore:
                     plan.append((fo_line, quantity))
 
         tracking_in = fulfillment_in.get("trackingInfo") or {}
-        if tracking_in.get("number") and tracking_in.get("numbers"):
-            errors.append(_user_error(["fulfillment", "trackingInfo"], "Cannot specify both number and numbers."))
-        if tracking_in.get("url") and tracking_in.get("urls"):
-            errors.append(_user_error(["fulfillment", "trackingInfo"], "Cannot specify both url and urls."))
+        errors += _tracking_errors(tracking_in, ["fulfillment", "trackingInfo"])
         if not errors and not plan:
             errors.append(_user_error(base, "There are no remaining line items to fulfill."))
         if errors:
@@ -404,16 +487,8 @@ class ShopifyStore:
             done = all(li["remainingQuantity"] == 0 for li in fo["lineItems"]["nodes"])
             fo["status"] = "CLOSED" if done else "IN_PROGRESS"
 
-        numbers = tracking_in.get("numbers") or ([tracking_in["number"]] if tracking_in.get("number") else [])
-        urls = tracking_in.get("urls") or ([tracking_in["url"]] if tracking_in.get("url") else [])
-        company = tracking_in.get("company")
-        tracking = [
-            {"company": company, "number": num, "url": urls[k] if k < len(urls) else None}
-            for k, num in enumerate(numbers)
-        ]
-        if not tracking and (company or urls):
-            tracking = [{"company": company, "number": None, "url": urls[0] if urls else None}]
-
+        tracking = _tracking_info(tracking_in)
+        notify = bool(fulfillment_in.get("notifyCustomer", False))
         fulfillment_id = 5_550_000 + self._next_id()
         created_at = _now_z()
         fulfillment = {
@@ -424,9 +499,13 @@ class ShopifyStore:
         }
         self.fulfillments.append(
             {
-                **fulfillment,
+                **copy.deepcopy(fulfillment),
                 "orderId": order_gid,
-                "notifyCustomer": bool(fulfillment_in.get("notifyCustomer", False)),
+                "notifyCustomer": notify,
+                "via": via,
+                "trackingHistory": [
+                    {"trackingInfo": copy.deepcopy(tracking), "notifyCustomer": notify, "at": created_at}
+                ],
                 "lineItems": [
                     {"id": li["id"], "lineItemId": li["lineItem"]["id"], "sku": li["lineItem"]["sku"], "quantity": qty}
                     for li, qty in plan
@@ -435,6 +514,44 @@ class ShopifyStore:
         )
         self._apply_to_rest_order(order_gid, plan, fulfillment_id, tracking, created_at)
         return {"fulfillment": copy.deepcopy(fulfillment), "userErrors": []}
+
+    def _fulfillment_tracking_update(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """``fulfillmentTrackingInfoUpdate(fulfillmentId, trackingInfoInput, notifyCustomer)``
+        (contract §4, [P]): the fulfillment's tracking is replaced and the change appended to its
+        ``trackingHistory``; the REST order's fulfillment follows. Caller holds ``self.lock``."""
+        fulfillment_id = str(variables.get("fulfillmentId") or "")
+        tracking_in = variables.get("trackingInfoInput")
+        record = next((f for f in self.fulfillments if f["id"] == fulfillment_id), None)
+        errors: list[dict[str, Any]] = []
+        if record is None:
+            errors.append(_user_error(["fulfillmentId"], "Fulfillment does not exist."))
+        elif record["status"] == "CANCELLED":
+            errors.append(_user_error(["fulfillmentId"], "Tracking cannot be updated on a cancelled fulfillment."))
+        if not isinstance(tracking_in, dict) or not tracking_in:
+            errors.append(_user_error(["trackingInfoInput"], "Tracking info input must not be empty."))
+        else:
+            errors += _tracking_errors(tracking_in, ["trackingInfoInput"])
+        if errors or record is None or not isinstance(tracking_in, dict):
+            return {"fulfillment": None, "userErrors": errors}
+
+        notify = bool(variables.get("notifyCustomer") or False)
+        tracking = _tracking_info(tracking_in)
+        record["trackingInfo"] = tracking
+        record["trackingHistory"].append(
+            {"trackingInfo": copy.deepcopy(tracking), "notifyCustomer": notify, "at": _now_z()}
+        )
+        order = self.find_order(record["orderId"])
+        rest = next(
+            (f for f in (order or {}).get("fulfillments") or [] if f.get("admin_graphql_api_id") == fulfillment_id),
+            None,
+        )
+        if order is not None and rest is not None:
+            _set_rest_tracking(rest, tracking)
+            order["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        return {
+            "fulfillment": {"id": record["id"], "status": record["status"], "trackingInfo": copy.deepcopy(tracking)},
+            "userErrors": [],
+        }
 
     def _apply_to_rest_order(
         self,
@@ -458,20 +575,24 @@ class ShopifyStore:
                 line["fulfillment_status"] = "fulfilled" if line["fulfillable_quantity"] == 0 else "partial"
         remaining = sum(int(line.get("fulfillable_quantity", 0)) for line in order.get("line_items", []))
         order["fulfillment_status"] = "fulfilled" if remaining == 0 else "partial"
-        first = tracking[0] if tracking else {}
-        order.setdefault("fulfillments", []).append(
-            {
-                "id": fulfillment_id,
-                "admin_graphql_api_id": gid("Fulfillment", fulfillment_id),
-                "order_id": order["id"],
-                "status": "success",
-                "created_at": created_at,
-                "location_id": LOCATION_ID,
-                "tracking_company": first.get("company"),
-                "tracking_number": first.get("number"),
-                "tracking_numbers": [t["number"] for t in tracking if t.get("number")],
-                "tracking_url": first.get("url"),
-                "tracking_urls": [t["url"] for t in tracking if t.get("url")],
-            }
-        )
+        rest = {
+            "id": fulfillment_id,
+            "admin_graphql_api_id": gid("Fulfillment", fulfillment_id),
+            "order_id": order["id"],
+            "status": "success",
+            "created_at": created_at,
+            "location_id": LOCATION_ID,
+        }
+        _set_rest_tracking(rest, tracking)
+        order.setdefault("fulfillments", []).append(rest)
         order["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _set_rest_tracking(rest: dict[str, Any], tracking: list[dict[str, Any]]) -> None:
+    """A REST fulfillment's tracking fields (contract §4 legacy REST) from a ``trackingInfo`` list."""
+    first = tracking[0] if tracking else {}
+    rest["tracking_company"] = first.get("company")
+    rest["tracking_number"] = first.get("number")
+    rest["tracking_numbers"] = [t["number"] for t in tracking if t.get("number")]
+    rest["tracking_url"] = first.get("url")
+    rest["tracking_urls"] = [t["url"] for t in tracking if t.get("url")]

@@ -203,7 +203,8 @@ def test_new_customer_builds_saves_shares_and_orders(browser, app_url, page, sho
         expect(row).to_contain_text("Casey Customer")
         shot(sp, "staff-orders-builder-order")
         row.get_by_role("link").first.click()
-        expect(sp.get_by_text(names[0])).to_be_visible()
+        expect(sp.get_by_test_id("line-items").get_by_text(names[0])).to_be_visible()
+        expect(sp.get_by_text("Parts reserved for the build")).to_be_visible()  # held for its build
     finally:
         staff.close()
     assert build_url.count("=") >= 8
@@ -229,8 +230,10 @@ def test_deleted_build_share_link_is_gone(browser, app_url, page, shop):
     page.get_by_test_id("delete-saved").click()
     page.get_by_test_id("confirm-delete").click()
     expect(page.get_by_test_id("saved-build")).to_have_count(0)
-    page.goto(share_url)
-    expect(page.get_by_test_id("shared-gone")).to_be_visible()
+    response = page.goto(share_url)
+    assert response is not None and response.status == 410  # the server's own page, a real status
+    expect(page.get_by_role("heading", name="This build is gone")).to_be_visible()
+    expect(page.get_by_role("link", name="Start your own build")).to_be_visible()
     shot(page, "shared-build-gone")
 
 
@@ -256,3 +259,169 @@ def test_builder_on_a_phone(browser, app_url, shop):
         shot(page, "builder-phone")
     finally:
         ctx.close()
+
+
+# --- the build kept in this browser, the order dialog, at three widths ---------------------------------
+
+ADDRESS = {
+    "name": "Gwen Guest",
+    "email": "gwen.guest@example.com",
+    "street": "Keizersgracht",
+    "house_number": "123",
+    "postal_code": "1015 CJ",
+    "city": "Amsterdam",
+}
+
+
+def _slots_in(url: str) -> dict:
+    from urllib.parse import parse_qs, urlsplit
+
+    from app.builder import slotmap
+
+    return slotmap.parse_query({k: v[0] for k, v in parse_qs(urlsplit(url).query).items()})
+
+
+def _names(page: Page) -> list[str]:
+    return page.get_by_test_id("part-name").all_inner_texts()
+
+
+def test_the_build_stays_in_the_browser_and_the_order_costs_what_its_dialog_says(browser, app_url, shop):
+    from app.builder import service as builder
+    from app.orders.models import Order
+    from app.platform.formatting import of_tenant
+
+    fmt = of_tenant(shop.id)
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=app_url)
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(20_000)
+        page.goto("/build")
+        expect(page.get_by_test_id("overall-banner")).to_have_attribute("data-overall", "empty")
+        expect(page.get_by_test_id("overall-banner")).not_to_contain_text("fits")
+        for slot in ("cpu", "motherboard", "ram"):
+            _pick(page, slot)
+        names = _names(page)
+        assert len(names) == 3
+
+        # no save button pressed: away and back, reload, and the build is still there
+        page.goto("/account/login")
+        page.goto("/build")
+        expect(page.get_by_test_id("part-name")).to_have_count(3)
+        assert _names(page) == names
+        assert "cpu=" in page.url  # the restored build is in the URL again
+        page.reload()
+        expect(page.get_by_test_id("part-name")).to_have_count(3)
+        assert _names(page) == names
+
+        # the order dialog: parts, assembly, shipping and the total, in the shop's format
+        slots = _slots_in(page.url)
+        with tenant_session(shop.id) as s:
+            quote = builder.quote_slots(s, slots)
+        page.get_by_test_id("order-build").click()
+        dialog = page.get_by_test_id("order-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.get_by_test_id("order-parts")).to_have_text(fmt.money(quote.parts, quote.currency))
+        expect(dialog.get_by_test_id("order-assembly")).to_have_text(fmt.money(quote.assembly, quote.currency))
+        expect(dialog.get_by_test_id("order-shipping")).to_have_text(fmt.money(quote.shipping, quote.currency))
+        expect(dialog.get_by_test_id("order-total")).to_have_text(fmt.money(quote.total, quote.currency))
+        expect(dialog.get_by_test_id("order-country")).to_contain_text("Netherlands")  # a country's name, not "NL"
+        page.wait_for_timeout(300)  # the dialog's opening animation
+        shot(page, "builder-order-dialog-1440")
+
+        # a bad email is said next to the field, and nothing is ordered
+        for key, value in ADDRESS.items():
+            dialog.get_by_test_id(f"order-{key}").fill(value)
+        dialog.get_by_test_id("order-email").fill("gwen-at-example")
+        dialog.evaluate("el => el.querySelector('form').noValidate = true")  # past the browser's own check
+        dialog.get_by_test_id("place-order").click()
+        expect(dialog.get_by_test_id("order-email-error")).to_be_visible()
+        expect(dialog.get_by_test_id("order-error")).to_contain_text("email")
+        dialog.get_by_test_id("order-email").fill(ADDRESS["email"])
+        dialog.get_by_test_id("place-order").click()
+        placed = page.get_by_test_id("order-placed")
+        expect(placed).to_be_visible()
+        number = re.search(r"B-\d{5}", placed.inner_text()).group(0)
+        with tenant_session(shop.id) as s:
+            order = s.exec(select(Order).where(Order.number == number)).one()
+        assert (order.subtotal, order.shipping_total, order.total) == (quote.subtotal, quote.shipping, quote.total)
+        assert order.customer_email == ADDRESS["email"] and order.ship_street == ADDRESS["street"]
+
+        # next time, this browser remembers what the guest typed
+        page.reload()
+        expect(page.get_by_test_id("part-name")).to_have_count(3)
+        page.get_by_test_id("order-build").click()
+        for key, value in ADDRESS.items():
+            expect(page.get_by_test_id(f"order-{key}")).to_have_value(value)
+        page.keyboard.press("Escape")
+
+        # a shared link or an explicit query wins over what the browser keeps
+        cpu_only = {"cpu": slots["cpu"]}
+        from app.builder import slotmap
+
+        page.goto(slotmap.builder_url(cpu_only))
+        expect(page.get_by_test_id("part-name")).to_have_count(1)
+        assert _names(page) == names[:1]
+
+        # clearing is kept too: an empty build comes back empty, and never says everything fits
+        page.get_by_test_id("clear-build").click()
+        page.get_by_role("alertdialog").get_by_role("button", name="Clear").click()
+        expect(page.get_by_test_id("part-name")).to_have_count(0)
+        page.goto("/build")
+        expect(page.get_by_test_id("slot-cpu")).to_be_visible()
+        expect(page.get_by_test_id("part-name")).to_have_count(0)
+        expect(page.get_by_test_id("overall-banner")).to_contain_text("Pick your parts")
+    finally:
+        ctx.close()
+
+
+def test_a_signed_in_customer_gets_the_address_of_the_last_order(browser, app_url, shop):
+    from app.builder import service as builder
+    from app.customers import service as customers
+    from app.settings import get_settings
+
+    tag = uuid.uuid4().hex[:6]
+    email, password = f"olga-{tag}@example.com", "a-long-enough-password"
+    with tenant_session(shop.id) as s:
+        account = customers.sign_up(s, email=email, name="Olga Orderer", password=password)
+        cpu = s.exec(
+            select(CatalogPart.id)
+            .join(PartOffer, PartOffer.part_id == CatalogPart.id)
+            .where(PartOffer.active, CatalogPart.slot == "cpu")
+        ).first()
+        builder.order_slots(
+            s,
+            {"cpu": [str(cpu)]},
+            {
+                "name": "Olga Orderer",
+                "street": "Vrijthof",
+                "house_number": "7",
+                "postal_code": "6211 LD",
+                "city": "Maastricht",
+                "country_code": "NL",
+            },
+            customer=account,
+        )
+        s.commit()
+    for width, height, name in ((768, 1024, "builder-order-dialog-768"), (390, 844, "builder-order-dialog-390")):
+        ctx = browser.new_context(viewport={"width": width, "height": height}, base_url=app_url, has_touch=width < 500)
+        try:
+            api = get_settings().api_url.rstrip("/")
+            r = ctx.request.post(f"{api}/api/v1/shop/customers/login", data={"email": email, "password": password})
+            assert r.ok, r.text()
+            page = ctx.new_page()
+            page.set_default_timeout(20_000)
+            page.goto(f"/build?cpu={cpu}")
+            expect(page.get_by_test_id("customer-menu")).to_be_visible()
+            page.get_by_test_id("order-build").click()
+            dialog = page.get_by_test_id("order-dialog")
+            expect(dialog.get_by_test_id("order-street")).to_have_value("Vrijthof")
+            expect(dialog.get_by_test_id("order-city")).to_have_value("Maastricht")
+            expect(dialog.get_by_test_id("order-name")).to_have_value("Olga Orderer")
+            expect(dialog).to_contain_text(email)
+            page.wait_for_timeout(300)
+            box = dialog.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            shot(page, name)
+        finally:
+            ctx.close()

@@ -1,15 +1,21 @@
 """The workbench in Chromium: create a build from its order, upload photos,
-fill QA and test runs, complete it and open both booklets."""
+fill QA and test runs (with a screenshot), complete it and open both booklets."""
 
 from __future__ import annotations
 
 import io
+import re
+import subprocess
+from decimal import Decimal
 
 import httpx
 from PIL import Image
 from playwright.sync_api import expect
 
 from app.builds.models import REQUIRED_SLOTS
+from app.orders import service as orders
+from app.orders.inputs import LineInput, OrderInput
+from app.platform.db import tenant_session
 from app.settings import get_settings
 from tests import factories
 from tests.e2e.conftest import ARTIFACTS, shot, sign_in
@@ -26,30 +32,38 @@ def _photo(path, colour) -> str:
 def test_a_build_from_order_to_booklets(page, tmp_path):
     tenant = factories.default_tenant()
     operator = factories.make_user(tenant, "operator")
-    sign_in(page, operator.username, next_path="/orders")
-    page.wait_for_url("**/orders")
-
-    # a manual PC order, then its build
-    page.get_by_role("button", name="New order").click()
-    dialog = page.get_by_role("dialog")
-    dialog.locator("input[name=customer_name]").fill("Grace Hopper")
-    dialog.locator("input[name=title]").fill("Custom gaming PC")
-    dialog.locator("input[name=price]").fill("1799")
-    dialog.get_by_role("button", name="Create order").click()
-    expect(page.get_by_text("created.")).to_be_visible()
-    page.get_by_test_id("order-search").fill("Grace Hopper")
-    page.get_by_test_id("orders-table").get_by_role("link").first.click()
+    with tenant_session(tenant.id) as s:  # a manual PC order (the orders page has its own tests)
+        order, _ = orders.create_order(
+            s,
+            OrderInput(
+                source="manual",
+                customer_name="Grace Hopper",
+                customer_email="grace@example.com",
+                ship_street="Damrak",
+                ship_house_number="1",
+                ship_postal_code="1012 LG",
+                ship_city="Amsterdam",
+                ship_country_code="NL",
+                lines=[LineInput(sku="PC", title="Custom gaming PC", quantity=1, unit_price=Decimal("1799"))],
+            ),
+        )
+        s.commit()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, operator.username, next_path=f"/orders/{order.id}")
+    page.wait_for_url(f"**/orders/{order.id}")
     page.get_by_test_id("create-build").click()
     page.wait_for_url("**/builds/*")
-    expect(page.get_by_test_id("build-status")).to_have_text("pending")
+    expect(page.get_by_test_id("build-status")).to_have_text("Pending")
 
     page.get_by_test_id("move-in_progress").click()
-    expect(page.get_by_test_id("build-status")).to_have_text("in_progress")
+    expect(page.get_by_test_id("build-status")).to_have_text("In progress")
     page.get_by_role("button", name="Assign to me").click()
     expect(page.get_by_test_id("assignee")).to_contain_text("Test Operator")
 
-    # the photos are taken on a phone (390 px, touch) from the QR code's page
-    phone_url = page.get_by_role("link", name="Phone page").get_attribute("href")
+    # the photos are taken on a phone (390 px, touch) from the QR code's page, or its link
+    expect(page.get_by_test_id("phone-qr")).to_be_visible()
+    phone_url = page.get_by_test_id("phone-link").get_attribute("href")
+    expect(page.get_by_test_id("phone-url")).to_have_text(phone_url or "")
     phone = page.context.browser.new_context(
         viewport={"width": 390, "height": 844},
         has_touch=True,
@@ -102,13 +116,36 @@ def test_a_build_from_order_to_booklets(page, tmp_path):
         "button", name="Add"
     ).click()
     expect(page.get_by_text("Test run added.")).to_be_visible()
-    run_row = page.get_by_role("row").filter(has_text="3DMark Time Spy")
-    run_row.get_by_role("combobox").click()
-    page.get_by_role("option", name="running", exact=True).click()
+    run_row = page.get_by_test_id("test-run").filter(has_text="3DMark Time Spy")
+    expect(run_row).to_contain_text("Benchmark")
+    run_row.get_by_role("combobox", name="Test result").click()
+    page.get_by_role("option", name="Running", exact=True).click()
     expect(page.get_by_text("Test run marked running.")).to_be_visible()
-    run_row.get_by_role("combobox").click()
-    page.get_by_role("option", name="passed", exact=True).click()
+    run_row.get_by_role("combobox", name="Test result").click()
+    page.get_by_role("option", name="Passed", exact=True).click()
     expect(page.get_by_text("Test run marked passed.")).to_be_visible()
+    # its screenshot: uploaded, viewed larger, removed, uploaded again
+    run_row.get_by_test_id("run-shot-upload").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Screenshot for the benchmark test run")
+    dialog.locator("#run_shot_upload input[type=file]").set_input_files(_photo(tmp_path / "timespy.jpg", (20, 20, 20)))
+    dialog.get_by_test_id("run-shot-save").click()
+    expect(page.get_by_text("Screenshot saved for the benchmark test run.")).to_be_visible()
+    expect(run_row.get_by_test_id("run-shot")).to_be_visible()
+    run_row.get_by_test_id("run-shot").click()
+    expect(page.get_by_role("dialog")).to_contain_text("Screenshot: Benchmark")
+    shot(page, "22-test-run-screenshot")
+    page.get_by_role("dialog").get_by_role("button", name="Close").click()
+    run_row.get_by_role("button", name="Remove").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Remove").click()
+    expect(page.get_by_text("Screenshot removed.")).to_be_visible()
+    expect(run_row.get_by_test_id("run-shot")).to_have_count(0)
+    run_row.get_by_test_id("run-shot-upload").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("#run_shot_upload input[type=file]").set_input_files(_photo(tmp_path / "timespy2.jpg", (20, 90, 20)))
+    dialog.get_by_test_id("run-shot-save").click()
+    expect(run_row.get_by_test_id("run-shot")).to_be_visible()
+    run_row.screenshot(path=str(ARTIFACTS / "24-test-run-row.png"))
     page.get_by_placeholder("Benchmark (e.g. Cinebench R23 multi)").fill("Cinebench R23 multi")
     page.get_by_placeholder("Score").last.fill("19850")
     page.get_by_placeholder("Unit").fill("pts")
@@ -132,12 +169,24 @@ def test_a_build_from_order_to_booklets(page, tmp_path):
 
     # complete: booklets render in the background and show up live
     page.get_by_test_id("move-testing").click()
-    expect(page.get_by_test_id("build-status")).to_have_text("testing")
+    expect(page.get_by_test_id("build-status")).to_have_text("Testing")
     page.get_by_test_id("move-completed").click()
-    expect(page.get_by_test_id("build-status")).to_have_text("completed")
+    expect(page.get_by_test_id("build-status")).to_have_text("Completed")
     expect(page.get_by_test_id("packaging-missing")).to_have_count(0)  # completed, photos, QA passed
-    expect(page.get_by_test_id("booklet-status")).to_have_text("ready", timeout=90_000)
+    expect(page.get_by_test_id("booklet-status")).to_have_text("Ready", timeout=90_000)
+    # words, not identifiers; dates in the shop's format
+    text = page.get_by_test_id("workbench").inner_text()
+    assert not re.search(r"\b[a-z]+(?:[A-Z][a-z]*)+Photo\b|\b(in_progress|stress_test|parts_received)\b", text)
+    assert re.search(r"Started \d{1,2} \w{3,4} \d{4}, \d{2}:\d{2}", text)  # "Started 29 Nov 2026, 14:05"
+    expect(page.get_by_test_id("feed-entry").filter(has_text="OS installed").first).to_be_visible()
     shot(page, "21-workbench-completed")
+    for width in (768, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        expect(page.get_by_test_id("workbench")).to_be_visible()
+        wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert wide <= 1, f"the workbench scrolls sideways by {wide}px at {width}px"
+        shot(page, f"23-workbench-{width}")
+    page.set_viewport_size({"width": 1440, "height": 900})
     for testid in ("open-quick-start", "open-dossier"):
         href = page.get_by_test_id(testid).get_attribute("href")
         cookies = {c["name"]: c["value"] for c in page.context.cookies()}
@@ -146,3 +195,10 @@ def test_a_build_from_order_to_booklets(page, tmp_path):
         (ARTIFACTS / f"{testid}.pdf").write_bytes(r.content)
         assert httpx.get(href).status_code == 401  # not without a session
     assert get_settings().api_url in href
+    dossier = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"],
+        input=(ARTIFACTS / "open-dossier.pdf").read_bytes(),
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert "Screenshot" in dossier and "Benchmark" in dossier and "3DMark Time Spy" in dossier

@@ -46,22 +46,22 @@ def test_a_builder_order_waits_for_its_build_and_cancelling_stops_it(page):
     page.get_by_test_id("create-build").click()
     page.wait_for_url("**/builds/*")
     page.get_by_test_id("move-in_progress").click()
-    expect(page.get_by_test_id("build-status")).to_have_text("in_progress")
-    expect(page.get_by_test_id("packaging-missing")).to_contain_text("the build is in_progress")
+    expect(page.get_by_test_id("build-status")).to_have_text("In progress")
+    expect(page.get_by_test_id("packaging-missing")).to_contain_text("the build is in progress")
 
     # cancel the order: the build leaves the workbench flow
     page.goto(f"/orders/{oid}")
-    expect(page.get_by_test_id("next-step-missing")).to_contain_text("the build is in_progress (it must be completed)")
+    expect(page.get_by_test_id("next-step-missing")).to_contain_text("the build is in progress (it must be completed)")
     page.get_by_test_id("action-cancel").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Cancel order").click()
-    expect(page.get_by_test_id("order-status")).to_have_text("CANCELLED")
-    expect(page.get_by_test_id("order-fulfillment")).to_have_text("cancelled")
+    expect(page.get_by_test_id("order-status")).to_have_text("Cancelled")
+    expect(page.get_by_test_id("order-fulfillment")).to_have_text("Cancelled")
     expect(page.get_by_test_id("next-step-missing")).to_have_count(0)  # no stale banner
     shot(page, "gates-02-order-cancelled")
 
     page.get_by_text("Open build").click()
     page.wait_for_url("**/builds/*")
-    expect(page.get_by_test_id("build-status")).to_have_text("cancelled")
+    expect(page.get_by_test_id("build-status")).to_have_text("Cancelled")
     expect(page.get_by_test_id("build-cancelled")).to_be_visible()
     expect(page.get_by_test_id("move-testing")).to_have_count(0)
     expect(page.get_by_test_id("packaging-missing")).to_have_count(0)

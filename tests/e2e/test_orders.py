@@ -67,7 +67,7 @@ def test_orders_arrive_by_webhook_and_backfill_and_staff_work_them(page, shopify
         shopify.add_order(_unique_order(n, tag, created_at=now - timedelta(days=n)))
     page.get_by_test_id("backfill-since").fill((now - timedelta(days=20)).date().isoformat())
     page.get_by_test_id("backfill-start").click()
-    expect(page.get_by_test_id("backfill-status")).to_have_text("COMPLETED", timeout=60_000)
+    expect(page.get_by_test_id("backfill-status")).to_have_text("Completed", timeout=60_000)
     expect(page.get_by_test_id("backfill-counts")).to_contain_text("5 imported")
     shot(page, "10-integrations-backfill")
 
@@ -79,32 +79,32 @@ def test_orders_arrive_by_webhook_and_backfill_and_staff_work_them(page, shopify
     shot(page, "11-orders-dashboard")
     first = webhook_orders[0]["name"]
     page.get_by_test_id("order-search").fill(first)
-    expect(page.get_by_test_id("order-total")).to_have_text("1 orders")
+    expect(page.get_by_test_id("order-total")).to_have_text("1 order")
 
     # 5. open it and walk it to shipped
     page.get_by_role("link", name=first).click()
     expect(page.get_by_test_id("order-number")).to_have_text(f"Order {first}")
     page.get_by_test_id("action-ready").click()
-    expect(page.get_by_test_id("order-fulfillment")).to_have_text("ready")
+    expect(page.get_by_test_id("order-fulfillment")).to_have_text("Ready")
     page.get_by_test_id("action-packaging").click()
-    expect(page.get_by_test_id("order-fulfillment")).to_have_text("packaging")
+    expect(page.get_by_test_id("order-fulfillment")).to_have_text("Packaging")
     page.get_by_test_id("action-shipped").click()
     page.locator("input[name=carrier]").fill("PostNL")
     page.locator("input[name=tracking_number]").fill(f"3SE2E{tag}")
     page.get_by_role("dialog").get_by_role("button", name="Mark shipped").click()
-    expect(page.get_by_test_id("order-fulfillment")).to_have_text("shipped")
+    expect(page.get_by_test_id("order-fulfillment")).to_have_text("Shipped")
     expect(page.get_by_test_id("action-cancel")).to_have_count(0)  # shipped orders cannot be cancelled
-    expect(page.get_by_test_id("timeline")).to_contain_text("Fulfillment packaging → shipped")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Fulfillment Packaging → Shipped")
     shot(page, "12-order-shipped")
 
     # 6. another order is cancelled after confirming
     page.goto("/orders")
     page.get_by_test_id("order-search").fill(webhook_orders[1]["name"])
-    expect(page.get_by_test_id("order-total")).to_have_text("1 orders")
+    expect(page.get_by_test_id("order-total")).to_have_text("1 order")
     page.get_by_role("link", name=webhook_orders[1]["name"]).click()
     page.get_by_test_id("action-cancel").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Cancel order").click()
-    expect(page.get_by_test_id("order-status")).to_have_text("CANCELLED")
+    expect(page.get_by_test_id("order-status")).to_have_text("Cancelled")
     expect(page.get_by_test_id("action-cancel")).to_have_count(0)
     shot(page, "13-order-cancelled")
 
@@ -113,7 +113,7 @@ def test_orders_arrive_by_webhook_and_backfill_and_staff_work_them(page, shopify
     page.get_by_test_id("order-search").fill(f"E2E-{tag}")
     page.get_by_role("combobox", name="Status").click()
     page.get_by_role("option", name="Cancelled").click()
-    expect(page.get_by_test_id("order-total")).to_have_text("1 orders")
+    expect(page.get_by_test_id("order-total")).to_have_text("1 order")
     expect(page.get_by_test_id("orders-table")).to_contain_text(webhook_orders[1]["name"])
 
 
@@ -150,7 +150,7 @@ def test_new_orders_show_up_live_and_ring_the_bell(page, shopify):
         f"{get_settings().api_url}/api/v1/webhooks/shopify", "orders/create", payload, secret, shop_domain=domain
     )
     assert r.status_code == 200
-    expect(page.get_by_test_id("order-total")).to_have_text("1 orders", timeout=20_000)  # no reload
+    expect(page.get_by_test_id("order-total")).to_have_text("1 order", timeout=20_000)  # no reload
     page.reload()
     expect(page.get_by_test_id("bell-count")).to_be_visible()
     page.get_by_test_id("bell").click()

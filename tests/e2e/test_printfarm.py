@@ -28,7 +28,7 @@ from app.printing import service as printing
 from app.printing.models import PrintJob
 from standins.simplyprint import SimplyPrintStandin
 from tests import factories
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import choose, shot, sign_in
 
 SECRET = "e2e-simplyprint-secret"
 LIVE = 30_000  # ms: a webhook → worker/API → live update round trip, with slack for a busy machine
@@ -228,8 +228,8 @@ def test_print_farm_from_mapping_to_ready_and_manual_mode(page, farm):
 
     # 4. both printers start, on the order's jobs: two print, live
     sp.step()
-    expect(rows.get_by_test_id("job-status").filter(has_text="PRINTING")).to_have_count(2, timeout=LIVE)
-    expect(rows.nth(2).get_by_test_id("job-status")).to_have_text("QUEUED")
+    expect(rows.get_by_test_id("job-status").filter(has_text="Printing")).to_have_count(2, timeout=LIVE)
+    expect(rows.nth(2).get_by_test_id("job-status")).to_have_text("Queued")
     expect(page.get_by_test_id("stat-printing")).to_have_text("2")
     expect(page.get_by_test_id("printer-card")).to_have_count(2, timeout=LIVE)
     sp.step()  # the prints advance to 25 %
@@ -244,11 +244,11 @@ def test_print_farm_from_mapping_to_ready_and_manual_mode(page, farm):
     page.get_by_role("alertdialog").get_by_test_id("job-cancel-confirm").click()
     expect(rows).to_have_count(2)
     table = page.get_by_test_id("jobs-table")
-    cancelled = table.get_by_test_id("job-row").filter(has_text=number).filter(has_text="CANCELLED")
+    cancelled = table.get_by_test_id("job-row").filter(has_text=number).filter(has_text="Cancelled")
     expect(cancelled).to_have_count(1)
     cancelled.get_by_test_id("job-requeue").click()
     expect(rows).to_have_count(3)
-    expect(rows.get_by_test_id("job-status").filter(has_text="QUEUED")).to_have_count(1)
+    expect(rows.get_by_test_id("job-status").filter(has_text="Queued")).to_have_count(1)
 
     # 6. one printer fails its print: the failure shows with its error; requeue it
     printing_jobs = _wait(
@@ -260,7 +260,7 @@ def test_print_farm_from_mapping_to_ready_and_manual_mode(page, farm):
     attention = page.get_by_test_id("attention")
     failed_row = attention.get_by_test_id("attention-row").filter(has_text=number)
     expect(failed_row).to_have_count(1, timeout=LIVE)
-    expect(failed_row.get_by_test_id("job-status")).to_have_text("FAILED")
+    expect(failed_row.get_by_test_id("job-status")).to_have_text("Failed")
     expect(page.get_by_test_id("stat-failed")).to_have_text("1")
     page.get_by_test_id("stat-failed").scroll_into_view_if_needed()
     shot(page, "printfarm-05-failed")
@@ -279,12 +279,12 @@ def test_print_farm_from_mapping_to_ready_and_manual_mode(page, farm):
     sp.run_until_idle()
     expect(page.get_by_text("Nothing to print")).to_be_visible(timeout=LIVE)
     done = table.get_by_test_id("job-row").filter(has_text=number)
-    expect(done.get_by_test_id("job-status").filter(has_text="COMPLETED")).to_have_count(3, timeout=LIVE)
+    expect(done.get_by_test_id("job-status").filter(has_text="Completed")).to_have_count(3, timeout=LIVE)
     expect(page.get_by_test_id("stat-done-today")).to_have_text("6")
     shot(page, "printfarm-06-done")
     _wait(lambda: _order(tenant, order_id).fulfillment_status == "ready", "the order to be ready")
     page.goto(f"/orders/{order_id}")
-    expect(page.get_by_test_id("order-fulfillment")).to_have_text("ready")
+    expect(page.get_by_test_id("order-fulfillment")).to_have_text("Ready")
 
     # 8. disconnect: manual mode; the next order's jobs are moved by hand
     page.goto("/settings/integrations")
@@ -297,13 +297,11 @@ def test_print_farm_from_mapping_to_ready_and_manual_mode(page, farm):
     order2_id, number2 = _shopify_order(tenant, sku, tag, 2)
     rows2 = _queue_rows(page, number2)
     expect(rows2).to_have_count(3, timeout=LIVE)
-    rows2.nth(0).get_by_test_id("job-move").click()
-    page.get_by_test_id("job-move-PRINTING").click()
-    expect(rows2.nth(0).get_by_test_id("job-status")).to_have_text("PRINTING")
+    choose(page, rows2.nth(0).get_by_test_id("job-move"), "job-move-PRINTING")
+    expect(rows2.nth(0).get_by_test_id("job-status")).to_have_text("Printing")
     shot(page, "printfarm-07-manual")
     for left in (2, 1, 0):
-        rows2.nth(0).get_by_test_id("job-move").click()
-        page.get_by_test_id("job-move-COMPLETED").click()
+        choose(page, rows2.nth(0).get_by_test_id("job-move"), "job-move-COMPLETED")
         expect(rows2).to_have_count(left)
     _wait(lambda: _order(tenant, order2_id).fulfillment_status == "ready", "the manual order to be ready")
     assert all(j.status == "COMPLETED" and j.simplyprint_queue_item_id is None for j in _jobs(tenant, order2_id))
@@ -350,10 +348,25 @@ def test_product_mappings_edit_and_delete_without_simplyprint(page):
     page.get_by_test_id("mapping-link").click()
     page.wait_for_url("**/printing/products/*")
 
-    # edit the mapping
+    # edit the mapping, with its packed weight and size for the shipping label: a box with
+    # one side missing is refused and says which; the saved figures are there on return
     page.locator("input[name=name]").fill("Keychain tag")
+    page.locator("input[name=weight_grams]").fill("35")
+    page.locator("input[name=length_cm]").fill("9")
+    page.locator("input[name=width_cm]").fill("6")
+    page.get_by_test_id("mapping-save").click()
+    expect(page.get_by_test_id("edit-error")).to_have_text(
+        "The packed height is missing: give the length, width and height together, or none of them."
+    )
+    expect(page.get_by_test_id("mapping-name")).to_have_text("Keychain")
+    page.locator("input[name=height_cm]").fill("2")
     page.get_by_test_id("mapping-save").click()
     expect(page.get_by_test_id("mapping-name")).to_have_text("Keychain tag")
+    expect(page.get_by_test_id("edit-error")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_test_id("mapping-name")).to_have_text("Keychain tag")
+    for name, value in (("weight_grams", "35"), ("length_cm", "9"), ("width_cm", "6"), ("height_cm", "2")):
+        expect(page.locator(f"input[name={name}]")).to_have_value(value)
 
     # a part; a file that is not printable is refused; a G-code is kept (no SimplyPrint: manual mode)
     page.get_by_test_id("part-add").click()
@@ -376,7 +389,7 @@ def test_product_mappings_edit_and_delete_without_simplyprint(page):
     dialog.get_by_test_id("part-upload-submit").click()
     expect(dialog).to_have_count(0)
     expect(row.get_by_test_id("part-filename")).to_contain_text("tag.gcode")
-    expect(row).to_contain_text("not on SimplyPrint yet")
+    expect(row).to_contain_text("Not on SimplyPrint yet")
     expect(row).to_contain_text("14 min")
 
     # edit the part: an override; then delete it after confirming

@@ -16,6 +16,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
+from app.inventory import service as inventory
+from app.inventory.models import StockBatchJob
 from app.orders.models import Order, ShopifyShop
 from app.platform.db import tenant_session
 from app.platform.models import Tenant
@@ -80,8 +82,8 @@ def pipeline(app_url):  # the app and its worker must run: set-up work is queued
             printing.upload_part_file(s, part.id, "keychain-tag.gcode", _gcode(14, 3.2), actor=actor)
             s.commit()
         with tenant_session(tenant.id) as s:
-            stock = printing.create_stock_jobs(s, keychain.id, 1, actor=actor)
-            stock_id = stock[0].id
+            (batch,) = inventory.create_batches(s, keychain.id, 1, actor=actor)
+            stock_id = s.exec(select(StockBatchJob.print_job_id).where(StockBatchJob.stock_batch_id == batch.id)).one()
             s.commit()
         yield {
             "tenant": tenant,
@@ -181,7 +183,7 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
     stock_rows = page.get_by_test_id("stock-queue").get_by_test_id("queue-row")
     expect(stock_rows).to_have_count(1)
     expect(stock_rows.nth(0)).to_contain_text("Keychain")
-    expect(stock_rows.nth(0).get_by_test_id("job-status")).to_have_text("QUEUED")
+    expect(stock_rows.nth(0).get_by_test_id("job-status")).to_have_text("Queued")
     expect(page.get_by_test_id("order-queue")).to_contain_text("No order parts waiting.")
 
     # 2. order 1 arrives from Shopify by webhook: its three parts appear live (no reload), FIFO,
@@ -192,10 +194,10 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
     for n, part in enumerate(("Body", "Lid", "Lid")):
         expect(rows1.nth(n)).to_contain_text(f"#{n + 1}")
         expect(rows1.nth(n)).to_contain_text(part)
-        expect(rows1.nth(n).get_by_test_id("job-status")).to_have_text("QUEUED")
+        expect(rows1.nth(n).get_by_test_id("job-status")).to_have_text("Queued")
     expect(rows1.nth(0).get_by_test_id("job-order")).to_have_attribute("href", f"/orders/{order1_id}")
     expect(stock_rows).to_have_count(1)
-    expect(stock_rows.nth(0).get_by_test_id("job-status")).to_have_text("QUEUED")
+    expect(stock_rows.nth(0).get_by_test_id("job-status")).to_have_text("Queued")
     orders_box = page.get_by_test_id("order-queue").bounding_box()
     stock_box = page.get_by_test_id("stock-queue").bounding_box()
     assert orders_box and stock_box and orders_box["y"] + orders_box["height"] <= stock_box["y"]
@@ -206,13 +208,13 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
 
     # 3. both printers start, on the order's first two parts; the second Lid and the stock part wait
     sp.step()
-    expect(_with_status(rows1, "PRINTING")).to_have_count(2, timeout=LIVE)
+    expect(_with_status(rows1, "Printing")).to_have_count(2, timeout=LIVE)
     expect(rows1.nth(0)).to_contain_text("Body")
     for n in (0, 1):
         expect(rows1.nth(n)).to_contain_text("Prusa MK4")  # on which printer
-    expect(rows1.nth(2).get_by_test_id("job-status")).to_have_text("QUEUED")
+    expect(rows1.nth(2).get_by_test_id("job-status")).to_have_text("Queued")
     expect(rows1.nth(2)).to_contain_text("Lid")
-    expect(stock_rows.nth(0).get_by_test_id("job-status")).to_have_text("QUEUED")
+    expect(stock_rows.nth(0).get_by_test_id("job-status")).to_have_text("Queued")
     expect(page.get_by_test_id("stat-printing")).to_have_text("2")
     expect(page.get_by_test_id("stat-queued")).to_have_text("2")
     shot(page, "pipeline-02-printing")
@@ -220,11 +222,11 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
     # 4. those two finish (live); the printers take the second Lid, then the stock part
     sp.step()  # 50 %
     sp.step()  # 100 %: done; the idle printers take the next two queue items
-    expect(_with_status(_job_rows(page, number1), "COMPLETED")).to_have_count(2, timeout=LIVE)
+    expect(_with_status(_job_rows(page, number1), "Completed")).to_have_count(2, timeout=LIVE)
     expect(rows1).to_have_count(1, timeout=LIVE)
     expect(rows1.nth(0)).to_contain_text("Lid")
-    expect(rows1.nth(0).get_by_test_id("job-status")).to_have_text("PRINTING", timeout=LIVE)
-    expect(stock_rows.nth(0).get_by_test_id("job-status")).to_have_text("PRINTING", timeout=LIVE)
+    expect(rows1.nth(0).get_by_test_id("job-status")).to_have_text("Printing", timeout=LIVE)
+    expect(stock_rows.nth(0).get_by_test_id("job-status")).to_have_text("Printing", timeout=LIVE)
     expect(page.get_by_test_id("stat-done-today")).to_have_text("2")
     _tall(page, "pipeline-03-two-done")
 
@@ -232,7 +234,7 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
     sp.step()
     sp.step()
     expect(page.get_by_text("Nothing to print")).to_be_visible(timeout=LIVE)
-    expect(_with_status(_job_rows(page, number1), "COMPLETED")).to_have_count(3, timeout=LIVE)
+    expect(_with_status(_job_rows(page, number1), "Completed")).to_have_count(3, timeout=LIVE)
     expect(page.get_by_test_id("stat-done-today")).to_have_text("4")
     expect(page.get_by_test_id("stat-printing")).to_have_text("0")
     _tall(page, "pipeline-04-all-done", 1000)
@@ -240,12 +242,12 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
     page.get_by_test_id("nav-orders").click()
     page.wait_for_url("**/orders")
     page.get_by_test_id("order-search").fill(number1)
-    expect(page.get_by_test_id("order-total")).to_have_text("1 orders")
+    expect(page.get_by_test_id("order-total")).to_have_text("1 order")
     row = page.get_by_test_id("orders-table").get_by_role("row").filter(has_text=number1)
-    expect(row).to_contain_text("ready", timeout=LIVE)  # live, should the last event still be on its way
+    expect(row).to_contain_text("Ready", timeout=LIVE)  # live, should the last event still be on its way
     page.get_by_role("link", name=number1).click()
     expect(page.get_by_test_id("order-number")).to_have_text(f"Order {number1}")
-    expect(page.get_by_test_id("order-fulfillment")).to_have_text("ready")
+    expect(page.get_by_test_id("order-fulfillment")).to_have_text("Ready")
     expect(page.get_by_test_id("timeline")).to_contain_text("all 3 part(s) printed")
     _tall(page, "pipeline-05-order1-ready", 1700)
 
@@ -258,8 +260,8 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
     items2 = _item_ids(tenant, order2_id)
     _wait(lambda: _sp_queue(sp) == items2, "order 2's items on the SimplyPrint queue")
     sp.step()
-    expect(_with_status(rows2, "PRINTING")).to_have_count(2, timeout=LIVE)
-    expect(rows2.nth(2).get_by_test_id("job-status")).to_have_text("QUEUED")
+    expect(_with_status(rows2, "Printing")).to_have_count(2, timeout=LIVE)
+    expect(rows2.nth(2).get_by_test_id("job-status")).to_have_text("Queued")
     by_status = {j.status: j for j in _jobs(tenant, order2_id)}
     waiting = by_status["QUEUED"]
     printing_ids = {j.id for j in _jobs(tenant, order2_id) if j.status == "PRINTING"}
@@ -275,7 +277,7 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
     expect(dialog).to_contain_text(f"Cancel order {number2}?")
     shot(page, "pipeline-07-cancel-confirm")
     dialog.get_by_role("button", name="Cancel order").click()
-    expect(page.get_by_test_id("order-status")).to_have_text("CANCELLED")
+    expect(page.get_by_test_id("order-status")).to_have_text("Cancelled")
     expect(page.get_by_test_id("action-cancel")).to_have_count(0)
 
     # 8. on the print farm (live): the waiting part is cancelled, the two printing ones need review
@@ -283,10 +285,10 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
     flagged = page.get_by_test_id("attention").get_by_test_id("attention-row").filter(has_text=number2)
     expect(flagged).to_have_count(2, timeout=LIVE)
     expect(flagged.get_by_test_id("job-needs-review")).to_have_count(2)
-    expect(_with_status(flagged, "PRINTING")).to_have_count(2)
+    expect(_with_status(flagged, "Printing")).to_have_count(2)
     expect(rows2).to_have_count(2)  # only the printing two are left in the queue …
     expect(rows2.get_by_test_id("job-needs-review")).to_have_count(2)
-    cancelled = _job_rows(page, number2).filter(has=page.get_by_test_id("job-status").filter(has_text="CANCELLED"))
+    cancelled = _job_rows(page, number2).filter(has=page.get_by_test_id("job-status").filter(has_text="Cancelled"))
     expect(cancelled).to_have_count(1, timeout=LIVE)  # … and the waiting one is cancelled
     expect(cancelled).to_contain_text(waiting.part_name)
     expect(cancelled.get_by_test_id("job-needs-review")).to_have_count(0)
@@ -303,7 +305,7 @@ def test_order_pipeline_from_shopify_to_ready_and_cancelled_mid_print(page, pipe
 
     # 9. the order page tells what happened to its prints
     page.goto(f"/orders/{order2_id}")
-    expect(page.get_by_test_id("order-status")).to_have_text("CANCELLED")
+    expect(page.get_by_test_id("order-status")).to_have_text("Cancelled")
     expect(page.get_by_test_id("timeline")).to_contain_text(
         "Printing: 1 job(s) cancelled, 2 printing job(s) flagged for review"
     )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.api import create_api
 from app.platform import auth
@@ -35,7 +35,7 @@ def _login(client, tenant, user, password=PASSWORD):
 
 def _audit(tenant, action):
     with tenant_session(tenant.id) as s:
-        return list(s.exec(select(AuditLog).where(AuditLog.action == action)))
+        return list(s.exec(select(AuditLog).where(AuditLog.action == action).order_by(col(AuditLog.created_at))))
 
 
 def test_login_sets_httponly_cookie_and_me_works(client):
@@ -207,3 +207,15 @@ def test_cookie_requests_from_a_foreign_origin_are_refused(client):
     assert r.status_code == 403 and "not Shopfloor" in r.json()["error"]["message"]
     ok = client.post("/api/v1/api-keys", json={"name": "x"}, headers={"Origin": get_settings().app_url})
     assert ok.status_code == 201
+
+
+def test_logout_from_a_foreign_origin_is_refused(client):
+    tenant = make_tenant()
+    user = make_user(tenant)
+    _login(client, tenant, user)
+    r = client.post("/api/v1/auth/logout", headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "not Shopfloor" in r.json()["error"]["message"]
+    assert client.get("/api/v1/auth/me").status_code == 200  # still signed in
+    assert client.post("/api/v1/auth/logout", headers={"Origin": get_settings().app_url}).status_code == 204
+    client.cookies.clear()
+    assert client.get("/api/v1/auth/me").status_code == 401

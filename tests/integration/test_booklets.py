@@ -38,6 +38,11 @@ def test_completing_a_build_renders_both_booklets(api, worker):
         "/api/v1/orders",
         json={
             "customerName": "Ada Lovelace",
+            "customerEmail": "ada@example.com",
+            "street": "Damrak",
+            "houseNumber": "1",
+            "postalCode": "1012 LG",
+            "city": "Amsterdam",
             "countryCode": "NL",
             "lineItems": [
                 {"sku": "CPU-7800X3D", "title": "AMD Ryzen 7 7800X3D", "quantity": 1, "unitPrice": "389.00"},
@@ -84,6 +89,7 @@ def test_completing_a_build_renders_both_booklets(api, worker):
     with tenant_session(tenant.id) as s:
         qs = s.get(Attachment, build["booklets"]["quickStartBookletId"])
         td = s.get(Attachment, build["booklets"]["technicalDossierBookletId"])
+    assert qs is not None and td is not None
     quick, dossier = c.get(f"/api/v1/files/{qs.key}").content, c.get(f"/api/v1/files/{td.key}").content
     assert quick.startswith(b"%PDF") and dossier.startswith(b"%PDF")
     qt, dt = _pdf_text(quick), _pdf_text(dossier)
@@ -122,6 +128,11 @@ def _bare_build(api, customer: str):
         "/api/v1/orders",
         json={
             "customerName": customer,
+            "customerEmail": "ada@example.com",
+            "street": "Damrak",
+            "houseNumber": "1",
+            "postalCode": "1012 LG",
+            "city": "Amsterdam",
             "countryCode": "NL",
             "lineItems": [{"sku": "PC", "title": "PC", "unitPrice": "1"}],
         },

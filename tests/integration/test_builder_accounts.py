@@ -26,11 +26,14 @@ from app.customers import service as customers
 from app.customers.models import Customer, CustomerSession
 from app.orders import service as orders
 from app.orders.models import LineItem, Order
-from app.platform import auth
+from app.platform import auth, config
 from app.platform.db import platform_session, tenant_session
 from app.platform.errors import Conflict, Gone, NotFound, ValidationFailed
+from app.platform.formatting import ShopFormat
 from app.platform.models import AuditLog
 from app.settings import get_settings
+from state.account import expected_total, order_offer
+from state.builder import OrderAddress, OrderTotals
 from tests.factories import PASSWORD, default_tenant, make_tenant, make_user
 
 SHOP = "/api/v1/shop"
@@ -664,13 +667,23 @@ def test_order_build_creates_a_builder_order_at_current_prices(selling_shop):
             order.ship_country_code,
         ) == ("Ada Lovelace", "Damrak", "1", "1012 LG", "Amsterdam", "NL")
         expected = _expected_lines()
-        assert {li.sku: (li.properties["slot"], li.quantity, li.unit_price) for li in lines} == expected
-        assert [li.properties["slot"] for li in lines] == list(GOOD_BUILD)  # slot order
-        ram = next(li for li in lines if li.properties["slot"] == "ram")
-        assert ram.properties == {"opendbId": RAM, "slot": "ram"} and ram.quantity == 2
+        parts, assembly = lines[:-1], lines[-1]
+        assert {li.sku: (li.properties["_slot"], li.quantity, li.unit_price) for li in parts} == expected
+        assert [li.properties["_slot"] for li in parts] == list(GOOD_BUILD)  # slot order
+        ram = next(li for li in parts if li.properties["_slot"] == "ram")
+        assert ram.properties == {"_opendbId": RAM, "_slot": "ram"} and ram.quantity == 2
         assert ram.title.startswith("Corsair Vengeance")
-        total = sum(q * p for _, q, p in expected.values())
-        assert order.subtotal == order.total == total and order.currency == "EUR"
+        # the shop's default assembly fee is a line; shipping is the order's shipping
+        assert (assembly.sku, assembly.title, assembly.unit_price) == (
+            builder.ASSEMBLY_SKU,
+            "Assembly and testing",
+            builder.DEFAULT_ASSEMBLY_FEE,
+        )
+        parts_total = sum(q * p for _, q, p in expected.values())
+        assert order.subtotal == parts_total + builder.DEFAULT_ASSEMBLY_FEE
+        assert order.shipping_total == builder.DEFAULT_SHIPPING_COST
+        assert order.total == order.subtotal + order.shipping_total and order.currency == "EUR"
+        assert order.subtotal == sum(li.unit_price * li.quantity for li in lines)
         assert "Living room PC" in order.note and "no compatibility blocks" in order.note
         # staff see it on the orders page like any order
         rows, count = orders.list_orders(s, orders.OrderFilter(source="builder"))
@@ -679,7 +692,7 @@ def test_order_build_creates_a_builder_order_at_current_prices(selling_shop):
     set_offers(selling_shop, {CPU: "349.00"})  # prices are today's: a new order picks the new one
     with tenant_session(selling_shop.id) as s:
         second = builder.order_build(s, ada, build.id, ADDRESS)
-        cpu_line = next(li for li in orders.line_items(s, second.id) if li.properties["slot"] == "cpu")
+        cpu_line = next(li for li in orders.line_items(s, second.id) if li.properties["_slot"] == "cpu")
         assert second.number == "B-00002" and cpu_line.unit_price == Decimal("349.00")
         s.commit()
 
@@ -714,7 +727,7 @@ def test_order_refusals_and_block_acknowledgement(selling_shop):
         )
         assert order.source == "builder" and order.ship_house_number == "2"
         assert "acknowledged" in order.note and "358" in order.note
-        gpu = next(li for li in orders.line_items(s, order.id) if li.properties["slot"] == "gpu")
+        gpu = next(li for li in orders.line_items(s, order.id) if li.properties["_slot"] == "gpu")
         assert gpu.unit_price == Decimal(PRICES[LONG_GPU])
         s.commit()
 
@@ -748,8 +761,10 @@ def test_order_a_build_through_the_api(api, shop, catalog_parts):
     placed = r.json()
     assert placed["number"].startswith("B-") and placed["source"] == "builder" and placed["savedBuildId"] == bid
     assert {li["sku"]: li["quantity"] for li in placed["lineItems"]}[f"PC-RAM-{RAM[:8]}"] == 2
-    expected = sum(Decimal(PRICES[p]) for ids in {**GOOD_BUILD, "gpu": [LONG_GPU]}.values() for p in ids)
-    assert Decimal(placed["pricing"]["total"]) == expected
+    parts = sum(Decimal(PRICES[p]) for ids in {**GOOD_BUILD, "gpu": [LONG_GPU]}.values() for p in ids)
+    with tenant_session(shop.id) as s:
+        assembly, shipping = builder.shop_fees(s)
+    assert Decimal(placed["pricing"]["total"]) == parts + assembly + shipping
 
     staff_user = make_user(shop, "operator")
     staff = TestClient(api)
@@ -805,3 +820,92 @@ def test_deleted_share_link_answers_410_with_a_friendly_page(shop):
     assert client.head(f"/b/{doomed_slug}").status_code == 410
     assert client.get(f"/b/{kept_slug}").text == "the page"  # a live share: the page as usual
     assert client.get("/b/no-such-slug").text == "the page"  # unknown: the page says so (no 410)
+
+
+# --- My builds: the order dialog charges what it shows ----------------------------------------
+
+GERMAN = ShopFormat(locale="de_DE", currency="EUR", timezone="Europe/Berlin")
+
+
+def test_my_builds_order_dialog_shows_the_quote_and_the_order_costs_exactly_that(selling_shop):
+    ada = make_customer(selling_shop)
+    with tenant_session(selling_shop.id) as s:
+        config.set_value(s, builder.ASSEMBLY_FEE_KEY, "59.00")  # the shop's own fee, not the default
+        build = builder.save_build(s, ada, GOOD_BUILD, "Desk PC")
+        s.commit()
+    with tenant_session(selling_shop.id) as s:
+        offer = order_offer(s, ada, str(build.id), GERMAN)
+        shown = builder.quote_slots(s, GOOD_BUILD)
+    parts = sum(Decimal(PRICES[p]) for ids in GOOD_BUILD.values() for p in ids)
+    assert (shown.parts, shown.assembly, shown.shipping) == (parts, Decimal("59.00"), builder.DEFAULT_SHIPPING_COST)
+    assert offer.totals == OrderTotals(
+        parts=GERMAN.money(shown.parts, "EUR"),
+        assembly="59,00\xa0€",
+        shipping=GERMAN.money(builder.DEFAULT_SHIPPING_COST, "EUR"),
+        total=GERMAN.money(shown.total, "EUR"),
+        total_value=str(shown.total),
+    )
+    assert (offer.name, offer.parts, offer.blocks, offer.unavailable) == ("Desk PC", 9, False, [])
+    # no order yet: the address starts with the customer's own name
+    assert offer.address == OrderAddress(name="Grace Hopper", country_code="NL")
+
+    with tenant_session(selling_shop.id) as s:
+        order = builder.order_build(s, ada, build.id, ADDRESS, expected_total=expected_total(offer.totals))
+        s.commit()
+    assert (order.subtotal, order.shipping_total, order.total) == (shown.subtotal, shown.shipping, shown.total)
+    assert expected_total(offer.totals) == order.total
+
+    # the next order starts from the address of this one
+    with tenant_session(selling_shop.id) as s:
+        again = order_offer(s, ada, str(build.id), GERMAN)
+    a = again.address
+    assert (a.name, a.street, a.house_number, a.postal_code, a.city, a.country_code) == (
+        "Ada Lovelace",
+        "Damrak",
+        "1",
+        "1012 LG",
+        "Amsterdam",
+        "NL",
+    )
+
+
+def test_my_builds_refuses_an_order_whose_price_changed_and_quotes_the_new_total(selling_shop):
+    ada = make_customer(selling_shop)
+    with tenant_session(selling_shop.id) as s:
+        build = builder.save_build(s, ada, GOOD_BUILD, "Desk PC")
+        s.commit()
+    with tenant_session(selling_shop.id) as s:
+        offer = order_offer(s, ada, str(build.id), GERMAN)
+    set_offers(selling_shop, {CPU: "349.00"})  # 20.00 more while the dialog was open
+    with tenant_session(selling_shop.id) as s:
+        with pytest.raises(Conflict) as exc:
+            builder.order_build(s, ada, build.id, ADDRESS, expected_total=expected_total(offer.totals))
+        assert exc.value.code == "price_changed"
+        assert s.exec(select(Order)).all() == []
+        now = order_offer(s, ada, str(build.id), GERMAN)
+    assert expected_total(now.totals) == (expected_total(offer.totals) or 0) + Decimal("20.00")
+    assert now.totals.total != offer.totals.total
+    with tenant_session(selling_shop.id) as s:
+        order = builder.order_build(s, ada, build.id, ADDRESS, expected_total=expected_total(now.totals))
+        s.commit()
+    assert order.total == expected_total(now.totals)
+
+
+def test_my_builds_order_dialog_says_what_cannot_be_ordered_as_it_is(selling_shop):
+    ada, other = make_customer(selling_shop), make_customer(selling_shop)
+    with tenant_session(selling_shop.id) as s:
+        empty = builder.save_build(s, ada, {}, "Nothing yet")
+        blocked = builder.save_build(s, ada, {**GOOD_BUILD, "gpu": [LONG_GPU]}, "Too long")
+        good = builder.save_build(s, ada, GOOD_BUILD)
+        s.commit()
+    with tenant_session(selling_shop.id) as s:
+        assert order_offer(s, ada, str(empty.id), GERMAN).parts == 0
+        assert order_offer(s, ada, str(blocked.id), GERMAN).blocks
+        with pytest.raises(NotFound):  # another customer's build is no build at all
+            order_offer(s, other, str(good.id), GERMAN)
+    set_offers(selling_shop, {COOLER: PRICES[COOLER]}, inactive=(COOLER,))
+    with tenant_session(selling_shop.id) as s:
+        unavailable = order_offer(s, ada, str(good.id), GERMAN).unavailable
+    assert len(unavailable) == 1 and "Noctua NH-U12S" in unavailable[0]
+    assert expected_total(OrderTotals(total_value="")) is None
+    assert expected_total(OrderTotals(total_value="lots")) is None

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 
 from app.builder import evaluation as ev
-from app.builder import index
+from app.builder import index, rules
 from app.catalog import service
 from app.catalog.models import PartOffer
 from app.catalog.versions import bump_offers_version
@@ -243,7 +243,7 @@ def test_a_complete_build_reports_state_draw_badges_and_not_checked(compact, par
     assert [v.rule for v in blocks] == ["gpu_length"]
     length = parts["long_gpu"].specs["length_mm"]
     assert blocks[0].message == f"GPU is {length} mm; this case fits 255 mm"
-    assert all(v.suggestions == [] for v in view.verdicts if v.severity != "block")
+    assert all(v.suggestions == [] for v in view.verdicts if v.severity in ("pass", "info"))
 
 
 # --- the picker --------------------------------------------------------------------------------
@@ -373,20 +373,34 @@ def test_multi_slot_index_replaces_an_entry_and_none_adds_one(parts):
 # --- suggestions -------------------------------------------------------------------------------
 
 
-def test_gpu_length_block_suggests_the_three_cheapest_real_fixes(compact, parts):
+def _closest_then_cheapest(build_parts: dict, candidates: list[tuple[str, object, str]], rule: str) -> list[tuple]:
+    """(slot, part id, price) of `candidates` ((slot, part, price)) in the
+    order suggestions take: fewest tiers from the part they replace, then
+    price, then the rule's remedy slot order."""
+    remedy = rules.get_rule(rule).remedy_slots
+    ranked = sorted(
+        candidates,
+        key=lambda c: (rules.closeness(build_parts[c[0]], c[1]), Decimal(c[2]), remedy.index(c[0])),
+    )
+    return [(slot, part.id, Decimal(price)) for slot, part, price in ranked]
+
+
+def test_gpu_length_block_suggests_the_closest_real_fixes_cheapest_first(compact, parts):
     tenant, build = compact
     p = parts
+    fixes = [
+        ("case", p["big_case"], "90.00"),
+        ("gpu", p["short_gpus"][0], "120.00"),
+        ("gpu", p["short_gpus"][1], "150.00"),
+        ("gpu", p["short_gpus"][2], "400.00"),
+    ]
     with tenant_session(tenant.id) as s:
         view = ev.evaluate_build(s, build)
         block = next(v for v in view.verdicts if v.rule == "gpu_length")
         got = [(sg.slot, sg.part_id, sg.price) for sg in block.suggestions]
         # not the 30.00 case (the cooler would no longer fit: a new block), not the 40.00 GPU (still too
-        # long), not the fourth-cheapest fix
-        assert got == [
-            ("case", p["big_case"].id, Decimal("90.00")),
-            ("gpu", p["short_gpus"][0].id, Decimal("120.00")),
-            ("gpu", p["short_gpus"][1].id, Decimal("150.00")),
-        ]
+        # long); the rest closest to the part they replace first, then cheapest, three of them
+        assert got == _closest_then_cheapest({"gpu": p["long_gpu"], "case": p["case"]}, fixes, "gpu_length")[:3]
         for sg in block.suggestions:
             assert sg.currency == "EUR" and sg.index is None
             assert sg.name == index.catalog().get(sg.part_id).name
@@ -400,14 +414,20 @@ def test_gpu_length_block_suggests_the_three_cheapest_real_fixes(compact, parts)
 
 def test_suggestions_only_name_parts_the_shop_sells(compact, parts):
     tenant, build = compact
+    p = parts
     sell(
         tenant,
-        [(parts["big_case"], "90.00"), (parts["short_gpus"][0], "120.00")],
-        inactive=(parts["big_case"], parts["short_gpus"][0]),
+        [(p["big_case"], "90.00"), (p["short_gpus"][0], "120.00")],
+        inactive=(p["big_case"], p["short_gpus"][0]),
     )
     with tenant_session(tenant.id) as s:
         block = next(v for v in ev.evaluate_build(s, build).verdicts if v.rule == "gpu_length")
-    assert [sg.part_id for sg in block.suggestions] == [parts["short_gpus"][1].id, parts["short_gpus"][2].id]
+    expected = _closest_then_cheapest(
+        {"gpu": p["long_gpu"]},
+        [("gpu", p["short_gpus"][1], "150.00"), ("gpu", p["short_gpus"][2], "400.00")],
+        "gpu_length",
+    )
+    assert [sg.part_id for sg in block.suggestions] == [pid for _, pid, _ in expected]
 
 
 # --- caching and tenancy -----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from app.platform.models import AuditLog, EventLog
 from app.platform.tasks import redis_conn
 from app.platform.web import BodySizeLimit
 from app.settings import get_settings
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD, make_platform_operator, make_tenant, make_user
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,8 @@ def test_missing_data_files_fail_the_run_with_a_clear_message(tmp_path):
 
 
 def test_import_runs_as_a_job_from_the_api(api, catalog, worker):
-    tenant, _, client = _client(api, "admin")
+    tenant, user, client = _client(api, "admin")
+    make_platform_operator(tenant, user)  # the catalog is shared: platform operators re-import it
     r = client.post("/api/v1/catalog/imports")
     assert r.status_code == 202, r.text
     run_id = r.json()["id"]

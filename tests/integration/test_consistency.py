@@ -18,6 +18,9 @@ from app.orders.inputs import LineInput, OrderInput
 from app.orders.models import LineItem, Order
 from app.platform.db import tenant_session
 from app.printing.models import PrintJob
+from app.shipping import demo
+from app.shipping.models import SendcloudConnection, Shipment
+from standins.sendcloud import SendcloudStandin
 from tests import factories, testenv
 
 
@@ -39,28 +42,26 @@ def _order(s, tenant, sku: str = "VASE-1") -> Order:
     )
 
 
-def _free_demo_shopify_domain() -> None:
-    """The demo's Shopify shop domain is unique across shops: an earlier run's
-    demo tenant in this database holds it. As the superuser (row security
-    keeps the app's roles inside one shop)."""
-    from app.orders.demo import DEMO_SHOP_DOMAIN
-
-    with testenv.superuser() as conn:
-        conn.execute("DELETE FROM shopify_shops WHERE shop_domain = %s", (DEMO_SHOP_DOMAIN,))
-
-
 def test_the_demo_shop_is_consistent_once_its_events_are_handled(catalog, worker):
-    _free_demo_shopify_domain()
+    testenv.free_demo_shopify_domain()
     tenant = factories.make_tenant("Demo Check Shop")
-    with tenant_session(tenant.id) as s:
-        for _name, loader in domains.demo_loaders():
-            loader(s)
-    worker(timeout=120)  # orchestration answers the print farm's moves
-    with tenant_session(tenant.id) as s:
-        statuses = set(s.exec(select(Order.status)))
-        jobs = set(s.exec(select(PrintJob.status)))
+    with SendcloudStandin(demo.DEMO_PUBLIC_KEY, demo.DEMO_SECRET_KEY) as sendcloud:
+        with tenant_session(tenant.id) as s:
+            for _name, loader in domains.demo_loaders():
+                loader(s)
+            # make dev runs the Sendcloud stand-in on a fixed port; here it runs on a free one
+            conn = s.exec(select(SendcloudConnection)).one()
+            conn.api_base_url = sendcloud.base_url
+            s.add(conn)
+            s.commit()
+        worker(timeout=120)  # orchestration answers the print farm's moves; labels are made
+        with tenant_session(tenant.id) as s:
+            statuses = set(s.exec(select(Order.status)))
+            jobs = set(s.exec(select(PrintJob.status)))
+            shipments = set(s.exec(select(Shipment.status)))
     assert {"FAILED", "PARTIALLY_COMPLETED", "PROCESSING", "CANCELLED", "COMPLETED"} <= statuses  # every state shows
     assert {"QUEUED", "PRINTING", "COMPLETED", "FAILED"} <= jobs
+    assert {"LABEL_CREATED", "IN_TRANSIT", "DELIVERED"} <= shipments  # labels made, and hand-shipped history
     assert _findings(tenant) == []
 
 

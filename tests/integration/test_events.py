@@ -109,3 +109,28 @@ def test_unknown_event_in_another_tenant_is_not_reachable():
     event_id = _publish(a, "test.recorded")
     with pytest.raises(LookupError):
         events.run_handler(b.id, event_id, events.handler_name(handlers.record))
+
+
+def test_a_rolled_back_savepoint_drops_only_its_own_after_commit_work():
+    """Work registered inside a savepoint that rolls back never goes out; work
+    registered before it, or in a savepoint that was kept, still does."""
+    from sqlalchemy import text
+
+    from app.platform.db import collect_on_commit, on_commit
+
+    tenant = make_tenant()
+    ran: list = []
+    with tenant_session(tenant.id) as s:
+        on_commit(s, lambda: ran.append("before"))
+        box = collect_on_commit(s, "ids", lambda b: ran.append(("collected", list(b))))
+        box.append(1)
+        with pytest.raises(RuntimeError), s.begin_nested():
+            on_commit(s, lambda: ran.append("rolled back"))
+            box.append(2)
+            raise RuntimeError("the savepoint's work fails")
+        with s.begin_nested():
+            on_commit(s, lambda: ran.append("kept"))
+            box.append(3)
+        s.execute(text("select 1"))
+        s.commit()
+    assert ran == ["before", ("collected", [1, 3]), "kept"]

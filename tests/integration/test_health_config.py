@@ -54,7 +54,7 @@ def test_feature_flags_are_per_tenant(worker):
     worker()  # config.changed reaches the business event log
     with tenant_session(a.id) as s:
         logs = s.exec(text("SELECT message FROM event_log WHERE event_type = 'config.changed'")).all()
-    assert [m for (m,) in logs] == ["Setting feature.grid.enabled changed"]
+    assert [m for (m,) in logs] == ["Setting “Gridfinity grids” changed"]  # its words, not its key
     assert EventLog.__tablename__ == "event_log"
 
 

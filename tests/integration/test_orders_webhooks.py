@@ -10,11 +10,18 @@ from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
 from app.api import create_api
+from app.orders import service
+from app.orders import shopify as shopify_domain
 from app.orders.models import LineItem, Order, ProcessedWebhook, ShopifyShop
+from app.platform import auth
 from app.platform.db import get_engine, tenant_session
-from app.platform.models import EventLog, Notification, Outbox
+from app.platform.errors import Conflict
+from app.platform.models import EventLog, Notification, Outbox, RetryEntry
+from app.printing import service as printing
+from app.printing.models import PrintJob
 from standins import shopify as standin
-from tests.integration.orders_helpers import connect_tenant
+from tests.factories import PASSWORD
+from tests.integration.orders_helpers import ShopCtx, connect_tenant
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +172,140 @@ def test_webhooks_reach_only_the_connected_tenant(api):
     # b's domain with a's secret: refused, b's shop uses its own secret (same here, so sign wrong)
     assert b.webhook("orders/create", payload, secret="other").status_code == 401
     assert _count(a.tenant, Order) == 1 and _count(b.tenant, Order) == 0
+
+
+def _print_mappings(shop: ShopCtx, *skus: str) -> None:
+    """Print mappings for `skus`, so an order of them that is still wanted gets print jobs."""
+    admin = auth.login(shop.admin.username, PASSWORD, shop=shop.tenant.slug).principal
+    with tenant_session(shop.tenant.id) as s:
+        for sku in skus:
+            mapping = printing.create_mapping(s, sku=sku, name=f"Product {sku}", actor=admin)
+            printing.add_part(s, mapping.id, part_name="Body", actor=admin)
+        s.commit()
+
+
+def test_orders_shopify_already_fulfilled_arrive_shipped_without_print_work(shop, worker):
+    benchy, clips = ("BENCHY-PLA-RED", 1, "Benchy"), ("CABLE-CLIP-10", 2, "Cable clips")
+    _print_mappings(shop, "BENCHY-PLA-RED", "CABLE-CLIP-10")
+    shopify = standin.ShopifyStandin()  # not served: it only shapes the payloads as Shopify would
+    shipped = shopify.add_order(standin.make_order(61, skus=[benchy, clips]))
+    shopify.fulfil(
+        shipped["id"], tracking={"company": "DHL Express", "number": "JD014600", "url": "https://t.example/1"}
+    )
+    missed = shopify.add_order(standin.make_order(62, skus=[benchy]))  # we never got its orders/create
+    shopify.fulfil(missed["id"])
+    partly = shopify.add_order(standin.make_order(63, skus=[benchy, clips]))
+    shopify.fulfil(partly["id"], skus={"CABLE-CLIP-10": 1})
+
+    assert shipped["fulfillment_status"] == "fulfilled" and partly["fulfillment_status"] == "partial"
+    assert shop.webhook("orders/create", shipped).json()["status"] == "created"
+    assert shop.webhook("orders/updated", missed).json()["status"] == "created"
+    assert shop.webhook("orders/create", partly).json()["status"] == "created"
+    worker()
+
+    with tenant_session(shop.tenant.id) as s:
+        orders = {o.shopify_order_id: o for o in s.exec(select(Order))}
+        jobs = {
+            number: s.exec(select(func.count()).select_from(PrintJob).where(PrintJob.order_id == o.id)).one()
+            for number, o in orders.items()
+        }
+        first = orders[str(shipped["id"])]
+        story = s.exec(select(EventLog.event_type).where(EventLog.order_id == first.id)).all()
+        pushed = s.exec(select(func.count()).select_from(RetryEntry)).one()
+    assert (first.status, first.fulfillment_status) == ("COMPLETED", "shipped")
+    assert (first.tracking_carrier, first.tracking_number, first.tracking_url) == (
+        "DHL Express",
+        "JD014600",
+        "https://t.example/1",
+    )
+    assert first.shopify_fulfillment_id == shipped["fulfillments"][0]["admin_graphql_api_id"]
+    assert "order.imported-as-shipped" in story
+    late = orders[str(missed["id"])]
+    assert (late.status, late.fulfillment_status, late.tracking_number) == ("COMPLETED", "shipped", "")
+    assert jobs[str(shipped["id"])] == jobs[str(missed["id"])] == 0 and pushed == 0
+    part = orders[str(partly["id"])]
+    assert part.fulfillment_status == "unfulfilled" and jobs[str(partly["id"])] == 3
+    assert part.problems == [shopify_domain.PARTLY_FULFILLED]
+
+
+def test_a_cancellation_after_shipping_is_accepted_recorded_and_told_once(api, worker):
+    with standin.ShopifyStandin() as shopify:
+        shop = connect_tenant(api, shopify.base_url or "")
+        payload = shopify.add_order(standin.make_order(71))
+        shop.webhook("orders/create", payload)
+        with tenant_session(shop.tenant.id) as s:
+            oid = str(s.exec(select(Order)).one().id)
+        for step in ("ready", "packaging"):
+            shop.client.patch(f"/api/v1/orders/{oid}", json={"fulfillmentStatus": step})
+        shop.client.patch(
+            f"/api/v1/orders/{oid}",
+            json={"fulfillmentStatus": "shipped", "trackingNumber": "3SCANCEL", "carrier": "PostNL"},
+        )
+        worker()  # Shopify gets its fulfillment
+        with tenant_session(shop.tenant.id) as s:
+            before = s.exec(select(Order)).one()
+
+        cancelled = dict(
+            payload,
+            cancelled_at="2099-01-02T10:00:00+00:00",
+            cancel_reason="customer",
+            updated_at="2099-01-02T10:00:00+00:00",
+        )
+        first = shop.webhook("orders/cancelled", cancelled, webhook_id="cancel-delivery-1")
+        assert first.status_code == 200 and first.json()["status"] == "cancelled-after-shipping"
+        # Shopify retries that delivery, then sends the same cancellation again as a new delivery
+        assert (
+            shop.webhook("orders/cancelled", cancelled, webhook_id="cancel-delivery-1").json()["status"] == "duplicate"
+        )
+        again = shop.webhook("orders/cancelled", cancelled)
+        assert again.status_code == 200 and again.json()["status"] == "cancelled-after-shipping"
+        worker()
+
+        with tenant_session(shop.tenant.id) as s:
+            order = s.exec(select(Order)).one()
+            entries = s.exec(
+                select(EventLog).where(
+                    EventLog.order_id == order.id, EventLog.event_type == "order.cancelled-after-shipping"
+                )
+            ).all()
+            notes = s.exec(select(Notification).where(Notification.kind == "order.cancelled-after-shipping")).all()
+            cancellations = s.exec(select(Outbox).where(Outbox.event_type == "order.cancelled")).all()
+        assert (order.status, order.fulfillment_status) == (before.status, "shipped")
+        assert order.cancelled_at is None and order.tracking_number == "3SCANCEL"
+        assert len(entries) == 1 and entries[0].severity == "WARNING" and "customer" in entries[0].message
+        assert len(notes) == 1 and notes[0].user_id == shop.admin.id and notes[0].severity == "WARNING"
+        assert order.number in notes[0].title and notes[0].link == f"/orders/{order.id}"
+        assert cancellations == []
+        assert len(shopify.fulfillments) == 1  # the parcel that left is still Shopify's fulfillment
+
+
+def test_a_cancellation_another_domain_refuses_is_accepted_and_changes_nothing(shop):
+    """A parcel the carrier already has (the shipping domain's cancel hook says
+    409) before the order shows shipped: Shopify still gets its 2xx."""
+    payload = standin.make_order(72)
+    shop.webhook("orders/create", payload)
+
+    def parcel_with_the_carrier(session, order, actor):
+        raise Conflict("the parcel is already with the carrier (in transit); it can no longer be cancelled")
+
+    service.CANCEL_HOOKS.append(parcel_with_the_carrier)
+    try:
+        cancelled = dict(payload, cancelled_at="2099-01-02T10:00:00+00:00", cancel_reason="customer")
+        r = shop.webhook("orders/cancelled", cancelled)
+        assert r.status_code == 200 and r.json()["status"] == "cancelled-after-shipping"
+    finally:
+        service.CANCEL_HOOKS.remove(parcel_with_the_carrier)
+
+    with tenant_session(shop.tenant.id) as s:
+        order = s.exec(select(Order)).one()
+        lines = s.exec(select(LineItem.status).where(LineItem.order_id == order.id)).all()
+        story = s.exec(select(EventLog).where(EventLog.order_id == order.id)).all()
+        notes = s.exec(select(Notification).where(Notification.kind == "order.cancelled-after-shipping")).all()
+    assert (order.status, order.fulfillment_status, order.cancelled_at) == ("PENDING", "unfulfilled", None)
+    assert set(lines) == {"PENDING"}
+    assert "order.status-changed" not in {e.event_type for e in story}  # the attempt left no trace
+    [entry] = [e for e in story if e.event_type == "order.cancelled-after-shipping"]
+    assert "already with the carrier" in entry.message and entry.severity == "WARNING"
+    assert len(notes) == 1 and "on its way" in notes[0].title
+    assert _count(shop.tenant, Outbox, Outbox.event_type == "order.cancelled") == 0
+    assert _count(shop.tenant, ProcessedWebhook) == 2

@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
 from app.api import create_api
+from app.inventory import service as inventory
+from app.inventory.models import StockBatchJob
 from app.orders import service as orders
 from app.orders.models import LineItem
 from app.platform import tasks
@@ -125,6 +127,17 @@ def test_manual_mode_operators_move_jobs_and_orchestration_follows(api, worker):
     assert r.status_code == 409  # COMPLETED is final
 
 
+def _batch_jobs(s, batch) -> list[PrintJob]:
+    return list(
+        s.exec(
+            select(PrintJob)
+            .join(StockBatchJob, StockBatchJob.print_job_id == PrintJob.id)
+            .where(StockBatchJob.stock_batch_id == batch.id)
+            .order_by(PrintJob.sequence)
+        )
+    )
+
+
 # --- the SimplyPrint queue ---------------------------------------------------------------------------
 
 
@@ -133,7 +146,7 @@ def test_order_jobs_queue_before_stock_jobs_fifo_and_adding_is_idempotent(api, w
     stock_map = farm.mapping("BENCHY", [("Boat", 1)])
     farm.mapping("GRID-2x3", [("Base", 1)])
     with tenant_session(farm.tenant.id) as s:
-        stock = service.create_stock_jobs(s, stock_map, 2, actor=farm.operator)
+        stock = [j for b in inventory.create_batches(s, stock_map, 2, actor=farm.operator) for j in _batch_jobs(s, b)]
         s.commit()
     worker()
     first = farm.order([("GRID-2x3", 1)])

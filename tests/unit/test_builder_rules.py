@@ -687,3 +687,104 @@ def test_rules_read_only_the_compat_key_values(cat):
         slim = {slot: tuple(trimmed(p) for p in parts) for slot, parts in build.items()}
         assert evaluate(slim) == evaluate(build)
         assert estimated_draw(slim) == estimated_draw(build)
+
+
+# ------------------------------------------------------------- closeness ---
+
+
+def _where(cat: Catalog, slot: str, pred) -> Part:
+    """The first real part of `slot` (file order) whose name and specs match `pred`."""
+    return next(p for p in cat.all(slot) if pred(p))
+
+
+def test_cpu_tiers_follow_the_family_and_fall_back_to_cores(cat):
+    ryzen9 = cat.part("cpu", "AMD Ryzen 9 7950X")
+    core_i9 = _where(cat, "cpu", lambda p: "Core i9" in p.name)
+    ryzen5 = _where(cat, "cpu", lambda p: "Ryzen 5" in p.name)
+    celeron = _where(cat, "cpu", lambda p: "Celeron" in p.name)
+    threadripper = _where(cat, "cpu", lambda p: "Threadripper" in p.name)
+    xeon = cat.part("cpu", CPU_2011_3_UNKNOWN_MEM)  # a family without a class: 6 cores
+    assert [rules.tier(p) for p in (celeron, ryzen5, ryzen9, core_i9, threadripper)] == [1, 3, 5, 5, 6]
+    assert rules.tier(xeon) == 3
+    assert rules.closeness(ryzen9, core_i9) == 0  # the same class from another maker
+    assert rules.closeness(ryzen9, ryzen5) == 2
+    assert rules.closeness(ryzen9, celeron) == 4  # a Ryzen 9 is not "fixed" with a Celeron
+
+
+def test_memory_storage_and_psu_tiers_are_sizes(cat):
+    kit32 = _where(cat, "ram", lambda p: p.specs["total_gb"] == 32)
+    kit16 = _where(cat, "ram", lambda p: p.specs["total_gb"] == 16)
+    stick2 = _where(cat, "ram", lambda p: p.specs["total_gb"] == 2)
+    assert (rules.closeness(kit32, kit16), rules.closeness(kit32, stick2)) == (1, 4)
+
+    psu1000 = _where(cat, "psu", lambda p: p.specs["wattage_w"] == 1000)
+    psu300 = _where(cat, "psu", lambda p: p.specs["wattage_w"] == 300)
+    psu950 = _where(cat, "psu", lambda p: p.specs["wattage_w"] == 950)
+    assert rules.closeness(psu1000, psu950) == 1  # half a tier rounds up
+    assert rules.closeness(psu1000, psu300) == 7  # a 1000 W PSU is not replaced with a 300 W one
+
+    tb2 = _where(cat, "storage", lambda p: p.specs["capacity_gb"] == 2000)
+    tb1 = _where(cat, "storage", lambda p: p.specs["capacity_gb"] == 1000)
+    gb120 = _where(cat, "storage", lambda p: p.specs["capacity_gb"] == 120)
+    assert (rules.closeness(tb2, tb1), rules.closeness(tb2, gb120)) == (1, 4)
+
+
+def test_gpu_tiers_are_the_chipset_class_else_video_memory(cat):
+    def gpu(chipset: str) -> Part:
+        return _where(cat, "gpu", lambda p: p.specs["chipset"] == chipset)
+
+    classes = {
+        "GeForce RTX 4090": 9,
+        "GeForce RTX 4060": 6,
+        "GeForce GTX 970": 7,
+        "Radeon RX 7900 XTX": 9,
+        "Radeon RX 9070 XT": 7,
+        "Radeon RX 580": 6,
+    }
+    assert {c: rules.tier(gpu(c)) for c in classes} == classes
+    workstation = _where(cat, "gpu", lambda p: p.specs["chipset"] == "RTX 6000 Ada")  # no class digit
+    assert rules.tier(workstation) == 9  # 48 GB of video memory
+    assert rules.closeness(gpu("GeForce RTX 4090"), gpu("GeForce RTX 4060")) == 3
+
+
+def test_case_board_and_cooler_tiers_are_form_factors(cat):
+    atx_case = _where(cat, "case", lambda p: p.specs["board_form_factors"] == ["ATX", "Micro ATX", "Mini-ITX"])
+    itx_case = _where(cat, "case", lambda p: p.specs["board_form_factors"] == ["Mini-ITX"])
+    assert rules.closeness(atx_case, itx_case) == 2
+    atx = _where(cat, "motherboard", lambda p: p.specs["form_factor"] == "ATX")
+    matx = _where(cat, "motherboard", lambda p: p.specs["form_factor"] == "Micro ATX")
+    assert rules.closeness(atx, matx) == 1
+    aio360 = _where(cat, "cooler", lambda p: p.specs["water_cooled"] is True and p.specs["radiator_mm"] == 360)
+    aio240 = _where(cat, "cooler", lambda p: p.specs["water_cooled"] is True and p.specs["radiator_mm"] == 240)
+    tower = _where(cat, "cooler", lambda p: p.specs["water_cooled"] is False and (p.specs["height_mm"] or 0) >= 150)
+    low = _where(cat, "cooler", lambda p: p.specs["water_cooled"] is False and 0 < (p.specs["height_mm"] or 99) < 60)
+    assert (rules.closeness(aio360, aio240), rules.closeness(aio360, tower), rules.closeness(aio360, low)) == (1, 3, 5)
+
+
+def test_unknown_tiers_rank_last_and_nothing_to_be_close_to_is_no_preference(cat):
+    known = cat.part("motherboard", BOARD_AM5)
+    unknown = cat.part("motherboard", BOARD_NO_FORM)
+    assert rules.tier(unknown) is None
+    assert rules.closeness(known, unknown) == rules.UNKNOWN_GAP
+    assert rules.closeness(unknown, known) == 0 and rules.closeness(None, known) == 0
+
+
+def test_the_pickers_vectorised_closeness_agrees_with_the_rule(cat):
+    """Suggestions rank a whole slot at once; each gap must be `rules.closeness`."""
+    from app.builder import evaluation
+    from app.builder.index import CatalogEntry, CatalogSnapshot
+
+    for slot in ("cpu", "ram", "psu", "gpu", "cooler"):
+        parts = cat.all(slot)[:400]
+        entries = tuple(CatalogEntry(p, "", p.name.lower(), "") for p in parts)
+        snap = CatalogSnapshot(
+            version=0,
+            by_id={e.id: e for e in entries},
+            by_slot={slot: entries},
+            position={e.id: i for i, e in enumerate(entries)},
+            loaded_at=0.0,
+            load_seconds=0.0,
+        )
+        for current in (parts[0], parts[len(parts) // 2], None):
+            gaps = evaluation._gaps(snap, slot, current).tolist()
+            assert gaps == [rules.closeness(current, p) for p in parts], slot

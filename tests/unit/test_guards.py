@@ -39,7 +39,7 @@ def test_every_event_handler_is_guarded():
     assert unguarded == [], f"handlers without a permission check: {unguarded}"
 
 
-STOREFRONT_MODULES = {"state.storefront", "state.builder", "state.account"}
+STOREFRONT_MODULES = {"state.storefront", "state.builder", "state.account", "state.customer_build", "state.grid_store"}
 
 
 def test_storefront_markers_only_on_storefront_states():

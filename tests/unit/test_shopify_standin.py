@@ -16,6 +16,7 @@ from standins.shopify import (
     LOCATION_GID,
     ShopifyStandin,
     make_order,
+    seeded_standin,
     send_webhook,
     sign,
     webhook_headers,
@@ -259,3 +260,117 @@ def test_send_webhook_signs_the_exact_bytes_it_posts() -> None:
     assert first.headers["X-Shopify-Hmac-Sha256"] == sign(first.content, "s3cret")
     assert first.headers["X-Shopify-Topic"] == "orders/create"
     assert retry.headers["X-Shopify-Webhook-Id"] == first.headers["X-Shopify-Webhook-Id"]
+
+
+TRACKING_UPDATE = """
+mutation UpdateTracking($fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!, $notifyCustomer: Boolean) {
+  fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId, trackingInfoInput: $trackingInfoInput,
+                                notifyCustomer: $notifyCustomer) {
+    fulfillment { id status trackingInfo { company number url } }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_FULFILLMENTS_QUERY = """
+query Orders($first: Int) {
+  orders(first: $first) { pageInfo { hasNextPage endCursor }
+    nodes { id legacyResourceId displayFulfillmentStatus
+            fulfillments(first: 5) { id status createdAt trackingInfo { company number url } } } }
+}
+"""
+
+
+def test_tracking_update_replaces_the_tracking_and_keeps_its_history(
+    shop: ShopifyStandin, client: httpx.Client
+) -> None:
+    order = shop.add_order(make_order(5, skus=[("BENCHY-PLA-RED", 1, "Benchy")]))
+    fo = shop.fulfillment_order_for(order["id"])
+    assert fo is not None
+    created = gql(
+        client,
+        shop,
+        CREATE_MUTATION,
+        fulfillment={
+            "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo["id"]}],
+            "trackingInfo": {"company": "PostNL", "number": "3SOLD", "url": "https://track.example/3SOLD"},
+            "notifyCustomer": True,
+        },
+    ).json()["data"]["fulfillmentCreate"]["fulfillment"]
+
+    response = gql(
+        client,
+        shop,
+        TRACKING_UPDATE,
+        fulfillmentId=created["id"],
+        trackingInfoInput={"company": "DHL Express", "number": "JD0001", "url": "https://track.example/JD0001"},
+        notifyCustomer=False,
+    )
+    assert response.status_code == 200
+    updated = response.json()["data"]["fulfillmentTrackingInfoUpdate"]
+    assert updated["userErrors"] == []
+    new_tracking = [{"company": "DHL Express", "number": "JD0001", "url": "https://track.example/JD0001"}]
+    assert updated["fulfillment"] == {"id": created["id"], "status": "SUCCESS", "trackingInfo": new_tracking}
+
+    [recorded] = shop.fulfillments_of(order["admin_graphql_api_id"])
+    assert recorded["via"] == "api" and recorded["trackingInfo"] == new_tracking
+    assert [h["trackingInfo"][0]["number"] for h in recorded["trackingHistory"]] == ["3SOLD", "JD0001"]
+    assert [h["notifyCustomer"] for h in recorded["trackingHistory"]] == [True, False]
+    # the order's REST view (the next webhook) and GraphQL view show the new tracking, on the same fulfillment
+    rest = order["fulfillments"]
+    assert len(rest) == 1 and rest[0]["tracking_number"] == "JD0001" and rest[0]["tracking_company"] == "DHL Express"
+    node = gql(client, shop, ORDER_FULFILLMENTS_QUERY, first=5).json()["data"]["orders"]["nodes"][0]
+    assert node["displayFulfillmentStatus"] == "FULFILLED"
+    assert [(f["id"], f["trackingInfo"]) for f in node["fulfillments"]] == [(created["id"], new_tracking)]
+
+
+def test_tracking_update_refuses_unknown_fulfillments_and_empty_tracking(
+    shop: ShopifyStandin, client: httpx.Client
+) -> None:
+    unknown = gql(
+        client, shop, TRACKING_UPDATE, fulfillmentId="gid://shopify/Fulfillment/1", trackingInfoInput={"number": "X"}
+    ).json()["data"]["fulfillmentTrackingInfoUpdate"]
+    assert unknown["fulfillment"] is None
+    assert unknown["userErrors"] == [{"field": ["fulfillmentId"], "message": "Fulfillment does not exist."}]
+
+    order = shop.add_order(make_order(6))
+    done = shop.fulfil(order["id"])
+    for bad in ({}, {"number": "A", "numbers": ["B"]}):
+        refused = gql(client, shop, TRACKING_UPDATE, fulfillmentId=done["id"], trackingInfoInput=bad).json()
+        errors = refused["data"]["fulfillmentTrackingInfoUpdate"]["userErrors"]
+        assert errors and errors[0]["field"] == ["trackingInfoInput"]
+    assert len(shop.fulfillments_of(order["id"])[0]["trackingHistory"]) == 1
+
+
+def test_fulfilling_in_the_admin_shows_in_the_order_views(shop: ShopifyStandin, client: httpx.Client) -> None:
+    order = shop.add_order(make_order(7, skus=[("BENCHY-PLA-RED", 2, "Benchy"), ("CABLE-CLIP-10", 1, "Clips")]))
+    shop.fulfil(order["id"], skus={"BENCHY-PLA-RED": 2})
+    assert order["fulfillment_status"] == "partial"
+    node = gql(client, shop, ORDER_FULFILLMENTS_QUERY, first=5).json()["data"]["orders"]["nodes"][0]
+    assert node["displayFulfillmentStatus"] == "PARTIALLY_FULFILLED"
+    assert len(node["fulfillments"]) == 1 and node["fulfillments"][0]["trackingInfo"] == []
+    fo = shop.fulfillment_order_for(order["id"])
+    assert fo is not None and fo["status"] == "IN_PROGRESS"
+
+    tracking = {"company": "PostNL", "number": "3SREST", "url": "https://track.example/3SREST"}
+    shop.fulfil(order["id"], tracking=tracking)
+    node = gql(client, shop, ORDER_FULFILLMENTS_QUERY, first=5).json()["data"]["orders"]["nodes"][0]
+    assert node["displayFulfillmentStatus"] == "FULFILLED" and fo["status"] == "CLOSED"
+    assert node["fulfillments"][-1]["trackingInfo"] == [tracking]
+    assert node["fulfillments"][-1]["status"] == "SUCCESS" and node["fulfillments"][-1]["createdAt"].endswith("Z")
+    assert order["fulfillment_status"] == "fulfilled" and order["fulfillments"][-1]["tracking_number"] == "3SREST"
+    assert [f["via"] for f in shop.fulfillments_of(order["id"])] == ["admin", "admin"]
+    with pytest.raises(ValueError, match="closed"):
+        shop.fulfil(order["id"])
+
+
+def test_a_seeded_shop_has_fulfilled_and_partly_fulfilled_history() -> None:
+    seeded = seeded_standin(40)
+    by_status: dict[str | None, list[dict[str, Any]]] = {}
+    for order in seeded.orders:
+        by_status.setdefault(order["fulfillment_status"], []).append(order)
+    assert set(by_status) == {None, "partial", "fulfilled"}
+    for order in by_status["fulfilled"]:
+        [fulfillment] = order["fulfillments"]
+        assert fulfillment["tracking_company"] == "PostNL" and fulfillment["tracking_number"].startswith("3S")
+    assert all(not o["cancelled_at"] for o in by_status["fulfilled"] + by_status["partial"])

@@ -5,19 +5,17 @@ disconnecting re-initialises every web and worker process without a restart."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import secrets
-import threading
-import time
 import uuid
 
 from sqlmodel import Session, col, select
 
 from app.integrations import simplyprint as sp
-from app.platform import audit
+from app.platform import audit, outbound
 from app.platform.auth import Principal
-from app.platform.db import on_commit, platform_session, session_tenant_id, tenant_session
+from app.platform.clients import ClientCache
+from app.platform.db import session_tenant_id
 from app.platform.errors import NotFound, ValidationFailed
 from app.platform.events import publish
 from app.platform.models import Tenant, utcnow
@@ -35,51 +33,26 @@ def connection(session: Session) -> SimplyPrintConnection | None:
     ).first()
 
 
-VERSION_KEY = "shopfloor:simplyprint:version:{tenant_id}"
-_clients: dict[uuid.UUID, tuple[tuple, sp.SimplyPrintClient]] = {}
-_clients_lock = threading.Lock()
+CLIENTS: ClientCache[sp.SimplyPrintClient] = ClientCache("simplyprint")
+VERSION_KEY = CLIENTS.version_key
 
 
 def _version(tenant_id: uuid.UUID) -> str:
-    from app.platform.tasks import redis_conn
-
-    try:
-        value = redis_conn().get(VERSION_KEY.format(tenant_id=tenant_id))
-    except Exception:  # Redis down: the connection row's fingerprint still guards the cache
-        return "?"
-    if not value:
-        return "0"
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return CLIENTS.version(tenant_id)
 
 
 def bump_version(tenant_id: uuid.UUID | str) -> None:
     """Every process drops its cached client for the tenant at its next use."""
-    from app.platform.tasks import redis_conn
-
-    tid = uuid.UUID(str(tenant_id))
-    forget_client(tid)
-    forget_routes()
-    try:
-        redis_conn().incr(VERSION_KEY.format(tenant_id=tid))
-    except Exception as exc:
-        log.warning("could not bump the SimplyPrint client version: %s", exc)
+    CLIENTS.bump(tenant_id)
 
 
 def _bump_after_commit(session: Session) -> None:
     """bump_version once this transaction commits (once, however many changes)."""
-    tid = session_tenant_id(session)
-    on_commit(session, lambda: bump_version(tid), key="printing.bump_version")
+    CLIENTS.bump_after_commit(session)
 
 
 def forget_client(tenant_id: uuid.UUID | None = None) -> None:
-    with _clients_lock:
-        gone = [_clients.pop(tenant_id, None)] if tenant_id else list(_clients.values())
-        if tenant_id is None:
-            _clients.clear()
-    for hit in gone:
-        if hit:
-            with contextlib.suppress(Exception):
-                hit[1].close()
+    CLIENTS.forget(tenant_id)
 
 
 def make_client(conn: SimplyPrintConnection, *, retries: int = 2) -> sp.SimplyPrintClient:
@@ -96,69 +69,31 @@ def make_client(conn: SimplyPrintConnection, *, retries: int = 2) -> sp.SimplyPr
 def client(session: Session) -> sp.SimplyPrintClient | None:
     """This process's client for the session's tenant, or None in manual mode.
     Re-created when the connection changed (Redis version stamp or row)."""
-    conn = connection(session)
-    tid = session_tenant_id(session)
+    conn, tid = connection(session), session_tenant_id(session)
     if conn is None:
-        if tid in _clients:
-            forget_client(tid)
-        return None
-    stamp = (
-        _version(tid),
-        conn.id,
-        conn.company_id,
-        conn.api_key,
-        conn.api_base_url,
-        conn.files_base_url,
-        conn.connected_at,
-    )
-    with _clients_lock:
-        hit = _clients.get(tid)
-        if hit and hit[0] == stamp:
-            return hit[1]
-        fresh = make_client(conn)
-        _clients[tid] = (stamp, fresh)
-    if hit:
-        with contextlib.suppress(Exception):
-            hit[1].close()
-    return fresh
+        return CLIENTS.none(tid)
+    fingerprint = (conn.id, conn.company_id, conn.api_key, conn.api_base_url, conn.files_base_url, conn.connected_at)
+    return CLIENTS.get(tid, fingerprint, lambda: make_client(conn))
 
 
 # --- the webhook route per shop (tenant slug → tenant and secret) ----------------------------
 
 
-_ROUTE_TTL = 30.0
-_routes: dict[str, tuple[float, uuid.UUID, str, str]] = {}
+def _webhook_secret(session: Session) -> str | None:
+    conn = connection(session)
+    return conn.webhook_secret if conn is not None else None
 
 
 def _route(tenant_slug: str) -> tuple[uuid.UUID, str] | None:
     """(tenant, webhook secret) for a tenant slug, cached briefly (webhooks come
     in bursts); a changed secret or a disconnect (a new version stamp) takes
-    effect at once, anything else within _ROUTE_TTL."""
-    key = tenant_slug.strip().lower()
-    hit = _routes.get(key)
-    if hit and hit[0] > time.monotonic() and hit[3] == _version(hit[1]):
-        return hit[1], hit[2]
-    with platform_session() as ps:
-        tenant_id = ps.exec(select(Tenant.id).where(Tenant.slug == key)).first()
-    if tenant_id is None:
-        return None
-    with tenant_session(tenant_id) as s:
-        conn = connection(s)
-        if conn is None:
-            return None
-        secret = conn.webhook_secret
-    if len(_routes) > 1000:
-        _routes.clear()
-    _routes[key] = (time.monotonic() + _ROUTE_TTL, tenant_id, secret, _version(tenant_id))
-    return tenant_id, secret
+    effect at once."""
+    return CLIENTS.route(tenant_slug, _webhook_secret)
 
 
 def forget_routes(tenant_slug: str | None = None) -> None:
     """Drop one shop's cached webhook route, or every one."""
-    if tenant_slug is None:
-        _routes.clear()
-    else:
-        _routes.pop(tenant_slug.strip().lower(), None)
+    CLIENTS.forget_routes(tenant_slug)
 
 
 # --- connecting and disconnecting ------------------------------------------------------------
@@ -193,8 +128,11 @@ def connect(
     if len(secret) > 128:
         raise ValidationFailed("the webhook secret has at most 128 characters")
     for url in (api_base_url, files_base_url):
-        if url.strip() and not url.strip().startswith(("http://", "https://")):
-            raise ValidationFailed(f"'{url.strip()}' is not an http(s) URL")
+        if url.strip():
+            try:
+                outbound.check_url(outbound.SIMPLYPRINT, url.strip())
+            except outbound.OutboundRefused as exc:
+                raise ValidationFailed(exc.message) from exc
     conn = session.exec(select(SimplyPrintConnection)).first()
     if conn is None:
         conn = SimplyPrintConnection(
@@ -207,7 +145,7 @@ def connect(
             try:
                 c.test()
             except sp.SimplyPrintError as exc:
-                raise ValidationFailed(f"SimplyPrint refused these credentials: {exc.message}") from exc
+                raise ValidationFailed(_refusal("SimplyPrint refused these credentials", exc)) from exc
     conn.connected_at, conn.disconnected_at, conn.last_error, conn.updated_at = utcnow(), None, "", utcnow()
     session.add(conn)
     session.flush()
@@ -287,5 +225,10 @@ def test_connection(session: Session) -> str:
         try:
             c.test()
         except sp.SimplyPrintError as exc:
-            raise ValidationFailed(f"SimplyPrint refused: {exc.message}") from exc
+            raise ValidationFailed(_refusal("SimplyPrint refused", exc)) from exc
     return f"Connected to SimplyPrint company {conn.company_id}: the API key is valid."
+
+
+def _refusal(lead: str, exc: sp.SimplyPrintError) -> str:
+    """A failed test call as a sentence: SimplyPrint's refusal, or (nothing answered) why not."""
+    return exc.message if exc.status_code is None else f"{lead}: {exc.message}"

@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from app.integrations import simplyprint as sp
@@ -20,14 +21,15 @@ from app.orders.models import LineItem, Order
 from app.platform import retry
 from app.platform.auth import Principal
 from app.platform.db import get_or_404, session_tenant_id
-from app.platform.errors import Conflict, InvalidTransition, ValidationFailed
+from app.platform.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
 from app.platform.events import publish
 from app.platform.models import utcnow
+from app.platform.text import like_pattern
 from app.printing import machine
 from app.printing.models import AssemblyPart, Printer, PrintJob, ProductMapping
 from app.printing.service._common import SOURCE, _changed, _log
 from app.printing.service.connection import client, connection
-from app.printing.service.mappings import get_mapping, mapping_for_sku, parts
+from app.printing.service.mappings import mapping_for_sku, parts
 from app.printing.service.triggers import submit_after_commit
 
 log = logging.getLogger(__name__)
@@ -40,17 +42,49 @@ def get_job(session: Session, job_id: uuid.UUID | str, *, lock: bool = False) ->
     return get_or_404(session, PrintJob, job_id, "print job", lock=lock)
 
 
+# The job list's orders (the page's sort menu, the API's `sort`): name → column.
+SORTS: dict[str, str] = {
+    "queued": "when it was queued",
+    "updated": "last change",
+    "status": "status",
+    "printer": "printer",
+    "progress": "progress",
+}
+NO_PRINTER = "none"  # the printer filter's value for jobs not on any printer
+
+
+def _sort_columns(sort: str, descending: bool) -> list:
+    status_rank = case({s: n for n, s in enumerate(machine.STATUSES)}, value=col(PrintJob.status), else_=99)
+    column = {
+        "updated": col(PrintJob.updated_at),
+        "status": status_rank,
+        "printer": col(PrintJob.printer_name),
+        "progress": col(PrintJob.progress),
+    }.get(sort, col(PrintJob.sequence))
+    first = column.desc() if descending else column.asc()
+    if sort == "printer":  # jobs on no printer last, whichever way
+        first = first.nulls_last()
+        return [case((col(PrintJob.printer_name) == "", 1), else_=0), first, col(PrintJob.sequence).desc()]
+    return [first, col(PrintJob.sequence).desc()]
+
+
 def list_jobs(
     session: Session,
     *,
     status: str = "",
     purpose: str = "",
     search: str = "",
+    printer: str = "",
+    sort: str = "queued",
+    descending: bool = True,
     page: int = 0,
     page_size: int = 50,
     order_id: uuid.UUID | str | None = None,
     needs_review: bool | None = None,
 ) -> tuple[list[PrintJob], int]:
+    """A page of print jobs. `search` finds an order number, a product's name,
+    a SKU, a part, a file or a printer; `printer` is a printer's name (or
+    NO_PRINTER); `sort` one of SORTS (newest first with `descending`)."""
     q = select(PrintJob)
     cq = select(func.count()).select_from(PrintJob)
     conds = []
@@ -62,8 +96,12 @@ def list_jobs(
         conds.append(PrintJob.order_id == uuid.UUID(str(order_id)))
     if needs_review is not None:
         conds.append(PrintJob.needs_review == needs_review)
+    if printer == NO_PRINTER:
+        conds.append(col(PrintJob.printer_name) == "")
+    elif printer:
+        conds.append(col(PrintJob.printer_name) == printer)
     if search.strip():
-        like = f"%{search.strip()}%"
+        like = like_pattern(search.strip())
         conds.append(
             or_(
                 col(PrintJob.sku).ilike(like),
@@ -71,15 +109,61 @@ def list_jobs(
                 col(PrintJob.filename).ilike(like),
                 col(PrintJob.printer_name).ilike(like),
                 col(PrintJob.order_id).in_(select(Order.id).where(col(Order.number).ilike(like))),
+                col(PrintJob.product_mapping_id).in_(
+                    select(ProductMapping.id).where(col(ProductMapping.name).ilike(like))
+                ),
             )
         )
     if conds:
         q, cq = q.where(*conds), cq.where(*conds)
     total = session.exec(cq).one()
-    rows = list(
-        session.exec(q.order_by(col(PrintJob.sequence).desc()).offset(max(0, page) * page_size).limit(page_size))
-    )
+    ordered = q.order_by(*_sort_columns(sort, descending))
+    rows = list(session.exec(ordered.offset(max(0, page) * page_size).limit(page_size)))
     return rows, total
+
+
+def printer_choices(session: Session) -> list[str]:
+    """The printers the job list can be filtered by: every printer SimplyPrint
+    reported and every printer name a job carries, by name."""
+    names = set(session.exec(select(Printer.name).where(Printer.name != "")))
+    names |= set(session.exec(select(PrintJob.printer_name).where(PrintJob.printer_name != "").distinct()))
+    return sorted(names, key=str.lower)
+
+
+def printer_names(session: Session, jobs: list[PrintJob]) -> dict[uuid.UUID, str]:
+    """Each job's printer by name: the name it carries, else the name of the
+    SimplyPrint printer it is on (a job is never shown with a printer id)."""
+    ids = {j.printer_id for j in jobs if j.printer_id and not j.printer_name}
+    known: dict[int, str] = (
+        dict(
+            session.exec(
+                select(Printer.simplyprint_id, Printer.name).where(col(Printer.simplyprint_id).in_(list(ids)))
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    out: dict[uuid.UUID, str] = {}
+    for j in jobs:
+        name = j.printer_name or (known.get(j.printer_id, "") if j.printer_id else "")
+        if name:
+            out[j.id] = name
+    return out
+
+
+def estimated_minutes(session: Session, jobs: list[PrintJob]) -> dict[uuid.UUID, int]:
+    """The print time each job's part is expected to take (from its G-code), where known."""
+    part_ids = {j.assembly_part_id for j in jobs if j.assembly_part_id}
+    if not part_ids:
+        return {}
+    minutes: dict[uuid.UUID, int] = {
+        pid: int(m)
+        for pid, m in session.exec(
+            select(AssemblyPart.id, AssemblyPart.estimated_minutes).where(col(AssemblyPart.id).in_(part_ids))
+        ).all()
+        if m
+    }
+    return {j.id: minutes[j.assembly_part_id] for j in jobs if j.assembly_part_id and j.assembly_part_id in minutes}
 
 
 def queue(session: Session) -> list[PrintJob]:
@@ -126,12 +210,66 @@ class CreatedJobs:
     jobs: list[PrintJob] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
     skipped: str = ""
+    from_stock: dict[uuid.UUID, int] = field(default_factory=dict)  # line id → units served from the shelf
+
+
+# Stock-aware fulfillment (seed: Stock Consumption): before an order's lines
+# are printed, each registered source (the inventory domain) is asked how many
+# units of a line it serves from the shelf; only the rest is printed. A source
+# answers the line's whole served count, also when asked again (a replayed
+# event consumes nothing twice).
+StockSource = Callable[[Session, Order, LineItem, ProductMapping], int]
+STOCK_SOURCES: list[StockSource] = []
+
+
+def stock_source(source: StockSource) -> StockSource:
+    STOCK_SOURCES.append(source)
+    return source
+
+
+def _served_from_stock(session: Session, order: Order, li: LineItem, mapping: ProductMapping) -> int:
+    return min(li.quantity, sum(source(session, order, li, mapping) for source in STOCK_SOURCES))
+
+
+# Lines another domain produces (the grid domain's custom baseplates). A
+# mapping source gives the mapping made for one line (not per SKU: two drawers
+# ordered under one SKU need different plates); a claimer says a line is
+# produced elsewhere and has no mapping yet, so it is neither printed nor
+# flagged "no print mapping" now (its domain calls create_jobs_for_order again
+# once the mapping exists).
+MappingSource = Callable[[Session, Order, LineItem], ProductMapping | None]
+LineClaim = Callable[[Session, Order, LineItem], bool]
+MAPPING_SOURCES: list[MappingSource] = []
+LINE_CLAIMS: list[LineClaim] = []
+
+
+def mapping_source(source: MappingSource) -> MappingSource:
+    MAPPING_SOURCES.append(source)
+    return source
+
+
+def line_claim(claim: LineClaim) -> LineClaim:
+    LINE_CLAIMS.append(claim)
+    return claim
+
+
+def _line_mapping(session: Session, order: Order, li: LineItem) -> tuple[ProductMapping | None, bool]:
+    """The line's mapping, and whether another domain claims the line while it has none."""
+    for source in MAPPING_SOURCES:
+        mapping = source(session, order, li)
+        if mapping is not None:
+            return mapping, False
+    if any(claim(session, order, li) for claim in LINE_CLAIMS):
+        return None, True
+    return mapping_for_sku(session, li.sku), False
 
 
 def create_jobs_for_order(session: Session, order_id: uuid.UUID | str) -> CreatedJobs:
     """`order.created`: one ORDER job per assembly part × quantity per product ×
     line quantity, copy numbers 1…n per (line, part); part counts on the order
-    and its lines. Lines whose SKU has no mapping get a visible problem.
+    and its lines. Lines whose SKU has no mapping get a visible problem; a
+    line another domain produces takes the mapping it made for the line
+    (`mapping_source`), or waits for it (`line_claim`).
     Idempotent: lines that already have jobs are left alone."""
     order = orders.get_order(session, order_id, lock=True)
     result = CreatedJobs()
@@ -146,10 +284,14 @@ def create_jobs_for_order(session: Session, order_id: uuid.UUID | str) -> Create
     tid = session_tenant_id(session)
     plan: list[tuple[LineItem, ProductMapping, list[AssemblyPart]]] = []
     unmapped: list[tuple[int, LineItem, str]] = []
+    waiting = False  # a line another domain still produces: the order is not all from the shelf
     for pos, li in enumerate(lines, 1):
         if not li.sku or li.id in with_jobs:
             continue
-        mapping = mapping_for_sku(session, li.sku)
+        mapping, claimed = _line_mapping(session, order, li)
+        if claimed:
+            waiting = True
+            continue
         mapping_parts = [] if mapping is None else parts(session, mapping.id)
         if mapping is None:
             unmapped.append((pos, li, f"no print mapping for SKU {li.sku}"))
@@ -165,9 +307,17 @@ def create_jobs_for_order(session: Session, order_id: uuid.UUID | str) -> Create
         return result
     now = utcnow()
     for li, mapping, mapping_parts in plan:
+        served = _served_from_stock(session, order, li, mapping)
+        if served:
+            result.from_stock[li.id] = served
+        if served >= li.quantity:  # the whole line from the shelf: nothing to print for it
+            li.total_parts = li.completed_parts = 0
+            li.status, li.problem = "COMPLETED", ""
+            session.add(li)
+            continue
         line_total = 0
         for part in mapping_parts:
-            for copy in range(1, part.quantity_per_product * li.quantity + 1):
+            for copy in range(1, part.quantity_per_product * (li.quantity - served) + 1):
                 job = PrintJob(
                     tenant_id=tid,
                     order_id=order.id,
@@ -223,23 +373,37 @@ def create_jobs_for_order(session: Session, order_id: uuid.UUID | str) -> Create
         )
         _changed(session)
         submit_after_commit(session)
+    elif result.from_stock and not with_jobs and not unmapped and not waiting:
+        _ready_from_stock(session, order, sum(result.from_stock.values()))
     return result
 
 
-def create_stock_jobs(
-    session: Session, mapping_id: uuid.UUID | str, quantity: int = 1, *, actor: Principal
-) -> list[PrintJob]:
-    """Print `quantity` products for the shelf: STOCK jobs queue behind every ORDER job."""
-    actor.require("printJobs.write")
-    if not isinstance(quantity, int) or not 1 <= quantity <= 500:
-        raise ValidationFailed("print between 1 and 500 products for stock")
-    mapping = get_mapping(session, mapping_id)
+def _ready_from_stock(session: Session, order: Order, units: int) -> None:
+    """Every line came off the shelf (seed: Full stock): the order skips
+    printing and goes straight to fulfillment, as its last print would send it."""
+    if order.status == "PENDING":
+        orders.change_status(session, order, "PROCESSING", reason="served from stock")
+    if order.fulfillment_status != "unfulfilled":
+        return
+    orders.log_event(
+        session, order, "order.served-from-stock", f"All {units} unit(s) served from stock; nothing to print"
+    )
+    orders.set_fulfillment_by_production(session, order, "ready", reason=f"all {units} unit(s) taken from stock")
+    publish(
+        session, "order.ready-for-fulfillment", {"orderId": str(order.id), "orderNumber": order.number}, source=SOURCE
+    )
+
+
+def make_stock_jobs(session: Session, mapping: ProductMapping, units: int = 1) -> list[PrintJob]:
+    """STOCK jobs for `units` products (each assembly part × quantity per
+    product), queued behind every ORDER job. The caller (inventory's stock
+    batches) decides and answers for them."""
     mapping_parts = parts(session, mapping.id)
     if not mapping_parts:
         raise ValidationFailed(f"{mapping.sku} has no parts to print")
     tid, now, jobs = session_tenant_id(session), utcnow(), []
     for part in mapping_parts:
-        for copy in range(1, part.quantity_per_product * quantity + 1):
+        for copy in range(1, part.quantity_per_product * units + 1):
             job = PrintJob(
                 tenant_id=tid,
                 product_mapping_id=mapping.id,
@@ -256,15 +420,8 @@ def create_stock_jobs(
             session.add(job)
             jobs.append(job)
     session.flush()
-    _log(
-        session,
-        None,
-        "print-jobs.created",
-        f"{len(jobs)} STOCK print job(s) for {quantity} × {mapping.sku}",
-        actor=actor,
-        meta={"printJobIds": [str(j.id) for j in jobs]},
-    )
     publish(session, "print-jobs.created", {"orderId": "", "printJobIds": [str(j.id) for j in jobs]}, source=SOURCE)
+    _changed(session)
     submit_after_commit(session)
     return jobs
 
@@ -334,8 +491,8 @@ def _set_status(
         session,
         job,
         "print-job.status-changed",
-        f"{job.part_name or 'Job'} #{job.copy_number}: {previous} → {target} by {who}"
-        + (f" ({reason})" if reason else ""),
+        f"{job.part_name or 'Job'} #{job.copy_number}: {machine.STATUS.label(previous)} → "
+        f"{machine.STATUS.label(target)} by {who}" + (f" ({reason})" if reason else ""),
         severity=severity,
         actor=actor,
         meta={"previousStatus": previous, "newStatus": target, "via": via},
@@ -479,7 +636,7 @@ def cancel_job(session: Session, job_id: uuid.UUID | str, *, actor: Principal, r
     if job.status == "CANCELLED":
         return job
     if job.status not in machine.CANCELLABLE:
-        raise InvalidTransition(f"a {job.status} job cannot be cancelled")
+        raise InvalidTransition(f"a {machine.status_words(job.status)} job cannot be cancelled")
     c = client(session)
     if c is not None:
         try:
@@ -514,7 +671,9 @@ def requeue_job(session: Session, job_id: uuid.UUID | str, *, actor: Principal) 
     if job.status == "QUEUED":
         return job
     if job.status not in machine.REQUEUEABLE:
-        raise InvalidTransition(f"only FAILED or CANCELLED jobs can be requeued (this one is {job.status})")
+        raise InvalidTransition(
+            f"only failed or cancelled jobs can be queued again (this one is {machine.status_words(job.status)})"
+        )
     if job.order_id:
         order = session.get(Order, job.order_id)
         if order is not None and order.fulfillment_status in ("shipped", "completed"):
@@ -551,6 +710,84 @@ def resolve_review(session: Session, job_id: uuid.UUID | str, *, actor: Principa
     return job
 
 
+# --- several jobs at once ----------------------------------------------------------------------
+
+BULK_ACTIONS = ("move", "cancel", "requeue")
+BULK_LIMIT = 200
+
+
+@dataclass
+class Refusal:
+    job_id: str
+    job: str  # the job in words: "Body #2 (order #1001)"
+    reason: str
+
+
+@dataclass
+class BulkResult:
+    done: list[str] = field(default_factory=list)  # ids of the jobs the action changed or found done
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def describe_job(job: PrintJob, order_number: str = "") -> str:
+    """A job in words, for a message that names it."""
+    where = f"order {order_number}" if order_number else "stock" if job.purpose == "STOCK" else "no order"
+    return f"{job.part_name or job.sku or 'Print job'} #{job.copy_number} ({where})"
+
+
+def bulk_jobs(
+    session: Session,
+    job_ids: list[str] | list[uuid.UUID],
+    action: str,
+    *,
+    actor: Principal,
+    status: str = "",
+) -> BulkResult:
+    """One operator action on several jobs: each job goes through the same
+    function as a single action (move_job, cancel_job, requeue_job), so every
+    rule holds for each; a job the rules refuse is left as it was and named in
+    the result with the reason, the others go ahead."""
+    actor.require("printJobs.write")
+    if action not in BULK_ACTIONS:
+        raise ValidationFailed(f"unknown action '{action}'")
+    ids = list(dict.fromkeys(str(i) for i in job_ids))
+    if not ids:
+        raise ValidationFailed("choose at least one print job")
+    if len(ids) > BULK_LIMIT:
+        raise ValidationFailed(f"choose at most {BULK_LIMIT} print jobs at a time")
+    if action == "move" and (status or "").strip().upper() not in machine.STATUSES:
+        raise ValidationFailed("choose the status to move the jobs to")
+    result = BulkResult()
+    for job_id in ids:
+        try:
+            with session.begin_nested():
+                if action == "move":
+                    move_job(session, job_id, status, actor=actor)
+                elif action == "cancel":
+                    cancel_job(session, job_id, actor=actor)
+                else:
+                    requeue_job(session, job_id, actor=actor)
+        except DomainError as exc:
+            job = session.get(PrintJob, uuid.UUID(job_id)) if _is_uuid(job_id) else None
+            name = (
+                describe_job(job, order_numbers(session, [job]).get(job.order_id, "") if job.order_id else "")
+                if job
+                else "A print job"
+            )
+            result.refused.append(Refusal(job_id, name, exc.message))
+        else:
+            result.done.append(job_id)
+    return result
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 # --- order cancellation cascade --------------------------------------------------------------
 
 
@@ -568,7 +805,6 @@ def cancel_jobs_for_order(session: Session, order_id: uuid.UUID | str) -> Cascad
     flagged for operator review, completed parts are recorded as scrap. Each
     step is a no-op the second time; queue items SimplyPrint could not delete
     go to the retry queue (CANCELLATION)."""
-    result = CascadeResult()
     jobs = list(
         session.exec(
             select(PrintJob)
@@ -577,6 +813,27 @@ def cancel_jobs_for_order(session: Session, order_id: uuid.UUID | str) -> Cascad
             .with_for_update()
         )
     )
+    return _cascade(session, jobs, order_id=uuid.UUID(str(order_id)), reason="order cancelled", what="cancelled order")
+
+
+def cancel_jobs(session: Session, job_ids: list[uuid.UUID], *, reason: str, what: str) -> CascadeResult:
+    """The same cascade for chosen jobs (a cancelled stock batch): queued ones
+    cancelled, printing ones flagged for review, printed ones scrap. `what`
+    names what was cancelled ("cancelled stock batch")."""
+    if not job_ids:
+        return CascadeResult()
+    jobs = list(
+        session.exec(
+            select(PrintJob).where(col(PrintJob.id).in_(job_ids)).order_by(col(PrintJob.sequence)).with_for_update()
+        )
+    )
+    return _cascade(session, jobs, order_id=None, reason=reason, what=what)
+
+
+def _cascade(
+    session: Session, jobs: list[PrintJob], *, order_id: uuid.UUID | None, reason: str, what: str
+) -> CascadeResult:
+    result = CascadeResult()
     c = (
         client(session)
         if any(j.status in ("QUEUED", "ASSIGNED") and j.simplyprint_queue_item_id for j in jobs)
@@ -590,7 +847,7 @@ def cancel_jobs_for_order(session: Session, order_id: uuid.UUID | str) -> Cascad
                 except sp.SimplyPrintError as exc:
                     log.warning("cancel queue item %s: %s (retry queue)", job.simplyprint_queue_item_id, exc)
                     result.remote_failed.append(job.simplyprint_queue_item_id)
-            _set_status(session, job, "CANCELLED", via="cascade", reason="order cancelled")
+            _set_status(session, job, "CANCELLED", via="cascade", reason=reason)
             result.cancelled.append(job.id)
         elif job.status == "PRINTING" and not job.needs_review:
             job.needs_review, job.updated_at = True, utcnow()
@@ -600,11 +857,11 @@ def cancel_jobs_for_order(session: Session, order_id: uuid.UUID | str) -> Cascad
                 job,
                 "print-job.needs-review",
                 f"{job.part_name} #{job.copy_number} is printing on {job.printer_name or 'a printer'} for a "
-                "cancelled order: stop it or keep the part",
+                f"{what}: stop it or keep the part",
                 severity="WARNING",
             )
             result.flagged.append(job.id)
-        elif job.status == "COMPLETED" and not job.scrap:
+        elif job.status == "COMPLETED" and not job.scrap and order_id is not None:
             job.scrap, job.updated_at = True, utcnow()
             session.add(job)
             _log(
@@ -616,9 +873,7 @@ def cancel_jobs_for_order(session: Session, order_id: uuid.UUID | str) -> Cascad
             )
             result.scrapped.append(job.id)
     if result.remote_failed:
-        retry.schedule(
-            session, "CANCELLATION", order_id=uuid.UUID(str(order_id)), payload={"queueItemIds": result.remote_failed}
-        )
+        retry.schedule(session, "CANCELLATION", order_id=order_id, payload={"queueItemIds": result.remote_failed})
     return result
 
 

@@ -15,6 +15,7 @@ from app.platform.auth import Principal
 from app.platform.db import get_or_404, session_tenant_id
 from app.platform.errors import Conflict, ValidationFailed
 from app.platform.models import utcnow
+from app.platform.text import like_pattern
 from app.printing import gcode, machine
 from app.printing.models import AssemblyPart, PrintJob, ProductMapping
 from app.printing.service._common import _log
@@ -68,7 +69,7 @@ def effective_profile(mapping: ProductMapping, part: AssemblyPart) -> dict:
 def list_mappings(session: Session, search: str = "") -> list[ProductMapping]:
     q = select(ProductMapping).order_by(ProductMapping.sku)
     if search.strip():
-        like = f"%{search.strip()}%"
+        like = like_pattern(search.strip())
         q = q.where(
             or_(
                 col(ProductMapping.sku).ilike(like),
@@ -99,6 +100,40 @@ def part_counts(session: Session) -> dict[uuid.UUID, int]:
     )
 
 
+# One packed unit goes in one parcel: a parcel's limits with Sendcloud's carriers.
+MAX_PACKED_GRAMS = 70_000
+MAX_PACKED_CM = 300
+PACKING_FIELDS = ("weight_grams", "length_cm", "width_cm", "height_cm")
+_SIDES = {"length_cm": "length", "width_cm": "width", "height_cm": "height"}
+
+
+def _check_whole(value: int | None, high: int, what: str, unit: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+        raise ValidationFailed(f"{what} must be a whole number of {unit} from 1 to {high}")
+
+
+def _check_packing(
+    weight_grams: int | None, length_cm: int | None, width_cm: int | None, height_cm: int | None
+) -> None:
+    """One packed unit's weight and box, which its shipping label uses (empty:
+    the label weighs the printed parts' filament, or takes the shop's default).
+    The box's three sides come together or not at all: a carrier refuses a
+    parcel with one side missing."""
+    _check_whole(weight_grams, MAX_PACKED_GRAMS, "the packed weight", "grams")
+    sides = {"length_cm": length_cm, "width_cm": width_cm, "height_cm": height_cm}
+    for key, value in sides.items():
+        _check_whole(value, MAX_PACKED_CM, f"the packed {_SIDES[key]}", "cm")
+    missing = [_SIDES[key] for key, value in sides.items() if value is None]
+    if 0 < len(missing) < len(sides):
+        names = " and ".join(missing)
+        raise ValidationFailed(
+            f"the packed {names} {'is' if len(missing) == 1 else 'are'} missing: "
+            "give the length, width and height together, or none of them"
+        )
+
+
 def _check_mapping_fields(sku: str, name: str) -> None:
     if not sku.strip():
         raise ValidationFailed("a product mapping needs the SKU")
@@ -116,10 +151,17 @@ def create_mapping(
     variant_title: str = "",
     description: str = "",
     default_print_profile: dict | None = None,
+    weight_grams: int | None = None,
+    length_cm: int | None = None,
+    width_cm: int | None = None,
+    height_cm: int | None = None,
     actor: Principal,
 ) -> ProductMapping:
+    """A new mapping. `weight_grams` and the three sizes (cm) describe one packed
+    unit for its shipping label; None leaves them to the printed parts' weight."""
     actor.require("printJobs.write")
     _check_mapping_fields(sku, name)
+    _check_packing(weight_grams, length_cm, width_cm, height_cm)
     if mapping_for_sku(session, sku) is not None:
         raise Conflict(f"SKU {sku.strip()} already has a product mapping")
     mapping = ProductMapping(
@@ -129,6 +171,10 @@ def create_mapping(
         variant_title=variant_title.strip()[:200],
         description=description.strip()[:2000],
         default_print_profile=_clean_profile(default_print_profile),
+        weight_grams=weight_grams,
+        length_cm=length_cm,
+        width_cm=width_cm,
+        height_cm=height_cm,
     )
     session.add(mapping)
     try:
@@ -140,10 +186,12 @@ def create_mapping(
 
 
 def update_mapping(session: Session, mapping_id: uuid.UUID | str, *, actor: Principal, **fields) -> ProductMapping:
-    """Change sku, name, variant_title, description, default_print_profile or active."""
+    """Change sku, name, variant_title, description, default_print_profile, active,
+    weight_grams, length_cm, width_cm or height_cm (None empties a packing field;
+    the sizes are checked as they will stand, so one side alone can change)."""
     actor.require("printJobs.write")
     mapping = get_mapping(session, mapping_id)
-    allowed = {"sku", "name", "variant_title", "description", "default_print_profile", "active"}
+    allowed = {"sku", "name", "variant_title", "description", "default_print_profile", "active", *PACKING_FIELDS}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationFailed(f"unknown field(s): {', '.join(sorted(unknown))}")
@@ -152,12 +200,13 @@ def update_mapping(session: Session, mapping_id: uuid.UUID | str, *, actor: Prin
         if other is not None and other.id != mapping.id:
             raise Conflict(f"SKU {fields['sku'].strip()} already has a product mapping")
     _check_mapping_fields(fields.get("sku", mapping.sku) or "", fields.get("name", mapping.name) or "")
+    _check_packing(*(fields.get(key, getattr(mapping, key)) for key in PACKING_FIELDS))
     for key, value in fields.items():
         if key == "default_print_profile":
             value = _clean_profile(value)
         elif key == "active":
             value = bool(value)
-        else:
+        elif key not in PACKING_FIELDS:  # text; the packing figures were checked above
             value = (value or "").strip()
         setattr(mapping, key, value)
     mapping.updated_at = utcnow()
@@ -259,6 +308,21 @@ def add_part(
     session.add(mapping)
     session.flush()
     _log(session, None, "assembly-part.created", f"Part {part.part_name} added to {mapping.sku}", actor=actor)
+    return part
+
+
+def attach_stored_file(
+    session: Session, part: AssemblyPart, *, file_key: str, filename: str, size: int, uploaded_at=None
+) -> AssemblyPart:
+    """A file the shop already keeps in its storage (another domain made it)
+    becomes the part's file; the submission uploads it to SimplyPrint when
+    the part has no file id yet (`uploaded_at`: when the id it has was got)."""
+    problem = gcode.check_filename(filename)
+    if problem:
+        raise ValidationFailed(problem)
+    part.file_key, part.filename, part.file_size = file_key[:500], filename[:255], size
+    part.file_uploaded_at = uploaded_at if part.simplyprint_file_id else None
+    session.add(part)
     return part
 
 

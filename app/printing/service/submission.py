@@ -90,8 +90,6 @@ def submit_pending(tenant_id: uuid.UUID | str, *, wait_busy: bool = True, slice_
 
 
 def _submission_failed(tid: uuid.UUID, job_id: uuid.UUID | None, exc: sp.SimplyPrintError) -> None:
-    from app.platform.models import RetryEntry
-
     with tenant_session(tid) as s:
         job = s.get(PrintJob, job_id) if job_id else None
         if job is not None:
@@ -103,18 +101,58 @@ def _submission_failed(tid: uuid.UUID, job_id: uuid.UUID | None, exc: sp.SimplyP
         if conn is not None:
             conn.last_error = f"{exc.message}"[:1000]
             s.add(conn)
-        waiting = s.exec(
-            select(RetryEntry.id).where(
-                RetryEntry.job_type == "PRINT_JOB_CREATION", col(RetryEntry.status).in_(("PENDING", "PROCESSING"))
+        _retry_later(s, job, exc.message)
+        s.commit()
+
+
+def _retry_later(s: Session, job: PrintJob | None, error: str) -> None:
+    """One PRINT_JOB_CREATION entry in the retry queue submits what is still
+    pending, with backoff (and shows on the queue dashboard once it gives up)."""
+    from app.platform.models import RetryEntry
+
+    waiting = s.exec(
+        select(RetryEntry.id).where(
+            RetryEntry.job_type == "PRINT_JOB_CREATION", col(RetryEntry.status).in_(("PENDING", "PROCESSING"))
+        )
+    ).first()
+    if waiting is None:
+        retry.schedule(
+            s,
+            "PRINT_JOB_CREATION",
+            order_id=job.order_id if job else None,
+            payload={"printJobId": str(job.id) if job else "", "error": error[:500]},
+        )
+
+
+ABANDONED = "The worker stopped while sending this job to SimplyPrint; it is sent again shortly"
+
+
+def submission_abandoned(tenant_id: uuid.UUID | str, *, retrying: bool) -> None:
+    """The platform found a submission run dead with its worker. Its retry
+    resumes the batch (what SimplyPrint already added is adopted, not added
+    twice). With no retry left, the jobs it was sending say why they are not
+    on SimplyPrint yet, and the retry queue sends them with backoff."""
+    if retrying:
+        return
+    tid = uuid.UUID(str(tenant_id))
+    with tenant_session(tid) as s:
+        stuck = list(
+            s.exec(
+                select(PrintJob)
+                .where(
+                    PrintJob.status == "QUEUED",
+                    col(PrintJob.simplyprint_queue_item_id).is_(None),
+                    col(PrintJob.submitting_at).is_not(None),
+                )
+                .with_for_update()
             )
-        ).first()
-        if waiting is None:
-            retry.schedule(
-                s,
-                "PRINT_JOB_CREATION",
-                order_id=job.order_id if job else None,
-                payload={"printJobId": str(job_id) if job_id else "", "error": exc.message[:500]},
-            )
+        )
+        for job in stuck:
+            job.error, job.updated_at = ABANDONED, utcnow()
+            s.add(job)
+            _changed(s, job)
+        if stuck or pending_submissions(s):
+            _retry_later(s, stuck[0] if stuck else None, ABANDONED)
         s.commit()
 
 

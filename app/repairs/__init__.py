@@ -1,0 +1,1 @@
+"""Repairs: a multi-shop repair desk (seed 001)."""

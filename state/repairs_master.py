@@ -1,0 +1,1148 @@
+"""States of the repairs master-data pages: /repairs/clients, /repairs/devices,
+/repairs/technicians (technicians, and teams in a second card) and
+/repairs/codes (the repair-codes catalogue, and price rules in a second card).
+
+Each table searches, filters, sorts and pages; the main table of a page keeps
+its view in the URL (state/paging.py) and follows the live channel, so a
+change made elsewhere shows without a reload. Create and edit happen in a
+dialog whose fields show the service's refusals next to them; deactivating
+asks first. Every rule is `app.repairs.service.master`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import reflex as rx
+from sqlmodel import Session
+
+from app.platform.db import tenant_session
+from app.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from app.platform.formatting import ShopFormat, of_tenant
+from app.repairs.service import master
+from app.repairs.service._common import LIVE_KIND, READ, WRITE
+from state.base import AppState, current_principal, guarded, in_tenant
+from state.live import Live, LiveState
+from state.paging import PagedState
+from state.util import field_errors, sentence
+
+SHOW_OPTIONS = [("active", "Active"), ("inactive", "Deactivated"), ("all", "All")]
+CATEGORY_OPTIONS = [("all", "All categories"), *[(c, master.CATEGORY_WORDS[c]) for c in master.CATEGORIES]]
+ORIGIN_OPTIONS = [("all", "All codes"), ("canonical", "Canonical"), ("shop", "Shop's own")]
+CODE_CATEGORY_OPTIONS = [(c, c.capitalize()) for c in master.CODE_CATEGORIES]
+NONE = "none"  # the "no choice" value of a drop-down (a select item cannot have an empty value)
+
+
+def _show(value: str) -> str:
+    """The page's "show" choice as the service's active filter."""
+    return {"active": "active", "inactive": "inactive"}.get(value, "")
+
+
+def _opt(value: Any) -> str | None:
+    """A drop-down's value as an id, or None for "none"."""
+    s = str(value or "").strip()
+    return None if s in ("", NONE) else s
+
+
+# --- what the tables show ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ClientView:
+    id: str = ""
+    name: str = ""
+    contact_name: str = ""
+    email: str = ""
+    phone: str = ""
+    billing_address: str = ""
+    country: str = ""
+    vat_number: str = ""
+    payment_terms_days: int = 30
+    currency: str = "EUR"
+    ber_threshold_percent: int = 70
+    notes: str = ""
+    active: bool = True
+
+
+@dataclasses.dataclass
+class DeviceView:
+    id: str = ""
+    manufacturer: str = ""
+    model: str = ""
+    category: str = "phone"
+    category_word: str = ""
+    variants: list[str] = dataclasses.field(default_factory=list)
+    variants_text: str = ""  # one per line, for the form
+    typical_value: str = ""  # as the form shows it (389.00)
+    value_shown: str = ""  # in the shop's money format
+    active: bool = True
+
+
+@dataclasses.dataclass
+class TeamView:
+    id: str = ""
+    name: str = ""
+    description: str = ""
+    members: int = 0
+    active: bool = True
+
+
+@dataclasses.dataclass
+class TechnicianView:
+    id: str = ""
+    name: str = ""
+    email: str = ""
+    team_id: str = NONE
+    team_name: str = ""
+    user_id: str = NONE
+    user_name: str = ""
+    hourly_rate: str = ""
+    rate_shown: str = ""
+    active: bool = True
+
+
+@dataclasses.dataclass
+class CodeView:
+    id: str = ""
+    code: str = ""
+    name: str = ""
+    category: str = "other"
+    minutes: int = 30
+    canonical: bool = True
+    active: bool = True
+
+
+@dataclasses.dataclass
+class RuleView:
+    id: str = ""
+    client_id: str = NONE
+    client_name: str = ""
+    code_id: str = NONE
+    code: str = ""
+    code_name: str = ""
+    model_id: str = NONE
+    model_name: str = ""
+    price: str = ""
+    price_shown: str = ""
+    valid_from: str = ""
+    valid_to: str = ""
+    validity: str = ""
+    description: str = ""
+    kind: str = ""
+    valid_today: bool = True
+
+
+@dataclasses.dataclass
+class Choice:
+    value: str = ""
+    label: str = ""
+
+
+def _choices(pairs: list[tuple[str, str]], none: str = "") -> list[Choice]:
+    out = [Choice(NONE, none)] if none else []
+    return out + [Choice(v, label) for v, label in pairs]
+
+
+def _client_view(c) -> ClientView:
+    return ClientView(
+        id=str(c.id),
+        name=c.name,
+        contact_name=c.contact_name,
+        email=c.email,
+        phone=c.phone,
+        billing_address=c.billing_address,
+        country=c.country,
+        vat_number=c.vat_number,
+        payment_terms_days=c.payment_terms_days,
+        currency=c.currency,
+        ber_threshold_percent=c.ber_threshold_percent,
+        notes=c.notes,
+        active=c.active,
+    )
+
+
+def _device_view(d, fmt: ShopFormat) -> DeviceView:
+    variants = list(d.variants or [])
+    return DeviceView(
+        id=str(d.id),
+        manufacturer=d.manufacturer,
+        model=d.model,
+        category=d.category,
+        category_word=master.CATEGORY_WORDS.get(d.category) or d.category.capitalize(),
+        variants=variants,
+        variants_text="\n".join(variants),
+        typical_value=str(d.typical_value),
+        value_shown=fmt.money(d.typical_value),
+        active=d.active,
+    )
+
+
+def _validity(valid_from: date | None, valid_to: date | None, fmt: ShopFormat) -> str:
+    if valid_from and valid_to:
+        return f"{fmt.day(valid_from)} – {fmt.day(valid_to)}"
+    if valid_from:
+        return f"from {fmt.day(valid_from)}"
+    if valid_to:
+        return f"until {fmt.day(valid_to)}"
+    return "Always"
+
+
+def _rule_view(r: master.PriceRuleRow, currencies: dict[str, str], fmt: ShopFormat) -> RuleView:
+    rule, today = r.rule, date.today()
+    client = str(rule.client_id) if rule.client_id else NONE
+    return RuleView(
+        id=str(rule.id),
+        client_id=client,
+        client_name=r.client_name,
+        code_id=str(rule.repair_code_id) if rule.repair_code_id else NONE,
+        code=r.code,
+        code_name=r.code_name,
+        model_id=str(rule.device_model_id) if rule.device_model_id else NONE,
+        model_name=r.model_name,
+        price=str(rule.price),
+        price_shown=fmt.money(rule.price, currencies.get(client)),
+        valid_from=rule.valid_from.isoformat() if rule.valid_from else "",
+        valid_to=rule.valid_to.isoformat() if rule.valid_to else "",
+        validity=_validity(rule.valid_from, rule.valid_to, fmt),
+        description=rule.description,
+        kind=r.specificity,
+        valid_today=(rule.valid_from is None or rule.valid_from <= today)
+        and (rule.valid_to is None or rule.valid_to >= today),
+    )
+
+
+# --- what every master-data table shares -------------------------------------------------------
+
+
+class MasterTable(rx.State, mixin=True):
+    """A table's view (search, show, sort) and its create/edit dialog."""
+
+    search: str = ""
+    show: str = "active"  # active | inactive | all
+    loaded: bool = False
+    error: str = ""
+    form_open: bool = False
+    form_key: int = 0
+    form_errors: dict[str, str] = {}
+    form_busy: bool = False
+    editing_id: str = ""  # "" while creating
+
+    if TYPE_CHECKING:  # for the type checker only: AppState provides it
+        permissions: list[str]
+
+    @rx.var
+    def can_write(self) -> bool:
+        return WRITE in self.permissions
+
+    @rx.var
+    def editing(self) -> bool:
+        return self.editing_id != ""
+
+    def _open_form(self, row_id: str = "") -> None:
+        self.editing_id, self.form_errors, self.form_busy = row_id, {}, False
+        self.form_key += 1
+        self.form_open = True
+
+    async def _save(self, work: Callable[[Session], Any]) -> Any | None:
+        """Run `work` in the shop's session; a refusal lands on the form (None is returned)."""
+        try:
+            return await in_tenant(work)
+        except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:
+            self.form_errors = field_errors(exc)
+            return None
+
+    @guarded(READ)
+    def set_form_open(self, value: bool):
+        self.form_open = value
+        if not value:
+            self.form_busy = False
+
+
+# --- /repairs/clients ----------------------------------------------------------------------------
+
+CLIENTS_PATH = "/repairs/clients"
+
+
+@dataclasses.dataclass
+class ClientsSnapshot:
+    rows: list[ClientView]
+    total: int
+    page: int
+
+
+def _clients(tenant_id: uuid.UUID, f: master.ListFilter) -> ClientsSnapshot:
+    with tenant_session(tenant_id) as s:
+        rows, total = master.list_clients(s, f)
+        if f.page and not rows and total:
+            f.page = max(0, -(-total // f.page_size) - 1)
+            rows, total = master.list_clients(s, f)
+        return ClientsSnapshot([_client_view(c) for c in rows], total, f.page)
+
+
+class RepairClientsState(MasterTable, LiveState, PagedState, AppState):
+    PAGE_PERMISSION: ClassVar[str] = READ
+    URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "sort", "descending")
+    LIVE: ClassVar[Live] = Live(READ, CLIENTS_PATH, (LIVE_KIND,), settle=1.0)
+
+    sort: str = "name"
+    descending: bool = False
+    page_size: int = 20
+    rows: list[ClientView] = []
+    form: ClientView = ClientView()
+
+    def _filter(self) -> master.ListFilter:
+        return master.ListFilter(
+            search=self.search,
+            active=_show(self.show),
+            sort=self.sort if self.sort in master.CLIENT_SORTS else "name",
+            descending=self.descending,
+            page=self.page,
+            page_size=self.page_size,
+        )
+
+    def _apply(self, snap: ClientsSnapshot) -> None:
+        self.rows, self.total, self.page = snap.rows, snap.total, snap.page
+        self.page_ids = [r.id for r in snap.rows]
+        self.error, self.loaded = "", True
+
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
+        try:
+            self._apply(_clients(tenant_id, self._filter()))
+        except DomainError as exc:
+            self.error = sentence(exc.message)
+
+    async def _refresh(self) -> None:
+        p = current_principal()
+        try:
+            self._apply(await asyncio.to_thread(_clients, p.tenant_id, self._filter()))
+        except DomainError as exc:
+            self.error, self.loaded = sentence(exc.message), True
+
+    @guarded(READ, quiet=True)
+    async def load(self):
+        self._read_url()
+        if self.show not in ("active", "inactive", "all"):
+            self.show = "active"
+        self.form_open = False
+        await self._refresh()
+        return RepairClientsState.watch
+
+    @guarded(READ)
+    async def set_search(self, value: str):
+        return await self._search(search=value.strip()[:200])
+
+    @guarded(READ)
+    def set_show(self, value: str):
+        return self._navigate(show=value if value in ("active", "inactive", "all") else "active")
+
+    @guarded(READ)
+    def sort_by(self, column: str):
+        if column not in master.CLIENT_SORTS:
+            return None
+        if column == self.sort:
+            return self._navigate(descending=not self.descending)
+        return self._navigate(sort=column, descending=False)
+
+    @guarded(WRITE)
+    def new_client(self):
+        self.form = ClientView()
+        self._open_form()
+
+    @guarded(WRITE)
+    def edit_client(self, client_id: str):
+        row = next((r for r in self.rows if r.id == client_id), None)
+        if row is None:
+            return rx.toast.error("That client is no longer on this page.")
+        self.form = row
+        self._open_form(client_id)
+        return None
+
+    @guarded(WRITE)
+    async def save_client(self, form: dict):
+        p, editing = current_principal(), self.editing_id
+        data = master.ClientData(
+            name=str(form.get("name", "")),
+            contact_name=str(form.get("contact_name", "")),
+            email=str(form.get("email", "")),
+            phone=str(form.get("phone", "")),
+            billing_address=str(form.get("billing_address", "")),
+            country=str(form.get("country", "")),
+            vat_number=str(form.get("vat_number", "")),
+            payment_terms_days=str(form.get("payment_terms_days", "")),
+            currency=str(form.get("currency", "")),
+            ber_threshold_percent=str(form.get("ber_threshold_percent", "")),
+            notes=str(form.get("notes", "")),
+        )
+        self.form_busy = True
+        yield
+        saved = await self._save(
+            lambda s: (
+                (
+                    master.update_client(s, editing, data, actor=p)
+                    if editing
+                    else master.create_client(s, data, actor=p)
+                ).name
+            )
+        )
+        self.form_busy = False
+        if saved is None:
+            return
+        self.form_open = False
+        await self._refresh()
+        yield rx.toast.success(f"{saved} {'saved' if editing else 'added'}.")
+
+    @guarded(WRITE)
+    async def set_client_active(self, client_id: str, active: bool):
+        p = current_principal()
+        name = await in_tenant(lambda s: master.set_client_active(s, client_id, active, actor=p).name)
+        await self._refresh()
+        return rx.toast.success(f"{name} {'reactivated' if active else 'deactivated'}.")
+
+
+# --- /repairs/devices ----------------------------------------------------------------------------
+
+DEVICES_PATH = "/repairs/devices"
+
+
+@dataclasses.dataclass
+class DevicesSnapshot:
+    rows: list[DeviceView]
+    total: int
+    page: int
+
+
+def _devices(tenant_id: uuid.UUID, fmt: ShopFormat, f: master.DeviceFilter) -> DevicesSnapshot:
+    with tenant_session(tenant_id) as s:
+        rows, total = master.list_device_models(s, f)
+        if f.page and not rows and total:
+            f.page = max(0, -(-total // f.page_size) - 1)
+            rows, total = master.list_device_models(s, f)
+        return DevicesSnapshot([_device_view(d, fmt) for d in rows], total, f.page)
+
+
+class DeviceModelsState(MasterTable, LiveState, PagedState, AppState):
+    PAGE_PERMISSION: ClassVar[str] = READ
+    URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "category", "sort", "descending")
+    LIVE: ClassVar[Live] = Live(READ, DEVICES_PATH, (LIVE_KIND,), settle=1.0)
+
+    category: str = "all"
+    sort: str = "manufacturer"
+    descending: bool = False
+    page_size: int = 20
+    rows: list[DeviceView] = []
+    form: DeviceView = DeviceView()
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(self.search) or self.category != "all" or self.show != "active"
+
+    def _filter(self) -> master.DeviceFilter:
+        return master.DeviceFilter(
+            search=self.search,
+            active=_show(self.show),
+            category="" if self.category == "all" else self.category,
+            sort=self.sort if self.sort in master.DEVICE_SORTS else "manufacturer",
+            descending=self.descending,
+            page=self.page,
+            page_size=self.page_size,
+        )
+
+    def _apply(self, snap: DevicesSnapshot) -> None:
+        self.rows, self.total, self.page = snap.rows, snap.total, snap.page
+        self.page_ids = [r.id for r in snap.rows]
+        self.error, self.loaded = "", True
+
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
+        try:
+            self._apply(_devices(tenant_id, of_tenant(tenant_id), self._filter()))
+        except DomainError as exc:
+            self.error = sentence(exc.message)
+
+    async def _refresh(self) -> None:
+        p = current_principal()
+        try:
+            self._apply(await asyncio.to_thread(_devices, p.tenant_id, p.fmt, self._filter()))
+        except DomainError as exc:
+            self.error, self.loaded = sentence(exc.message), True
+
+    @guarded(READ, quiet=True)
+    async def load(self):
+        self._read_url()
+        if self.show not in ("active", "inactive", "all"):
+            self.show = "active"
+        if self.category not in master.CATEGORIES:
+            self.category = "all"
+        self.form_open = False
+        await self._refresh()
+        return DeviceModelsState.watch
+
+    @guarded(READ)
+    async def set_search(self, value: str):
+        return await self._search(search=value.strip()[:200])
+
+    @guarded(READ)
+    def set_show(self, value: str):
+        return self._navigate(show=value if value in ("active", "inactive", "all") else "active")
+
+    @guarded(READ)
+    def set_category(self, value: str):
+        return self._navigate(category=value if value in master.CATEGORIES else "all")
+
+    @guarded(READ)
+    def clear_filters(self):
+        return self._navigate(search="", category="all", show="active")
+
+    @guarded(READ)
+    def sort_by(self, column: str):
+        if column not in master.DEVICE_SORTS:
+            return None
+        if column == self.sort:
+            return self._navigate(descending=not self.descending)
+        return self._navigate(sort=column, descending=column == "value")
+
+    @guarded(WRITE)
+    def new_device(self):
+        self.form = DeviceView(typical_value="0.00")
+        self._open_form()
+
+    @guarded(WRITE)
+    def edit_device(self, model_id: str):
+        row = next((r for r in self.rows if r.id == model_id), None)
+        if row is None:
+            return rx.toast.error("That device model is no longer on this page.")
+        self.form = row
+        self._open_form(model_id)
+        return None
+
+    @guarded(WRITE)
+    async def save_device(self, form: dict):
+        p, editing = current_principal(), self.editing_id
+        data = master.DeviceModelData(
+            manufacturer=str(form.get("manufacturer", "")),
+            model=str(form.get("model", "")),
+            category=str(form.get("category", "")),
+            variants=str(form.get("variants", "")),
+            typical_value=str(form.get("typical_value", "")),
+        )
+        self.form_busy = True
+        yield
+
+        def work(s: Session) -> str:
+            dm = (
+                master.update_device_model(s, editing, data, actor=p)
+                if editing
+                else master.create_device_model(s, data, actor=p)
+            )
+            return f"{dm.manufacturer} {dm.model}"
+
+        saved = await self._save(work)
+        self.form_busy = False
+        if saved is None:
+            return
+        self.form_open = False
+        await self._refresh()
+        yield rx.toast.success(f"{saved} {'saved' if editing else 'added'}.")
+
+    @guarded(WRITE)
+    async def set_device_active(self, model_id: str, active: bool):
+        p = current_principal()
+        dm = await in_tenant(lambda s: master.set_device_model_active(s, model_id, active, actor=p))
+        await self._refresh()
+        return rx.toast.success(f"{dm.manufacturer} {dm.model} {'reactivated' if active else 'deactivated'}.")
+
+
+# --- /repairs/technicians (technicians; teams in the second card) --------------------------------
+
+TECHNICIANS_PATH = "/repairs/technicians"
+TEAMS_PAGE_SIZE = 8
+
+
+@dataclasses.dataclass
+class TechniciansSnapshot:
+    rows: list[TechnicianView]
+    total: int
+    page: int
+    teams: list[Choice]
+    staff: list[Choice]
+
+
+def _technicians(tenant_id: uuid.UUID, fmt: ShopFormat, f: master.TechnicianFilter) -> TechniciansSnapshot:
+    with tenant_session(tenant_id) as s:
+        rows, total = master.list_technicians(s, f)
+        if f.page and not rows and total:
+            f.page = max(0, -(-total // f.page_size) - 1)
+            rows, total = master.list_technicians(s, f)
+        views = [
+            TechnicianView(
+                id=str(r.technician.id),
+                name=r.technician.name,
+                email=r.technician.email,
+                team_id=str(r.technician.team_id) if r.technician.team_id else NONE,
+                team_name=r.team_name,
+                user_id=str(r.technician.user_id) if r.technician.user_id else NONE,
+                user_name=r.user_name,
+                hourly_rate=str(r.technician.hourly_rate),
+                rate_shown=fmt.money(r.technician.hourly_rate),
+                active=r.technician.active,
+            )
+            for r in rows
+        ]
+        include = [r.technician.team_id for r in rows if r.technician.team_id]
+        return TechniciansSnapshot(
+            views,
+            total,
+            f.page,
+            _choices(master.team_choices(s, include=include), "No team"),
+            _choices(master.staff_choices(s), "No staff account"),
+        )
+
+
+class TechniciansState(MasterTable, LiveState, PagedState, AppState):
+    PAGE_PERMISSION: ClassVar[str] = READ
+    URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "team", "sort", "descending")
+    LIVE: ClassVar[Live] = Live(READ, TECHNICIANS_PATH, (LIVE_KIND,), settle=1.0)
+
+    team: str = "all"  # all | none | a team's id
+    sort: str = "name"
+    descending: bool = False
+    page_size: int = 20
+    rows: list[TechnicianView] = []
+    form: TechnicianView = TechnicianView()
+    teams: list[Choice] = []
+    staff: list[Choice] = []
+
+    @rx.var
+    def team_filter_options(self) -> list[Choice]:
+        return [Choice("all", "All teams"), *self.teams]
+
+    def _filter(self) -> master.TechnicianFilter:
+        team = "" if self.team == "all" else self.team
+        return master.TechnicianFilter(
+            search=self.search,
+            active=_show(self.show),
+            team_id=team,
+            sort=self.sort if self.sort in master.TECHNICIAN_SORTS else "name",
+            descending=self.descending,
+            page=self.page,
+            page_size=self.page_size,
+        )
+
+    def _apply(self, snap: TechniciansSnapshot) -> None:
+        self.rows, self.total, self.page = snap.rows, snap.total, snap.page
+        self.teams, self.staff = snap.teams, snap.staff
+        self.page_ids = [r.id for r in snap.rows]
+        self.error, self.loaded = "", True
+
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
+        try:
+            self._apply(_technicians(tenant_id, of_tenant(tenant_id), self._filter()))
+        except DomainError as exc:
+            self.error = sentence(exc.message)
+
+    async def _refresh(self) -> None:
+        p = current_principal()
+        try:
+            self._apply(await asyncio.to_thread(_technicians, p.tenant_id, p.fmt, self._filter()))
+        except DomainError as exc:
+            self.error, self.loaded = sentence(exc.message), True
+
+    @guarded(READ, quiet=True)
+    async def load(self):
+        self._read_url()
+        if self.show not in ("active", "inactive", "all"):
+            self.show = "active"
+        if self.team not in ("all", "none"):
+            try:
+                uuid.UUID(self.team)
+            except ValueError:
+                self.team = "all"
+        self.form_open = False
+        await self._refresh()
+        return [TechniciansState.watch, TeamsState.load]
+
+    @guarded(READ)
+    async def set_search(self, value: str):
+        return await self._search(search=value.strip()[:200])
+
+    @guarded(READ)
+    def set_show(self, value: str):
+        return self._navigate(show=value if value in ("active", "inactive", "all") else "active")
+
+    @guarded(READ)
+    def set_team(self, value: str):
+        return self._navigate(team=value or "all")
+
+    @guarded(READ)
+    def sort_by(self, column: str):
+        if column not in master.TECHNICIAN_SORTS:
+            return None
+        if column == self.sort:
+            return self._navigate(descending=not self.descending)
+        return self._navigate(sort=column, descending=column == "rate")
+
+    @guarded(WRITE)
+    def new_technician(self):
+        self.form = TechnicianView(hourly_rate="0.00")
+        self._open_form()
+
+    @guarded(WRITE)
+    def edit_technician(self, technician_id: str):
+        row = next((r for r in self.rows if r.id == technician_id), None)
+        if row is None:
+            return rx.toast.error("That technician is no longer on this page.")
+        self.form = row
+        self._open_form(technician_id)
+        return None
+
+    @guarded(WRITE)
+    async def save_technician(self, form: dict):
+        p, editing = current_principal(), self.editing_id
+        data = master.TechnicianData(
+            name=str(form.get("name", "")),
+            email=str(form.get("email", "")),
+            team_id=_opt(form.get("team_id")),
+            user_id=_opt(form.get("user_id")),
+            hourly_rate=str(form.get("hourly_rate", "")),
+        )
+        self.form_busy = True
+        yield
+        saved = await self._save(
+            lambda s: (
+                (
+                    master.update_technician(s, editing, data, actor=p)
+                    if editing
+                    else master.create_technician(s, data, actor=p)
+                ).name
+            )
+        )
+        self.form_busy = False
+        if saved is None:
+            return
+        self.form_open = False
+        await self._refresh()
+        yield TeamsState.reload
+        yield rx.toast.success(f"{saved} {'saved' if editing else 'added'}.")
+
+    @guarded(WRITE)
+    async def set_technician_active(self, technician_id: str, active: bool):
+        p = current_principal()
+        name = await in_tenant(lambda s: master.set_technician_active(s, technician_id, active, actor=p).name)
+        await self._refresh()
+        return rx.toast.success(f"{name} {'reactivated' if active else 'deactivated'}.")
+
+
+class TeamsState(MasterTable, PagedState, AppState):
+    """The teams card on the technicians page (paged in place, not in the URL)."""
+
+    PAGE_PERMISSION: ClassVar[str] = READ
+
+    show: str = "all"
+    sort: str = "name"
+    descending: bool = False
+    page_size: int = TEAMS_PAGE_SIZE
+    rows: list[TeamView] = []
+    form: TeamView = TeamView()
+
+    async def _refresh(self) -> None:
+        p = current_principal()
+        f = master.ListFilter(
+            search=self.search,
+            active=_show(self.show),
+            sort=self.sort if self.sort in master.TEAM_SORTS else "name",
+            descending=self.descending,
+            page=self.page,
+            page_size=self.page_size,
+        )
+
+        def read() -> tuple[list[TeamView], int]:
+            with tenant_session(p.tenant_id) as s:
+                rows, total = master.list_teams(s, f)
+                if f.page and not rows and total:
+                    f.page = max(0, -(-total // f.page_size) - 1)
+                    rows, total = master.list_teams(s, f)
+                return [
+                    TeamView(str(r.team.id), r.team.name, r.team.description, r.members, r.team.active) for r in rows
+                ], total
+
+        try:
+            self.rows, self.total = await asyncio.to_thread(read)
+            self.page = f.page
+            self.page_ids = [r.id for r in self.rows]
+            self.error, self.loaded = "", True
+        except DomainError as exc:
+            self.error, self.loaded = sentence(exc.message), True
+
+    @guarded(READ, quiet=True)
+    async def load(self):
+        self.page, self.search, self.form_open = 0, "", False
+        await self._refresh()
+
+    @guarded(READ)
+    async def reload(self):
+        await self._refresh()
+
+    @guarded(READ)
+    async def set_search(self, value: str):
+        self.search, self.page = value.strip()[:200], 0
+        await self._refresh()
+
+    @guarded(READ)
+    async def sort_by(self, column: str):
+        if column not in master.TEAM_SORTS:
+            return
+        self.descending = not self.descending if column == self.sort else column == "members"
+        self.sort, self.page = column, 0
+        await self._refresh()
+
+    @guarded(WRITE)
+    def new_team(self):
+        self.form = TeamView()
+        self._open_form()
+
+    @guarded(WRITE)
+    def edit_team(self, team_id: str):
+        row = next((r for r in self.rows if r.id == team_id), None)
+        if row is None:
+            return rx.toast.error("That team is no longer on this page.")
+        self.form = row
+        self._open_form(team_id)
+        return None
+
+    @guarded(WRITE)
+    async def save_team(self, form: dict):
+        p, editing = current_principal(), self.editing_id
+        data = master.TeamData(name=str(form.get("name", "")), description=str(form.get("description", "")))
+        self.form_busy = True
+        yield
+        saved = await self._save(
+            lambda s: (
+                (
+                    master.update_team(s, editing, data, actor=p) if editing else master.create_team(s, data, actor=p)
+                ).name
+            )
+        )
+        self.form_busy = False
+        if saved is None:
+            return
+        self.form_open = False
+        await self._refresh()
+        yield rx.toast.success(f"Team {saved} {'saved' if editing else 'added'}.")
+
+    @guarded(WRITE)
+    async def set_team_active(self, team_id: str, active: bool):
+        p = current_principal()
+        name = await in_tenant(lambda s: master.set_team_active(s, team_id, active, actor=p).name)
+        await self._refresh()
+        return rx.toast.success(f"Team {name} {'reactivated' if active else 'deactivated'}.")
+
+
+# --- /repairs/codes (repair codes; price rules in the second card) -------------------------------
+
+CODES_PATH = "/repairs/codes"
+RULES_PAGE_SIZE = 10
+
+
+@dataclasses.dataclass
+class CodesSnapshot:
+    rows: list[CodeView]
+    total: int
+    page: int
+
+
+def _codes(tenant_id: uuid.UUID, f: master.CodeFilter) -> CodesSnapshot:
+    with tenant_session(tenant_id) as s:
+        rows, total = master.list_codes(s, f)
+        if f.page and not rows and total:
+            f.page = max(0, -(-total // f.page_size) - 1)
+            rows, total = master.list_codes(s, f)
+        views = [
+            CodeView(
+                id=str(c.id),
+                code=c.code,
+                name=c.name,
+                category=c.category,
+                minutes=c.default_labour_minutes,
+                canonical=master.is_canonical(c),
+                active=c.active,
+            )
+            for c in rows
+        ]
+        return CodesSnapshot(views, total, f.page)
+
+
+class RepairCodesState(MasterTable, LiveState, PagedState, AppState):
+    PAGE_PERMISSION: ClassVar[str] = READ
+    URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "origin", "sort", "descending")
+    LIVE: ClassVar[Live] = Live(READ, CODES_PATH, (LIVE_KIND,), settle=1.0)
+
+    origin: str = "all"
+    sort: str = "code"
+    descending: bool = False
+    page_size: int = 12
+    rows: list[CodeView] = []
+    form: CodeView = CodeView()
+
+    def _filter(self) -> master.CodeFilter:
+        return master.CodeFilter(
+            search=self.search,
+            active=_show(self.show),
+            origin="" if self.origin == "all" else self.origin,
+            sort=self.sort if self.sort in master.CODE_SORTS else "code",
+            descending=self.descending,
+            page=self.page,
+            page_size=self.page_size,
+        )
+
+    def _apply(self, snap: CodesSnapshot) -> None:
+        self.rows, self.total, self.page = snap.rows, snap.total, snap.page
+        self.page_ids = [r.id for r in snap.rows]
+        self.error, self.loaded = "", True
+
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
+        try:
+            self._apply(_codes(tenant_id, self._filter()))
+        except DomainError as exc:
+            self.error = sentence(exc.message)
+
+    async def _refresh(self) -> None:
+        p = current_principal()
+        try:
+            self._apply(await asyncio.to_thread(_codes, p.tenant_id, self._filter()))
+        except DomainError as exc:
+            self.error, self.loaded = sentence(exc.message), True
+
+    @guarded(READ, quiet=True)
+    async def load(self):
+        self._read_url()
+        if self.show not in ("active", "inactive", "all"):
+            self.show = "active"
+        if self.origin not in ("all", "canonical", "shop"):
+            self.origin = "all"
+        self.form_open = False
+        await self._refresh()
+        return [RepairCodesState.watch, PriceRulesState.load]
+
+    @guarded(READ)
+    async def set_search(self, value: str):
+        return await self._search(search=value.strip()[:200])
+
+    @guarded(READ)
+    def set_show(self, value: str):
+        return self._navigate(show=value if value in ("active", "inactive", "all") else "active")
+
+    @guarded(READ)
+    def set_origin(self, value: str):
+        return self._navigate(origin=value if value in ("canonical", "shop") else "all")
+
+    @guarded(READ)
+    def sort_by(self, column: str):
+        if column not in master.CODE_SORTS:
+            return None
+        if column == self.sort:
+            return self._navigate(descending=not self.descending)
+        return self._navigate(sort=column, descending=False)
+
+    @guarded(WRITE)
+    def new_code(self):
+        self.form = CodeView(canonical=False, category="other", minutes=30)
+        self._open_form()
+
+    @guarded(WRITE)
+    def edit_code(self, code_id: str):
+        row = next((r for r in self.rows if r.id == code_id), None)
+        if row is None:
+            return rx.toast.error("That code is no longer on this page.")
+        if row.canonical:
+            return rx.toast.error("Canonical codes are shared by every shop and cannot be changed.")
+        self.form = row
+        self._open_form(code_id)
+        return None
+
+    @guarded(WRITE)
+    async def save_code(self, form: dict):
+        p, editing = current_principal(), self.editing_id
+        data = master.CodeData(
+            code=str(form.get("code", "")),
+            name=str(form.get("name", "")),
+            category=str(form.get("category", "")),
+            default_labour_minutes=str(form.get("minutes", "")),
+        )
+        self.form_busy = True
+        yield
+        saved = await self._save(
+            lambda s: (
+                (
+                    master.update_code(s, editing, data, actor=p) if editing else master.create_code(s, data, actor=p)
+                ).code
+            )
+        )
+        self.form_busy = False
+        if saved is None:
+            return
+        self.form_open = False
+        await self._refresh()
+        yield PriceRulesState.reload
+        yield rx.toast.success(f"Code {saved} {'saved' if editing else 'added'}.")
+
+    @guarded(WRITE)
+    async def set_code_active(self, code_id: str, active: bool):
+        p = current_principal()
+        code = await in_tenant(lambda s: master.set_code_active(s, code_id, active, actor=p).code)
+        await self._refresh()
+        return rx.toast.success(f"Code {code} {'reactivated' if active else 'deactivated'}.")
+
+
+@dataclasses.dataclass
+class RulesSnapshot:
+    rows: list[RuleView]
+    total: int
+    page: int
+    clients: list[Choice]
+    codes: list[Choice]
+    models: list[Choice]
+
+
+def _rules(tenant_id: uuid.UUID, fmt: ShopFormat, f: master.PriceRuleFilter) -> RulesSnapshot:
+    with tenant_session(tenant_id) as s:
+        rows, total = master.list_price_rules(s, f)
+        if f.page and not rows and total:
+            f.page = max(0, -(-total // f.page_size) - 1)
+            rows, total = master.list_price_rules(s, f)
+        client_ids = [r.rule.client_id for r in rows if r.rule.client_id]
+        currencies: dict[str, str] = {}
+        if client_ids:
+            currencies = {str(c.id): c.currency for c in (master.get_client(s, i) for i in set(client_ids))}
+        return RulesSnapshot(
+            [_rule_view(r, currencies, fmt) for r in rows],
+            total,
+            f.page,
+            _choices(master.client_choices(s, include=client_ids), "Every client (default)"),
+            _choices(master.code_choices(s), "Any code (flat price for the model)"),
+            _choices(master.device_choices(s), "Any model"),
+        )
+
+
+class PriceRulesState(MasterTable, PagedState, AppState):
+    """The price rules card on the codes page (paged in place, not in the URL)."""
+
+    PAGE_PERMISSION: ClassVar[str] = READ
+
+    client: str = "all"  # all | default | a client's id
+    sort: str = "client"
+    descending: bool = False
+    page_size: int = RULES_PAGE_SIZE
+    rows: list[RuleView] = []
+    form: RuleView = RuleView()
+    clients: list[Choice] = []
+    codes: list[Choice] = []
+    models: list[Choice] = []
+
+    @rx.var
+    def client_filter_options(self) -> list[Choice]:
+        return [
+            Choice("all", "All clients"),
+            Choice("default", "Default rules"),
+            *[c for c in self.clients if c.value != NONE],
+        ]
+
+    async def _refresh(self) -> None:
+        p = current_principal()
+        f = master.PriceRuleFilter(
+            search=self.search,
+            client_id="" if self.client == "all" else self.client,
+            sort=self.sort if self.sort in master.RULE_SORTS else "client",
+            descending=self.descending,
+            page=self.page,
+            page_size=self.page_size,
+        )
+        try:
+            snap = await asyncio.to_thread(_rules, p.tenant_id, p.fmt, f)
+        except DomainError as exc:
+            self.error, self.loaded = sentence(exc.message), True
+            return
+        self.rows, self.total, self.page = snap.rows, snap.total, snap.page
+        self.clients, self.codes, self.models = snap.clients, snap.codes, snap.models
+        self.page_ids = [r.id for r in snap.rows]
+        self.error, self.loaded = "", True
+
+    @guarded(READ, quiet=True)
+    async def load(self):
+        self.page, self.search, self.client, self.form_open = 0, "", "all", False
+        await self._refresh()
+
+    @guarded(READ)
+    async def reload(self):
+        await self._refresh()
+
+    @guarded(READ)
+    async def set_search(self, value: str):
+        self.search, self.page = value.strip()[:200], 0
+        await self._refresh()
+
+    @guarded(READ)
+    async def set_client(self, value: str):
+        self.client, self.page = value or "all", 0
+        await self._refresh()
+
+    @guarded(READ)
+    async def sort_by(self, column: str):
+        if column not in master.RULE_SORTS:
+            return
+        self.descending = not self.descending if column == self.sort else column == "price"
+        self.sort, self.page = column, 0
+        await self._refresh()
+
+    @guarded(WRITE)
+    def new_rule(self):
+        self.form = RuleView()
+        self._open_form()
+
+    @guarded(WRITE)
+    def edit_rule(self, rule_id: str):
+        row = next((r for r in self.rows if r.id == rule_id), None)
+        if row is None:
+            return rx.toast.error("That price rule is no longer on this page.")
+        self.form = row
+        self._open_form(rule_id)
+        return None
+
+    @guarded(WRITE)
+    async def save_rule(self, form: dict):
+        p, editing = current_principal(), self.editing_id
+        price = str(form.get("price", "")).strip()
+        data = master.PriceRuleData(
+            price=price,
+            client_id=_opt(form.get("client_id")),
+            repair_code_id=_opt(form.get("repair_code_id")),
+            device_model_id=_opt(form.get("device_model_id")),
+            valid_from=str(form.get("valid_from", "")).strip() or None,
+            valid_to=str(form.get("valid_to", "")).strip() or None,
+            description=str(form.get("description", "")),
+        )
+        self.form_busy = True
+        yield
+        saved = await self._save(
+            lambda s: master.rule_kind(
+                master.update_price_rule(s, editing, data, actor=p)
+                if editing
+                else master.create_price_rule(s, data, actor=p)
+            )
+        )
+        self.form_busy = False
+        if saved is None:
+            return
+        self.form_open = False
+        await self._refresh()
+        yield rx.toast.success(f"Price rule ({saved}) {'saved' if editing else 'added'}.")
+
+    @guarded(WRITE)
+    async def delete_rule(self, rule_id: str):
+        p = current_principal()
+        await in_tenant(lambda s: master.delete_price_rule(s, rule_id, actor=p))
+        await self._refresh()
+        return rx.toast.success("Price rule deleted.")
