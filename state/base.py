@@ -180,6 +180,27 @@ def checks_inside(permission: str) -> Callable[[F], F]:
     return _marked(permission)
 
 
+class PageVisit(rx.State, mixin=True):
+    """Tells a page's on_load a person's visit from the page loading itself again.
+
+    A browser whose socket drops (a phone changing networks, a busy server
+    missing a ping) reconnects and the page's on_load runs once more. That
+    reload must not close the dialog the person is typing into or send the
+    table back to its first page: only a visit resets them. `_new_visit()`
+    answers False when this tab showed this very page over another socket
+    (a reconnect, or the tab reloaded), True for every other on_load
+    (arriving from another page or another record, in this tab).
+    """
+
+    _seen_over: str = ""  # "<socket id> <path>" of this tab's last on_load of this state
+
+    def _new_visit(self) -> bool:
+        sid, here = self.router.session.session_id, self.router.url.path.rstrip("/")
+        seen, self._seen_over = self._seen_over, f"{sid} {here}"
+        seen_sid, _, seen_path = seen.partition(" ")
+        return not (seen and seen_path == here and seen_sid != sid)
+
+
 class AppState(rx.State):
     signed_in: bool = False
     username: str = ""

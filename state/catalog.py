@@ -17,7 +17,7 @@ from app.catalog.models import CatalogImport, CatalogPart, PartOffer
 from app.platform.db import platform_session, tenant_session
 from app.platform.errors import DomainError
 from app.platform.formatting import ShopFormat
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
 from state.util import sentence
@@ -167,7 +167,7 @@ def _row(offer: PartOffer | None, part: CatalogPart, fmt: ShopFormat) -> OfferRo
     )
 
 
-class CatalogState(LiveState, PagedState, AppState):
+class CatalogState(PageVisit, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = "catalog.read"
     # live: progress of a catalog import (a global channel) while this page is open
     LIVE: ClassVar[Live] = Live("catalog.read", "/catalog")
@@ -276,7 +276,8 @@ class CatalogState(LiveState, PagedState, AppState):
 
     @guarded("catalog.read", quiet=True)
     async def load(self):
-        self.upload_error, self.edit_open = "", False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.upload_error, self.edit_open = "", False
         self.can_import = await asyncio.to_thread(service.can_import_catalog, current_principal())
         await self._refresh()
         return CatalogState.watch

@@ -28,7 +28,7 @@ from app.platform.db import tenant_session
 from app.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.platform.formatting import ShopFormat, of_tenant
 from app.platform.machine import Status, StatusTable
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
 from state.util import sentence
@@ -237,7 +237,7 @@ def _whole(form: dict, name: str, errors: dict[str, str], message: str) -> int |
         return None
 
 
-class InventoryPartsState(LiveState, PagedState, AppState):
+class InventoryPartsState(PageVisit, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = "inventory.read"
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "slot", "status", "sort", "descending")
     # live: reservations (builder orders), builds completed, adjustments, price lists
@@ -348,7 +348,8 @@ class InventoryPartsState(LiveState, PagedState, AppState):
     async def load(self):
         self._read_url()
         self._clean_view()
-        self.detail_open = self.adjust_open = self.threshold_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.detail_open = self.adjust_open = self.threshold_open = False
         await self._refresh()
         return InventoryPartsState.watch
 

@@ -28,7 +28,7 @@ from app.platform.db import tenant_session
 from app.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.platform.formatting import ShopFormat, of_tenant
 from app.platform.machine import Status, StatusTable
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
 from state.util import sentence
@@ -188,7 +188,7 @@ def _fields(exc: ValidationFailed | Conflict) -> dict[str, str]:
     return {k: str(v) for k, v in fields.items()} or {"form": sentence(exc.message)}
 
 
-class InventorySparePartsState(LiveState, PagedState, AppState):
+class InventorySparePartsState(PageVisit, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = "inventory.read"
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "category", "status", "sort", "descending")
     # live: parts issued to worksheets and returned, deliveries, corrections, edits
@@ -298,7 +298,8 @@ class InventorySparePartsState(LiveState, PagedState, AppState):
     async def load(self):
         self._read_url()
         self._clean_view()
-        self.detail_open = self.edit_open = self.move_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.detail_open = self.edit_open = self.move_open = False
         await self._refresh()
         return InventorySparePartsState.watch
 

@@ -151,8 +151,13 @@ async def follow(
     second) check that the sign-in still holds, let the page look at the
     message (`step`, False: the watcher is no longer wanted) and reload it
     (`refresh`) when asked. Returns why it stopped: "signed-out", "left" or
-    "ended" (the messages ran out)."""
-    pending, last = False, 0.0
+    "ended" (the messages ran out).
+
+    The first item reloads the page whatever it is: it comes once the channel
+    is subscribed, and a change committed between the page's load and that
+    moment went out to nobody (a Redis channel keeps no history), so without
+    it the page would show the old state until the next change."""
+    pending, last = True, 0.0
     try:
         async for message in messages:
             pending = pending or bool(spec.poll) or bool(message and wanted(message))

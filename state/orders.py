@@ -26,7 +26,7 @@ from app.platform.formatting import ShopFormat
 from app.printing import service as printing
 from app.settings import get_settings
 from app.shipping import service as shipping
-from state.base import AppState, checks_inside, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, checks_inside, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
 from state.shipping import ShipmentView, TrackingStep, shipment_view, tracking_steps
@@ -643,7 +643,7 @@ def _parcel_change(form: dict, methods: dict[str, str]) -> shipping.ParcelChange
     )
 
 
-class OrderDetailState(LiveState, AppState):
+class OrderDetailState(PageVisit, LiveState, AppState):
     # live: the order (and its shipment) as workers, webhooks and colleagues change it
     LIVE: ClassVar[Live] = Live("orders.read", "/orders", ("orders", shipping.LIVE_KIND), settle=1.0)
 
@@ -774,8 +774,9 @@ class OrderDetailState(LiveState, AppState):
 
     @guarded("orders.read", quiet=True)
     async def load(self):
-        self.loaded, self.ship_open = False, False
-        self.parcel_open = self.remake_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.loaded, self.ship_open = False, False
+            self.parcel_open = self.remake_open = False
         await self._refresh()
         return OrderDetailState.watch
 

@@ -16,7 +16,7 @@ from app.platform.errors import DomainError
 from app.platform.formatting import ShopFormat
 from app.printing import machine, service
 from app.printing.models import AssemblyPart, ProductMapping
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.util import sentence
 
 UPLOAD_ID = "part_file"
@@ -288,7 +288,7 @@ def _part_row(pt: AssemblyPart) -> PartRow:
     )
 
 
-class PrintProductsState(AppState):
+class PrintProductsState(PageVisit, AppState):
     rows: list[MappingRow] = []
     search: str = ""
     loaded: bool = False
@@ -312,7 +312,8 @@ class PrintProductsState(AppState):
 
     @guarded("printJobs.read", quiet=True)
     async def load(self):
-        self.create_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.create_open = False
         await self._refresh()
 
     @guarded("printJobs.read")
@@ -359,7 +360,7 @@ class PrintProductsState(AppState):
         ]
 
 
-class PrintProductState(AppState):
+class PrintProductState(PageVisit, AppState):
     mapping: MappingView = MappingView()
     profile: ProfileValues = ProfileValues()
     parts: list[PartRow] = []
@@ -411,7 +412,8 @@ class PrintProductState(AppState):
 
     @guarded("printJobs.read", quiet=True)
     async def load(self):
-        self.loaded, self.part_open, self.upload_open, self.edit_error = False, False, False, ""
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.loaded, self.part_open, self.upload_open, self.edit_error = False, False, False, ""
         await self._refresh()
 
     # --- the mapping -----------------------------------------------------------------------

@@ -30,7 +30,7 @@ from app.repairs import machine
 from app.repairs.models import DeviceModel, RepairAsset, RepairClient, RepairInvoice, RepairInvoiceLine
 from app.repairs.service import billing as service
 from app.repairs.service._common import LIVE_KIND, READ, WRITE
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
 from state.util import sentence
@@ -413,7 +413,7 @@ def _now(fmt: ShopFormat) -> str:
 # --- /repairs/dispatches -------------------------------------------------------------------------
 
 
-class RepairDispatchesState(LiveState, PagedState, AppState):
+class RepairDispatchesState(PageVisit, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "status", "sort", "descending")
     LIVE: ClassVar[Live] = Live(READ, DISPATCHES, (LIVE_KIND,), settle=1.0)
@@ -481,7 +481,8 @@ class RepairDispatchesState(LiveState, PagedState, AppState):
             self.status = ""
         if self.sort not in service.DISPATCH_SORTS:
             self.sort = "created"
-        self.create_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.create_open = False
         await self._refresh()
         return RepairDispatchesState.watch
 
@@ -765,7 +766,7 @@ class RepairInvoicesState(LiveState, PagedState, AppState):
 # --- /repairs/invoices/[id] ----------------------------------------------------------------------
 
 
-class RepairInvoiceState(LiveState, AppState):
+class RepairInvoiceState(PageVisit, LiveState, AppState):
     LIVE: ClassVar[Live] = Live(READ, INVOICES, (LIVE_KIND,), settle=0.3)
 
     invoice: InvoiceView = InvoiceView()
@@ -822,8 +823,9 @@ class RepairInvoiceState(LiveState, AppState):
     @guarded(READ, quiet=True)
     async def load(self):
         self.loaded, self.error = False, ""
-        self.line_open = self.void_open = False
-        self.vat_error = self.void_error = self.line_error = ""
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.line_open = self.void_open = False
+            self.vat_error = self.void_error = self.line_error = ""
         await self._refresh()
         return RepairInvoiceState.watch
 

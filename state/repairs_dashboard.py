@@ -21,7 +21,7 @@ from app.platform.errors import DomainError
 from app.platform.formatting import ShopFormat, of_tenant
 from app.repairs import machine, service
 from app.repairs.service import reports
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.util import sentence
 
@@ -147,7 +147,7 @@ def _snapshot(tenant_id: uuid.UUID, fmt: ShopFormat) -> Snapshot:
     )
 
 
-class RepairsDashboardState(LiveState, AppState):
+class RepairsDashboardState(PageVisit, LiveState, AppState):
     PAGE_PERMISSION: ClassVar[str] = "repairs.read"
     LIVE: ClassVar[Live] = Live("repairs.read", PATH, (service.LIVE_KIND,), settle=1.0)
 
@@ -201,7 +201,8 @@ class RepairsDashboardState(LiveState, AppState):
 
     @guarded("repairs.read", quiet=True)
     async def load(self):
-        self.sla_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.sla_open = False
         await self._refresh()
         return RepairsDashboardState.watch
 

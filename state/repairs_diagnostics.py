@@ -29,7 +29,7 @@ from app.platform.errors import DomainError
 from app.platform.formatting import ShopFormat, of_tenant
 from app.repairs.service import diagnostics as service
 from app.repairs.service._common import LIVE_KIND, READ, WRITE
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
 from state.util import sentence
@@ -249,7 +249,7 @@ def _log_detail(tenant_id: uuid.UUID, fmt: ShopFormat, log_id: str) -> tuple[Log
     ]
 
 
-class RepairsDiagnosticsState(LiveState, PagedState, AppState):
+class RepairsDiagnosticsState(PageVisit, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "sort", "descending")
     # live: uploads, logs read by the worker, mappings made elsewhere
@@ -362,7 +362,8 @@ class RepairsDiagnosticsState(LiveState, PagedState, AppState):
     async def load(self):
         self._read_url()
         self._clean_view()
-        self.map_open = self.edit_open = self.log_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.map_open = self.edit_open = self.log_open = False
         await self._refresh()
         return RepairsDiagnosticsState.watch
 

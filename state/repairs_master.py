@@ -26,7 +26,7 @@ from app.platform.errors import Conflict, DomainError, Forbidden, NotFound, Vali
 from app.platform.formatting import ShopFormat, of_tenant
 from app.repairs.service import master
 from app.repairs.service._common import LIVE_KIND, READ, WRITE
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
 from state.util import field_errors, sentence
@@ -284,7 +284,7 @@ def _clients(tenant_id: uuid.UUID, f: master.ListFilter) -> ClientsSnapshot:
         return ClientsSnapshot([_client_view(c) for c in rows], total, f.page)
 
 
-class RepairClientsState(MasterTable, LiveState, PagedState, AppState):
+class RepairClientsState(PageVisit, MasterTable, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "sort", "descending")
     LIVE: ClassVar[Live] = Live(READ, CLIENTS_PATH, (LIVE_KIND,), settle=1.0)
@@ -328,7 +328,8 @@ class RepairClientsState(MasterTable, LiveState, PagedState, AppState):
         self._read_url()
         if self.show not in ("active", "inactive", "all"):
             self.show = "active"
-        self.form_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.form_open = False
         await self._refresh()
         return RepairClientsState.watch
 
@@ -425,7 +426,7 @@ def _devices(tenant_id: uuid.UUID, fmt: ShopFormat, f: master.DeviceFilter) -> D
         return DevicesSnapshot([_device_view(d, fmt) for d in rows], total, f.page)
 
 
-class DeviceModelsState(MasterTable, LiveState, PagedState, AppState):
+class DeviceModelsState(PageVisit, MasterTable, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "category", "sort", "descending")
     LIVE: ClassVar[Live] = Live(READ, DEVICES_PATH, (LIVE_KIND,), settle=1.0)
@@ -477,7 +478,8 @@ class DeviceModelsState(MasterTable, LiveState, PagedState, AppState):
             self.show = "active"
         if self.category not in master.CATEGORIES:
             self.category = "all"
-        self.form_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.form_open = False
         await self._refresh()
         return DeviceModelsState.watch
 
@@ -602,7 +604,7 @@ def _technicians(tenant_id: uuid.UUID, fmt: ShopFormat, f: master.TechnicianFilt
         )
 
 
-class TechniciansState(MasterTable, LiveState, PagedState, AppState):
+class TechniciansState(PageVisit, MasterTable, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "team", "sort", "descending")
     LIVE: ClassVar[Live] = Live(READ, TECHNICIANS_PATH, (LIVE_KIND,), settle=1.0)
@@ -661,7 +663,8 @@ class TechniciansState(MasterTable, LiveState, PagedState, AppState):
                 uuid.UUID(self.team)
             except ValueError:
                 self.team = "all"
-        self.form_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.form_open = False
         await self._refresh()
         return [TechniciansState.watch, TeamsState.load]
 
@@ -736,7 +739,7 @@ class TechniciansState(MasterTable, LiveState, PagedState, AppState):
         return rx.toast.success(f"{name} {'reactivated' if active else 'deactivated'}.")
 
 
-class TeamsState(MasterTable, PagedState, AppState):
+class TeamsState(PageVisit, MasterTable, PagedState, AppState):
     """The teams card on the technicians page (paged in place, not in the URL)."""
 
     PAGE_PERMISSION: ClassVar[str] = READ
@@ -779,7 +782,8 @@ class TeamsState(MasterTable, PagedState, AppState):
 
     @guarded(READ, quiet=True)
     async def load(self):
-        self.page, self.search, self.form_open = 0, "", False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.page, self.search, self.form_open = 0, "", False
         await self._refresh()
 
     @guarded(READ)
@@ -875,7 +879,7 @@ def _codes(tenant_id: uuid.UUID, f: master.CodeFilter) -> CodesSnapshot:
         return CodesSnapshot(views, total, f.page)
 
 
-class RepairCodesState(MasterTable, LiveState, PagedState, AppState):
+class RepairCodesState(PageVisit, MasterTable, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "origin", "sort", "descending")
     LIVE: ClassVar[Live] = Live(READ, CODES_PATH, (LIVE_KIND,), settle=1.0)
@@ -923,7 +927,8 @@ class RepairCodesState(MasterTable, LiveState, PagedState, AppState):
             self.show = "active"
         if self.origin not in ("all", "canonical", "shop"):
             self.origin = "all"
-        self.form_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.form_open = False
         await self._refresh()
         return [RepairCodesState.watch, PriceRulesState.load]
 
@@ -1027,7 +1032,7 @@ def _rules(tenant_id: uuid.UUID, fmt: ShopFormat, f: master.PriceRuleFilter) -> 
         )
 
 
-class PriceRulesState(MasterTable, PagedState, AppState):
+class PriceRulesState(PageVisit, MasterTable, PagedState, AppState):
     """The price rules card on the codes page (paged in place, not in the URL)."""
 
     PAGE_PERMISSION: ClassVar[str] = READ
@@ -1072,7 +1077,8 @@ class PriceRulesState(MasterTable, PagedState, AppState):
 
     @guarded(READ, quiet=True)
     async def load(self):
-        self.page, self.search, self.client, self.form_open = 0, "", "all", False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.page, self.search, self.client, self.form_open = 0, "", "all", False
         await self._refresh()
 
     @guarded(READ)

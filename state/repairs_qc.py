@@ -26,7 +26,7 @@ from app.platform.errors import DomainError, ValidationFailed
 from app.platform.formatting import ShopFormat, of_tenant
 from app.repairs import machine
 from app.repairs.service import qc
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
 from state.util import sentence
@@ -236,7 +236,7 @@ def _triaged_words(number: str, result: str, status: str) -> str:
     return f"Asset {number}: {found}; it goes back to the client unrepaired."
 
 
-class RepairsQcState(LiveState, PagedState, AppState):
+class RepairsQcState(PageVisit, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("view", "search")
     # live: assets received, triaged, reviewed or decided anywhere in the shop
@@ -342,7 +342,8 @@ class RepairsQcState(LiveState, PagedState, AppState):
     async def load(self):
         self._read_url()
         self._clean_view()
-        self.triage_open = self.estimate_open = self.decide_open = self.scrap_confirm_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.triage_open = self.estimate_open = self.decide_open = self.scrap_confirm_open = False
         await self._refresh()
         return RepairsQcState.watch
 

@@ -27,7 +27,7 @@ from app.repairs import machine, service
 from app.repairs.models import AssetPhoto, RepairAsset
 from app.repairs.service._common import LIVE_KIND, READ, WRITE
 from app.settings import get_settings
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
 from state.util import sentence
@@ -214,7 +214,7 @@ def _form_date(raw: str, errors: dict[str, str]) -> date | None:
         return None
 
 
-class RepairBatchesState(LiveState, PagedState, AppState):
+class RepairBatchesState(PageVisit, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "status", "sort", "descending")
     LIVE: ClassVar[Live] = Live(READ, BATCHES_PATH, (LIVE_KIND,), settle=1.0)
@@ -276,7 +276,8 @@ class RepairBatchesState(LiveState, PagedState, AppState):
             self.status = ""
         if self.sort not in receiving.BATCH_SORTS:
             self.sort = "created"
-        self.new_open = False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.new_open = False
         await self._refresh()
         return RepairBatchesState.watch
 
@@ -715,7 +716,7 @@ class RepairAssetsState(LiveState, PagedState, AppState):
 # --- one asset ------------------------------------------------------------------------------------
 
 
-class RepairAssetState(LiveState, AppState):
+class RepairAssetState(PageVisit, LiveState, AppState):
     LIVE: ClassVar[Live] = Live(READ, "", (LIVE_KIND,), settle=0.5)
 
     asset: AssetView = AssetView()
@@ -804,7 +805,8 @@ class RepairAssetState(LiveState, AppState):
 
     @guarded(READ, quiet=True)
     async def load(self):
-        self.loaded, self.hold_open = False, False
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.loaded, self.hold_open = False, False
         await self._refresh()
         return RepairAssetState.watch
 

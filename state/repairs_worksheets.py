@@ -27,7 +27,7 @@ from app.platform.formatting import ShopFormat, of_tenant
 from app.repairs import machine
 from app.repairs.service import worksheets as service
 from app.repairs.service._common import LIVE_KIND, READ, WRITE
-from state.base import AppState, current_principal, guarded, in_tenant
+from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
 from state.paging import PagedState
 from state.util import sentence
@@ -527,7 +527,7 @@ def _whole(raw: Any) -> int | None:
         return None
 
 
-class RepairWorksheetState(LiveState, AppState):
+class RepairWorksheetState(PageVisit, LiveState, AppState):
     # live: a colleague's change of this worksheet, its asset or its parts
     LIVE: ClassVar[Live] = Live(READ, PATH, (LIVE_KIND, inventory.LIVE_KIND), settle=0.5)
 
@@ -609,9 +609,10 @@ class RepairWorksheetState(LiveState, AppState):
     @guarded(READ, quiet=True)
     async def load(self):
         self.loaded, self.error = False, ""
-        self.move_open = self.fail_open = False
-        self.labour_error = self.notes_error = ""
-        self.part_search, self.spares = "", []
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.move_open = self.fail_open = False
+            self.labour_error = self.notes_error = ""
+            self.part_search, self.spares = "", []
         await self._refresh()
         return RepairWorksheetState.watch
 

@@ -99,7 +99,15 @@ def _committed(session: Session) -> None:
     """The transaction committed: its work waits for the connection to go
     back to the pool (below), so work that opens a session of its own (the
     event relay) never holds two connections at once: a burst of commits
-    cannot drain the pool and stall every other request."""
+    cannot drain the pool and stall every other request.
+
+    SQLAlchemy sends this event when a savepoint is released too: that is no
+    commit. Taking the work then lost what the transaction registered before
+    the savepoint and in it whenever more came after it (a spare part issued
+    inside a savepoint never told the open pages), and sent it even when the
+    transaction then rolled back."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: its work waits for the transaction's own commit
     pending = session.info.pop(_ON_COMMIT, None)
     session.info.pop(_COLLECTED, None)
     session.info.pop(_SAVEPOINTS, None)

@@ -67,7 +67,9 @@ async def subscribe(
     tenant_id: uuid.UUID | str, *, timeout: float = 1.0, max_seconds: float = 3600
 ) -> AsyncIterator[dict | None]:
     """Yield messages for the tenant, or None every `timeout` seconds of silence
-    (so a caller can check whether to stop); ends after `max_seconds`."""
+    (so a caller can check whether to stop); ends after `max_seconds`. The
+    first item is None as soon as Redis has confirmed the subscription: from
+    then on no message is missed, so a caller can read what it shows afresh."""
     import time
 
     import redis.asyncio as aioredis
@@ -77,6 +79,8 @@ async def subscribe(
     pubsub = client.pubsub()
     await pubsub.subscribe(CHANNEL.format(tenant_id=tenant_id))
     try:
+        await pubsub.get_message(timeout=timeout)  # the confirmation (not a message of ours)
+        yield None
         while time.monotonic() < deadline:
             msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
             yield json.loads(msg["data"]) if msg else None

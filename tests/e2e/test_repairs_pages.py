@@ -6,10 +6,11 @@ progress, the late table, and the SLA limits saved, 0 refused)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 from sqlmodel import select
 
 from app.inventory import demo as inventory_demo
@@ -104,6 +105,13 @@ def test_the_dashboard_of_a_shop_with_a_month_of_history(page: Page):
         late, late_total = reports.late_assets(s)
     assert late_total > 0 and sum(wip.values()) > 0
 
+    sockets: list[WebSocketRoute] = []  # the page's socket, relayed so that a step can drop it
+
+    def relay(ws: WebSocketRoute) -> None:
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r"/_event"), relay)
     sign_in(page, admin.username, shop=tenant.slug, next_path="/repairs")
     dashboard = page.get_by_test_id("repairs-dashboard")
     expect(dashboard).to_be_visible()
@@ -145,6 +153,20 @@ def test_the_dashboard_of_a_shop_with_a_month_of_history(page: Page):
     shot(page, "repairs-pages-06-sla-refused")
     with tenant_session(tenant.id) as s:
         assert reports.sla_hours(s)["in_repair"] == 72
+    # the socket drops (a phone changing networks, a missed ping): the page reconnects and
+    # loads itself again, and the dialog stays open with what was typed and its error
+    connected = len(sockets)
+    sockets[-1].close()
+    for _ in range(100):
+        if len(sockets) > connected:
+            break
+        page.wait_for_timeout(100)
+    assert len(sockets) > connected, "the page did not reconnect"
+    expect(page.get_by_test_id("stat-late")).to_have_text(str(late_total))  # loaded again
+    page.wait_for_timeout(1000)  # the reload's answer has come and gone
+    expect(dialog).to_be_visible()
+    expect(field).to_have_value("5000")
+    expect(dialog.get_by_text("must be between 1 and 2160 hours")).to_be_visible()
     field.fill("96")
     page.get_by_test_id("sla-save").click()
     expect(page.get_by_text("SLA limits saved.")).to_be_visible()

@@ -77,15 +77,7 @@ def test_a_part_is_added_received_and_its_ledger_follows_the_repairs(page: Page)
             actor=factories.staff_principal(shop),
         )
         s.commit()
-    try:
-        expect(row.get_by_test_id("spare-stock")).to_have_text("1")  # the table follows live
-        expect(dialog.get_by_test_id("ledger-row")).to_have_count(2, timeout=10_000)
-    except AssertionError:
-        # Seen in whole-suite runs only (two of the last four): this page's live reload did not come
-        # (an open problem, see the closing notes); what was stored is checked as a reload shows it.
-        page.reload()
-        expect(row.get_by_test_id("spare-stock")).to_have_text("1")
-        row.get_by_test_id("spare-ledger").click()
+    expect(row.get_by_test_id("spare-stock")).to_have_text("1")  # the table follows live
     expect(dialog.get_by_test_id("ledger-row")).to_have_count(2)
     newest = dialog.get_by_test_id("ledger-row").first
     expect(newest.get_by_test_id("ledger-type")).to_have_text("Issued to a worksheet")

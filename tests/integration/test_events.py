@@ -134,3 +134,31 @@ def test_a_rolled_back_savepoint_drops_only_its_own_after_commit_work():
         s.execute(text("select 1"))
         s.commit()
     assert ran == ["before", ("collected", [1, 3]), "kept"]
+
+
+def test_work_of_a_released_savepoint_goes_out_with_the_work_after_it_and_never_on_rollback():
+    """A released savepoint is no commit: what was registered before it, in it and after
+    it goes out once the transaction commits (the live reload of a spare part issued inside
+    a savepoint was lost when the event after it registered more), and none of it goes
+    out when the transaction rolls back after the savepoint was released."""
+    from app.platform.db import collect_on_commit, on_commit
+
+    tenant = make_tenant()
+    ran: list = []
+    with tenant_session(tenant.id) as s:
+        on_commit(s, lambda: ran.append("before"))
+        with s.begin_nested():
+            box = collect_on_commit(s, "kinds", lambda b: ran.append(("collected", sorted(b))), factory=dict)
+            box.setdefault("inventory", {})
+        collect_on_commit(s, "kinds", lambda b: ran.append("a second box"), factory=dict).setdefault("orders", {})
+        on_commit(s, lambda: ran.append("after"))
+        s.commit()
+    assert ran == ["before", ("collected", ["inventory", "orders"]), "after"]
+
+    ran.clear()
+    with tenant_session(tenant.id) as s:
+        with s.begin_nested():
+            on_commit(s, lambda: ran.append("in a savepoint"))
+        s.rollback()
+    assert ran == []
+

@@ -203,3 +203,24 @@ def test_a_role_change_that_keeps_the_permission_keeps_the_watcher():
 def _set_roles(tenant, user, roles: list[str]) -> None:
     with tenant_session(tenant.id) as s:
         auth.set_user_roles(s, user.id, roles)
+
+
+def test_a_change_between_the_pages_load_and_its_subscription_still_shows():
+    """Redis keeps no history: an order committed after the page loaded but before its
+    watcher subscribed went out to nobody. The watcher reads the page afresh once it is
+    subscribed, so the page shows the order without waiting for another change."""
+    tenant, _, cookie = _signed_in()
+    page = Page(tenant, cookie, OrdersState.LIVE)
+    page.shown = _customers(tenant)  # the page's load
+    _order(tenant, "Between Load And Watch")  # no one is subscribed yet
+
+    async def scenario() -> None:
+        task = asyncio.create_task(page.run())
+        await _until(lambda: "Between Load And Watch" in page.shown, seconds=4)
+        assert page.refreshes == 1  # once, not once a second
+        await asyncio.sleep(1.5)
+        assert page.refreshes == 1
+        await asyncio.to_thread(auth.logout, cookie)
+        assert await asyncio.wait_for(task, timeout=5) == "signed-out"
+
+    asyncio.run(scenario())
