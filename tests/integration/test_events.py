@@ -161,4 +161,3 @@ def test_work_of_a_released_savepoint_goes_out_with_the_work_after_it_and_never_
             on_commit(s, lambda: ran.append("in a savepoint"))
         s.rollback()
     assert ran == []
-
