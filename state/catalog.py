@@ -169,8 +169,9 @@ def _row(offer: PartOffer | None, part: CatalogPart, fmt: ShopFormat) -> OfferRo
 
 class CatalogState(PageVisit, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = "catalog.read"
-    # live: progress of a catalog import (a global channel) while this page is open
-    LIVE: ClassVar[Live] = Live("catalog.read", "/catalog")
+    # live: progress of a catalog import (a global channel) while this page is open; its
+    # `_live_message` reads the run once subscribed (its own catch-up), so no reload then
+    LIVE: ClassVar[Live] = Live("catalog.read", "/catalog", catch_up=False)
 
     counts: list[SlotCount] = []
     total_parts: int = 0

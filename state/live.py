@@ -49,6 +49,7 @@ class Live:
     kinds: tuple[str, ...] = ()  # message kinds that ask for a reload
     settle: float = 0.0  # while messages keep coming, reload at most every so many seconds
     poll: float | None = None  # poll every so many seconds instead of following the channel
+    catch_up: bool = True  # reload once subscribed (False: the state's `_live_message` catches up itself)
 
 
 class LiveState(rx.State, mixin=True):
@@ -153,11 +154,12 @@ async def follow(
     (`refresh`) when asked. Returns why it stopped: "signed-out", "left" or
     "ended" (the messages ran out).
 
-    The first item reloads the page whatever it is: it comes once the channel
-    is subscribed, and a change committed between the page's load and that
-    moment went out to nobody (a Redis channel keeps no history), so without
-    it the page would show the old state until the next change."""
-    pending, last = True, 0.0
+    The first item reloads the page whatever it is (unless `spec.catch_up` is
+    off): it comes once the channel is subscribed, and a change committed
+    between the page's load and that moment went out to nobody (a Redis
+    channel keeps no history), so without it the page would show the old
+    state until the next change."""
+    pending, last = spec.catch_up, 0.0
     try:
         async for message in messages:
             pending = pending or bool(spec.poll) or bool(message and wanted(message))

@@ -76,3 +76,25 @@ def test_public_handlers_are_only_the_sign_in_page():
         if getattr(h.fn, GUARD_ATTR, None) == "public"
     }
     assert public <= {"LoginState.on_open", "LoginState.start", "LoginState.finish"}
+
+
+def test_every_live_page_can_reload_itself():
+    """A live page reloads once its channel is subscribed (and on every message it wants):
+    the default reload calls `_fetch(tenant_id)`, so a page whose loader takes more says how
+    it reloads, or catches up by itself. (The catalog's loader took the shop's format too:
+    its first reload would have ended its watcher with a TypeError.)"""
+    import inspect
+
+    from state.live import LiveState
+
+    wrong = []
+    for cls in _all_states():
+        if not issubclass(cls, LiveState) or (not cls.LIVE.catch_up and not cls.LIVE.kinds):
+            continue
+        if "_live_refresh" in {n for k in cls.__mro__ if k is not LiveState for n in vars(k)}:
+            continue
+        fetch = getattr(cls, "_fetch", None)
+        params = list(inspect.signature(fetch).parameters.values())[1:] if fetch else None
+        if params is None or len([p for p in params if p.default is inspect.Parameter.empty]) != 1:
+            wrong.append(cls.__name__)
+    assert wrong == [], f"live pages whose reload cannot call _fetch(tenant_id): {wrong}"
