@@ -101,11 +101,20 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
+async def _before_load(state: AppState, principal: auth.Principal) -> None:
+    """A page loader is about to read: a state that needs to know when (a live page
+    notes what its channel has carried so far, `LiveState._before_load`) is told."""
+    hook = getattr(type(state), "_before_load", None)
+    if hook is not None:
+        await hook(state, principal)
+
+
 def guarded(permission: str | StatePermission | None, *, quiet: bool = False) -> Callable[[F], F]:
     """Decorate an event handler: signed in, holding `permission` (None: any
     signed-in user). DomainErrors raised inside become an error toast.
     `quiet=True` (page loaders): a refusal shows no toast, because the layout
-    already shows the "No access" panel."""
+    already shows the "No access" panel; and a state's `_before_load(principal)`,
+    if it has one, runs before the loader reads."""
 
     def needed(state: AppState) -> str | None:
         return permission(state) if isinstance(permission, StatePermission) else permission
@@ -121,6 +130,8 @@ def guarded(permission: str | StatePermission | None, *, quiet: bool = False) ->
                     if denial is not None:
                         yield denial
                     return
+                if quiet:
+                    await _before_load(self, principal)
                 token = _principal.set(principal)
                 args, kwargs = _without_nul(args), _without_nul(kwargs)
                 try:
@@ -143,6 +154,8 @@ def guarded(permission: str | StatePermission | None, *, quiet: bool = False) ->
                 denial, principal = await self._check(needed(self), quiet)
                 if denial is not None or principal is None:
                     return denial
+                if quiet:
+                    await _before_load(self, principal)
                 token = _principal.set(principal)
                 args, kwargs = _without_nul(args), _without_nul(kwargs)
                 try:

@@ -8,6 +8,10 @@ user leaves `LIVE.path`, after an hour, or the moment the sign-in is gone: on
 every push it re-checks the session (`app.platform.live.SessionWatch`: one
 Redis read, the database only when a sign-out, role change or deactivation
 moved a stamp), so a signed-out, expired or downgraded browser gets nothing more.
+A message sent between the page's load and the watcher's subscription reaches
+nobody; the loader notes the channel's sequence (`_before_load`, run by
+`guarded` for page loaders) and the watcher, once subscribed, reloads the page
+if the channel carried anything since.
 
 A state mixes it in (`class OrdersState(LiveState, AppState)`), says how in
 `LIVE: ClassVar[Live] = Live(permission, path, kinds, settle=..., ...)`, and
@@ -49,13 +53,16 @@ class Live:
     kinds: tuple[str, ...] = ()  # message kinds that ask for a reload
     settle: float = 0.0  # while messages keep coming, reload at most every so many seconds
     poll: float | None = None  # poll every so many seconds instead of following the channel
-    catch_up: bool = True  # reload once subscribed (False: the state's `_live_message` catches up itself)
+    # once subscribed, reload if the channel carried a message since the page's loader read
+    # (False: the state's `_live_message` catches up by itself)
+    catch_up: bool = True
 
 
 class LiveState(rx.State, mixin=True):
     LIVE: ClassVar[Live] = Live("")
 
     _watch_token: str = ""
+    _live_seen: int = -1  # the channel's sequence before the page's loader read (-1: unknown)
 
     if TYPE_CHECKING:  # for the type checker only: what the state mixing this in provides
 
@@ -101,6 +108,13 @@ class LiveState(rx.State, mixin=True):
             if self._watch_token == token:
                 await asyncio.to_thread(self._fetch, principal.tenant_id)
 
+    async def _before_load(self, principal: auth.Principal) -> None:
+        """Called by `guarded` before a page loader (`quiet=True`) reads: what the channel
+        has carried so far, so the watcher can tell whether it missed a message."""
+        if self.LIVE.catch_up and not self.LIVE.poll:
+            seen = await asyncio.to_thread(live.sequence, principal.tenant_id)
+            self._live_seen = -1 if seen is None else seen
+
     # --- the task -------------------------------------------------------------------------------
 
     @rx.event(background=True)
@@ -114,7 +128,12 @@ class LiveState(rx.State, mixin=True):
                 return
             channel = self._live_start(principal)
             cookie = self._session_cookie()
+            seen = self._live_seen
         guard = live.SessionWatch(cookie, principal, self.LIVE.permission)
+
+        async def missed() -> bool:
+            now = await asyncio.to_thread(live.sequence, channel)
+            return seen < 0 or now is None or now > seen
 
         async def step(principal: auth.Principal, message: dict | None) -> bool:
             async with self:
@@ -134,7 +153,9 @@ class LiveState(rx.State, mixin=True):
                 if self.LIVE.poll
                 else live.subscribe(channel, max_seconds=MAX_SECONDS)
             )
-            await follow(self.LIVE, messages, guard, wanted=self._live_wanted, step=step, refresh=refresh)
+            await follow(
+                self.LIVE, messages, guard, wanted=self._live_wanted, step=step, refresh=refresh, missed=missed
+            )
         finally:
             await guard.aclose()
 
@@ -147,6 +168,7 @@ async def follow(
     wanted: Callable[[dict], bool],
     step: Callable[[auth.Principal, dict | None], Awaitable[bool]],
     refresh: Callable[[auth.Principal], Awaitable[None]],
+    missed: Callable[[], Awaitable[bool]] | None = None,
 ) -> str:
     """A watcher's loop, apart from Reflex: for every message (or quiet
     second) check that the sign-in still holds, let the page look at the
@@ -154,14 +176,18 @@ async def follow(
     (`refresh`) when asked. Returns why it stopped: "signed-out", "left" or
     "ended" (the messages ran out).
 
-    The first item reloads the page whatever it is (unless `spec.catch_up` is
-    off): it comes once the channel is subscribed, and a change committed
+    The first item comes once the channel is subscribed. A change committed
     between the page's load and that moment went out to nobody (a Redis
-    channel keeps no history), so without it the page would show the old
-    state until the next change."""
-    pending, last = spec.catch_up, 0.0
+    channel keeps no history), so then `missed()` (unless `spec.catch_up` is
+    off) says whether the channel carried a message since the page's loader
+    read, and the page reloads once if it did. Without one it does not: a
+    reload for nothing redraws the page under the person's first click."""
+    pending, last, first = False, 0.0, spec.catch_up and missed is not None
     try:
         async for message in messages:
+            if first:
+                first = False
+                pending = missed is not None and await missed()
             pending = pending or bool(spec.poll) or bool(message and wanted(message))
             if pending and message is not None and time.monotonic() - last < spec.settle:
                 continue  # a burst: refresh on the next quiet second, or `settle` s after the last refresh

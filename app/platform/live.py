@@ -25,15 +25,32 @@ from app.settings import get_settings
 
 log = logging.getLogger(__name__)
 CHANNEL = "shopfloor:live:{tenant_id}"
+# How many messages the channel has carried: a page reads it before its data, and its
+# watcher again once subscribed, to learn whether it missed one in between.
+SEQUENCE = "shopfloor:live:sequence:{tenant_id}"
 
 
 def publish(tenant_id: uuid.UUID | str, kind: str, **data) -> None:
     from app.platform.tasks import redis_conn
 
     try:
-        redis_conn().publish(CHANNEL.format(tenant_id=tenant_id), json.dumps({"kind": kind, **data}, default=str))
+        with redis_conn().pipeline(transaction=True) as pipe:
+            pipe.incr(SEQUENCE.format(tenant_id=tenant_id))
+            pipe.publish(CHANNEL.format(tenant_id=tenant_id), json.dumps({"kind": kind, **data}, default=str))
+            pipe.execute()
     except Exception as exc:
         log.debug("live update not sent: %s", exc)
+
+
+def sequence(tenant_id: uuid.UUID | str) -> int | None:
+    """How many messages the tenant's channel has carried (None: Redis did not say)."""
+    from app.platform.tasks import redis_conn, reply
+
+    try:
+        return int(reply(redis_conn().get(SEQUENCE.format(tenant_id=tenant_id))) or 0)
+    except Exception as exc:
+        log.debug("live sequence not read: %s", exc)
+        return None
 
 
 def notify_after_commit(session: Session, kind: str, **data) -> None:

@@ -53,6 +53,12 @@ class Page:
         self.shown: set[str] = set()
         self.refreshes = 0
         self.stopped_at: float | None = None
+        self.seen = -1  # the channel's sequence when the page loaded (-1: never loaded)
+
+    def load(self) -> None:
+        """The page's loader: note the channel's sequence, then read."""
+        self.seen = live.sequence(self.tenant.id) or 0
+        self.shown = _customers(self.tenant)
 
     async def run(self) -> str:
         principal = await asyncio.to_thread(auth.authenticate_session, self.cookie)
@@ -67,6 +73,10 @@ class Page:
             self.refreshes += 1
             self.shown = await asyncio.to_thread(_customers, self.tenant)
 
+        async def missed() -> bool:
+            now = await asyncio.to_thread(live.sequence, self.tenant.id)
+            return self.seen < 0 or now is None or now > self.seen
+
         try:
             return await follow(
                 self.spec,
@@ -75,6 +85,7 @@ class Page:
                 wanted=lambda m: m.get("kind") in self.spec.kinds,
                 step=step,
                 refresh=refresh,
+                missed=missed,
             )
         finally:
             self.stopped_at = time.monotonic()
@@ -211,7 +222,7 @@ def test_a_change_between_the_pages_load_and_its_subscription_still_shows():
     subscribed, so the page shows the order without waiting for another change."""
     tenant, _, cookie = _signed_in()
     page = Page(tenant, cookie, OrdersState.LIVE)
-    page.shown = _customers(tenant)  # the page's load
+    page.load()
     _order(tenant, "Between Load And Watch")  # no one is subscribed yet
 
     async def scenario() -> None:
@@ -219,6 +230,28 @@ def test_a_change_between_the_pages_load_and_its_subscription_still_shows():
         await _until(lambda: "Between Load And Watch" in page.shown, seconds=4)
         assert page.refreshes == 1  # once, not once a second
         await asyncio.sleep(1.5)
+        assert page.refreshes == 1
+        await asyncio.to_thread(auth.logout, cookie)
+        assert await asyncio.wait_for(task, timeout=5) == "signed-out"
+
+    asyncio.run(scenario())
+
+
+def test_a_page_nothing_happened_to_since_its_load_is_not_read_again():
+    """With nothing sent since the page's load, the watcher does not reload it once
+    subscribed: a reload for nothing redraws the page under the person's first click."""
+    tenant, _, cookie = _signed_in()
+    _order(tenant, "Before The Load")  # sent before the page loaded: the load reads it
+    page = Page(tenant, cookie, OrdersState.LIVE)
+    page.load()
+    assert "Before The Load" in page.shown
+
+    async def scenario() -> None:
+        task = asyncio.create_task(page.run())
+        await asyncio.sleep(2.5)
+        assert page.refreshes == 0
+        await asyncio.to_thread(_order, tenant, "After The Subscription")
+        await _until(lambda: "After The Subscription" in page.shown)
         assert page.refreshes == 1
         await asyncio.to_thread(auth.logout, cookie)
         assert await asyncio.wait_for(task, timeout=5) == "signed-out"
