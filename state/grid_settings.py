@@ -121,9 +121,12 @@ class GridSettingsState(AppState):
         return "settings.write" in self.permissions
 
     async def _reload(self) -> None:
+        """Read the settings; the form starts again from them only when they changed (as
+        the inventory card: a new key remounts the form under the person's click)."""
         fmt = current_principal().fmt
-        self.grid = await in_tenant(lambda s: _view(s, fmt))
-        self.grid_version += 1
+        view = await in_tenant(lambda s: _view(s, fmt))
+        if view != self.grid or not self.grid_version:
+            self.grid, self.grid_version = view, self.grid_version + 1
 
     @guarded("settings.read", quiet=True)
     async def load(self):

@@ -93,8 +93,11 @@ class InventorySettingsState(AppState):
         return "settings.write" in self.permissions
 
     async def _reload(self) -> None:
-        self.inv = await in_tenant(_view)
-        self.inv_version += 1
+        """Read the settings; the form starts again from them only when they changed (a new
+        key remounts it: on every load it closed a drop-down opened while the page loaded)."""
+        view = await in_tenant(_view)
+        if view != self.inv or not self.inv_version:
+            self.inv, self.inv_version = view, self.inv_version + 1
 
     @guarded("settings.read", quiet=True)
     async def load(self):

@@ -85,8 +85,11 @@ class NumberingSettingsState(AppState):
         return "settings.write" in self.permissions
 
     async def _reload(self) -> None:
-        self.num_rows = await in_tenant(_rows)
-        self.num_version += 1
+        """Read the sequences; the rows' forms start again only when they changed (as the
+        inventory card: a new key remounts them under the person's click)."""
+        rows = await in_tenant(_rows)
+        if rows != self.num_rows or not self.num_version:
+            self.num_rows, self.num_version = rows, self.num_version + 1
 
     def _show_errors(self, key: str, errors: dict[str, str]) -> None:
         rows = []
