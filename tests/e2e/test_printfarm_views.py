@@ -200,7 +200,7 @@ def test_staff_page_filter_search_and_act_on_print_jobs(page: Page, shop):
     page.goto("/printfarm?status=QUEUED")
     rows = page.get_by_test_id("jobs-table").get_by_test_id("job-row")
     for n in range(3):
-        rows.nth(n).get_by_test_id("select-row").click()
+        tick(page, rows.nth(n).get_by_test_id("select-row"), page.get_by_test_id("selected-count"), f"{n + 1} selected")
     page.get_by_role("button", name="Cancel jobs").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Cancel jobs").click()
     expect(page.locator("[data-sonner-toast]").filter(has_text="3 print job(s) cancelled")).to_be_visible()
