@@ -175,7 +175,9 @@ def select_cell(state: Any, row_id: rx.Var) -> rx.Component:
 
 
 def bulk_bar(state: Any, *actions: rx.Component) -> rx.Component:
-    """Shown while rows are ticked: how many, the bulk actions, and "Clear"."""
+    """Shown while rows are ticked: how many, the bulk actions, and "Clear". Its place is kept
+    (with a hint) while nothing is ticked, so the first tick does not push the table down under
+    the pointer: a quick second click would land on the wrong row."""
     return rx.cond(
         state.selected.length() > 0,
         rx.hstack(
@@ -190,7 +192,18 @@ def bulk_bar(state: Any, *actions: rx.Component) -> rx.Component:
             padding="8px 12px",
             border_radius="8px",
             background=rx.color("accent", 3),
+            min_height="40px",
             data_testid="bulk-bar",
+        ),
+        rx.hstack(
+            rx.icon("square-check", size=14, color=rx.color("gray", 9)),
+            rx.text("Tick rows to act on several at once.", size="1", color_scheme="gray"),
+            align="center",
+            spacing="2",
+            width="100%",
+            padding="8px 12px",
+            min_height="40px",
+            data_testid="bulk-hint",
         ),
     )
 

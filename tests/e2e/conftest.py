@@ -184,18 +184,28 @@ def choose(page: Page, trigger: Locator, item_testid: str, attempts: int = 4) ->
     item.click()
 
 
-def tick(page: Page, box: Locator, count: Locator, want: str, attempts: int = 3) -> None:
-    """Ticks a row's checkbox and waits for the count to say `want`. On a live page a redraw
-    between finding the box and the click landing has lost the click (seen in whole-suite runs):
-    a box still unticked after a while is clicked again, as a person would."""
-    for _ in range(attempts - 1):
-        if box.get_attribute("data-state") != "checked":
-            box.click()
+def tick_rows(page: Page, rows: Locator, n: int, attempts: int = 4) -> None:
+    """Ticks the first `n` rows of a table (and no other) and waits for the bulk bar to count
+    them. On a live page a redraw between finding a box and the click landing has lost a click,
+    or let it land on a neighbour (seen in whole-suite runs): every box is looked at again, and
+    one in the wrong state is clicked again, as a person would. Wait for the view first: right
+    after a `goto` the tab shows its last view of the page until the loader answers."""
+    count, want = page.get_by_test_id("selected-count"), f"{n} selected"
+    for _ in range(attempts):
         try:
-            expect(count).to_have_text(want, timeout=8_000)
-            return
-        except AssertionError:
-            continue
-    if box.get_attribute("data-state") != "checked":
-        box.click()
+            for i in range(rows.count()):
+                box = rows.nth(i).get_by_test_id("select-row")
+                if (box.get_attribute("data-state", timeout=2_000) == "checked") != (i < n):
+                    box.click(timeout=4_000)
+                    expect(box).to_have_attribute("data-state", "checked" if i < n else "unchecked", timeout=4_000)
+            boxes = rows.get_by_test_id("select-row")
+            states = [boxes.nth(i).get_attribute("data-state", timeout=2_000) for i in range(boxes.count())]
+        except (AssertionError, PlaywrightTimeout):
+            continue  # the rows were drawn again meanwhile: look again
+        if states[:n] == ["checked"] * n and "checked" not in states[n:]:
+            try:
+                expect(count).to_have_text(want, timeout=8_000)
+                return
+            except AssertionError:
+                continue
     expect(count).to_have_text(want)

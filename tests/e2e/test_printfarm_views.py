@@ -23,7 +23,7 @@ from app.platform.models import Tenant
 from app.printing import service as printing
 from app.printing.models import PrintJob
 from tests import factories
-from tests.e2e.conftest import choose, shot, sign_in, tick
+from tests.e2e.conftest import choose, shot, sign_in, tick_rows
 from tests.e2e.test_printfarm import _principal
 
 PARTS = 28
@@ -171,10 +171,10 @@ def test_staff_page_filter_search_and_act_on_print_jobs(page: Page, shop):
     expect(page.get_by_test_id("job-row")).to_have_count(1)
     page.get_by_test_id("select-all").click()
     page.goto("/printfarm?status=QUEUED&sort=queued&descending=0")
+    expect(page.get_by_test_id("job-total")).to_have_text(f"{PARTS - 1} jobs")  # the new view, loaded
     expect(page.get_by_test_id("bulk-bar")).to_have_count(0)  # a new view: nothing ticked
     rows = page.get_by_test_id("jobs-table").get_by_test_id("job-row")
-    for n in range(2):
-        tick(page, rows.nth(n).get_by_test_id("select-row"), page.get_by_test_id("selected-count"), f"{n + 1} selected")
+    tick_rows(page, rows, 2)
     page.get_by_test_id("bulk-move").click()
     page.get_by_test_id("bulk-move-COMPLETED").click()
     expect(page.locator("[data-sonner-toast]").filter(has_text="2 print job(s) moved to completed")).to_be_visible()
@@ -187,8 +187,7 @@ def test_staff_page_filter_search_and_act_on_print_jobs(page: Page, shop):
     page.goto("/printfarm?sort=status")  # completed and failed first
     rows = page.get_by_test_id("jobs-table").get_by_test_id("job-row")
     expect(rows.nth(0).get_by_test_id("job-status")).to_have_text("Failed")
-    for n in range(3):  # the failed one and two completed ones
-        rows.nth(n).get_by_test_id("select-row").click()
+    tick_rows(page, rows, 3)  # the failed one and two completed ones
     page.get_by_test_id("bulk-move").click()
     page.get_by_test_id("bulk-move-PRINTING").click()
     toast = page.locator("[data-sonner-toast]").filter(has_text="Not changed")
@@ -198,9 +197,9 @@ def test_staff_page_filter_search_and_act_on_print_jobs(page: Page, shop):
 
     # cancel in bulk, after confirming; then requeue them
     page.goto("/printfarm?status=QUEUED")
+    expect(page.get_by_test_id("job-total")).to_have_text(f"{PARTS - 3} jobs")  # the new view, loaded
     rows = page.get_by_test_id("jobs-table").get_by_test_id("job-row")
-    for n in range(3):
-        tick(page, rows.nth(n).get_by_test_id("select-row"), page.get_by_test_id("selected-count"), f"{n + 1} selected")
+    tick_rows(page, rows, 3)
     page.get_by_role("button", name="Cancel jobs").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Cancel jobs").click()
     expect(page.locator("[data-sonner-toast]").filter(has_text="3 print job(s) cancelled")).to_be_visible()
