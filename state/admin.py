@@ -26,7 +26,7 @@ from app.platform.permissions import PERMISSIONS
 from app.settings import get_settings
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index
 
 NEVER = "Never"
 # RQ's queues, as the dashboard names them.
@@ -439,7 +439,7 @@ class AuditState(PagedState, AppState):
             self.user_options = sorted(names.values())
             entries, self.total = audit.search(s, f, fmt, offset=self.page * self.page_size, limit=self.page_size)
             if not entries and self.total and self.page:  # a page past the end: show the last one
-                self.page = max(0, -(-self.total // self.page_size) - 1)
+                self.page = last_page_index(self.total, self.page_size)
                 entries, _ = audit.search(s, f, fmt, offset=self.page * self.page_size, limit=self.page_size)
         self.rows = [
             AuditEntry(

@@ -19,7 +19,7 @@ from app.platform.errors import DomainError
 from app.platform.formatting import ShopFormat
 from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index
 from state.util import sentence
 
 SORTS = ("name", "manufacturer", "slot", "price", "stock", "updated")
@@ -232,7 +232,7 @@ class CatalogState(PageVisit, LiveState, PagedState, AppState):
         with tenant_session(tenant_id) as s:
             rows, total = service.list_offers(s, f)
             if f.page and not rows and total:
-                f.page = self.page = max(0, -(-total // f.page_size) - 1)
+                f.page = self.page = last_page_index(total, f.page_size)
                 rows, total = service.list_offers(s, f)
         self.rows, self.total = [_row(o, p, fmt) for o, p in rows], total
 

@@ -40,7 +40,7 @@ from app.platform.formatting import ShopFormat
 from app.settings import get_settings
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index
 from state.util import field_errors, sentence
 
 JOB_STATUS = service.JOB_STATUS  # the one status table (labels, colours) of grid jobs
@@ -503,7 +503,7 @@ def _snapshot(tenant_id: uuid.UUID, fmt: ShopFormat, v: GridView, detail_id: str
         )
         page = v.page
         if page and not found and total:  # past the last page
-            page = max(0, -(-total // v.page_size) - 1)
+            page = last_page_index(total, v.page_size)
             found, total = service.list_jobs(
                 s,
                 status=status,

@@ -32,7 +32,7 @@ from app.platform.machine import Status, StatusTable
 from app.printing import service as printing
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index
 from state.util import sentence
 
 STOCK_STATUS = StatusTable(
@@ -522,14 +522,14 @@ def _snapshot(tenant_id: uuid.UUID, fmt: ShopFormat, v: InventoryView) -> Snapsh
             status = BATCH_FILTERS.get(v.batches, BATCH_FILTERS["active"])[0]
             found, total = service.list_batches(s, status=status, page=page, page_size=v.page_size)
             if page and not found and total:  # past the last page
-                page = max(0, -(-total // v.page_size) - 1)
+                page = last_page_index(total, v.page_size)
                 found, total = service.list_batches(s, status=status, page=page, page_size=v.page_size)
             batch_rows = [batch_view(b, fmt) for b in found]
         else:
             f = service.StockFilter(v.search, v.status, v.sort, v.descending, page, v.page_size)
             found_stock, total = service.list_stock(s, f)
             if page and not found_stock and total:
-                f.page = page = max(0, -(-total // v.page_size) - 1)
+                f.page = page = last_page_index(total, v.page_size)
                 found_stock, total = service.list_stock(s, f)
             rows = [stock_view(r, fmt) for r in found_stock]
         batch_counts = BatchCounts(
@@ -753,7 +753,7 @@ def _product_snapshot(tenant_id: uuid.UUID, fmt: ShopFormat, mapping_id: str, pa
         row = service.stock_row(s, mapping_id)
         entries, total = service.ledger(s, row.mapping_id, page=page, page_size=size)
         if page and not entries and total:
-            page = max(0, -(-total // size) - 1)
+            page = last_page_index(total, size)
             entries, total = service.ledger(s, row.mapping_id, page=page, page_size=size)
         batches, _ = service.list_batches(s, status="", mapping_id=row.mapping_id, page_size=20)
         return ProductSnapshot(

@@ -30,7 +30,7 @@ from app.platform.formatting import ShopFormat, of_tenant
 from app.platform.machine import Status, StatusTable
 from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index, rows_of_page
 from state.util import sentence
 
 PATH = "/inventory/parts"
@@ -178,10 +178,7 @@ class PartDetail:
 
 def _snapshot(tenant_id: uuid.UUID, fmt: ShopFormat, f: service.PartFilter) -> Snapshot:
     with tenant_session(tenant_id) as s:
-        rows, total = service.list_parts(s, f)
-        if f.page and not rows and total:  # the page is gone (fewer parts now): show the last one
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = service.list_parts(s, f)
+        rows, total = rows_of_page(service.list_parts, s, f)
         counts = service.part_counts(s)
         chart = service.most_reserved(s)
         threshold = service.low_threshold(s)
@@ -206,7 +203,7 @@ def _detail(tenant_id: uuid.UUID, fmt: ShopFormat, offer_id: str, page: int) -> 
         part = service.get_part(s, offer_id)
         rows, total = service.part_ledger(s, part.offer_id, page=page, page_size=LEDGER_PAGE)
         if page and not rows and total:
-            page = max(0, -(-total // LEDGER_PAGE) - 1)
+            page = last_page_index(total, LEDGER_PAGE)
             rows, total = service.part_ledger(s, part.offer_id, page=page, page_size=LEDGER_PAGE)
         held = service.reservations(s, part.offer_id, limit=20)
         return PartDetail(

@@ -30,7 +30,7 @@ from app.platform.formatting import ShopFormat, of_tenant
 from app.platform.machine import Status, StatusTable
 from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index, rows_of_page
 from state.util import sentence
 
 PATH = "/inventory/spare-parts"
@@ -151,10 +151,7 @@ class Detail:
 
 def _snapshot(tenant_id: uuid.UUID, fmt: ShopFormat, f: service.SparePartFilter) -> Snapshot:
     with tenant_session(tenant_id) as s:
-        rows, total = service.list_spare_parts(s, f)
-        if f.page and not rows and total:  # the page is gone (fewer parts now): show the last one
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = service.list_spare_parts(s, f)
+        rows, total = rows_of_page(service.list_spare_parts, s, f)
         c = service.spare_counts(s)
     return Snapshot(
         rows=[_view(r, fmt) for r in rows],
@@ -169,7 +166,7 @@ def _detail(tenant_id: uuid.UUID, fmt: ShopFormat, part_id: str, page: int) -> D
         part = service.get_spare_part(s, part_id)
         total = service.spare_part_ledger_count(s, part.id)
         if page * LEDGER_PAGE >= total:
-            page = max(0, -(-total // LEDGER_PAGE) - 1)
+            page = last_page_index(total, LEDGER_PAGE)
         rows = service.spare_part_ledger(s, part.id, LEDGER_PAGE, offset=page * LEDGER_PAGE)
         return Detail(part=_view(part, fmt), ledger=_ledger_lines(s, rows, fmt), total=total, page=page)
 

@@ -28,7 +28,7 @@ from app.settings import get_settings
 from app.shipping import service as shipping
 from state.base import AppState, PageVisit, checks_inside, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index
 from state.shipping import ShipmentView, TrackingStep, shipment_view, tracking_steps
 
 SUGGESTIONS = 6  # matches shown under a SKU field
@@ -342,7 +342,7 @@ class OrdersState(LiveState, PagedState, AppState):
         with tenant_session(principal.tenant_id) as s:
             rows, total = service.list_orders(s, f)
             if f.page and not rows and total:  # past the last page (a bookmark, fewer orders now)
-                f.page = self.page = max(0, -(-total // f.page_size) - 1)
+                f.page = self.page = last_page_index(total, f.page_size)
                 rows, total = service.list_orders(s, f)
             counts = service.status_counts(s, f)
             per_day = service.orders_per_day(s, 30, fmt.timezone)

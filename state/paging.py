@@ -29,7 +29,8 @@ the user no longer sees.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -38,6 +39,32 @@ from state.base import StatePermission, guarded, mark_permissions
 
 PAGER_HANDLERS = ("next_page", "prev_page", "first_page", "last_page", "toggle_row", "toggle_page", "clear_selection")
 _PERMISSION = StatePermission("PAGE_PERMISSION")
+
+
+class PagedFilter(Protocol):
+    page: int
+    page_size: int
+
+
+_F = TypeVar("_F", bound=PagedFilter)
+_R = TypeVar("_R")
+_S = TypeVar("_S")
+
+
+def last_page_index(total: int, page_size: int) -> int:
+    """The index of the last page of `total` rows (0 when there are none)."""
+    return max(0, -(-total // page_size) - 1)
+
+
+def rows_of_page(list_rows: Callable[[_S, _F], tuple[list[_R], int]], session: _S, f: _F) -> tuple[list[_R], int]:
+    """`list_rows(session, f)`: the rows of the filter's page and how many there are in all. A
+    page past the end (rows went away since the link was made) reads the last page instead;
+    `f.page` then says which page was read."""
+    rows, total = list_rows(session, f)
+    if f.page and not rows and total:
+        f.page = last_page_index(total, f.page_size)
+        rows, total = list_rows(session, f)
+    return rows, total
 
 
 def _coerce(raw: str, default: Any) -> Any:

@@ -25,7 +25,7 @@ from app.printing import machine, service
 from app.printing.models import PrintJob, ProductMapping
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index
 from state.util import sentence
 
 STATUSES = machine.STATUSES
@@ -246,7 +246,7 @@ def _snapshot(tenant_id: uuid.UUID, fmt: ShopFormat, view: JobView) -> FarmSnaps
         page = view.page
         jobs, total = _jobs(s, view)
         if page and not jobs and total:  # the page is gone (fewer jobs now): its last page
-            page = max(0, -(-total // view.page_size) - 1)
+            page = last_page_index(total, view.page_size)
             jobs, total = _jobs(s, dataclasses.replace(view, page=page))
         printers = [
             PrinterCard(

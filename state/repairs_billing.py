@@ -32,7 +32,7 @@ from app.repairs.service import billing as service
 from app.repairs.service._common import LIVE_KIND, READ, WRITE
 from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, rows_of_page
 from state.util import sentence
 
 DISPATCHES = "/repairs/dispatches"
@@ -199,10 +199,7 @@ class DispatchesSnapshot:
 
 def _dispatches(tenant_id: uuid.UUID, fmt: ShopFormat, f: service.DispatchFilter) -> DispatchesSnapshot:
     with tenant_session(tenant_id) as s:
-        rows, total = service.list_dispatches(s, f)
-        if f.page and not rows and total:
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = service.list_dispatches(s, f)
+        rows, total = rows_of_page(service.list_dispatches, s, f)
         counts = service.dispatch_counts(s)
         return DispatchesSnapshot(
             rows=[
@@ -298,10 +295,7 @@ def _money_by_currency(fmt: ShopFormat, by: dict[str, Any]) -> str:
 
 def _invoices(tenant_id: uuid.UUID, fmt: ShopFormat, f: service.InvoiceFilter) -> InvoicesSnapshot:
     with tenant_session(tenant_id) as s:
-        rows, total = service.list_invoices(s, f)
-        if f.page and not rows and total:
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = service.list_invoices(s, f)
+        rows, total = rows_of_page(service.list_invoices, s, f)
         sums = service.invoice_totals(s)
         today = service.shop_today(s)
     views = []

@@ -31,7 +31,7 @@ from app.repairs.service import diagnostics as service
 from app.repairs.service._common import LIVE_KIND, READ, WRITE
 from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index
 from state.util import sentence
 
 PATH = "/repairs/unmapped"
@@ -180,17 +180,17 @@ def _snapshot(tenant_id: uuid.UUID, fmt: ShopFormat, v: View) -> Snapshot:
     with tenant_session(tenant_id) as s:
         queue, queue_total = service.unmapped_queue(s, v.queue)
         if v.queue.page and not queue and queue_total:  # the page is gone: show the last one
-            v.queue.page = max(0, -(-queue_total // v.queue.page_size) - 1)
+            v.queue.page = last_page_index(queue_total, v.queue.page_size)
             queue, queue_total = service.unmapped_queue(s, v.queue)
         lf = service.LogFilter(status=v.log_status, page=v.log_page, page_size=LOG_PAGE)
         logs, log_total = service.list_logs(s, lf)
         if lf.page and not logs and log_total:
-            lf.page = max(0, -(-log_total // LOG_PAGE) - 1)
+            lf.page = last_page_index(log_total, LOG_PAGE)
             logs, log_total = service.list_logs(s, lf)
         mf = service.MappingFilter(search=v.mapping_search, page=v.mapping_page, page_size=MAPPING_PAGE)
         mappings, mapping_total = service.list_mappings(s, mf)
         if mf.page and not mappings and mapping_total:
-            mf.page = max(0, -(-mapping_total // MAPPING_PAGE) - 1)
+            mf.page = last_page_index(mapping_total, MAPPING_PAGE)
             mappings, mapping_total = service.list_mappings(s, mf)
         counts = service.log_counts(s)
         _, all_mappings = service.list_mappings(s, service.MappingFilter(page_size=1))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,7 +28,7 @@ from app.repairs.service import master
 from app.repairs.service._common import LIVE_KIND, READ, WRITE
 from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, rows_of_page
 from state.util import field_errors, sentence
 
 SHOW_OPTIONS = [("active", "Active"), ("inactive", "Deactivated"), ("all", "All")]
@@ -219,8 +219,13 @@ def _rule_view(r: master.PriceRuleRow, currencies: dict[str, str], fmt: ShopForm
 # --- what every master-data table shares -------------------------------------------------------
 
 
+SHOWS = ("active", "inactive", "all")
+
+
 class MasterTable(rx.State, mixin=True):
     """A table's view (search, show, sort) and its create/edit dialog."""
+
+    NOUN: ClassVar[str] = "row"  # "That {NOUN} is no longer on this page."
 
     search: str = ""
     show: str = "active"  # active | inactive | all
@@ -232,8 +237,14 @@ class MasterTable(rx.State, mixin=True):
     form_busy: bool = False
     editing_id: str = ""  # "" while creating
 
-    if TYPE_CHECKING:  # for the type checker only: AppState provides it
+    if TYPE_CHECKING:  # for the type checker only: what the state mixing this in provides
         permissions: list[str]
+        rows: list[Any]
+        form: Any
+
+        async def _refresh(self) -> None:
+            """The state's reload."""
+            ...
 
     @rx.var
     def can_write(self) -> bool:
@@ -243,10 +254,21 @@ class MasterTable(rx.State, mixin=True):
     def editing(self) -> bool:
         return self.editing_id != ""
 
+    # --- the dialog ----------------------------------------------------------------------------
+
     def _open_form(self, row_id: str = "") -> None:
         self.editing_id, self.form_errors, self.form_busy = row_id, {}, False
         self.form_key += 1
         self.form_open = True
+
+    def _edit(self, row_id: str) -> rx.event.EventSpec | None:
+        """Open the dialog on a row of this page."""
+        row = next((r for r in self.rows if r.id == row_id), None)
+        if row is None:
+            return rx.toast.error(f"That {self.NOUN} is no longer on this page.")
+        self.form = row
+        self._open_form(row_id)
+        return None
 
     async def _save(self, work: Callable[[Session], Any]) -> Any | None:
         """Run `work` in the shop's session; a refusal lands on the form (None is returned)."""
@@ -256,11 +278,131 @@ class MasterTable(rx.State, mixin=True):
             self.form_errors = field_errors(exc)
             return None
 
+    async def _submit(self, work: Callable[[Session], str], said: str, *then: Any) -> AsyncIterator[Any]:
+        """Save the dialog: busy while `work` runs, a refusal lands on the form; once saved the
+        dialog closes, the table reloads, `then` is sent and a toast says `said` (with the name
+        `work` returned in place of {}) was saved or added. A handler yields what this yields."""
+        editing = bool(self.editing_id)
+        self.form_busy = True
+        yield None
+        saved = await self._save(work)
+        self.form_busy = False
+        if saved is None:
+            return
+        self.form_open = False
+        await self._refresh()
+        for event in then:
+            yield event
+        yield rx.toast.success(f"{said.format(saved)} {'saved' if editing else 'added'}.")
+
+    async def _activate(self, work: Callable[[Session], str], said: str, active: bool) -> rx.event.EventSpec:
+        """(De)activate a row: `work` returns its name, which takes the place of {} in `said`."""
+        name = await in_tenant(work)
+        await self._refresh()
+        return rx.toast.success(f"{said.format(name)} {'reactivated' if active else 'deactivated'}.")
+
     @guarded(READ)
     def set_form_open(self, value: bool):
         self.form_open = value
         if not value:
             self.form_busy = False
+
+
+class ListedTable(MasterTable, mixin=True):
+    """A page's main table: its view in the URL (PagedState) and live (LiveState). The state
+    says which columns sort (`SORTS`, the first is the default), builds the service's filter
+    (`_filter`) and reads a page of rows (`_read`); the loader and the view's handlers are
+    these."""
+
+    SORTS: ClassVar[tuple[str, ...]] = ("name",)
+    HIGH_FIRST: ClassVar[frozenset[str]] = frozenset()  # columns whose first click sorts high to low
+
+    if TYPE_CHECKING:  # for the type checker only: what the state mixing this in provides
+        sort: str
+        descending: bool
+        total: int
+        page: int
+        page_ids: list[str]
+        watch: Any
+
+        def _read_url(self) -> None:
+            """PagedState's: the view from the URL."""
+            ...
+
+        def _navigate(self, replace: bool = False, **changes: Any) -> rx.event.EventSpec:
+            """PagedState's: show the view with `changes`."""
+            ...
+
+        async def _search(self, **changes: Any) -> rx.event.EventSpec | None:
+            """PagedState's: what a search box calls."""
+            ...
+
+        def _new_visit(self) -> bool:
+            """PageVisit's: a visit, not the page loading itself again."""
+            ...
+
+    def _filter(self) -> Any:
+        """The service's filter for the view shown."""
+        raise NotImplementedError
+
+    def _read(self, tenant_id: uuid.UUID, fmt: ShopFormat, f: Any) -> Any:
+        """The snapshot of the page `f` asks for (`rows`, `total`, `page`), read in a thread."""
+        raise NotImplementedError
+
+    def _sort_column(self) -> str:
+        return self.sort if self.sort in self.SORTS else self.SORTS[0]
+
+    def _clean_filters(self) -> None:
+        """The state's own filters from the URL that mean nothing become the defaults."""
+
+    def _also_load(self) -> list[Any]:
+        """Events the loader sends after the watcher (a second card's loader)."""
+        return []
+
+    def _apply(self, snap: Any) -> None:
+        self.rows, self.total, self.page = snap.rows, snap.total, snap.page
+        self.page_ids = [r.id for r in snap.rows]
+        self.error, self.loaded = "", True
+
+    def _fetch(self, tenant_id: uuid.UUID) -> None:
+        try:
+            self._apply(self._read(tenant_id, of_tenant(tenant_id), self._filter()))
+        except DomainError as exc:
+            self.error = sentence(exc.message)
+
+    async def _refresh(self) -> None:
+        p = current_principal()
+        try:
+            self._apply(await asyncio.to_thread(self._read, p.tenant_id, p.fmt, self._filter()))
+        except DomainError as exc:
+            self.error, self.loaded = sentence(exc.message), True
+
+    @guarded(READ, quiet=True)
+    async def load(self):
+        self._read_url()
+        if self.show not in SHOWS:
+            self.show = "active"
+        self._clean_filters()
+        if self._new_visit():  # not when the page loads itself again (a reconnect)
+            self.form_open = False
+        await self._refresh()
+        return [type(self).watch, *self._also_load()]
+
+    @guarded(READ)
+    async def set_search(self, value: str):
+        return await self._search(search=value.strip()[:200])
+
+    @guarded(READ)
+    def set_show(self, value: str):
+        return self._navigate(show=value if value in SHOWS else "active")
+
+    @guarded(READ)
+    def sort_by(self, column: str):
+        if column not in self.SORTS:
+            return None
+        if column == self.sort:
+            return self._navigate(descending=not self.descending)
+        return self._navigate(sort=column, descending=column in self.HIGH_FIRST)
 
 
 # --- /repairs/clients ----------------------------------------------------------------------------
@@ -277,17 +419,16 @@ class ClientsSnapshot:
 
 def _clients(tenant_id: uuid.UUID, f: master.ListFilter) -> ClientsSnapshot:
     with tenant_session(tenant_id) as s:
-        rows, total = master.list_clients(s, f)
-        if f.page and not rows and total:
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = master.list_clients(s, f)
+        rows, total = rows_of_page(master.list_clients, s, f)
         return ClientsSnapshot([_client_view(c) for c in rows], total, f.page)
 
 
-class RepairClientsState(PageVisit, MasterTable, LiveState, PagedState, AppState):
+class RepairClientsState(PageVisit, ListedTable, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "sort", "descending")
     LIVE: ClassVar[Live] = Live(READ, CLIENTS_PATH, (LIVE_KIND,), settle=1.0)
+    SORTS: ClassVar[tuple[str, ...]] = master.CLIENT_SORTS
+    NOUN: ClassVar[str] = "client"
 
     sort: str = "name"
     descending: bool = False
@@ -299,55 +440,14 @@ class RepairClientsState(PageVisit, MasterTable, LiveState, PagedState, AppState
         return master.ListFilter(
             search=self.search,
             active=_show(self.show),
-            sort=self.sort if self.sort in master.CLIENT_SORTS else "name",
+            sort=self._sort_column(),
             descending=self.descending,
             page=self.page,
             page_size=self.page_size,
         )
 
-    def _apply(self, snap: ClientsSnapshot) -> None:
-        self.rows, self.total, self.page = snap.rows, snap.total, snap.page
-        self.page_ids = [r.id for r in snap.rows]
-        self.error, self.loaded = "", True
-
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
-        try:
-            self._apply(_clients(tenant_id, self._filter()))
-        except DomainError as exc:
-            self.error = sentence(exc.message)
-
-    async def _refresh(self) -> None:
-        p = current_principal()
-        try:
-            self._apply(await asyncio.to_thread(_clients, p.tenant_id, self._filter()))
-        except DomainError as exc:
-            self.error, self.loaded = sentence(exc.message), True
-
-    @guarded(READ, quiet=True)
-    async def load(self):
-        self._read_url()
-        if self.show not in ("active", "inactive", "all"):
-            self.show = "active"
-        if self._new_visit():  # not when the page loads itself again (a reconnect)
-            self.form_open = False
-        await self._refresh()
-        return RepairClientsState.watch
-
-    @guarded(READ)
-    async def set_search(self, value: str):
-        return await self._search(search=value.strip()[:200])
-
-    @guarded(READ)
-    def set_show(self, value: str):
-        return self._navigate(show=value if value in ("active", "inactive", "all") else "active")
-
-    @guarded(READ)
-    def sort_by(self, column: str):
-        if column not in master.CLIENT_SORTS:
-            return None
-        if column == self.sort:
-            return self._navigate(descending=not self.descending)
-        return self._navigate(sort=column, descending=False)
+    def _read(self, tenant_id: uuid.UUID, fmt: ShopFormat, f: master.ListFilter) -> ClientsSnapshot:
+        return _clients(tenant_id, f)
 
     @guarded(WRITE)
     def new_client(self):
@@ -356,12 +456,7 @@ class RepairClientsState(PageVisit, MasterTable, LiveState, PagedState, AppState
 
     @guarded(WRITE)
     def edit_client(self, client_id: str):
-        row = next((r for r in self.rows if r.id == client_id), None)
-        if row is None:
-            return rx.toast.error("That client is no longer on this page.")
-        self.form = row
-        self._open_form(client_id)
-        return None
+        return self._edit(client_id)
 
     @guarded(WRITE)
     async def save_client(self, form: dict):
@@ -379,30 +474,21 @@ class RepairClientsState(PageVisit, MasterTable, LiveState, PagedState, AppState
             ber_threshold_percent=str(form.get("ber_threshold_percent", "")),
             notes=str(form.get("notes", "")),
         )
-        self.form_busy = True
-        yield
-        saved = await self._save(
-            lambda s: (
-                (
-                    master.update_client(s, editing, data, actor=p)
-                    if editing
-                    else master.create_client(s, data, actor=p)
-                ).name
-            )
-        )
-        self.form_busy = False
-        if saved is None:
-            return
-        self.form_open = False
-        await self._refresh()
-        yield rx.toast.success(f"{saved} {'saved' if editing else 'added'}.")
+
+        def work(s: Session) -> str:
+            if editing:
+                return master.update_client(s, editing, data, actor=p).name
+            return master.create_client(s, data, actor=p).name
+
+        async for event in self._submit(work, "{}"):
+            yield event
 
     @guarded(WRITE)
     async def set_client_active(self, client_id: str, active: bool):
         p = current_principal()
-        name = await in_tenant(lambda s: master.set_client_active(s, client_id, active, actor=p).name)
-        await self._refresh()
-        return rx.toast.success(f"{name} {'reactivated' if active else 'deactivated'}.")
+        return await self._activate(
+            lambda s: master.set_client_active(s, client_id, active, actor=p).name, "{}", active
+        )
 
 
 # --- /repairs/devices ----------------------------------------------------------------------------
@@ -419,17 +505,17 @@ class DevicesSnapshot:
 
 def _devices(tenant_id: uuid.UUID, fmt: ShopFormat, f: master.DeviceFilter) -> DevicesSnapshot:
     with tenant_session(tenant_id) as s:
-        rows, total = master.list_device_models(s, f)
-        if f.page and not rows and total:
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = master.list_device_models(s, f)
+        rows, total = rows_of_page(master.list_device_models, s, f)
         return DevicesSnapshot([_device_view(d, fmt) for d in rows], total, f.page)
 
 
-class DeviceModelsState(PageVisit, MasterTable, LiveState, PagedState, AppState):
+class DeviceModelsState(PageVisit, ListedTable, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "category", "sort", "descending")
     LIVE: ClassVar[Live] = Live(READ, DEVICES_PATH, (LIVE_KIND,), settle=1.0)
+    SORTS: ClassVar[tuple[str, ...]] = master.DEVICE_SORTS
+    HIGH_FIRST: ClassVar[frozenset[str]] = frozenset({"value"})
+    NOUN: ClassVar[str] = "device model"
 
     category: str = "all"
     sort: str = "manufacturer"
@@ -447,49 +533,18 @@ class DeviceModelsState(PageVisit, MasterTable, LiveState, PagedState, AppState)
             search=self.search,
             active=_show(self.show),
             category="" if self.category == "all" else self.category,
-            sort=self.sort if self.sort in master.DEVICE_SORTS else "manufacturer",
+            sort=self._sort_column(),
             descending=self.descending,
             page=self.page,
             page_size=self.page_size,
         )
 
-    def _apply(self, snap: DevicesSnapshot) -> None:
-        self.rows, self.total, self.page = snap.rows, snap.total, snap.page
-        self.page_ids = [r.id for r in snap.rows]
-        self.error, self.loaded = "", True
+    def _read(self, tenant_id: uuid.UUID, fmt: ShopFormat, f: master.DeviceFilter) -> DevicesSnapshot:
+        return _devices(tenant_id, fmt, f)
 
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
-        try:
-            self._apply(_devices(tenant_id, of_tenant(tenant_id), self._filter()))
-        except DomainError as exc:
-            self.error = sentence(exc.message)
-
-    async def _refresh(self) -> None:
-        p = current_principal()
-        try:
-            self._apply(await asyncio.to_thread(_devices, p.tenant_id, p.fmt, self._filter()))
-        except DomainError as exc:
-            self.error, self.loaded = sentence(exc.message), True
-
-    @guarded(READ, quiet=True)
-    async def load(self):
-        self._read_url()
-        if self.show not in ("active", "inactive", "all"):
-            self.show = "active"
+    def _clean_filters(self) -> None:
         if self.category not in master.CATEGORIES:
             self.category = "all"
-        if self._new_visit():  # not when the page loads itself again (a reconnect)
-            self.form_open = False
-        await self._refresh()
-        return DeviceModelsState.watch
-
-    @guarded(READ)
-    async def set_search(self, value: str):
-        return await self._search(search=value.strip()[:200])
-
-    @guarded(READ)
-    def set_show(self, value: str):
-        return self._navigate(show=value if value in ("active", "inactive", "all") else "active")
 
     @guarded(READ)
     def set_category(self, value: str):
@@ -499,14 +554,6 @@ class DeviceModelsState(PageVisit, MasterTable, LiveState, PagedState, AppState)
     def clear_filters(self):
         return self._navigate(search="", category="all", show="active")
 
-    @guarded(READ)
-    def sort_by(self, column: str):
-        if column not in master.DEVICE_SORTS:
-            return None
-        if column == self.sort:
-            return self._navigate(descending=not self.descending)
-        return self._navigate(sort=column, descending=column == "value")
-
     @guarded(WRITE)
     def new_device(self):
         self.form = DeviceView(typical_value="0.00")
@@ -514,12 +561,7 @@ class DeviceModelsState(PageVisit, MasterTable, LiveState, PagedState, AppState)
 
     @guarded(WRITE)
     def edit_device(self, model_id: str):
-        row = next((r for r in self.rows if r.id == model_id), None)
-        if row is None:
-            return rx.toast.error("That device model is no longer on this page.")
-        self.form = row
-        self._open_form(model_id)
-        return None
+        return self._edit(model_id)
 
     @guarded(WRITE)
     async def save_device(self, form: dict):
@@ -531,8 +573,6 @@ class DeviceModelsState(PageVisit, MasterTable, LiveState, PagedState, AppState)
             variants=str(form.get("variants", "")),
             typical_value=str(form.get("typical_value", "")),
         )
-        self.form_busy = True
-        yield
 
         def work(s: Session) -> str:
             dm = (
@@ -542,20 +582,18 @@ class DeviceModelsState(PageVisit, MasterTable, LiveState, PagedState, AppState)
             )
             return f"{dm.manufacturer} {dm.model}"
 
-        saved = await self._save(work)
-        self.form_busy = False
-        if saved is None:
-            return
-        self.form_open = False
-        await self._refresh()
-        yield rx.toast.success(f"{saved} {'saved' if editing else 'added'}.")
+        async for event in self._submit(work, "{}"):
+            yield event
 
     @guarded(WRITE)
     async def set_device_active(self, model_id: str, active: bool):
         p = current_principal()
-        dm = await in_tenant(lambda s: master.set_device_model_active(s, model_id, active, actor=p))
-        await self._refresh()
-        return rx.toast.success(f"{dm.manufacturer} {dm.model} {'reactivated' if active else 'deactivated'}.")
+
+        def work(s: Session) -> str:
+            dm = master.set_device_model_active(s, model_id, active, actor=p)
+            return f"{dm.manufacturer} {dm.model}"
+
+        return await self._activate(work, "{}", active)
 
 
 # --- /repairs/technicians (technicians; teams in the second card) --------------------------------
@@ -575,10 +613,7 @@ class TechniciansSnapshot:
 
 def _technicians(tenant_id: uuid.UUID, fmt: ShopFormat, f: master.TechnicianFilter) -> TechniciansSnapshot:
     with tenant_session(tenant_id) as s:
-        rows, total = master.list_technicians(s, f)
-        if f.page and not rows and total:
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = master.list_technicians(s, f)
+        rows, total = rows_of_page(master.list_technicians, s, f)
         views = [
             TechnicianView(
                 id=str(r.technician.id),
@@ -604,10 +639,13 @@ def _technicians(tenant_id: uuid.UUID, fmt: ShopFormat, f: master.TechnicianFilt
         )
 
 
-class TechniciansState(PageVisit, MasterTable, LiveState, PagedState, AppState):
+class TechniciansState(PageVisit, ListedTable, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "team", "sort", "descending")
     LIVE: ClassVar[Live] = Live(READ, TECHNICIANS_PATH, (LIVE_KIND,), settle=1.0)
+    SORTS: ClassVar[tuple[str, ...]] = master.TECHNICIAN_SORTS
+    HIGH_FIRST: ClassVar[frozenset[str]] = frozenset({"rate"})
+    NOUN: ClassVar[str] = "technician"
 
     team: str = "all"  # all | none | a team's id
     sort: str = "name"
@@ -628,65 +666,32 @@ class TechniciansState(PageVisit, MasterTable, LiveState, PagedState, AppState):
             search=self.search,
             active=_show(self.show),
             team_id=team,
-            sort=self.sort if self.sort in master.TECHNICIAN_SORTS else "name",
+            sort=self._sort_column(),
             descending=self.descending,
             page=self.page,
             page_size=self.page_size,
         )
 
+    def _read(self, tenant_id: uuid.UUID, fmt: ShopFormat, f: master.TechnicianFilter) -> TechniciansSnapshot:
+        return _technicians(tenant_id, fmt, f)
+
     def _apply(self, snap: TechniciansSnapshot) -> None:
-        self.rows, self.total, self.page = snap.rows, snap.total, snap.page
+        super()._apply(snap)
         self.teams, self.staff = snap.teams, snap.staff
-        self.page_ids = [r.id for r in snap.rows]
-        self.error, self.loaded = "", True
 
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
-        try:
-            self._apply(_technicians(tenant_id, of_tenant(tenant_id), self._filter()))
-        except DomainError as exc:
-            self.error = sentence(exc.message)
-
-    async def _refresh(self) -> None:
-        p = current_principal()
-        try:
-            self._apply(await asyncio.to_thread(_technicians, p.tenant_id, p.fmt, self._filter()))
-        except DomainError as exc:
-            self.error, self.loaded = sentence(exc.message), True
-
-    @guarded(READ, quiet=True)
-    async def load(self):
-        self._read_url()
-        if self.show not in ("active", "inactive", "all"):
-            self.show = "active"
+    def _clean_filters(self) -> None:
         if self.team not in ("all", "none"):
             try:
                 uuid.UUID(self.team)
             except ValueError:
                 self.team = "all"
-        if self._new_visit():  # not when the page loads itself again (a reconnect)
-            self.form_open = False
-        await self._refresh()
-        return [TechniciansState.watch, TeamsState.load]
 
-    @guarded(READ)
-    async def set_search(self, value: str):
-        return await self._search(search=value.strip()[:200])
-
-    @guarded(READ)
-    def set_show(self, value: str):
-        return self._navigate(show=value if value in ("active", "inactive", "all") else "active")
+    def _also_load(self) -> list[Any]:
+        return [TeamsState.load]
 
     @guarded(READ)
     def set_team(self, value: str):
         return self._navigate(team=value or "all")
-
-    @guarded(READ)
-    def sort_by(self, column: str):
-        if column not in master.TECHNICIAN_SORTS:
-            return None
-        if column == self.sort:
-            return self._navigate(descending=not self.descending)
-        return self._navigate(sort=column, descending=column == "rate")
 
     @guarded(WRITE)
     def new_technician(self):
@@ -695,12 +700,7 @@ class TechniciansState(PageVisit, MasterTable, LiveState, PagedState, AppState):
 
     @guarded(WRITE)
     def edit_technician(self, technician_id: str):
-        row = next((r for r in self.rows if r.id == technician_id), None)
-        if row is None:
-            return rx.toast.error("That technician is no longer on this page.")
-        self.form = row
-        self._open_form(technician_id)
-        return None
+        return self._edit(technician_id)
 
     @guarded(WRITE)
     async def save_technician(self, form: dict):
@@ -712,37 +712,28 @@ class TechniciansState(PageVisit, MasterTable, LiveState, PagedState, AppState):
             user_id=_opt(form.get("user_id")),
             hourly_rate=str(form.get("hourly_rate", "")),
         )
-        self.form_busy = True
-        yield
-        saved = await self._save(
-            lambda s: (
-                (
-                    master.update_technician(s, editing, data, actor=p)
-                    if editing
-                    else master.create_technician(s, data, actor=p)
-                ).name
-            )
-        )
-        self.form_busy = False
-        if saved is None:
-            return
-        self.form_open = False
-        await self._refresh()
-        yield TeamsState.reload
-        yield rx.toast.success(f"{saved} {'saved' if editing else 'added'}.")
+
+        def work(s: Session) -> str:
+            if editing:
+                return master.update_technician(s, editing, data, actor=p).name
+            return master.create_technician(s, data, actor=p).name
+
+        async for event in self._submit(work, "{}", TeamsState.reload):
+            yield event
 
     @guarded(WRITE)
     async def set_technician_active(self, technician_id: str, active: bool):
         p = current_principal()
-        name = await in_tenant(lambda s: master.set_technician_active(s, technician_id, active, actor=p).name)
-        await self._refresh()
-        return rx.toast.success(f"{name} {'reactivated' if active else 'deactivated'}.")
+        return await self._activate(
+            lambda s: master.set_technician_active(s, technician_id, active, actor=p).name, "{}", active
+        )
 
 
 class TeamsState(PageVisit, MasterTable, PagedState, AppState):
     """The teams card on the technicians page (paged in place, not in the URL)."""
 
     PAGE_PERMISSION: ClassVar[str] = READ
+    NOUN: ClassVar[str] = "team"
 
     show: str = "all"
     sort: str = "name"
@@ -764,10 +755,7 @@ class TeamsState(PageVisit, MasterTable, PagedState, AppState):
 
         def read() -> tuple[list[TeamView], int]:
             with tenant_session(p.tenant_id) as s:
-                rows, total = master.list_teams(s, f)
-                if f.page and not rows and total:
-                    f.page = max(0, -(-total // f.page_size) - 1)
-                    rows, total = master.list_teams(s, f)
+                rows, total = rows_of_page(master.list_teams, s, f)
                 return [
                     TeamView(str(r.team.id), r.team.name, r.team.description, r.members, r.team.active) for r in rows
                 ], total
@@ -810,39 +798,27 @@ class TeamsState(PageVisit, MasterTable, PagedState, AppState):
 
     @guarded(WRITE)
     def edit_team(self, team_id: str):
-        row = next((r for r in self.rows if r.id == team_id), None)
-        if row is None:
-            return rx.toast.error("That team is no longer on this page.")
-        self.form = row
-        self._open_form(team_id)
-        return None
+        return self._edit(team_id)
 
     @guarded(WRITE)
     async def save_team(self, form: dict):
         p, editing = current_principal(), self.editing_id
         data = master.TeamData(name=str(form.get("name", "")), description=str(form.get("description", "")))
-        self.form_busy = True
-        yield
-        saved = await self._save(
-            lambda s: (
-                (
-                    master.update_team(s, editing, data, actor=p) if editing else master.create_team(s, data, actor=p)
-                ).name
-            )
-        )
-        self.form_busy = False
-        if saved is None:
-            return
-        self.form_open = False
-        await self._refresh()
-        yield rx.toast.success(f"Team {saved} {'saved' if editing else 'added'}.")
+
+        def work(s: Session) -> str:
+            if editing:
+                return master.update_team(s, editing, data, actor=p).name
+            return master.create_team(s, data, actor=p).name
+
+        async for event in self._submit(work, "Team {}"):
+            yield event
 
     @guarded(WRITE)
     async def set_team_active(self, team_id: str, active: bool):
         p = current_principal()
-        name = await in_tenant(lambda s: master.set_team_active(s, team_id, active, actor=p).name)
-        await self._refresh()
-        return rx.toast.success(f"Team {name} {'reactivated' if active else 'deactivated'}.")
+        return await self._activate(
+            lambda s: master.set_team_active(s, team_id, active, actor=p).name, "Team {}", active
+        )
 
 
 # --- /repairs/codes (repair codes; price rules in the second card) -------------------------------
@@ -860,10 +836,7 @@ class CodesSnapshot:
 
 def _codes(tenant_id: uuid.UUID, f: master.CodeFilter) -> CodesSnapshot:
     with tenant_session(tenant_id) as s:
-        rows, total = master.list_codes(s, f)
-        if f.page and not rows and total:
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = master.list_codes(s, f)
+        rows, total = rows_of_page(master.list_codes, s, f)
         views = [
             CodeView(
                 id=str(c.id),
@@ -879,10 +852,12 @@ def _codes(tenant_id: uuid.UUID, f: master.CodeFilter) -> CodesSnapshot:
         return CodesSnapshot(views, total, f.page)
 
 
-class RepairCodesState(PageVisit, MasterTable, LiveState, PagedState, AppState):
+class RepairCodesState(PageVisit, ListedTable, LiveState, PagedState, AppState):
     PAGE_PERMISSION: ClassVar[str] = READ
     URL_PARAMS: ClassVar[tuple[str, ...]] = ("search", "show", "origin", "sort", "descending")
     LIVE: ClassVar[Live] = Live(READ, CODES_PATH, (LIVE_KIND,), settle=1.0)
+    SORTS: ClassVar[tuple[str, ...]] = master.CODE_SORTS
+    NOUN: ClassVar[str] = "code"
 
     origin: str = "all"
     sort: str = "code"
@@ -896,61 +871,25 @@ class RepairCodesState(PageVisit, MasterTable, LiveState, PagedState, AppState):
             search=self.search,
             active=_show(self.show),
             origin="" if self.origin == "all" else self.origin,
-            sort=self.sort if self.sort in master.CODE_SORTS else "code",
+            sort=self._sort_column(),
             descending=self.descending,
             page=self.page,
             page_size=self.page_size,
         )
 
-    def _apply(self, snap: CodesSnapshot) -> None:
-        self.rows, self.total, self.page = snap.rows, snap.total, snap.page
-        self.page_ids = [r.id for r in snap.rows]
-        self.error, self.loaded = "", True
+    def _read(self, tenant_id: uuid.UUID, fmt: ShopFormat, f: master.CodeFilter) -> CodesSnapshot:
+        return _codes(tenant_id, f)
 
-    def _fetch(self, tenant_id: uuid.UUID) -> None:
-        try:
-            self._apply(_codes(tenant_id, self._filter()))
-        except DomainError as exc:
-            self.error = sentence(exc.message)
-
-    async def _refresh(self) -> None:
-        p = current_principal()
-        try:
-            self._apply(await asyncio.to_thread(_codes, p.tenant_id, self._filter()))
-        except DomainError as exc:
-            self.error, self.loaded = sentence(exc.message), True
-
-    @guarded(READ, quiet=True)
-    async def load(self):
-        self._read_url()
-        if self.show not in ("active", "inactive", "all"):
-            self.show = "active"
+    def _clean_filters(self) -> None:
         if self.origin not in ("all", "canonical", "shop"):
             self.origin = "all"
-        if self._new_visit():  # not when the page loads itself again (a reconnect)
-            self.form_open = False
-        await self._refresh()
-        return [RepairCodesState.watch, PriceRulesState.load]
 
-    @guarded(READ)
-    async def set_search(self, value: str):
-        return await self._search(search=value.strip()[:200])
-
-    @guarded(READ)
-    def set_show(self, value: str):
-        return self._navigate(show=value if value in ("active", "inactive", "all") else "active")
+    def _also_load(self) -> list[Any]:
+        return [PriceRulesState.load]
 
     @guarded(READ)
     def set_origin(self, value: str):
         return self._navigate(origin=value if value in ("canonical", "shop") else "all")
-
-    @guarded(READ)
-    def sort_by(self, column: str):
-        if column not in master.CODE_SORTS:
-            return None
-        if column == self.sort:
-            return self._navigate(descending=not self.descending)
-        return self._navigate(sort=column, descending=False)
 
     @guarded(WRITE)
     def new_code(self):
@@ -959,14 +898,9 @@ class RepairCodesState(PageVisit, MasterTable, LiveState, PagedState, AppState):
 
     @guarded(WRITE)
     def edit_code(self, code_id: str):
-        row = next((r for r in self.rows if r.id == code_id), None)
-        if row is None:
-            return rx.toast.error("That code is no longer on this page.")
-        if row.canonical:
+        if any(r.id == code_id and r.canonical for r in self.rows):
             return rx.toast.error("Canonical codes are shared by every shop and cannot be changed.")
-        self.form = row
-        self._open_form(code_id)
-        return None
+        return self._edit(code_id)
 
     @guarded(WRITE)
     async def save_code(self, form: dict):
@@ -977,29 +911,21 @@ class RepairCodesState(PageVisit, MasterTable, LiveState, PagedState, AppState):
             category=str(form.get("category", "")),
             default_labour_minutes=str(form.get("minutes", "")),
         )
-        self.form_busy = True
-        yield
-        saved = await self._save(
-            lambda s: (
-                (
-                    master.update_code(s, editing, data, actor=p) if editing else master.create_code(s, data, actor=p)
-                ).code
-            )
-        )
-        self.form_busy = False
-        if saved is None:
-            return
-        self.form_open = False
-        await self._refresh()
-        yield PriceRulesState.reload
-        yield rx.toast.success(f"Code {saved} {'saved' if editing else 'added'}.")
+
+        def work(s: Session) -> str:
+            if editing:
+                return master.update_code(s, editing, data, actor=p).code
+            return master.create_code(s, data, actor=p).code
+
+        async for event in self._submit(work, "Code {}", PriceRulesState.reload):
+            yield event
 
     @guarded(WRITE)
     async def set_code_active(self, code_id: str, active: bool):
         p = current_principal()
-        code = await in_tenant(lambda s: master.set_code_active(s, code_id, active, actor=p).code)
-        await self._refresh()
-        return rx.toast.success(f"Code {code} {'reactivated' if active else 'deactivated'}.")
+        return await self._activate(
+            lambda s: master.set_code_active(s, code_id, active, actor=p).code, "Code {}", active
+        )
 
 
 @dataclasses.dataclass
@@ -1014,10 +940,7 @@ class RulesSnapshot:
 
 def _rules(tenant_id: uuid.UUID, fmt: ShopFormat, f: master.PriceRuleFilter) -> RulesSnapshot:
     with tenant_session(tenant_id) as s:
-        rows, total = master.list_price_rules(s, f)
-        if f.page and not rows and total:
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = master.list_price_rules(s, f)
+        rows, total = rows_of_page(master.list_price_rules, s, f)
         client_ids = [r.rule.client_id for r in rows if r.rule.client_id]
         currencies: dict[str, str] = {}
         if client_ids:
@@ -1036,6 +959,7 @@ class PriceRulesState(PageVisit, MasterTable, PagedState, AppState):
     """The price rules card on the codes page (paged in place, not in the URL)."""
 
     PAGE_PERMISSION: ClassVar[str] = READ
+    NOUN: ClassVar[str] = "price rule"
 
     client: str = "all"  # all | default | a client's id
     sort: str = "client"
@@ -1110,12 +1034,7 @@ class PriceRulesState(PageVisit, MasterTable, PagedState, AppState):
 
     @guarded(WRITE)
     def edit_rule(self, rule_id: str):
-        row = next((r for r in self.rows if r.id == rule_id), None)
-        if row is None:
-            return rx.toast.error("That price rule is no longer on this page.")
-        self.form = row
-        self._open_form(rule_id)
-        return None
+        return self._edit(rule_id)
 
     @guarded(WRITE)
     async def save_rule(self, form: dict):
@@ -1130,21 +1049,14 @@ class PriceRulesState(PageVisit, MasterTable, PagedState, AppState):
             valid_to=str(form.get("valid_to", "")).strip() or None,
             description=str(form.get("description", "")),
         )
-        self.form_busy = True
-        yield
-        saved = await self._save(
-            lambda s: master.rule_kind(
-                master.update_price_rule(s, editing, data, actor=p)
-                if editing
-                else master.create_price_rule(s, data, actor=p)
-            )
-        )
-        self.form_busy = False
-        if saved is None:
-            return
-        self.form_open = False
-        await self._refresh()
-        yield rx.toast.success(f"Price rule ({saved}) {'saved' if editing else 'added'}.")
+
+        def work(s: Session) -> str:
+            if editing:
+                return master.rule_kind(master.update_price_rule(s, editing, data, actor=p))
+            return master.rule_kind(master.create_price_rule(s, data, actor=p))
+
+        async for event in self._submit(work, "Price rule ({})"):
+            yield event
 
     @guarded(WRITE)
     async def delete_rule(self, rule_id: str):

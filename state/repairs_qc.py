@@ -28,7 +28,7 @@ from app.repairs import machine
 from app.repairs.service import qc
 from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, rows_of_page
 from state.util import sentence
 
 PATH = "/repairs/qc"
@@ -180,11 +180,11 @@ def _snapshot(tenant_id: uuid.UUID, fmt: ShopFormat, view: str, f: qc.QueueFilte
     now = datetime.now(UTC)
     with tenant_session(tenant_id) as s:
         c = qc.qc_counts(s)
-        read = qc.triage_queue if view == "triage" else qc.ber_queue
-        rows, total = read(s, f)
-        if f.page and not rows and total:  # the page is gone (fewer rows now): show the last one
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = read(s, f)
+        rows: list[qc.TriageRow] | list[qc.BerRow]
+        if view == "triage":
+            rows, total = rows_of_page(qc.triage_queue, s, f)
+        else:
+            rows, total = rows_of_page(qc.ber_queue, s, f)
     counts = QcCounts(triage=c["triage"], ber=c["ber"], over=c["over_threshold"])
     if view == "triage":
         triage_rows = [_triage_view(r, fmt, now) for r in rows if isinstance(r, qc.TriageRow)]

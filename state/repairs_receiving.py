@@ -29,7 +29,7 @@ from app.repairs.service._common import LIVE_KIND, READ, WRITE
 from app.settings import get_settings
 from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index
 from state.util import sentence
 
 receiving = service.receiving
@@ -258,7 +258,7 @@ class RepairBatchesState(PageVisit, LiveState, PagedState, AppState):
         with tenant_session(tenant_id) as s:
             rows, total = receiving.list_batches(s, self._filter())
             if self.page and not rows and total:
-                self.page = max(0, -(-total // self.page_size) - 1)
+                self.page = last_page_index(total, self.page_size)
                 rows, total = receiving.list_batches(s, self._filter())
         self.rows = [_batch_view(r.batch, r.client_name, fmt) for r in rows]
         self.total, self.loaded, self.error = total, True, ""
@@ -669,7 +669,7 @@ class RepairAssetsState(LiveState, PagedState, AppState):
         with tenant_session(tenant_id) as s:
             rows, total = receiving.list_assets(s, self._filter())
             if self.page and not rows and total:
-                self.page = max(0, -(-total // self.page_size) - 1)
+                self.page = last_page_index(total, self.page_size)
                 rows, total = receiving.list_assets(s, self._filter())
             counts = receiving.asset_counts(s)
         self.rows = [_asset_view(r.asset, fmt, r.client_name, r.batch_number, r.model_name) for r in rows]

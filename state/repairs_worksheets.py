@@ -29,7 +29,7 @@ from app.repairs.service import worksheets as service
 from app.repairs.service._common import LIVE_KIND, READ, WRITE
 from state.base import AppState, PageVisit, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, rows_of_page
 from state.util import sentence
 
 PATH = "/repairs/worksheets"
@@ -135,10 +135,7 @@ def _options(a: service.Assignees) -> tuple[list[Option], list[Option]]:
 
 def _list_snapshot(tenant_id: uuid.UUID, fmt: ShopFormat, f: service.WorksheetFilter) -> ListSnapshot:
     with tenant_session(tenant_id) as s:
-        rows, total = service.list_worksheets(s, f)
-        if f.page and not rows and total:  # the page is gone: show the last one
-            f.page = max(0, -(-total // f.page_size) - 1)
-            rows, total = service.list_worksheets(s, f)
+        rows, total = rows_of_page(service.list_worksheets, s, f)
         c = service.counts(s)
         technicians, teams = _options(service.assignees(s))
     return ListSnapshot(

@@ -37,7 +37,7 @@ from app.shipping import machine, service
 from app.shipping.models import SendcloudConnection, Shipment
 from state.base import AppState, current_principal, guarded, in_tenant
 from state.live import Live, LiveState
-from state.paging import PagedState
+from state.paging import PagedState, last_page_index
 from state.util import sentence
 
 VIEWS = ("bench", "tracking")
@@ -402,7 +402,7 @@ def _snapshot(tenant_id: uuid.UUID, fmt: ShopFormat, view: BenchView) -> Snapsho
             f = service.BenchFilter(view.search, view.label, view.page, view.page_size)
             found, total = service.ready_to_ship(s, f)
             if page and not found and total:  # past the last page (a bookmark, fewer orders now)
-                f.page = page = max(0, -(-total // view.page_size) - 1)
+                f.page = page = last_page_index(total, view.page_size)
                 found, total = service.ready_to_ship(s, f)
             rows = [_bench_row(s, r, fmt, conn) for r in found]
         board = service.tracking_board(s)
