@@ -208,6 +208,48 @@ def bulk_bar(state: Any, *actions: rx.Component) -> rx.Component:
     )
 
 
+def sortable_header(state: Any, label: str, column: str, **props) -> rx.Component:
+    """A column header that sorts the table by `column` (`state.sort_by`); a second click turns
+    the order round. The arrow shows the column and order in use. `justify` aligns the words."""
+    return rx.table.column_header_cell(
+        rx.hstack(
+            rx.text(label),
+            rx.cond(
+                state.sort == column,
+                rx.cond(state.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
+                rx.icon("arrow-up-down", size=12, opacity=0.35),
+            ),
+            align="center",
+            spacing="1",
+            cursor="pointer",
+            white_space="nowrap",
+            justify=props.pop("justify", "start"),
+        ),
+        on_click=state.sort_by(column),
+        data_testid="sort-" + column,
+        **props,
+    )
+
+
+def filter_chip(
+    current: rx.Var, value: str, label: str, on_click, count: rx.Var | None = None, testid: str = "status"
+) -> rx.Component:
+    """A filter chip, with how many rows it shows when `count` is given; solid while `current`
+    is `value`. The empty value is "all"."""
+    active = current == value
+    badge = rx.badge(count, variant=rx.cond(active, "solid", "soft"), color_scheme="gray", radius="full")
+    return rx.button(
+        label,
+        *([badge] if count is not None else []),
+        size="1",
+        radius="full",
+        variant=rx.cond(active, "solid", "soft"),
+        color_scheme=rx.cond(active, "accent", "gray"),
+        on_click=on_click(value),
+        data_testid=f"{testid}-{value or 'all'}",
+    )
+
+
 def search_box(value: rx.Var, on_change, placeholder: str, **props) -> rx.Component:
     """A table's search field. It is the one the "/" key focuses (layout)."""
     return rx.debounce_input(

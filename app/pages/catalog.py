@@ -8,30 +8,12 @@ from app.catalog.machine import OFFER_STATUS
 from app.catalog.slots import SLOT_TITLES, SLOTS
 from app.platform.machine import RUN_STATUS
 from components.layout import staff_page
-from components.ui import empty_state, field, loading_table, pager, select, status_badge, table_card
+from components.ui import empty_state, field, loading_table, pager, select, sortable_header, status_badge, table_card
 from state.catalog import CatalogState as S
 from state.catalog import OfferRow, PriceListError
 
 OPENDB_URL = "https://github.com/buildcores/buildcores-open-db"
 ODC_BY_URL = "https://opendatacommons.org/licenses/by/1-0/"
-
-
-def _sortable(label: str, column: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                S.sort == column,
-                rx.cond(S.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-        ),
-        on_click=S.sort_by(column),
-        **props,
-    )
 
 
 def _counts_chart() -> rx.Component:
@@ -462,12 +444,12 @@ def _offers_table() -> rx.Component:
                     rx.table.root(
                         rx.table.header(
                             rx.table.row(
-                                _sortable("Part", "name"),
-                                _sortable("Slot", "slot"),
-                                _sortable("Price", "price", text_align="right"),
-                                _sortable("Stock", "stock", text_align="right"),
+                                sortable_header(S, "Part", "name"),
+                                sortable_header(S, "Slot", "slot"),
+                                sortable_header(S, "Price", "price", text_align="right"),
+                                sortable_header(S, "Stock", "stock", text_align="right"),
                                 rx.table.column_header_cell("Status"),
-                                _sortable("Updated", "updated"),
+                                sortable_header(S, "Updated", "updated"),
                                 rx.cond(S.can_write, rx.table.column_header_cell("")),
                             )
                         ),

@@ -16,9 +16,11 @@ from components.ui import (
     download_link,
     empty_state,
     field,
+    filter_chip,
     loading_table,
     pager,
     search_box,
+    sortable_header,
     status_badge,
     table_card,
 )
@@ -459,40 +461,6 @@ def _generator() -> rx.Component:
 # --- the jobs table ---------------------------------------------------------------------------------------
 
 
-def _chip(value: str, label: str, count: rx.Var) -> rx.Component:
-    active = S.status == value
-    return rx.button(
-        label,
-        rx.badge(count, variant=rx.cond(active, "solid", "soft"), color_scheme="gray", radius="full"),
-        size="1",
-        radius="full",
-        variant=rx.cond(active, "solid", "soft"),
-        color_scheme=rx.cond(active, "accent", "gray"),
-        on_click=S.set_status(value),
-        data_testid=f"status-{value or 'all'}",
-    )
-
-
-def _sortable(label: str, column: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                S.sort == column,
-                rx.cond(S.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-            white_space="nowrap",
-        ),
-        on_click=S.sort_by(column),
-        data_testid="sort-" + column,
-        **props,
-    )
-
-
 def job_status(j: rx.Var[JobView]) -> rx.Component:
     """Status, the progress bar while it runs, and the failed step with its reason."""
     return rx.vstack(
@@ -604,13 +572,13 @@ def _jobs_table() -> rx.Component:
             rx.table.header(
                 rx.table.row(
                     rx.table.column_header_cell("Drawer"),
-                    _sortable("Status", "status", width="210px"),
+                    sortable_header(S, "Status", "status", width="210px"),
                     rx.table.column_header_cell("Origin", width="90px"),
-                    _sortable("Plates", "segments", width="90px"),
+                    sortable_header(S, "Plates", "segments", width="90px"),
                     rx.table.column_header_cell("Filament", width="80px", text_align="right"),
                     rx.table.column_header_cell("Print time", width="95px", text_align="right"),
                     rx.table.column_header_cell("Price", width="80px", text_align="right"),
-                    _sortable("Made", "created", width="100px"),
+                    sortable_header(S, "Made", "created", width="100px"),
                     rx.table.column_header_cell("", width="120px"),
                 )
             ),
@@ -622,6 +590,10 @@ def _jobs_table() -> rx.Component:
             data_testid="jobs-table",
         )
     )
+
+
+def _chip(value: str, label: str, count: rx.Var) -> rx.Component:
+    return filter_chip(S.status, value, label, S.set_status, count)
 
 
 def _jobs() -> rx.Component:

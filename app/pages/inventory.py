@@ -17,9 +17,11 @@ from components.ui import (
     detail_page,
     empty_state,
     field,
+    filter_chip,
     loading_table,
     pager,
     search_box,
+    sortable_header,
     status_badge,
     table_card,
 )
@@ -576,40 +578,6 @@ def _replenishment_card() -> rx.Component:
 # --- /inventory: the stock table -------------------------------------------------------------------------
 
 
-def _chip(value: str, label: str, count: rx.Var, current: rx.Var, on_click, prefix: str) -> rx.Component:
-    active = current == value
-    return rx.button(
-        label,
-        rx.badge(count, variant=rx.cond(active, "solid", "soft"), color_scheme="gray", radius="full"),
-        size="1",
-        radius="full",
-        variant=rx.cond(active, "solid", "soft"),
-        color_scheme=rx.cond(active, "accent", "gray"),
-        on_click=on_click(value),
-        data_testid=f"{prefix}-{value or 'all'}",
-    )
-
-
-def _sortable(label: str, column: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                S.sort == column,
-                rx.cond(S.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-            white_space="nowrap",
-        ),
-        on_click=S.sort_by(column),
-        data_testid="sort-" + column,
-        **props,
-    )
-
-
 def _stock_row(r: rx.Var[StockRowView]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -647,13 +615,13 @@ def _stock_table() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
-                    _sortable("SKU", "sku", width="140px"),
-                    _sortable("Name", "name"),
+                    sortable_header(S, "SKU", "sku", width="140px"),
+                    sortable_header(S, "Name", "name"),
                     rx.table.column_header_cell("Stock", width="150px"),
-                    _sortable("On the shelf", "current", width="110px", text_align="right"),
-                    _sortable("Minimum", "minimum", width="95px", text_align="right"),
+                    sortable_header(S, "On the shelf", "current", width="110px", text_align="right"),
+                    sortable_header(S, "Minimum", "minimum", width="95px", text_align="right"),
                     rx.table.column_header_cell("Maximum", width="85px", text_align="right"),
-                    _sortable("Priority", "priority", width="85px", text_align="right"),
+                    sortable_header(S, "Priority", "priority", width="85px", text_align="right"),
                     rx.table.column_header_cell("Printing", width="80px"),
                     rx.table.column_header_cell("Status", width="75px"),
                     rx.table.column_header_cell("", width="52px"),
@@ -667,6 +635,10 @@ def _stock_table() -> rx.Component:
             data_testid="stock-table",
         )
     )
+
+
+def _chip(value: str, label: str, count: rx.Var, current: rx.Var, on_click, prefix: str) -> rx.Component:
+    return filter_chip(current, value, label, on_click, count, prefix)
 
 
 def _stock_view() -> rx.Component:

@@ -10,7 +10,18 @@ import reflex as rx
 
 from app.pages.inventory import inventory_tabs
 from components.layout import staff_page
-from components.ui import empty_state, field, loading_table, pager, search_box, select, status_badge, table_card
+from components.ui import (
+    empty_state,
+    field,
+    filter_chip,
+    loading_table,
+    pager,
+    search_box,
+    select,
+    sortable_header,
+    status_badge,
+    table_card,
+)
 from state.inventory_parts import (
     PART_STATUS,
     SLOT_OPTIONS,
@@ -99,17 +110,7 @@ def _chart() -> rx.Component:
 
 
 def _chip(value: str, label: str, count: rx.Var) -> rx.Component:
-    active = S.status == value
-    return rx.button(
-        label,
-        rx.badge(count, variant=rx.cond(active, "solid", "soft"), color_scheme="gray", radius="full"),
-        size="1",
-        radius="full",
-        variant=rx.cond(active, "solid", "soft"),
-        color_scheme=rx.cond(active, "accent", "gray"),
-        on_click=S.set_status(value),
-        data_testid=f"status-{value or 'all'}",
-    )
+    return filter_chip(S.status, value, label, S.set_status, count)
 
 
 def _filters() -> rx.Component:
@@ -134,27 +135,6 @@ def _filters() -> rx.Component:
         wrap="wrap",
         align="center",
         width="100%",
-    )
-
-
-def _sortable(label: str, column: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                S.sort == column,
-                rx.cond(S.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-            white_space="nowrap",
-            justify=props.pop("justify", "start"),
-        ),
-        on_click=S.sort_by(column),
-        data_testid="sort-" + column,
-        **props,
     )
 
 
@@ -244,12 +224,12 @@ def _table() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
-                    _sortable("Part", "name"),
-                    _sortable("Slot", "slot", width="110px"),
-                    _sortable("Price", "price", width="100px", text_align="right", justify="end"),
-                    _sortable("On hand", "on_hand", width="95px", text_align="right", justify="end"),
-                    _sortable("Reserved", "reserved", width="100px", text_align="right", justify="end"),
-                    _sortable("Available", "available", width="100px", text_align="right", justify="end"),
+                    sortable_header(S, "Part", "name"),
+                    sortable_header(S, "Slot", "slot", width="110px"),
+                    sortable_header(S, "Price", "price", width="100px", text_align="right", justify="end"),
+                    sortable_header(S, "On hand", "on_hand", width="95px", text_align="right", justify="end"),
+                    sortable_header(S, "Reserved", "reserved", width="100px", text_align="right", justify="end"),
+                    sortable_header(S, "Available", "available", width="100px", text_align="right", justify="end"),
                     rx.table.column_header_cell("Status", width="105px"),
                     rx.table.column_header_cell("", width="175px"),
                 )

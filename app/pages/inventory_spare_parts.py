@@ -11,7 +11,18 @@ import reflex as rx
 
 from app.pages.inventory import inventory_tabs
 from components.layout import staff_page
-from components.ui import empty_state, field, loading_table, pager, search_box, select, status_badge, table_card
+from components.ui import (
+    empty_state,
+    field,
+    filter_chip,
+    loading_table,
+    pager,
+    search_box,
+    select,
+    sortable_header,
+    status_badge,
+    table_card,
+)
 from state.inventory_spare_parts import CATEGORIES, CATEGORY_OPTIONS, SPARE_STATUS, SpareLedgerLine, SparePartView
 from state.inventory_spare_parts import InventorySparePartsState as S
 
@@ -52,17 +63,7 @@ def _summary() -> rx.Component:
 
 
 def _chip(value: str, label: str, count: rx.Var) -> rx.Component:
-    active = S.status == value
-    return rx.button(
-        label,
-        rx.badge(count, variant=rx.cond(active, "solid", "soft"), color_scheme="gray", radius="full"),
-        size="1",
-        radius="full",
-        variant=rx.cond(active, "solid", "soft"),
-        color_scheme=rx.cond(active, "accent", "gray"),
-        on_click=S.set_status(value),
-        data_testid=f"status-{value or 'all'}",
-    )
+    return filter_chip(S.status, value, label, S.set_status, count)
 
 
 def _filters() -> rx.Component:
@@ -90,27 +91,6 @@ def _filters() -> rx.Component:
 
 
 # --- the table -----------------------------------------------------------------------------------
-
-
-def _sortable(label: str, column: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                S.sort == column,
-                rx.cond(S.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-            white_space="nowrap",
-            justify=props.pop("justify", "start"),
-        ),
-        on_click=S.sort_by(column),
-        data_testid="sort-" + column,
-        **props,
-    )
 
 
 def _row(r: rx.Var[SparePartView]) -> rx.Component:
@@ -215,12 +195,12 @@ def _table() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
-                    _sortable("SKU", "sku", width="135px"),
-                    _sortable("Part", "name"),
-                    _sortable("Category", "category", width="105px"),
-                    _sortable("Unit cost", "cost", width="95px", text_align="right", justify="end"),
-                    _sortable("On shelf", "stock", width="90px", text_align="right", justify="end"),
-                    _sortable("Minimum", "minimum", width="90px", text_align="right", justify="end"),
+                    sortable_header(S, "SKU", "sku", width="135px"),
+                    sortable_header(S, "Part", "name"),
+                    sortable_header(S, "Category", "category", width="105px"),
+                    sortable_header(S, "Unit cost", "cost", width="95px", text_align="right", justify="end"),
+                    sortable_header(S, "On shelf", "stock", width="90px", text_align="right", justify="end"),
+                    sortable_header(S, "Minimum", "minimum", width="90px", text_align="right", justify="end"),
                     rx.table.column_header_cell("Status", width="110px"),
                     rx.table.column_header_cell("", width="225px"),
                 )

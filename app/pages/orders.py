@@ -20,6 +20,7 @@ from components.ui import (
     select,
     select_all_cell,
     select_cell,
+    sortable_header,
     status_badge,
     status_shade,
     table_card,
@@ -62,25 +63,6 @@ def _field(label: str, control: rx.Component, error: rx.Var | None = None, testi
         _error(error, testid) if error is not None else rx.fragment(),
         spacing="1",
         width="100%",
-    )
-
-
-def _sortable(label: str, column: str) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                OrdersState.sort == column,
-                rx.cond(OrdersState.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-            white_space="nowrap",
-        ),
-        on_click=OrdersState.sort_by(column),
-        data_testid="sort-" + column,
     )
 
 
@@ -545,13 +527,13 @@ def orders_page() -> rx.Component:
                         rx.table.header(
                             rx.table.row(
                                 rx.cond(OrdersState.can_write, select_all_cell(OrdersState)),
-                                _sortable("Order", "number"),
-                                _sortable("Placed", "placed_at"),
-                                _sortable("Customer", "customer"),
+                                sortable_header(OrdersState, "Order", "number"),
+                                sortable_header(OrdersState, "Placed", "placed_at"),
+                                sortable_header(OrdersState, "Customer", "customer"),
                                 rx.table.column_header_cell("Source"),
-                                _sortable("Status", "status"),
-                                _sortable("Fulfillment", "fulfillment"),
-                                _sortable("Total", "total"),
+                                sortable_header(OrdersState, "Status", "status"),
+                                sortable_header(OrdersState, "Fulfillment", "fulfillment"),
+                                sortable_header(OrdersState, "Total", "total"),
                             )
                         ),
                         rx.table.body(rx.foreach(OrdersState.rows, _order_row)),

@@ -19,10 +19,12 @@ from components.ui import (
     detail_page,
     empty_state,
     field,
+    filter_chip,
     loading_table,
     pager,
     search_box,
     select,
+    sortable_header,
     status_badge,
     table_card,
 )
@@ -40,45 +42,6 @@ from state.repairs_billing import RepairInvoiceState as I
 from state.repairs_billing_settings import RepairBillingSettingsState as BS
 
 LINE_KIND_WORDS = {"repair": "Repair", "part": "Part", "labour": "Labour", "other": "Other"}
-
-
-def _sortable(state, label: str, column: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                state.sort == column,
-                rx.cond(state.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-            white_space="nowrap",
-            justify=props.pop("justify", "start"),
-        ),
-        on_click=state.sort_by(column),
-        data_testid="sort-" + column,
-        **props,
-    )
-
-
-def _chip(state, value: str, label: str, count: rx.Var | None = None) -> rx.Component:
-    active = state.status == value
-    return rx.button(
-        label,
-        *(
-            [rx.badge(count, variant=rx.cond(active, "solid", "soft"), color_scheme="gray", radius="full")]
-            if count is not None
-            else []
-        ),
-        size="1",
-        radius="full",
-        variant=rx.cond(active, "solid", "soft"),
-        color_scheme=rx.cond(active, "accent", "gray"),
-        on_click=state.set_status(value),
-        data_testid=f"status-{value or 'all'}",
-    )
 
 
 def _header(tab: str, state) -> rx.Component:
@@ -187,13 +150,13 @@ def _dispatch_table() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
-                    _sortable(DS, "Dispatch", "number", width="130px"),
-                    _sortable(DS, "Client", "client"),
-                    _sortable(DS, "Devices", "assets", width="95px", text_align="right", justify="end"),
-                    _sortable(DS, "Status", "status", width="110px"),
+                    sortable_header(DS, "Dispatch", "number", width="130px"),
+                    sortable_header(DS, "Client", "client"),
+                    sortable_header(DS, "Devices", "assets", width="95px", text_align="right", justify="end"),
+                    sortable_header(DS, "Status", "status", width="110px"),
                     rx.table.column_header_cell("Carrier · tracking", width="170px"),
                     rx.table.column_header_cell("Invoice", width="200px"),
-                    _sortable(DS, "Opened", "created", width="150px"),
+                    sortable_header(DS, "Opened", "created", width="150px"),
                 )
             ),
             rx.table.body(rx.foreach(DS.rows, _dispatch_row)),
@@ -204,6 +167,10 @@ def _dispatch_table() -> rx.Component:
             data_testid="dispatches-table",
         )
     )
+
+
+def _chip(state, value: str, label: str, count: rx.Var | None = None) -> rx.Component:
+    return filter_chip(state.status, value, label, state.set_status, count)
 
 
 @staff_page("/repairs/dispatches", "Dispatches", permission="repairs.read", icon="truck", nav=False, on_load=DS.load)
@@ -625,13 +592,13 @@ def _invoice_table() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
-                    _sortable(IS, "Number", "number", width="170px"),
-                    _sortable(IS, "Client", "client"),
+                    sortable_header(IS, "Number", "number", width="170px"),
+                    sortable_header(IS, "Client", "client"),
                     rx.table.column_header_cell("Dispatch", width="110px"),
-                    _sortable(IS, "Status", "status", width="100px"),
-                    _sortable(IS, "Issued", "issued", width="120px"),
-                    _sortable(IS, "Due", "due", width="120px"),
-                    _sortable(IS, "Total", "total", width="130px", text_align="right", justify="end"),
+                    sortable_header(IS, "Status", "status", width="100px"),
+                    sortable_header(IS, "Issued", "issued", width="120px"),
+                    sortable_header(IS, "Due", "due", width="120px"),
+                    sortable_header(IS, "Total", "total", width="130px", text_align="right", justify="end"),
                 )
             ),
             rx.table.body(rx.foreach(IS.rows, _invoice_row)),

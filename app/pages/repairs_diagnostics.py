@@ -9,7 +9,18 @@ import reflex as rx
 from app.pages.repairs_nav import repairs_tabs
 from app.repairs.machine import DIAGNOSTIC_LOG_STATUS
 from components.layout import staff_page
-from components.ui import confirm_button, empty_state, field, loading_table, pager, search_box, status_badge, table_card
+from components.ui import (
+    confirm_button,
+    empty_state,
+    field,
+    filter_chip,
+    loading_table,
+    pager,
+    search_box,
+    sortable_header,
+    status_badge,
+    table_card,
+)
 from state.repairs_diagnostics import UPLOAD_ID, CodeChoice, CodeLine, LogView, MappingView, UploadLine, WaitingView
 from state.repairs_diagnostics import RepairsDiagnosticsState as S
 
@@ -119,27 +130,6 @@ def _upload_card() -> rx.Component:
 # --- the unmapped-codes queue --------------------------------------------------------------------
 
 
-def _sortable(label: str, column: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                S.sort == column,
-                rx.cond(S.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-            white_space="nowrap",
-            justify=props.pop("justify", "start"),
-        ),
-        on_click=S.sort_by(column),
-        data_testid="sort-" + column,
-        **props,
-    )
-
-
 def _queue_row(w: rx.Var[WaitingView]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -211,11 +201,11 @@ def _queue() -> rx.Component:
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
-                            _sortable("Tool code", "code", width="150px"),
+                            sortable_header(S, "Tool code", "code", width="150px"),
                             rx.table.column_header_cell("What the tool says"),
-                            _sortable("Rows", "count", width="90px", text_align="right", justify="end"),
+                            sortable_header(S, "Rows", "count", width="90px", text_align="right", justify="end"),
                             rx.table.column_header_cell("Example devices", width="200px"),
-                            _sortable("Seen", "first_seen", width="150px"),
+                            sortable_header(S, "Seen", "first_seen", width="150px"),
                             rx.table.column_header_cell("", width="110px"),
                         )
                     ),
@@ -308,19 +298,6 @@ def _map_dialog() -> rx.Component:
 # --- the logs ------------------------------------------------------------------------------------
 
 
-def _chip(value: str, label: str) -> rx.Component:
-    active = S.log_status == value
-    return rx.button(
-        label,
-        size="1",
-        radius="full",
-        variant=rx.cond(active, "solid", "soft"),
-        color_scheme=rx.cond(active, "accent", "gray"),
-        on_click=S.set_log_status(value),
-        data_testid=f"log-status-{value or 'all'}",
-    )
-
-
 def _log_row(lg: rx.Var[LogView]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -387,6 +364,10 @@ def _log_row(lg: rx.Var[LogView]) -> rx.Component:
         align="center",
         data_testid="log-row",
     )
+
+
+def _chip(value: str, label: str) -> rx.Component:
+    return filter_chip(S.log_status, value, label, S.set_log_status, testid="log-status")
 
 
 def _logs() -> rx.Component:

@@ -13,7 +13,17 @@ import reflex as rx
 
 from app.pages.repairs_nav import repairs_tabs
 from components.layout import staff_page
-from components.ui import confirm_button, empty_state, field, loading_table, pager, search_box, select, table_card
+from components.ui import (
+    confirm_button,
+    empty_state,
+    field,
+    loading_table,
+    pager,
+    search_box,
+    select,
+    sortable_header,
+    table_card,
+)
 from state.repairs_master import (
     CATEGORY_OPTIONS,
     CODE_CATEGORY_OPTIONS,
@@ -37,26 +47,6 @@ READ = "repairs.read"
 
 
 # --- shared pieces -------------------------------------------------------------------------------
-
-
-def _sortable(S: Any, label: str, column: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                S.sort == column,
-                rx.cond(S.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-            white_space="nowrap",
-        ),
-        on_click=S.sort_by(column),
-        data_testid=f"sort-{column}",
-        **props,
-    )
 
 
 def _err(S: Any, key: str) -> rx.Component:
@@ -357,12 +347,12 @@ def repairs_clients_page() -> rx.Component:
         _table(
             C,
             [
-                _sortable(C, "Client", "name"),
+                sortable_header(C, "Client", "name"),
                 rx.table.column_header_cell("VAT number"),
                 rx.table.column_header_cell("Country"),
-                _sortable(C, "Currency", "currency"),
-                _sortable(C, "Terms", "terms"),
-                _sortable(C, "BER at", "ber"),
+                sortable_header(C, "Currency", "currency"),
+                sortable_header(C, "Terms", "terms"),
+                sortable_header(C, "BER at", "ber"),
                 rx.table.column_header_cell("Status"),
                 rx.table.column_header_cell(""),
             ],
@@ -455,11 +445,11 @@ def repairs_devices_page() -> rx.Component:
         _table(
             D,
             [
-                _sortable(D, "Manufacturer", "manufacturer"),
-                _sortable(D, "Model", "model"),
-                _sortable(D, "Category", "category"),
+                sortable_header(D, "Manufacturer", "manufacturer"),
+                sortable_header(D, "Model", "model"),
+                sortable_header(D, "Category", "category"),
                 rx.table.column_header_cell("Variants"),
-                _sortable(D, "Typical value", "value"),
+                sortable_header(D, "Typical value", "value"),
                 rx.table.column_header_cell("Status"),
                 rx.table.column_header_cell(""),
             ],
@@ -601,10 +591,10 @@ def repairs_technicians_page() -> rx.Component:
                 _table(
                     T,
                     [
-                        _sortable(T, "Technician", "name"),
-                        _sortable(T, "Team", "team"),
+                        sortable_header(T, "Technician", "name"),
+                        sortable_header(T, "Team", "team"),
                         rx.table.column_header_cell("Staff account"),
-                        _sortable(T, "Rate", "rate"),
+                        sortable_header(T, "Rate", "rate"),
                         rx.table.column_header_cell("Status"),
                         rx.table.column_header_cell(""),
                     ],
@@ -626,9 +616,9 @@ def repairs_technicians_page() -> rx.Component:
                 _table(
                     G,
                     [
-                        _sortable(G, "Team", "name"),
+                        sortable_header(G, "Team", "name"),
                         rx.table.column_header_cell("Description"),
-                        _sortable(G, "Members", "members"),
+                        sortable_header(G, "Members", "members"),
                         rx.table.column_header_cell("Status"),
                         rx.table.column_header_cell(""),
                     ],
@@ -817,10 +807,10 @@ def repairs_codes_page() -> rx.Component:
                 _table(
                     K,
                     [
-                        _sortable(K, "Code", "code"),
-                        _sortable(K, "Name", "name"),
-                        _sortable(K, "Category", "category"),
-                        _sortable(K, "Labour", "minutes"),
+                        sortable_header(K, "Code", "code"),
+                        sortable_header(K, "Name", "name"),
+                        sortable_header(K, "Category", "category"),
+                        sortable_header(K, "Labour", "minutes"),
                         rx.table.column_header_cell("Origin"),
                         rx.table.column_header_cell("Status"),
                         rx.table.column_header_cell(""),
@@ -860,11 +850,11 @@ def repairs_codes_page() -> rx.Component:
                 _table(
                     P,
                     [
-                        _sortable(P, "Client", "client"),
-                        _sortable(P, "Code", "code"),
-                        _sortable(P, "Device model", "model"),
-                        _sortable(P, "Price", "price"),
-                        _sortable(P, "Valid", "valid_from"),
+                        sortable_header(P, "Client", "client"),
+                        sortable_header(P, "Code", "code"),
+                        sortable_header(P, "Device model", "model"),
+                        sortable_header(P, "Price", "price"),
+                        sortable_header(P, "Valid", "valid_from"),
                         rx.table.column_header_cell("Kind"),
                         rx.table.column_header_cell(""),
                     ],

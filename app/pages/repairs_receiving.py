@@ -22,6 +22,7 @@ from components.ui import (
     pager,
     search_box,
     select,
+    sortable_header,
     status_badge,
     status_shade,
     table_card,
@@ -68,26 +69,6 @@ def asset_badge(status: rx.Var, **props) -> rx.Component:
 def not_on_batch_badge() -> rx.Component:
     return rx.badge(
         rx.icon("flag", size=12), "Not on the batch", color_scheme="amber", variant="soft", data_testid="not-on-batch"
-    )
-
-
-def _sortable(state, label: str, column: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                state.sort == column,
-                rx.cond(state.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-            white_space="nowrap",
-        ),
-        on_click=state.sort_by(column),
-        data_testid="sort-" + column,
-        **props,
     )
 
 
@@ -295,13 +276,13 @@ def repairs_batches_page() -> rx.Component:
                         rx.table.root(
                             rx.table.header(
                                 rx.table.row(
-                                    _sortable(S, "Batch", "number", width="130px"),
-                                    _sortable(S, "Client", "client"),
+                                    sortable_header(S, "Batch", "number", width="130px"),
+                                    sortable_header(S, "Client", "client"),
                                     rx.table.column_header_cell("Reference", width="140px"),
-                                    _sortable(S, "Expected on", "expected_on", width="130px"),
-                                    _sortable(S, "Received", "progress", width="150px"),
+                                    sortable_header(S, "Expected on", "expected_on", width="130px"),
+                                    sortable_header(S, "Received", "progress", width="150px"),
                                     rx.table.column_header_cell("Flagged", width="100px"),
-                                    _sortable(S, "Status", "status", width="110px"),
+                                    sortable_header(S, "Status", "status", width="110px"),
                                 )
                             ),
                             rx.table.body(rx.foreach(S.rows, _batch_row)),
@@ -885,14 +866,14 @@ def repairs_assets_page() -> rx.Component:
                         rx.table.root(
                             rx.table.header(
                                 rx.table.row(
-                                    _sortable(S, "Asset", "number", width="140px"),
+                                    sortable_header(S, "Asset", "number", width="140px"),
                                     rx.table.column_header_cell("IMEI or serial", width="170px"),
-                                    _sortable(S, "Model", "model"),
-                                    _sortable(S, "Client", "client"),
+                                    sortable_header(S, "Model", "model"),
+                                    sortable_header(S, "Client", "client"),
                                     rx.table.column_header_cell("Batch", width="120px"),
-                                    _sortable(S, "Status", "status", width="150px"),
-                                    _sortable(S, "Received", "received", width="160px"),
-                                    _sortable(S, "Last move", "changed", width="160px"),
+                                    sortable_header(S, "Status", "status", width="150px"),
+                                    sortable_header(S, "Received", "received", width="160px"),
+                                    sortable_header(S, "Last move", "changed", width="160px"),
                                 )
                             ),
                             rx.table.body(rx.foreach(S.rows, _asset_row)),

@@ -16,9 +16,11 @@ from components.ui import (
     detail_page,
     empty_state,
     field,
+    filter_chip,
     loading_table,
     pager,
     search_box,
+    sortable_header,
     status_badge,
     table_card,
 )
@@ -53,20 +55,6 @@ def _option(o: rx.Var[Option]) -> rx.Component:
 # --- /repairs/worksheets ---------------------------------------------------------------------------
 
 
-def _chip(value: str, label: str, count: rx.Var) -> rx.Component:
-    active = S.status == value
-    return rx.button(
-        label,
-        rx.badge(count, variant=rx.cond(active, "solid", "soft"), color_scheme="gray", radius="full"),
-        size="1",
-        radius="full",
-        variant=rx.cond(active, "solid", "soft"),
-        color_scheme=rx.cond(active, "accent", "gray"),
-        on_click=S.set_status(value),
-        data_testid=f"status-{value or 'all'}",
-    )
-
-
 def _people_select(value: rx.Var, on_change, options: rx.Var, everyone: str, label: str, testid: str):
     return rx.select.root(
         rx.select.trigger(aria_label=label, data_testid=testid),
@@ -77,6 +65,10 @@ def _people_select(value: rx.Var, on_change, options: rx.Var, everyone: str, lab
         value=value,
         on_change=on_change,
     )
+
+
+def _chip(value: str, label: str, count: rx.Var) -> rx.Component:
+    return filter_chip(S.status, value, label, S.set_status, count)
 
 
 def _filters() -> rx.Component:
@@ -108,26 +100,6 @@ def _filters() -> rx.Component:
         wrap="wrap",
         align="center",
         width="100%",
-    )
-
-
-def _sortable(label: str, column: str, **props) -> rx.Component:
-    return rx.table.column_header_cell(
-        rx.hstack(
-            rx.text(label),
-            rx.cond(
-                S.sort == column,
-                rx.cond(S.descending, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)),
-                rx.icon("arrow-up-down", size=12, opacity=0.35),
-            ),
-            align="center",
-            spacing="1",
-            cursor="pointer",
-            white_space="nowrap",
-        ),
-        on_click=S.sort_by(column),
-        data_testid="sort-" + column,
-        **props,
     )
 
 
@@ -178,13 +150,13 @@ def _table() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
-                    _sortable("Worksheet", "number", width="120px"),
-                    _sortable("Asset", "asset"),
+                    sortable_header(S, "Worksheet", "number", width="120px"),
+                    sortable_header(S, "Asset", "asset"),
                     rx.table.column_header_cell("Client", width="150px"),
-                    _sortable("Assigned to", "technician", width="170px"),
-                    _sortable("Labour", "labour", width="100px", text_align="right"),
-                    _sortable("Status", "status", width="170px"),
-                    _sortable("Opened", "created", width="150px"),
+                    sortable_header(S, "Assigned to", "technician", width="170px"),
+                    sortable_header(S, "Labour", "labour", width="100px", text_align="right"),
+                    sortable_header(S, "Status", "status", width="170px"),
+                    sortable_header(S, "Opened", "created", width="150px"),
                 )
             ),
             rx.table.body(rx.foreach(S.rows, _row)),

@@ -10,6 +10,7 @@ from components.layout import staff_page
 from components.ui import (
     bulk_bar,
     empty_state,
+    filter_chip,
     loading_table,
     pager,
     search_box,
@@ -160,17 +161,7 @@ def _scan() -> rx.Component:
 
 
 def _chip(value: str, label: str, count: rx.Var) -> rx.Component:
-    active = S.label == value
-    return rx.button(
-        label,
-        rx.badge(count, variant=rx.cond(active, "solid", "soft"), color_scheme="gray", radius="full"),
-        size="1",
-        radius="full",
-        variant=rx.cond(active, "solid", "soft"),
-        color_scheme=rx.cond(active, "accent", "gray"),
-        on_click=S.set_label(value),
-        data_testid=f"chip-{value or 'all'}",
-    )
+    return filter_chip(S.label, value, label, S.set_label, count, "chip")
 
 
 def _filters() -> rx.Component:
