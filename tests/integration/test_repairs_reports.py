@@ -6,16 +6,18 @@ permissions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from app.api import create_api
-from app.platform.db import tenant_session
+from app.platform.db import session_tenant_id, tenant_session
 from app.platform.errors import ValidationFailed
+from app.platform.formatting import of_tenant
 from app.repairs.models import AssetStatusChange, DailyMetricsSnapshot, RepairAsset
 from app.repairs.service import reports
 from jobs import repairs_reports
@@ -46,17 +48,19 @@ def _history(s, asset: RepairAsset, *steps: tuple[str, str, datetime]) -> None:
     s.flush()
 
 
-def _noon(days_ago: int) -> datetime:
-    """Noon of a day in the shop's zone (the test shops use the default, Europe/Amsterdam or UTC: noon is safe)."""
-    day = datetime.now(UTC).date() - timedelta(days=days_ago)
-    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+def _noon(s: Session, days_ago: int) -> datetime:
+    """Noon, in the shop's zone, of the day `days_ago` before the shop's today. The shop's
+    calendar, not UTC's: in the last hour before midnight UTC it is tomorrow in Amsterdam."""
+    day = reports.today(s) - timedelta(days=days_ago)
+    zone = ZoneInfo(of_tenant(session_tenant_id(s)).timezone)
+    return datetime.combine(day, time(12), tzinfo=zone).astimezone(UTC)
 
 
 def test_a_day_is_counted_from_the_history_and_snapshotting_it_again_changes_nothing():
     tenant = make_tenant("Repairs Reports Shop")
     with tenant_session(tenant.id) as s:
         batch = make_batch(s)
-        day = _noon(3)
+        day = _noon(s, 3)
         a = make_asset(s, batch=batch, status="dispatched", received_at=day - timedelta(hours=30))
         b = make_asset(s, batch=batch, status="ber_review", received_at=day)
         c = make_asset(s, batch=batch, status="in_repair", received_at=day)
