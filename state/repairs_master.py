@@ -341,13 +341,14 @@ class ListedTable(MasterTable, mixin=True):
             """PageVisit's: a visit, not the page loading itself again."""
             ...
 
-    def _filter(self) -> Any:
-        """The service's filter for the view shown."""
-        raise NotImplementedError
+        def _filter(self) -> Any:
+            """The state's own: the service's filter for the view shown."""
+            ...
 
-    def _read(self, tenant_id: uuid.UUID, fmt: ShopFormat, f: Any) -> Any:
-        """The snapshot of the page `f` asks for (`rows`, `total`, `page`), read in a thread."""
-        raise NotImplementedError
+        def _read(self, tenant_id: uuid.UUID, fmt: ShopFormat, f: Any) -> Any:
+            """The state's own: the snapshot of the page `f` asks for (`rows`, `total`,
+            `page`), read in a thread."""
+            ...
 
     def _sort_column(self) -> str:
         return self.sort if self.sort in self.SORTS else self.SORTS[0]

@@ -18,6 +18,7 @@ from components.ui import (
     detail_page,
     empty_state,
     field,
+    filter_chip,
     loading_table,
     pager,
     search_box,
@@ -105,16 +106,7 @@ def _batch_row(b: rx.Var[BatchView]) -> rx.Component:
 
 
 def _status_chip(state, value: str, label: str) -> rx.Component:
-    active = state.status == value
-    return rx.button(
-        label,
-        size="1",
-        radius="full",
-        variant=rx.cond(active, "solid", "soft"),
-        color_scheme=rx.cond(active, "accent", "gray"),
-        on_click=state.set_status(value),
-        data_testid=f"status-{value or 'all'}",
-    )
+    return filter_chip(state.status, value, label, state.set_status)
 
 
 def _err(errors: rx.Var, key: str) -> rx.Component:
